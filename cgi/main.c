@@ -1,0 +1,425 @@
+/* main.c — the FastCGI/CGI front: process start-up, the accept loop (FCGX_Accept_r, one
+ * database connection per worker thread), turning FastCGI params and stdin into a core
+ * request, writing core's answer back, and a clean stop on SIGTERM/SIGINT.
+ * Knows no MCP: everything past the request struct is core's. FastCGI 1.0; RFC 3875 (CGI). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <fcgiapp.h>
+#include "cfg.h"
+#include "examples.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+
+/* Pending connections the listening socket queues (listen(2) backlog). */
+#define MAIN_BACKLOG 256
+
+static volatile sig_atomic_t stopping; /* set once SIGTERM/SIGINT arrived */
+
+struct worker_arg {
+	struct srv *srv;  /* shared */
+	int listen_fd;    /* the FastCGI listening socket */
+	pthread_t thread;
+	int started;      /* the thread was created */
+};
+
+static const char usage[] =
+	"usage: dmcp.fcgi [--socket PATH] [--socket-mode MODE] [--threads N]\n"
+	"       dmcp.fcgi migrate | sweep | --help | --version\n"
+	"\n"
+	"Serves the MCP endpoint over FastCGI: on fd 0 when the web server or spawn-fcgi\n"
+	"hands over a listening socket, on PATH with --socket, or as plain CGI (one request)\n"
+	"when fd 0 is not a socket.\n"
+	"  --socket PATH       listen on the Unix socket PATH (or :PORT / HOST:PORT)\n"
+	"  --socket-mode MODE  permissions of that socket, octal (default 0660)\n"
+	"  --threads N         worker threads, each with one database connection\n"
+	"                      (default DMCP_THREADS or 8)\n"
+	"  migrate             apply the SQL migrations to DMCP_DATABASE_URL and exit\n"
+	"  sweep               end sessions idle longer than DMCP_SESSION_TTL, delete old ones\n"
+	"\n"
+	"Environment (defaults in brackets): DMCP_DATABASE_URL [libpq defaults],\n"
+	"DMCP_THREADS [8], DMCP_MAX_BODY [1048576], DMCP_STREAM_HOLD_MS [25000],\n"
+	"DMCP_HEARTBEAT_MS [15000], DMCP_POLL_MS [1000], DMCP_RETRY_MS [1000],\n"
+	"DMCP_SESSION_TTL [86400], DMCP_MAX_RUNS_PER_SESSION [100],\n"
+	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
+	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]], DMCP_ALLOWED_ORIGINS [http(s) on\n"
+	"those hosts], DMCP_LOG_LEVEL [info].\n";
+
+/* ---- FastCGI I/O ----------------------------------------------------------------------- */
+
+static dmcp_rc fcgi_read(void *io, char *p, size_t cap, size_t *got)
+{
+	FCGX_Request *req = io;
+	int n = FCGX_GetStr(p, cap > 1u << 30 ? 1 << 30 : (int)cap, req->in);
+
+	*got = n > 0 ? (size_t)n : 0;
+	return n < 0 ? DMCP_E_IO : DMCP_OK;
+}
+
+static dmcp_rc fcgi_write(void *io, const char *p, size_t n)
+{
+	FCGX_Request *req = io;
+
+	while (n > 0) {
+		int chunk = n > 1u << 20 ? 1 << 20 : (int)n;
+		if (FCGX_PutStr(p, chunk, req->out) != chunk)
+			return DMCP_E_IO;
+		p += chunk;
+		n -= (size_t)chunk;
+	}
+	return DMCP_OK;
+}
+
+static dmcp_rc fcgi_flush(void *io)
+{
+	FCGX_Request *req = io;
+
+	return FCGX_FFlush(req->out) == 0 ? DMCP_OK : DMCP_E_IO;
+}
+
+static void fill_request(struct srv_req *rq, FCGX_ParamArray env)
+{
+	memset(rq, 0, sizeof *rq);
+	rq->method = FCGX_GetParam("REQUEST_METHOD", env);
+	rq->accept = FCGX_GetParam("HTTP_ACCEPT", env);
+	rq->content_type = FCGX_GetParam("CONTENT_TYPE", env);
+	rq->content_length = FCGX_GetParam("CONTENT_LENGTH", env);
+	rq->origin = FCGX_GetParam("HTTP_ORIGIN", env);
+	rq->host = FCGX_GetParam("HTTP_HOST", env);
+	rq->session_id = FCGX_GetParam("HTTP_MCP_SESSION_ID", env);
+	rq->protocol_version = FCGX_GetParam("HTTP_MCP_PROTOCOL_VERSION", env);
+	rq->last_event_id = FCGX_GetParam("HTTP_LAST_EVENT_ID", env);
+	rq->remote_user = FCGX_GetParam("REMOTE_USER", env);
+}
+
+static void *worker_main(void *p)
+{
+	struct worker_arg *a = p;
+	struct srv_worker *w = NULL;
+	FCGX_Request req;
+	struct srv_req rq;
+	struct srv_out out;
+	char err[300];
+
+	/* The connection is opened before the first accept: a worker that cannot reach the
+	 * database takes no requests and says why. */
+	if (srv_worker_new(a->srv, &w, err, sizeof err) != DMCP_OK) {
+		log_msg(LOG_ERROR, "worker: %s", err);
+		return NULL;
+	}
+	if (FCGX_InitRequest(&req, a->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		srv_worker_free(w);
+		return NULL;
+	}
+	while (!stopping && FCGX_Accept_r(&req) == 0) {
+		fill_request(&rq, req.envp);
+		rq.io = &req;
+		rq.read = fcgi_read;
+		out.io = &req;
+		out.write = fcgi_write;
+		out.flush = fcgi_flush;
+		out.fd = req.ipcFd;
+		srv_handle(w, &rq, &out);
+		FCGX_Finish_r(&req);
+	}
+	FCGX_Free(&req, 1);
+	srv_worker_free(w);
+	return NULL;
+}
+
+/* ---- CGI I/O --------------------------------------------------------------------------- */
+
+static dmcp_rc cgi_read(void *io, char *p, size_t cap, size_t *got)
+{
+	(void)io;
+	*got = fread(p, 1, cap, stdin);
+	return ferror(stdin) ? DMCP_E_IO : DMCP_OK;
+}
+
+static dmcp_rc cgi_write(void *io, const char *p, size_t n)
+{
+	(void)io;
+	return fwrite(p, 1, n, stdout) == n ? DMCP_OK : DMCP_E_IO;
+}
+
+static dmcp_rc cgi_flush(void *io)
+{
+	(void)io;
+	return fflush(stdout) == 0 ? DMCP_OK : DMCP_E_IO;
+}
+
+static int serve_cgi(struct srv *srv)
+{
+	struct srv_worker *w = NULL;
+	struct srv_req rq;
+	struct srv_out out;
+	char err[300];
+
+	memset(&rq, 0, sizeof rq);
+	rq.method = getenv("REQUEST_METHOD");
+	rq.accept = getenv("HTTP_ACCEPT");
+	rq.content_type = getenv("CONTENT_TYPE");
+	rq.content_length = getenv("CONTENT_LENGTH");
+	rq.origin = getenv("HTTP_ORIGIN");
+	rq.host = getenv("HTTP_HOST");
+	rq.session_id = getenv("HTTP_MCP_SESSION_ID");
+	rq.protocol_version = getenv("HTTP_MCP_PROTOCOL_VERSION");
+	rq.last_event_id = getenv("HTTP_LAST_EVENT_ID");
+	rq.remote_user = getenv("REMOTE_USER");
+	rq.read = cgi_read;
+	out.io = NULL;
+	out.write = cgi_write;
+	out.flush = cgi_flush;
+	out.fd = -1;
+	if (rq.method == NULL) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (srv_worker_new(srv, &w, err, sizeof err) != DMCP_OK) {
+		log_msg(LOG_ERROR, "%s", err);
+		fputs("Status: 503 Service Unavailable\r\nContent-Type: application/json\r\n\r\n"
+		      "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
+		      "\"message\":\"database unavailable\"}}", stdout);
+		return 0;
+	}
+	srv_handle(w, &rq, &out);
+	srv_worker_free(w);
+	return 0;
+}
+
+/* ---- commands -------------------------------------------------------------------------- */
+
+static void report_migration(const char *name, int applied)
+{
+	printf("migration %s: %s\n", name, applied ? "applied" : "already applied");
+}
+
+static int cmd_migrate(const struct cfg *cfg)
+{
+	struct store *st = NULL;
+	char err[400];
+	dmcp_rc rc;
+
+	rc = store_open(cfg->database_url, &st, err, sizeof err);
+	if (rc == DMCP_OK)
+		rc = store_migrate(st, report_migration, err, sizeof err);
+	store_close(st);
+	if (rc != DMCP_OK) {
+		fprintf(stderr, "dmcp migrate: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_sweep(const struct cfg *cfg)
+{
+	struct store *st = NULL;
+	char err[400];
+	long ended = 0, deleted = 0;
+	dmcp_rc rc;
+
+	rc = store_open(cfg->database_url, &st, err, sizeof err);
+	if (rc != DMCP_OK) {
+		fprintf(stderr, "dmcp sweep: %s\n", err);
+		return 1;
+	}
+	rc = store_ready(st);
+	if (rc == DMCP_OK)
+		rc = store_sweep(st, cfg->session_ttl_s, &ended, &deleted);
+	store_close(st);
+	if (rc != DMCP_OK) {
+		fprintf(stderr, "dmcp sweep: database error (see the log above)\n");
+		return 1;
+	}
+	printf("sweep: %ld sessions ended, %ld deleted\n", ended, deleted);
+	return 0;
+}
+
+/* ---- start-up -------------------------------------------------------------------------- */
+
+struct opts {
+	const char *socket;  /* --socket, or NULL */
+	mode_t socket_mode;  /* --socket-mode */
+	int threads;         /* --threads, or 0 for DMCP_THREADS */
+	const char *command; /* migrate, sweep, or NULL */
+};
+
+static int parse_int_arg(const char *s, long lo, long hi, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/* 0 ok, 1 exit 0 (help/version), 2 usage error. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	long v;
+	int i;
+
+	memset(o, 0, sizeof *o);
+	o->socket_mode = 0660;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			return 1;
+		} else if (strcmp(a, "--version") == 0) {
+			puts("dmcp 0.1.0");
+			return 1;
+		} else if (strcmp(a, "--socket") == 0 && i + 1 < argc) {
+			o->socket = argv[++i];
+		} else if (strcmp(a, "--socket-mode") == 0 && i + 1 < argc &&
+		           parse_int_arg(argv[i + 1], 0, 0777, &v)) {
+			o->socket_mode = (mode_t)v;
+			i++;
+		} else if (strcmp(a, "--threads") == 0 && i + 1 < argc &&
+		           parse_int_arg(argv[i + 1], 1, 256, &v)) {
+			o->threads = (int)v;
+			i++;
+		} else if ((strcmp(a, "migrate") == 0 || strcmp(a, "sweep") == 0) && o->command == NULL) {
+			o->command = a;
+		} else {
+			fprintf(stderr, "dmcp: bad argument '%s'\n%s", a, usage);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static int open_listener(const struct opts *o)
+{
+	int fd;
+
+	if (o->socket == NULL)
+		return 0; /* handed over by the web server, spawn-fcgi or systemd */
+	if (o->socket[0] == '/')
+		unlink(o->socket);
+	fd = FCGX_OpenSocket(o->socket, MAIN_BACKLOG);
+	if (fd < 0) {
+		log_msg(LOG_ERROR, "cannot listen on %s: %s", o->socket, strerror(errno));
+		return -1;
+	}
+	if (o->socket[0] == '/' && chmod(o->socket, o->socket_mode) != 0) {
+		log_msg(LOG_ERROR, "cannot chmod %s: %s", o->socket, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
+{
+	struct worker_arg *args = calloc((size_t)threads, sizeof *args);
+	sigset_t set;
+	int i, sig = 0, started = 0;
+
+	if (args == NULL)
+		return 1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (i = 0; i < threads; i++) {
+		args[i].srv = srv;
+		args[i].listen_fd = listen_fd;
+		if (pthread_create(&args[i].thread, NULL, worker_main, &args[i]) == 0) {
+			args[i].started = 1;
+			started++;
+		}
+	}
+	log_msg(LOG_INFO, "serving FastCGI with %d worker threads", started);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		;
+	log_msg(LOG_INFO, "signal %d: stopping (open streams end with retry:)", sig);
+	stopping = 1;
+	/* Wake every thread blocked in accept(): shutting the listener down makes accept fail. */
+	shutdown(listen_fd, SHUT_RDWR);
+	for (i = 0; i < threads; i++)
+		if (args[i].started)
+			pthread_join(args[i].thread, NULL);
+	free(args);
+	log_msg(LOG_INFO, "stopped");
+	return 0;
+}
+
+static int set_log_level(void)
+{
+	static const char *const names[] = {"debug", "info", "warn", "error"};
+	const char *s = getenv("DMCP_LOG_LEVEL");
+	int i;
+
+	if (s == NULL || *s == '\0')
+		return 1;
+	for (i = 0; i < 4; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			log_set_level((enum log_level)i);
+			return 1;
+		}
+	}
+	fprintf(stderr, "dmcp: DMCP_LOG_LEVEL must be debug, info, warn or error\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct cfg cfg;
+	dmcp_registry *reg = NULL;
+	struct srv *srv = NULL;
+	char err[400];
+	int rc = 1, listen_fd;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc != 0)
+		return rc == 1 ? 0 : 2;
+	rc = 1;
+	if (!set_log_level())
+		return 2;
+	if (cfg_load(&cfg, err, sizeof err) != DMCP_OK) {
+		fprintf(stderr, "dmcp: %s\n", err);
+		return 2;
+	}
+	if (o.command != NULL) {
+		rc = strcmp(o.command, "migrate") == 0 ? cmd_migrate(&cfg) : cmd_sweep(&cfg);
+		cfg_free(&cfg);
+		return rc;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	reg = dmcp_registry_new();
+	if (reg == NULL || dmcp_examples_register(reg, err, sizeof err) != DMCP_OK) {
+		log_msg(LOG_ERROR, "cannot register the tools: %s", reg ? err : "out of memory");
+		goto out;
+	}
+	if (srv_new(&cfg, reg, &stopping, &srv) != DMCP_OK)
+		goto out;
+	if (FCGX_Init() != 0) {
+		log_msg(LOG_ERROR, "FCGX_Init failed");
+		goto out;
+	}
+	listen_fd = open_listener(&o);
+	if (listen_fd < 0)
+		goto out;
+	if (o.socket == NULL && FCGX_IsCGI())
+		rc = serve_cgi(srv);
+	else
+		rc = serve_fastcgi(srv, listen_fd, o.threads > 0 ? o.threads : cfg.threads);
+out:
+	srv_free(srv);
+	dmcp_registry_free(reg);
+	cfg_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/* cfg.h — process configuration, read once from the environment before serving.
+ * Knows nothing of requests. Every field has a default; README lists them all. */
+#ifndef DMCP_CFG_H
+#define DMCP_CFG_H
+
+#include <stddef.h>
+#include "dmcp.h"
+
+/* Entries in an allowlist (hosts or origins): more would be a configuration mistake. */
+#define CFG_MAX_ALLOW 32
+/* Bytes of one allowlist entry ("https://" + a DNS name + ":port"). */
+#define CFG_ALLOW_LEN 300
+
+struct cfg {
+	char *database_url;   /* DMCP_DATABASE_URL: libpq conninfo ("" = libpq defaults); owned */
+	int threads;          /* DMCP_THREADS: worker threads, each with one PG connection */
+	size_t max_body;      /* DMCP_MAX_BODY: request body bytes; larger gets 413 */
+	int hold_ms;          /* DMCP_STREAM_HOLD_MS: how long one connection may follow a run
+	                         before it ends with retry: and the client resumes */
+	int heartbeat_ms;     /* DMCP_HEARTBEAT_MS: SSE comment interval on a quiet stream */
+	int poll_ms;          /* DMCP_POLL_MS: re-read the events table at least this often,
+	                         NOTIFY or not */
+	int retry_ms;         /* DMCP_RETRY_MS: the SSE retry: value sent before a close */
+	int session_ttl_s;    /* DMCP_SESSION_TTL: idle seconds before `sweep` ends a session */
+	int max_runs;         /* DMCP_MAX_RUNS_PER_SESSION: unfinished runs one session may hold */
+	int max_events;       /* DMCP_MAX_EVENTS_PER_RUN: events one run may append */
+	int sampling_mock;    /* DMCP_SAMPLING_FALLBACK=mock: answer sampling for clients that
+	                         cannot; "none" (default) gives the tool an error instead */
+	int allow_any_host;   /* DMCP_ALLOWED_HOSTS contains "*" */
+	int allow_any_origin; /* DMCP_ALLOWED_ORIGINS contains "*" */
+	int n_hosts;          /* entries in hosts */
+	int n_origins;        /* entries in origins */
+	char hosts[CFG_MAX_ALLOW][CFG_ALLOW_LEN];   /* allowed Host values (name or name:port);
+	                                              a bare name allows any port */
+	char origins[CFG_MAX_ALLOW][CFG_ALLOW_LEN]; /* allowed Origins (scheme://name[:port]);
+	                                              without a port: any port */
+};
+
+/* Fill c from the environment. DMCP_E_PARAMS with a message naming the variable when a
+ * value is out of range or malformed. */
+dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen) DMCP_MUST_CHECK;
+/* Defaults only (used by unit tests). */
+void cfg_defaults(struct cfg *c);
+void cfg_free(struct cfg *c);
+
+#endif

@@ -1,0 +1,257 @@
+/* js.c — strict JSON parsing and typed getters (see js.h).
+ * Knows nothing of the protocol. The tree walk after parsing catches what json-c's strict
+ * mode lets through: NaN/Infinity literals and U+0000 inside strings. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "js.h"
+
+/* The largest integer a JSON number can carry exactly in every peer (JavaScript's). */
+#define JS_INT53_MAX 9007199254740991LL
+
+static dmcp_rc walk(json_object *o, char *err, size_t errlen)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		if (!isfinite(json_object_get_double(o))) {
+			snprintf(err, errlen, "numbers must be finite (NaN and Infinity are not JSON)");
+			return DMCP_E_INVALID_REQUEST;
+		}
+		return DMCP_OK;
+	case json_type_string:
+		n = (size_t)json_object_get_string_len(o);
+		if (memchr(json_object_get_string(o), '\0', n) != NULL) {
+			snprintf(err, errlen, "strings must not contain U+0000");
+			return DMCP_E_INVALID_REQUEST;
+		}
+		return DMCP_OK;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			dmcp_rc rc = walk(json_object_array_get_idx(o, i), err, errlen);
+			if (rc != DMCP_OK)
+				return rc;
+		}
+		return DMCP_OK;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			dmcp_rc rc = walk(val, err, errlen);
+			(void)key;
+			if (rc != DMCP_OK)
+				return rc;
+		}
+		return DMCP_OK;
+	}
+	default:
+		return DMCP_OK;
+	}
+}
+
+/* json-c keeps object keys as C strings: a key with an escaped NUL is cut at the NUL, so it
+ * is caught on the raw text instead (an escaped NUL anywhere is refused, key or value). */
+static int has_escaped_nul(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 5 < len; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == 'u' && p[i + 2] == '0' && p[i + 3] == '0' && p[i + 4] == '0' &&
+		    p[i + 5] == '0')
+			return 1;
+		i++; /* skip the escaped character, so "\\u0000" (an escaped backslash) is fine */
+	}
+	return 0;
+}
+
+/* Run the tokenizer over exactly len bytes; *o is the value on success. */
+static dmcp_rc tokenize(struct json_tokener *tok, const char *data, size_t len, int max_depth,
+                        json_object **o, char *err, size_t errlen)
+{
+	enum json_tokener_error jerr;
+
+	*o = json_tokener_parse_ex(tok, data, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue && len > 0 && json_tokener_get_parse_end(tok) == len) {
+		/* A bare number at the very end could still grow ("12" -> "123"): a NUL ends it. */
+		*o = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		if (jerr == json_tokener_success && *o != NULL)
+			return DMCP_OK;
+	}
+	if (jerr == json_tokener_continue) {
+		snprintf(err, errlen, "parse error: the message ends inside a JSON value");
+		return DMCP_E_PARSE;
+	}
+	if (jerr == json_tokener_error_depth) {
+		snprintf(err, errlen, "JSON nesting deeper than %d levels", max_depth);
+		return DMCP_E_LIMIT;
+	}
+	if (jerr != json_tokener_success) {
+		snprintf(err, errlen, "parse error at byte %zu: %s", json_tokener_get_parse_end(tok),
+		         json_tokener_error_desc(jerr));
+		return DMCP_E_PARSE;
+	}
+	if (json_tokener_get_parse_end(tok) != len) {
+		snprintf(err, errlen, "parse error at byte %zu: trailing bytes after the JSON value",
+		         json_tokener_get_parse_end(tok));
+		return DMCP_E_PARSE;
+	}
+	return DMCP_OK;
+}
+
+dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
+                 char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	json_object *o = NULL;
+	dmcp_rc rc;
+
+	*out = NULL;
+	if (len > (size_t)INT32_MAX) {
+		snprintf(err, errlen, "message too large");
+		return DMCP_E_LIMIT;
+	}
+	if (memchr(data, '\0', len) != NULL) {
+		snprintf(err, errlen, "parse error: NUL byte in the message");
+		return DMCP_E_PARSE;
+	}
+	tok = json_tokener_new_ex(max_depth);
+	if (tok == NULL)
+		return DMCP_E_NOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	rc = tokenize(tok, data, len, max_depth, &o, err, errlen);
+	json_tokener_free(tok);
+	if (rc == DMCP_OK && has_escaped_nul(data, len)) {
+		snprintf(err, errlen, "strings must not contain U+0000");
+		rc = DMCP_E_INVALID_REQUEST;
+	}
+	if (rc == DMCP_OK)
+		rc = walk(o, err, errlen);
+	if (rc != DMCP_OK) {
+		json_object_put(o);
+		return rc;
+	}
+	*out = o;
+	return DMCP_OK;
+}
+
+json_object *js_get(json_object *obj, const char *key, json_type t)
+{
+	json_object *v;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+const char *js_str(json_object *obj, const char *key)
+{
+	json_object *v = js_get(obj, key, json_type_string);
+
+	return v != NULL ? json_object_get_string(v) : NULL;
+}
+
+int js_has(json_object *obj, const char *key)
+{
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return 0;
+	return json_object_object_get_ex(obj, key, NULL) ? 1 : 0;
+}
+
+const char *js_text(json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                         JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+int js_int53(json_object *o, int64_t *v)
+{
+	double d;
+
+	if (json_object_is_type(o, json_type_int)) {
+		int64_t x = json_object_get_int64(o);
+		if (json_object_get_uint64(o) > (uint64_t)JS_INT53_MAX && x >= 0)
+			return 0;
+		if (x < -JS_INT53_MAX || x > JS_INT53_MAX)
+			return 0;
+		*v = x;
+		return 1;
+	}
+	if (json_object_is_type(o, json_type_double)) {
+		d = json_object_get_double(o);
+		if (!isfinite(d) || d != floor(d) || fabs(d) > (double)JS_INT53_MAX)
+			return 0;
+		*v = (int64_t)d;
+		return 1;
+	}
+	return 0;
+}
+
+json_object *js_parse_trusted(const char *text)
+{
+	json_object *o = NULL;
+	char err[128];
+
+	if (text == NULL)
+		return NULL;
+	if (js_parse(text, strlen(text), JS_MAX_DEPTH * 4, &o, err, sizeof err) != DMCP_OK)
+		return NULL;
+	return o;
+}
+
+static int num_equal(json_object *a, json_object *b)
+{
+	if (json_object_is_type(a, json_type_int) && json_object_is_type(b, json_type_int))
+		return json_object_get_int64(a) == json_object_get_int64(b);
+	return json_object_get_double(a) == json_object_get_double(b);
+}
+
+static int is_num(json_object *o)
+{
+	return json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double);
+}
+
+int js_equal(json_object *a, json_object *b)
+{
+	size_t i, n;
+
+	if (is_num(a) && is_num(b))
+		return num_equal(a, b);
+	if (json_object_get_type(a) != json_object_get_type(b))
+		return 0;
+	switch (json_object_get_type(a)) {
+	case json_type_null:
+		return 1;
+	case json_type_boolean:
+		return json_object_get_boolean(a) == json_object_get_boolean(b);
+	case json_type_string:
+		return json_object_get_string_len(a) == json_object_get_string_len(b) &&
+		       memcmp(json_object_get_string(a), json_object_get_string(b),
+		              (size_t)json_object_get_string_len(a)) == 0;
+	case json_type_array:
+		n = json_object_array_length(a);
+		if (n != json_object_array_length(b))
+			return 0;
+		for (i = 0; i < n; i++)
+			if (!js_equal(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
+				return 0;
+		return 1;
+	case json_type_object: {
+		if (json_object_object_length(a) != json_object_object_length(b))
+			return 0;
+		json_object_object_foreach(a, key, val) {
+			json_object *w;
+			if (!json_object_object_get_ex(b, key, &w) || !js_equal(val, w))
+				return 0;
+		}
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,334 @@
+/* mcp.c — MCP methods with one JSON result (see mcp.h).
+ * Knows nothing of HTTP framing or SSE. Every handler checks param types before reading
+ * them (json-c coerces) and answers -32602 with a one-line reason when they are wrong. */
+#include <stdio.h>
+#include <string.h>
+#include "err.h"
+#include "http.h"
+#include "js.h"
+#include "mcp.h"
+#include "rnd.h"
+#include "runtime.h"
+
+/* Candidates one completion/complete answer carries (the spec's maximum is 100). */
+#define MCP_MAX_COMPLETIONS 100
+/* Bytes of clientInfo and capabilities kept per session. */
+#define MCP_MAX_CLIENT_JSON 16384
+
+typedef dmcp_rc (*mcp_fn)(struct mcp_call *c, json_object **result);
+
+static dmcp_rc bad_params(struct mcp_call *c, const char *why)
+{
+	snprintf(c->err, sizeof c->err, "Invalid params: %s", why);
+	return DMCP_E_PARAMS;
+}
+
+static json_object *server_caps(const dmcp_registry *reg)
+{
+	json_object *caps = json_object_new_object(), *o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "listChanged", json_object_new_boolean(0));
+	json_object_object_add(caps, "tools", o);
+	if (reg->n_resources + reg->n_templates > 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "subscribe", json_object_new_boolean(1));
+		json_object_object_add(o, "listChanged", json_object_new_boolean(0));
+		json_object_object_add(caps, "resources", o);
+	}
+	if (reg->n_prompts > 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "listChanged", json_object_new_boolean(0));
+		json_object_object_add(caps, "prompts", o);
+	}
+	json_object_object_add(caps, "logging", json_object_new_object());
+	json_object_object_add(caps, "completions", json_object_new_object());
+	return caps;
+}
+
+static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
+{
+	json_object *p = c->msg->params, *caps, *info, *r, *si;
+	const char *want = js_str(p, "protocolVersion"), *caps_text, *info_text;
+	struct session_row s;
+	dmcp_rc rc;
+
+	caps = js_get(p, "capabilities", json_type_object);
+	info = js_get(p, "clientInfo", json_type_object);
+	if (want == NULL || caps == NULL || info == NULL)
+		return bad_params(c, "initialize needs protocolVersion, capabilities and clientInfo");
+	caps_text = js_text(caps);
+	info_text = js_text(info);
+	if (strlen(caps_text) > MCP_MAX_CLIENT_JSON || strlen(info_text) > MCP_MAX_CLIENT_JSON)
+		return bad_params(c, "capabilities or clientInfo larger than 16 KiB");
+	memset(&s, 0, sizeof s);
+	rc = rnd_id(s.id);
+	if (rc != DMCP_OK)
+		return rc;
+	snprintf(s.principal, sizeof s.principal, "%s", c->principal);
+	snprintf(s.protocol, sizeof s.protocol, "%s", http_version_negotiate(want));
+	s.client_caps = (char *)caps_text;
+	rc = store_session_create(c->st, &s, info_text);
+	if (rc != DMCP_OK)
+		return rc;
+	memcpy(c->new_session, s.id, sizeof s.id);
+	r = json_object_new_object();
+	json_object_object_add(r, "protocolVersion", json_object_new_string(s.protocol));
+	json_object_object_add(r, "capabilities", server_caps(c->reg));
+	si = json_object_new_object();
+	json_object_object_add(si, "name", json_object_new_string(MCP_SERVER_NAME));
+	json_object_object_add(si, "version", json_object_new_string(MCP_SERVER_VERSION));
+	json_object_object_add(r, "serverInfo", si);
+	json_object_object_add(r, "instructions", json_object_new_string(
+		"dmcp keeps every tool call in PostgreSQL: a call that waits for you survives "
+		"restarts and can be resumed on any worker."));
+	*result = r;
+	return DMCP_OK;
+}
+
+static dmcp_rc do_ping(struct mcp_call *c, json_object **result)
+{
+	(void)c;
+	*result = json_object_new_object();
+	return DMCP_OK;
+}
+
+static dmcp_rc do_set_level(struct mcp_call *c, json_object **result)
+{
+	int level = rt_level_parse(js_str(c->msg->params, "level"));
+	dmcp_rc rc;
+
+	if (level < 0)
+		return bad_params(c, "level must be one of debug, info, notice, warning, error, "
+		                  "critical, alert, emergency");
+	rc = store_session_set_level(c->st, c->sess->id, level);
+	if (rc != DMCP_OK)
+		return rc;
+	*result = json_object_new_object();
+	return DMCP_OK;
+}
+
+static dmcp_rc cursor_of(struct mcp_call *c, const char **cursor)
+{
+	*cursor = NULL;
+	if (!js_has(c->msg->params, "cursor"))
+		return DMCP_OK;
+	*cursor = js_str(c->msg->params, "cursor");
+	if (*cursor == NULL)
+		return bad_params(c, "cursor must be a string");
+	return DMCP_OK;
+}
+
+static dmcp_rc list_of(struct mcp_call *c, const char *kind, json_object **result)
+{
+	const char *cursor;
+	dmcp_rc rc = cursor_of(c, &cursor);
+
+	if (rc != DMCP_OK)
+		return rc;
+	rc = reg_list(c->reg, kind, cursor, result);
+	if (rc != DMCP_OK)
+		return bad_params(c, "unknown or expired cursor");
+	return DMCP_OK;
+}
+
+static dmcp_rc do_tools_list(struct mcp_call *c, json_object **result)
+{
+	return list_of(c, "tools", result);
+}
+
+static dmcp_rc do_resources_list(struct mcp_call *c, json_object **result)
+{
+	return list_of(c, "resources", result);
+}
+
+static dmcp_rc do_templates_list(struct mcp_call *c, json_object **result)
+{
+	return list_of(c, "resourceTemplates", result);
+}
+
+static dmcp_rc do_prompts_list(struct mcp_call *c, json_object **result)
+{
+	return list_of(c, "prompts", result);
+}
+
+static dmcp_rc resource_missing(struct mcp_call *c, const char *uri)
+{
+	c->rpc_code = RPC_RESOURCE_NOT_FOUND;
+	c->error_data = json_object_new_object();
+	json_object_object_add(c->error_data, "uri", json_object_new_string(uri));
+	snprintf(c->err, sizeof c->err, "Resource not found");
+	return DMCP_E_NOT_FOUND;
+}
+
+static dmcp_rc do_resources_read(struct mcp_call *c, json_object **result)
+{
+	const char *uri = js_str(c->msg->params, "uri");
+	json_object *contents;
+	dmcp_rc rc;
+
+	if (uri == NULL)
+		return bad_params(c, "uri must be a string");
+	contents = json_object_new_array();
+	rc = reg_read(c->reg, uri, contents);
+	if (rc != DMCP_OK) {
+		json_object_put(contents);
+		return rc == DMCP_E_NOT_FOUND ? resource_missing(c, uri) : rc;
+	}
+	*result = json_object_new_object();
+	json_object_object_add(*result, "contents", contents);
+	return DMCP_OK;
+}
+
+static dmcp_rc subscription(struct mcp_call *c, int on, json_object **result)
+{
+	const char *uri = js_str(c->msg->params, "uri");
+	dmcp_rc rc;
+
+	if (uri == NULL)
+		return bad_params(c, "uri must be a string");
+	if (!reg_has_resource(c->reg, uri))
+		return resource_missing(c, uri);
+	rc = store_subscribe(c->st, c->sess->id, uri, on);
+	if (rc != DMCP_OK)
+		return rc;
+	*result = json_object_new_object();
+	return DMCP_OK;
+}
+
+static dmcp_rc do_subscribe(struct mcp_call *c, json_object **result)
+{
+	return subscription(c, 1, result);
+}
+
+static dmcp_rc do_unsubscribe(struct mcp_call *c, json_object **result)
+{
+	return subscription(c, 0, result);
+}
+
+/* Check the prompt's arguments: an object of strings with every required one present. */
+static dmcp_rc prompt_args(struct mcp_call *c, const struct dmcp_prompt *p, json_object *args)
+{
+	const struct dmcp_prompt_arg *a;
+	char why[200];
+
+	json_object_object_foreach(args, key, val) {
+		(void)key;
+		if (!json_object_is_type(val, json_type_string))
+			return bad_params(c, "prompt arguments must be strings");
+	}
+	for (a = p->args; a != NULL && a->name != NULL; a++) {
+		if (a->required && js_str(args, a->name) == NULL) {
+			snprintf(why, sizeof why, "missing required argument %s", a->name);
+			return bad_params(c, why);
+		}
+	}
+	return DMCP_OK;
+}
+
+static dmcp_rc do_prompts_get(struct mcp_call *c, json_object **result)
+{
+	const char *name = js_str(c->msg->params, "name");
+	const struct dmcp_prompt *p;
+	json_object *args, *messages, *owned = NULL;
+	dmcp_rc rc;
+
+	if (name == NULL)
+		return bad_params(c, "name must be a string");
+	p = reg_prompt(c->reg, name);
+	if (p == NULL)
+		return bad_params(c, "unknown prompt");
+	args = js_get(c->msg->params, "arguments", json_type_object);
+	if (args == NULL && js_has(c->msg->params, "arguments") &&
+	    !json_object_is_type(json_object_object_get(c->msg->params, "arguments"), json_type_null))
+		return bad_params(c, "arguments must be an object");
+	if (args == NULL)
+		args = owned = json_object_new_object();
+	rc = prompt_args(c, p, args);
+	if (rc == DMCP_OK) {
+		messages = json_object_new_array();
+		rc = p->get(args, messages);
+		if (rc == DMCP_OK) {
+			*result = json_object_new_object();
+			if (p->description != NULL)
+				json_object_object_add(*result, "description",
+				                       json_object_new_string(p->description));
+			json_object_object_add(*result, "messages", messages);
+		} else {
+			json_object_put(messages);
+			snprintf(c->err, sizeof c->err, "the prompt failed");
+		}
+	}
+	json_object_put(owned);
+	return rc;
+}
+
+static dmcp_rc do_complete(struct mcp_call *c, json_object **result)
+{
+	json_object *ref = js_get(c->msg->params, "ref", json_type_object);
+	json_object *arg = js_get(c->msg->params, "argument", json_type_object);
+	const char *type = js_str(ref, "type"), *an = js_str(arg, "name"), *av = js_str(arg, "value");
+	const char *key = NULL;
+	const struct dmcp_completion *comp;
+	json_object *values = json_object_new_array(), *compl;
+	size_t total;
+
+	if (type == NULL || an == NULL || av == NULL) {
+		json_object_put(values);
+		return bad_params(c, "completion needs ref.type, argument.name and argument.value");
+	}
+	if (strcmp(type, "ref/prompt") == 0)
+		key = js_str(ref, "name");
+	else if (strcmp(type, "ref/resource") == 0)
+		key = js_str(ref, "uri");
+	if (key == NULL) {
+		json_object_put(values);
+		return bad_params(c, "ref must be ref/prompt with a name or ref/resource with a uri");
+	}
+	comp = reg_completion(c->reg, type, key);
+	if (comp != NULL && comp->complete(an, av, values) != DMCP_OK) {
+		json_object_put(values);
+		snprintf(c->err, sizeof c->err, "completion failed");
+		return DMCP_E_TOOL;
+	}
+	total = json_object_array_length(values);
+	if (total > MCP_MAX_COMPLETIONS)
+		json_object_array_del_idx(values, MCP_MAX_COMPLETIONS, total - MCP_MAX_COMPLETIONS);
+	compl = json_object_new_object();
+	json_object_object_add(compl, "values", values);
+	json_object_object_add(compl, "total", json_object_new_int64((int64_t)total));
+	json_object_object_add(compl, "hasMore", json_object_new_boolean(total > MCP_MAX_COMPLETIONS));
+	*result = json_object_new_object();
+	json_object_object_add(*result, "completion", compl);
+	return DMCP_OK;
+}
+
+static const struct {
+	const char *method;
+	mcp_fn fn;
+} methods[] = {
+	{"initialize", do_initialize},
+	{"ping", do_ping},
+	{"logging/setLevel", do_set_level},
+	{"tools/list", do_tools_list},
+	{"resources/list", do_resources_list},
+	{"resources/templates/list", do_templates_list},
+	{"resources/read", do_resources_read},
+	{"resources/subscribe", do_subscribe},
+	{"resources/unsubscribe", do_unsubscribe},
+	{"prompts/list", do_prompts_list},
+	{"prompts/get", do_prompts_get},
+	{"completion/complete", do_complete},
+};
+
+dmcp_rc mcp_dispatch(struct mcp_call *c, json_object **result)
+{
+	size_t i;
+
+	*result = NULL;
+	for (i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(methods[i].method, c->msg->method) == 0)
+			return methods[i].fn(c, result);
+	snprintf(c->err, sizeof c->err, "Method not found");
+	return DMCP_E_METHOD;
+}

@@ -1,0 +1,65 @@
+/* registry.h — what the server offers: tools (with compiled schemas), resources, resource
+ * templates, prompts, completions, and the sampling fallback. Built before serving, then
+ * read-only, so worker threads share it without locks. Knows nothing of HTTP or the
+ * database. MCP 2025-11-25 server/tools, server/resources, server/prompts, completion. */
+#ifndef DMCP_REGISTRY_H
+#define DMCP_REGISTRY_H
+
+#include <json-c/json.h>
+#include "dmcp.h"
+#include "schema.h"
+
+/* Entries of each kind one registry holds: a server with more tools than this is a
+ * configuration mistake, and lists stay cheap to build. */
+#define REG_MAX_ENTRIES 256
+/* Named elicitation schemas per tool. */
+#define REG_MAX_ELICITS 16
+/* Items per page of tools/list, resources/list, resources/templates/list, prompts/list. */
+#define REG_PAGE_SIZE 50
+
+struct reg_elicit {
+	const char *name;    /* borrowed from the definition */
+	json_object *schema; /* owned: the requestedSchema; read-only after registration */
+	char *schema_text;   /* owned: its JSON text (json-c objects are not shared across
+	                        threads: each request parses its own copy from this) */
+	struct schema *check;/* owned: validates answers */
+};
+
+struct reg_tool {
+	const struct dmcp_tool *def; /* borrowed */
+	char *listing;               /* owned: the Tool object for tools/list, as JSON text */
+	struct schema *input;        /* owned */
+	struct schema *output;       /* owned, or NULL */
+	int n_elicits;
+	struct reg_elicit elicits[REG_MAX_ELICITS];
+};
+
+struct dmcp_registry {
+	int n_tools, n_resources, n_templates, n_prompts, n_completions;
+	struct reg_tool tools[REG_MAX_ENTRIES];
+	const struct dmcp_resource *resources[REG_MAX_ENTRIES];          /* borrowed */
+	const struct dmcp_resource_template *templates[REG_MAX_ENTRIES]; /* borrowed */
+	const struct dmcp_prompt *prompts[REG_MAX_ENTRIES];              /* borrowed */
+	const struct dmcp_completion *completions[REG_MAX_ENTRIES];      /* borrowed */
+	const struct dmcp_sampling_provider *sampling;                   /* borrowed, or NULL */
+};
+
+const struct reg_tool *reg_tool(const dmcp_registry *reg, const char *name);
+const struct reg_elicit *reg_elicit(const struct reg_tool *t, const char *name);
+const struct dmcp_prompt *reg_prompt(const dmcp_registry *reg, const char *name);
+
+/* One page of a list method as a new result object, or DMCP_E_PARAMS for a bad cursor.
+ * kind: "tools", "resources", "resourceTemplates", "prompts". */
+dmcp_rc reg_list(const dmcp_registry *reg, const char *kind, const char *cursor,
+                 json_object **result) DMCP_MUST_CHECK;
+/* resources/read: append the contents for uri to contents. DMCP_E_NOT_FOUND if none. */
+dmcp_rc reg_read(const dmcp_registry *reg, const char *uri, json_object *contents) DMCP_MUST_CHECK;
+/* 1 when uri names a static resource or matches a template. */
+int reg_has_resource(const dmcp_registry *reg, const char *uri);
+/* completion/complete: the completer for (ref_type, ref), or NULL. */
+const struct dmcp_completion *reg_completion(const dmcp_registry *reg, const char *ref_type,
+                                             const char *ref);
+/* Match uri against template tmpl; on a match fill vars (an object) and return 1. */
+int reg_template_match(const char *tmpl, const char *uri, json_object *vars);
+
+#endif

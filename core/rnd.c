@@ -1,0 +1,28 @@
+/* rnd.c — secure random ids (see rnd.h). Knows nothing else. Never falls back to a weak
+ * source: if the kernel will not give randomness, the request fails. */
+#include <errno.h>
+#include <sys/random.h>
+#include "rnd.h"
+
+dmcp_rc rnd_id(char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	size_t got = 0;
+	int i;
+
+	while (got < sizeof b) {
+		ssize_t n = getrandom(b + got, sizeof b - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return DMCP_E_INTERNAL;
+		got += (size_t)n;
+	}
+	for (i = 0; i < 16; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[32] = '\0';
+	return DMCP_OK;
+}

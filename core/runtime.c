@@ -1,0 +1,1105 @@
+/* runtime.c — durable tool runs (see runtime.h).
+ * Knows nothing of HTTP or SSE. The tool function replays against the run's journal:
+ * effect k returns the journaled answer, or records a request and suspends; notifications
+ * are numbered and those already in the event log are not emitted again. Nothing reaches a
+ * client before the commit that holds it. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "buf.h"
+#include "js.h"
+#include "log.h"
+#include "rnd.h"
+#include "rpc.h"
+#include "runtime.h"
+
+/* Bytes of a failure message kept for the client and the operators. */
+#define RT_ERR_LEN 512
+/* Bytes of one log message a tool formats. */
+#define RT_LOG_LEN 4096
+
+struct dmcp_result {
+	json_object *content;    /* owned array of content blocks */
+	json_object *structured; /* owned, or NULL */
+	int is_error;            /* isError: true */
+};
+
+struct dmcp_ctx {
+	struct rt_env *env;
+	const struct reg_tool *tool;
+	struct run_row *run;      /* the row; journal text is rewritten at each save */
+	json_object *journal;     /* owned: parsed journal array */
+	json_object *events;      /* owned: array of [kind, body] waiting for the next save */
+	int journal_at_start;     /* entries when the step began: below is replay */
+	int notes_at_start;       /* run->notes when the step began */
+	int effect;               /* index of the next effect */
+	int note;                 /* notifications met so far in this step */
+	int suspended;            /* a new request was recorded: the step ends */
+	int in_tx;                /* a transaction holds the run row */
+	int64_t committed_lsn;    /* last_lsn as of the last save (for fencing) */
+	char err[RT_ERR_LEN];     /* why an effect failed, for the tool's error result */
+};
+
+/* ---- levels and capabilities ----------------------------------------------------------- */
+
+static const char *const level_names[] = {"debug", "info", "notice", "warning", "error",
+                                          "critical", "alert", "emergency"};
+
+int rt_level_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name != NULL && i < 8; i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *rt_level_name(int level)
+{
+	return level >= 0 && level < 8 ? level_names[level] : "info";
+}
+
+int rt_caps_elicit_form(json_object *caps)
+{
+	json_object *e = js_get(caps, "elicitation", json_type_object);
+
+	if (e == NULL)
+		return 0;
+	/* An empty object means form only (backwards compatibility). */
+	return json_object_object_length(e) == 0 || js_has(e, "form");
+}
+
+int rt_caps_elicit_url(json_object *caps)
+{
+	return js_get(js_get(caps, "elicitation", json_type_object), "url", json_type_object) != NULL;
+}
+
+int rt_caps_sampling(json_object *caps)
+{
+	return js_get(caps, "sampling", json_type_object) != NULL;
+}
+
+int rt_caps_sampling_tools(json_object *caps)
+{
+	return js_get(js_get(caps, "sampling", json_type_object), "tools", json_type_object) != NULL;
+}
+
+/* ---- results (public) ------------------------------------------------------------------ */
+
+dmcp_rc dmcp_result_content(dmcp_result *res, json_object *block)
+{
+	if (block == NULL)
+		return DMCP_E_PARAMS;
+	json_object_array_add(res->content, block);
+	return DMCP_OK;
+}
+
+dmcp_rc dmcp_result_text(dmcp_result *res, const char *text)
+{
+	return dmcp_result_content(res, dmcp_text_block(text != NULL ? text : ""));
+}
+
+dmcp_rc dmcp_result_textf(dmcp_result *res, const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+	dmcp_rc rc;
+
+	buf_init(&b, 1u << 20);
+	va_start(ap, fmt);
+	rc = buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (rc == DMCP_OK)
+		rc = dmcp_result_text(res, buf_cstr(&b));
+	buf_free(&b);
+	return rc;
+}
+
+static json_object *media_block(const char *type, const char *b64, const char *mime)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "data", json_object_new_string(b64));
+	json_object_object_add(o, "mimeType", json_object_new_string(mime));
+	return o;
+}
+
+dmcp_rc dmcp_result_image(dmcp_result *res, const char *base64, const char *mime)
+{
+	return dmcp_result_content(res, media_block("image", base64, mime));
+}
+
+dmcp_rc dmcp_result_audio(dmcp_result *res, const char *base64, const char *mime)
+{
+	return dmcp_result_content(res, media_block("audio", base64, mime));
+}
+
+dmcp_rc dmcp_result_resource_text(dmcp_result *res, const char *uri, const char *mime,
+                                  const char *text)
+{
+	json_object *o = json_object_new_object(), *r = json_object_new_object();
+
+	json_object_object_add(r, "uri", json_object_new_string(uri));
+	if (mime != NULL)
+		json_object_object_add(r, "mimeType", json_object_new_string(mime));
+	json_object_object_add(r, "text", json_object_new_string(text));
+	json_object_object_add(o, "type", json_object_new_string("resource"));
+	json_object_object_add(o, "resource", r);
+	return dmcp_result_content(res, o);
+}
+
+dmcp_rc dmcp_result_structured(dmcp_result *res, json_object *obj)
+{
+	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return DMCP_E_PARAMS;
+	}
+	json_object_put(res->structured);
+	res->structured = obj;
+	return dmcp_result_text(res, js_text(obj));
+}
+
+dmcp_rc dmcp_result_error(dmcp_result *res, const char *fmt, ...)
+{
+	char msg[RT_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	json_object_put(res->content);
+	res->content = json_object_new_array();
+	res->is_error = 1;
+	json_object_array_add(res->content, dmcp_text_block(msg));
+	return DMCP_OK;
+}
+
+/* ---- saving ---------------------------------------------------------------------------- */
+
+static void queue_event(dmcp_ctx *ctx, enum event_kind kind, json_object *msg)
+{
+	json_object *e = json_object_new_array();
+
+	json_object_array_add(e, json_object_new_int(kind));
+	json_object_array_add(e, json_object_new_string(msg != NULL ? js_text(msg) : ""));
+	json_object_array_add(ctx->events, e);
+	json_object_put(msg);
+}
+
+/* Begin a transaction holding the run row, checking that nobody else moved the run since
+ * our last save (cancelled, or taken over after our lease passed). */
+static dmcp_rc lock_again(dmcp_ctx *ctx)
+{
+	struct run_row fresh;
+	dmcp_rc rc;
+
+	rc = store_begin(ctx->env->st);
+	if (rc != DMCP_OK)
+		return rc;
+	ctx->in_tx = 1;
+	if (!ctx->run->exists)
+		return DMCP_OK;
+	rc = store_run_lock(ctx->env->st, ctx->run->id, ctx->run->session_id, ctx->run->principal,
+	                    &fresh);
+	if (rc != DMCP_OK)
+		return rc;
+	if (fresh.status == RUN_CANCELLED)
+		rc = DMCP_CANCELLED;
+	else if (fresh.status != RUN_RUNNING || fresh.last_lsn != ctx->committed_lsn)
+		rc = DMCP_E_CONFLICT;
+	store_run_clear(&fresh);
+	return rc;
+}
+
+static dmcp_rc append_events(dmcp_ctx *ctx, int64_t first, int *n_out,
+                             enum event_kind **kinds_out, const char ***bodies_out)
+{
+	int n = (int)json_object_array_length(ctx->events), i;
+	enum event_kind *kinds;
+	const char **bodies;
+	dmcp_rc rc;
+
+	*n_out = n;
+	*kinds_out = NULL;
+	*bodies_out = NULL;
+	if (n == 0)
+		return DMCP_OK;
+	kinds = calloc((size_t)n, sizeof *kinds);
+	bodies = calloc((size_t)n, sizeof *bodies);
+	if (kinds == NULL || bodies == NULL) {
+		free(kinds);
+		free(bodies);
+		return DMCP_E_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(ctx->events, (size_t)i);
+		kinds[i] = (enum event_kind)json_object_get_int(json_object_array_get_idx(e, 0));
+		bodies[i] = json_object_get_string(json_object_array_get_idx(e, 1));
+	}
+	rc = store_events_append(ctx->env->st, ctx->run->id, first, n, kinds, bodies);
+	*kinds_out = kinds;
+	*bodies_out = bodies;
+	return rc;
+}
+
+/* Write queued events, the journal and the status; commit; hand the events to the sink;
+ * notify. On failure the transaction is rolled back and the run is as it was. */
+static dmcp_rc save(dmcp_ctx *ctx)
+{
+	struct run_row *r = ctx->run;
+	enum event_kind *kinds = NULL;
+	const char **bodies = NULL;
+	int64_t first = r->last_lsn + 1;
+	char *journal;
+	int n = 0;
+	dmcp_rc rc = DMCP_OK;
+
+	if (!ctx->in_tx)
+		rc = lock_again(ctx);
+	if (rc == DMCP_OK) {
+		journal = strdup(js_text(ctx->journal));
+		if (journal == NULL) {
+			rc = DMCP_E_NOMEM;
+		} else {
+			free(r->journal);
+			r->journal = journal;
+		}
+	}
+	if (rc == DMCP_OK) {
+		n = (int)json_object_array_length(ctx->events);
+		r->last_lsn += n;
+		if (ctx->note > r->notes)
+			r->notes = ctx->note;
+		/* The row first (events reference it), then the events. */
+		rc = store_run_save(ctx->env->st, r);
+		if (rc == DMCP_OK)
+			rc = append_events(ctx, first, &n, &kinds, &bodies);
+		if (rc != DMCP_OK)
+			r->last_lsn = first - 1;
+	}
+	if (rc == DMCP_OK)
+		rc = store_commit(ctx->env->st);
+	ctx->in_tx = 0;
+	if (rc != DMCP_OK) {
+		store_rollback(ctx->env->st);
+	} else {
+		ctx->committed_lsn = r->last_lsn;
+		if (n > 0 && ctx->env->sink != NULL)
+			ctx->env->sink->committed(ctx->env->sink->arg, r->id, first, n, kinds, bodies);
+		if (n > 0 || r->status != RUN_RUNNING)
+			store_notify(ctx->env->st, r->id);
+	}
+	free(kinds);
+	free(bodies);
+	json_object_put(ctx->events);
+	ctx->events = json_object_new_array();
+	return rc;
+}
+
+/* ---- effects --------------------------------------------------------------------------- */
+
+static void set_err(dmcp_ctx *ctx, const char *fmt, ...) DMCP_PRINTF(2, 3);
+static void set_err(dmcp_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+	va_end(ap);
+}
+
+/* The journal entry for the next effect of type t, or NULL when the effect is new.
+ * *rc is set when the journal does not match (the tool changed: DMCP_E_VERSION). */
+static json_object *next_entry(dmcp_ctx *ctx, const char *t, dmcp_rc *rc)
+{
+	int k = ctx->effect++;
+	json_object *e;
+	const char *had;
+
+	*rc = DMCP_OK;
+	if ((size_t)k >= json_object_array_length(ctx->journal))
+		return NULL;
+	e = json_object_array_get_idx(ctx->journal, (size_t)k);
+	had = js_str(e, "t");
+	if (had == NULL || strcmp(had, t) != 0) {
+		set_err(ctx, "effect %d was %s in the journal but is %s now: the tool is not "
+		        "deterministic or changed without a version bump", k, had ? had : "?", t);
+		*rc = DMCP_E_VERSION;
+	}
+	return e;
+}
+
+/* Record a new request effect: journal entry and (at the end of the step) its event. */
+static dmcp_rc record_request(dmcp_ctx *ctx, const char *t, const char *method,
+                              json_object *params)
+{
+	char id[48];
+	json_object *e = json_object_new_object(), *req = json_object_new_object();
+
+	snprintf(id, sizeof id, "%s/%d", ctx->run->id, ctx->effect - 1);
+	json_object_object_add(req, "method", json_object_new_string(method));
+	json_object_object_add(req, "params", params);
+	json_object_object_add(e, "t", json_object_new_string(t));
+	json_object_object_add(e, "id", json_object_new_string(id));
+	json_object_object_add(e, "req", req);
+	json_object_array_add(ctx->journal, e);
+	ctx->suspended = 1;
+	return DMCP_SUSPENDED;
+}
+
+/* The answer of a journaled request: DMCP_SUSPENDED while none, DMCP_E_REJECTED for a
+ * JSON-RPC error, else DMCP_OK with *result. */
+static dmcp_rc answer_of(dmcp_ctx *ctx, json_object *e, json_object **result)
+{
+	json_object *ans = js_get(e, "ans", json_type_object), *er;
+
+	*result = NULL;
+	if (ans == NULL)
+		return DMCP_SUSPENDED;
+	er = js_get(ans, "error", json_type_object);
+	if (er != NULL) {
+		const char *m = js_str(er, "message");
+		json_object *code = js_get(er, "code", json_type_int);
+		set_err(ctx, "the client refused the request (%d: %.200s)",
+		        code ? json_object_get_int(code) : 0, m ? m : "");
+		return DMCP_E_REJECTED;
+	}
+	*result = js_get(ans, "result", json_type_object);
+	if (*result == NULL) {
+		set_err(ctx, "the client's answer has no result object");
+		return DMCP_E_ANSWER;
+	}
+	return DMCP_OK;
+}
+
+static dmcp_rc parse_elicit_answer(dmcp_ctx *ctx, json_object *result,
+                                   const struct reg_elicit *el, struct dmcp_elicit_answer *out)
+{
+	const char *action = js_str(result, "action");
+	char why[256];
+
+	out->content = NULL;
+	if (action != NULL && strcmp(action, "accept") == 0) {
+		out->action = DMCP_ACCEPT;
+	} else if (action != NULL && strcmp(action, "decline") == 0) {
+		out->action = DMCP_DECLINE;
+		return DMCP_OK;
+	} else if (action != NULL && strcmp(action, "cancel") == 0) {
+		out->action = DMCP_CANCEL;
+		return DMCP_OK;
+	} else {
+		set_err(ctx, "the elicitation answer's action must be accept, decline or cancel");
+		return DMCP_E_ANSWER;
+	}
+	if (el == NULL)
+		return DMCP_OK; /* URL mode: no content */
+	out->content = js_get(result, "content", json_type_object);
+	if (out->content == NULL) {
+		set_err(ctx, "an accepted elicitation answer needs a content object");
+		return DMCP_E_ANSWER;
+	}
+	if (schema_validate(el->check, out->content, why, sizeof why) != DMCP_OK) {
+		set_err(ctx, "the elicitation answer does not fit the schema: %s", why);
+		out->content = NULL;
+		return DMCP_E_ANSWER;
+	}
+	return DMCP_OK;
+}
+
+dmcp_rc dmcp_elicit(dmcp_ctx *ctx, const char *schema_name, const char *message,
+                    struct dmcp_elicit_answer *out)
+{
+	const struct reg_elicit *el = reg_elicit(ctx->tool, schema_name);
+	json_object *e, *result, *params;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if (el == NULL) {
+		set_err(ctx, "the tool has no elicitation schema named %.100s",
+		        schema_name ? schema_name : "(null)");
+		return DMCP_E_PARAMS;
+	}
+	e = next_entry(ctx, "elicit", &rc);
+	if (rc != DMCP_OK)
+		return rc;
+	if (e != NULL) {
+		rc = answer_of(ctx, e, &result);
+		return rc == DMCP_OK ? parse_elicit_answer(ctx, result, el, out) : rc;
+	}
+	if (!rt_caps_elicit_form(ctx->env->sess->caps)) {
+		ctx->effect--;
+		set_err(ctx, "this tool needs elicitation, which the client did not declare");
+		return DMCP_E_CAPABILITY;
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, "message", json_object_new_string(message ? message : ""));
+	json_object_object_add(params, "requestedSchema", js_parse_trusted(el->schema_text));
+	return record_request(ctx, "elicit", "elicitation/create", params);
+}
+
+static json_object *url_params(dmcp_ctx *ctx, const char *url, const char *message)
+{
+	json_object *p = json_object_new_object();
+	char eid[48];
+
+	snprintf(eid, sizeof eid, "%s/%d", ctx->run->id, ctx->effect - 1);
+	json_object_object_add(p, "mode", json_object_new_string("url"));
+	json_object_object_add(p, "message", json_object_new_string(message ? message : ""));
+	json_object_object_add(p, "elicitationId", json_object_new_string(eid));
+	json_object_object_add(p, "url", json_object_new_string(url));
+	return p;
+}
+
+dmcp_rc dmcp_elicit_url(dmcp_ctx *ctx, const char *url, const char *message,
+                        struct dmcp_elicit_answer *out)
+{
+	json_object *e, *result;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if (url == NULL)
+		return DMCP_E_PARAMS;
+	e = next_entry(ctx, "url", &rc);
+	if (rc != DMCP_OK)
+		return rc;
+	if (e != NULL) {
+		rc = answer_of(ctx, e, &result);
+		return rc == DMCP_OK ? parse_elicit_answer(ctx, result, NULL, out) : rc;
+	}
+	if (!rt_caps_elicit_url(ctx->env->sess->caps)) {
+		/* Journal the effect so that the -32042 error can list it. */
+		json_object *entry = json_object_new_object();
+		json_object_object_add(entry, "t", json_object_new_string("url"));
+		json_object_object_add(entry, "required", url_params(ctx, url, message));
+		json_object_array_add(ctx->journal, entry);
+		set_err(ctx, "this call needs a URL-mode elicitation first");
+		return DMCP_E_URL_REQUIRED;
+	}
+	return record_request(ctx, "url", "elicitation/create", url_params(ctx, url, message));
+}
+
+/* ---- sampling -------------------------------------------------------------------------- */
+
+static json_object *sample_params(const struct dmcp_sample_req *req)
+{
+	json_object *p = json_object_new_object(), *msgs;
+
+	if (req->messages != NULL) {
+		msgs = json_object_get(req->messages);
+	} else {
+		json_object *content = dmcp_text_block(req->prompt != NULL ? req->prompt : "");
+		msgs = json_object_new_array();
+		json_object_array_add(msgs, dmcp_message("user", content));
+	}
+	json_object_object_add(p, "messages", msgs);
+	if (req->system_prompt != NULL)
+		json_object_object_add(p, "systemPrompt", json_object_new_string(req->system_prompt));
+	json_object_object_add(p, "maxTokens", json_object_new_int(req->max_tokens));
+	if (req->tools != NULL)
+		json_object_object_add(p, "tools", json_object_get(req->tools));
+	if (req->tool_choice != NULL)
+		json_object_object_add(p, "toolChoice", json_object_get(req->tool_choice));
+	return p;
+}
+
+static const char *first_text(json_object *content)
+{
+	size_t i, n;
+
+	if (json_object_is_type(content, json_type_object)) {
+		const char *type = js_str(content, "type");
+		return type != NULL && strcmp(type, "text") == 0 ? js_str(content, "text") : NULL;
+	}
+	n = json_object_is_type(content, json_type_array) ? json_object_array_length(content) : 0;
+	for (i = 0; i < n; i++) {
+		const char *t = first_text(json_object_array_get_idx(content, i));
+		if (t != NULL)
+			return t;
+	}
+	return NULL;
+}
+
+static dmcp_rc parse_sample_answer(dmcp_ctx *ctx, json_object *result,
+                                   struct dmcp_sample_answer *out)
+{
+	json_object *content;
+	const char *role = js_str(result, "role");
+
+	content = js_get(result, "content", json_type_object);
+	if (content == NULL)
+		content = js_get(result, "content", json_type_array);
+	out->model = js_str(result, "model");
+	if (role == NULL || (strcmp(role, "assistant") != 0 && strcmp(role, "user") != 0) ||
+	    content == NULL || out->model == NULL) {
+		set_err(ctx, "the sampling answer is malformed: it needs role, content and model");
+		return DMCP_E_ANSWER;
+	}
+	out->text = first_text(content);
+	out->stop_reason = js_str(result, "stopReason");
+	out->result = result;
+	return DMCP_OK;
+}
+
+/* Ask the fallback provider now and journal its answer as if the client had given it. */
+static dmcp_rc sample_fallback(dmcp_ctx *ctx, json_object *params,
+                               struct dmcp_sample_answer *out)
+{
+	const struct dmcp_sampling_provider *p = ctx->env->reg->sampling;
+	json_object *result = NULL, *e, *ans;
+	dmcp_rc rc;
+
+	if (p == NULL) {
+		json_object_put(params);
+		ctx->effect--;
+		set_err(ctx, "the client does not support sampling and no sampling fallback is "
+		        "configured (DMCP_SAMPLING_FALLBACK)");
+		return DMCP_E_NO_SAMPLING;
+	}
+	rc = p->create_message(p->state, params, &result);
+	if (rc != DMCP_OK || result == NULL) {
+		json_object_put(params);
+		json_object_put(result);
+		ctx->effect--;
+		set_err(ctx, "the sampling provider %s failed", p->name);
+		return DMCP_E_TOOL;
+	}
+	e = json_object_new_object();
+	ans = json_object_new_object();
+	json_object_object_add(ans, "result", result);
+	json_object_object_add(e, "t", json_object_new_string("sample"));
+	json_object_object_add(e, "provider", json_object_new_string(p->name));
+	json_object_object_add(e, "req", params);
+	json_object_object_add(e, "ans", ans);
+	json_object_array_add(ctx->journal, e);
+	return parse_sample_answer(ctx, result, out);
+}
+
+dmcp_rc dmcp_sample(dmcp_ctx *ctx, const struct dmcp_sample_req *req,
+                    struct dmcp_sample_answer *out)
+{
+	json_object *e, *result, *params;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if (req == NULL || req->max_tokens <= 0)
+		return DMCP_E_PARAMS;
+	e = next_entry(ctx, "sample", &rc);
+	if (rc != DMCP_OK)
+		return rc;
+	if (e != NULL) {
+		rc = answer_of(ctx, e, &result);
+		return rc == DMCP_OK ? parse_sample_answer(ctx, result, out) : rc;
+	}
+	if ((req->tools != NULL || req->tool_choice != NULL) &&
+	    !rt_caps_sampling_tools(ctx->env->sess->caps)) {
+		ctx->effect--;
+		set_err(ctx, "sampling with tools needs the client's sampling.tools capability");
+		return DMCP_E_CAPABILITY;
+	}
+	params = sample_params(req);
+	if (!rt_caps_sampling(ctx->env->sess->caps))
+		return sample_fallback(ctx, params, out);
+	return record_request(ctx, "sample", "sampling/createMessage", params);
+}
+
+/* ---- notifications --------------------------------------------------------------------- */
+
+/* Count the next notification; 1 when it is new (must be emitted), 0 when replayed. */
+static int next_note(dmcp_ctx *ctx)
+{
+	ctx->note++;
+	return ctx->note > ctx->notes_at_start;
+}
+
+/* Queue a notification and commit it now (a checkpoint), so the client sees it while the
+ * tool keeps working. */
+static dmcp_rc emit(dmcp_ctx *ctx, json_object *msg)
+{
+	if (ctx->run->last_lsn + 1 >= (int64_t)ctx->env->cfg->max_events) {
+		json_object_put(msg);
+		set_err(ctx, "the run reached DMCP_MAX_EVENTS_PER_RUN (%d events)",
+		        ctx->env->cfg->max_events);
+		return DMCP_E_LIMIT;
+	}
+	queue_event(ctx, EV_NOTIFICATION, msg);
+	ctx->run->status = RUN_RUNNING;
+	return save(ctx);
+}
+
+dmcp_rc dmcp_progress(dmcp_ctx *ctx, double progress, double total, const char *message)
+{
+	json_object *params;
+	const char *tok = ctx->run->progress_token;
+
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if (!isfinite(progress) || (ctx->run->has_progress && progress <= ctx->run->last_progress))
+		return DMCP_E_PARAMS;
+	if (!next_note(ctx) || tok == NULL)
+		return DMCP_OK;
+	params = json_object_new_object();
+	json_object_object_add(params, "progressToken", js_parse_trusted(tok));
+	json_object_object_add(params, "progress", json_object_new_double(progress));
+	if (total >= 0 && isfinite(total))
+		json_object_object_add(params, "total", json_object_new_double(total));
+	if (message != NULL)
+		json_object_object_add(params, "message", json_object_new_string(message));
+	ctx->run->has_progress = 1;
+	ctx->run->last_progress = progress;
+	return emit(ctx, rpc_request(NULL, "notifications/progress", params));
+}
+
+dmcp_rc dmcp_log(dmcp_ctx *ctx, dmcp_level level, const char *logger, const char *fmt, ...)
+{
+	char text[RT_LOG_LEN];
+	json_object *params;
+	va_list ap;
+
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if ((int)level < 0 || (int)level > 7)
+		return DMCP_E_PARAMS;
+	if (!next_note(ctx) || (int)level < ctx->env->sess->log_level)
+		return DMCP_OK;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	params = json_object_new_object();
+	json_object_object_add(params, "level", json_object_new_string(level_names[level]));
+	if (logger != NULL)
+		json_object_object_add(params, "logger", json_object_new_string(logger));
+	json_object_object_add(params, "data", json_object_new_string(text));
+	return emit(ctx, rpc_request(NULL, "notifications/message", params));
+}
+
+dmcp_rc dmcp_elicit_url_complete(dmcp_ctx *ctx)
+{
+	json_object *params;
+	int k;
+
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	for (k = ctx->effect - 1; k >= 0; k--) {
+		json_object *e = json_object_array_get_idx(ctx->journal, (size_t)k);
+		const char *t = js_str(e, "t");
+		if (t != NULL && strcmp(t, "url") == 0)
+			break;
+	}
+	if (k < 0)
+		return DMCP_E_PARAMS;
+	if (!next_note(ctx))
+		return DMCP_OK;
+	params = json_object_new_object();
+	json_object_object_add(params, "elicitationId", json_object_new_string(
+		js_str(js_get(js_get(json_object_array_get_idx(ctx->journal, (size_t)k), "req",
+		                     json_type_object), "params", json_type_object), "elicitationId")));
+	return emit(ctx, rpc_request(NULL, "notifications/elicitation/complete", params));
+}
+
+dmcp_rc dmcp_stream_break(dmcp_ctx *ctx, int retry_ms)
+{
+	char body[16];
+	json_object *e;
+
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if (retry_ms < 0 || retry_ms > 600000)
+		return DMCP_E_PARAMS;
+	if (!next_note(ctx))
+		return DMCP_OK;
+	snprintf(body, sizeof body, "%d", retry_ms);
+	e = json_object_new_array();
+	json_object_array_add(e, json_object_new_int(EV_POLL));
+	json_object_array_add(e, json_object_new_string(body));
+	json_object_array_add(ctx->events, e);
+	ctx->run->status = RUN_RUNNING;
+	return save(ctx);
+}
+
+/* ---- memo, time, sleep ----------------------------------------------------------------- */
+
+dmcp_rc dmcp_memo(dmcp_ctx *ctx, dmcp_memo_fn fn, void *arg, json_object **out)
+{
+	json_object *e, *v = NULL;
+	dmcp_rc rc;
+
+	*out = NULL;
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	e = next_entry(ctx, "memo", &rc);
+	if (rc != DMCP_OK)
+		return rc;
+	if (e != NULL) {
+		json_object_object_get_ex(e, "v", out);
+		return DMCP_OK;
+	}
+	rc = fn(arg, &v);
+	if (rc != DMCP_OK) {
+		json_object_put(v);
+		ctx->effect--;
+		return rc;
+	}
+	e = json_object_new_object();
+	json_object_object_add(e, "t", json_object_new_string("memo"));
+	json_object_object_add(e, "v", v);
+	json_object_array_add(ctx->journal, e);
+	*out = v;
+	return DMCP_OK;
+}
+
+static dmcp_rc clock_ms(void *arg, json_object **out)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*out = json_object_new_int64((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return DMCP_OK;
+}
+
+dmcp_rc dmcp_now_ms(dmcp_ctx *ctx, int64_t *out)
+{
+	json_object *v;
+
+	DMCP_TRY(dmcp_memo(ctx, clock_ms, NULL, &v));
+	*out = json_object_get_int64(v);
+	return DMCP_OK;
+}
+
+dmcp_rc dmcp_sleep_ms(dmcp_ctx *ctx, int ms)
+{
+	struct timespec ts;
+
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if (ms < 0 || ms > DMCP_SLEEP_MAX_MS)
+		return DMCP_E_PARAMS;
+	if (ctx->note < ctx->notes_at_start || ctx->effect < ctx->journal_at_start)
+		return DMCP_OK; /* replaying work already done */
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+	return DMCP_OK;
+}
+
+const char *dmcp_run_id(const dmcp_ctx *ctx)
+{
+	return ctx->run->id;
+}
+
+int dmcp_effect_seq(const dmcp_ctx *ctx)
+{
+	return ctx->effect;
+}
+
+const char *dmcp_progress_token(const dmcp_ctx *ctx)
+{
+	return ctx->run->progress_token != NULL ? ctx->run->progress_token : "null";
+}
+
+/* ---- steps ----------------------------------------------------------------------------- */
+
+static void fail_run(dmcp_ctx *ctx, const char *why)
+{
+	free(ctx->run->error);
+	ctx->run->error = strdup(why);
+	ctx->run->status = RUN_FAILED;
+}
+
+/* The final response for a finished step: a result, an isError result, or an error. */
+static void finish(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res)
+{
+	json_object *id = js_parse_trusted(ctx->run->request_id), *result, *data, *list;
+	char why[RT_ERR_LEN];
+
+	if (rc == DMCP_OK && res->structured != NULL && ctx->tool->output != NULL &&
+	    schema_validate(ctx->tool->output, res->structured, why, sizeof why) != DMCP_OK) {
+		set_err(ctx, "the tool's structuredContent does not match its outputSchema: %s", why);
+		rc = DMCP_E_TOOL;
+	}
+	if (rc == DMCP_E_URL_REQUIRED) {
+		json_object *last = json_object_array_get_idx(ctx->journal,
+		                                              json_object_array_length(ctx->journal) - 1);
+		data = json_object_new_object();
+		list = json_object_new_array();
+		json_object_array_add(list, json_object_get(js_get(last, "required", json_type_object)));
+		json_object_object_add(data, "elicitations", list);
+		queue_event(ctx, EV_RESPONSE, rpc_error(id, -32042, "URL elicitation required", data));
+		fail_run(ctx, ctx->err);
+	} else {
+		result = json_object_new_object();
+		if (rc != DMCP_OK) {
+			(void)dmcp_result_error(res, "%s", ctx->err[0] ? ctx->err : dmcp_rc_name(rc));
+			fail_run(ctx, ctx->err[0] ? ctx->err : dmcp_rc_name(rc));
+		} else {
+			ctx->run->status = res->is_error ? RUN_FAILED : RUN_COMPLETED;
+		}
+		json_object_object_add(result, "content", json_object_get(res->content));
+		if (res->structured != NULL && !res->is_error)
+			json_object_object_add(result, "structuredContent", json_object_get(res->structured));
+		if (res->is_error)
+			json_object_object_add(result, "isError", json_object_new_boolean(1));
+		queue_event(ctx, EV_RESPONSE, rpc_result(id, result));
+	}
+	json_object_put(id);
+}
+
+/* The request event for the effect the step suspended on. */
+static void suspend(dmcp_ctx *ctx)
+{
+	json_object *e = json_object_array_get_idx(ctx->journal,
+	                                           json_object_array_length(ctx->journal) - 1);
+	json_object *req = js_get(e, "req", json_type_object);
+	const char *id = js_str(e, "id"), *method = js_str(req, "method");
+
+	free(ctx->run->pending_id);
+	free(ctx->run->pending_method);
+	ctx->run->pending_id = strdup(id);
+	ctx->run->pending_method = strdup(method);
+	ctx->run->status = RUN_WAITING;
+	queue_event(ctx, EV_REQUEST, rpc_request(id, method,
+	                                          json_object_get(js_get(req, "params",
+	                                                                 json_type_object))));
+}
+
+/* Run the tool function once over the journal and save the outcome. ctx->in_tx tells
+ * whether a transaction already holds the row. */
+static dmcp_rc step(dmcp_ctx *ctx)
+{
+	struct dmcp_result res = {json_object_new_array(), NULL, 0};
+	json_object *args = js_parse_trusted(ctx->run->arguments);
+	dmcp_rc rc, src;
+
+	ctx->run->steps++;
+	ctx->run->status = RUN_RUNNING;
+	ctx->journal_at_start = (int)json_object_array_length(ctx->journal);
+	ctx->notes_at_start = ctx->run->notes;
+	if (ctx->tool == NULL || ctx->tool->def->version != ctx->run->tool_version) {
+		set_err(ctx, "the tool %.100s changed (version %d is gone) while this call waited; "
+		        "call it again", ctx->run->tool, ctx->run->tool_version);
+		rc = DMCP_E_VERSION;
+	} else {
+		rc = ctx->tool->def->run(ctx, args, &res);
+	}
+	if (ctx->suspended && rc != DMCP_CANCELLED && rc != DMCP_E_CONFLICT)
+		rc = DMCP_SUSPENDED;
+	if (rc == DMCP_CANCELLED || rc == DMCP_E_CONFLICT) {
+		/* Someone else owns the run now (cancel or takeover): leave it to them. */
+		if (ctx->in_tx)
+			store_rollback(ctx->env->st);
+		ctx->in_tx = 0;
+		src = DMCP_OK;
+	} else {
+		if (rc == DMCP_SUSPENDED)
+			suspend(ctx);
+		else
+			finish(ctx, rc, &res);
+		src = save(ctx);
+		if (src == DMCP_CANCELLED || src == DMCP_E_CONFLICT)
+			src = DMCP_OK;
+	}
+	json_object_put(args);
+	json_object_put(res.content);
+	json_object_put(res.structured);
+	return src;
+}
+
+static void ctx_init(dmcp_ctx *ctx, struct rt_env *env, struct run_row *run)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->env = env;
+	ctx->run = run;
+	ctx->tool = reg_tool(env->reg, run->tool);
+	ctx->journal = js_parse_trusted(run->journal);
+	if (ctx->journal == NULL || !json_object_is_type(ctx->journal, json_type_array)) {
+		json_object_put(ctx->journal);
+		ctx->journal = json_object_new_array();
+	}
+	ctx->events = json_object_new_array();
+	ctx->committed_lsn = run->last_lsn;
+}
+
+static void ctx_free(dmcp_ctx *ctx)
+{
+	json_object_put(ctx->journal);
+	json_object_put(ctx->events);
+}
+
+static void copy_id(char *dst, const char *src)
+{
+	snprintf(dst, 33, "%s", src);
+}
+
+dmcp_rc rt_start(struct rt_env *env, const struct reg_tool *tool, json_object *request_id,
+                 json_object *args, json_object *progress_token, struct run_row *run)
+{
+	dmcp_ctx ctx;
+	dmcp_rc rc;
+
+	memset(run, 0, sizeof *run);
+	rc = rnd_id(run->id);
+	if (rc != DMCP_OK)
+		return rc;
+	copy_id(run->session_id, env->sess->id);
+	snprintf(run->principal, sizeof run->principal, "%s", env->sess->principal);
+	run->request_id = strdup(js_text(request_id));
+	run->progress_token = progress_token != NULL ? strdup(js_text(progress_token)) : NULL;
+	run->tool = strdup(tool->def->name);
+	run->tool_version = tool->def->version;
+	run->arguments = strdup(args != NULL ? js_text(args) : "{}");
+	run->journal = strdup("[]");
+	if (run->request_id == NULL || run->tool == NULL || run->arguments == NULL ||
+	    run->journal == NULL || (progress_token != NULL && run->progress_token == NULL)) {
+		store_run_clear(run);
+		return DMCP_E_NOMEM;
+	}
+	ctx_init(&ctx, env, run);
+	rc = step(&ctx);
+	ctx_free(&ctx);
+	return rc;
+}
+
+/* Put the client's answer into the journal entry of effect k. */
+static dmcp_rc apply_answer(dmcp_ctx *ctx, const char *our_id, json_object *msg)
+{
+	size_t n = json_object_array_length(ctx->journal);
+	json_object *e = n > 0 ? json_object_array_get_idx(ctx->journal, n - 1) : NULL;
+	json_object *ans = json_object_new_object();
+	json_object *res = js_get(msg, "result", json_type_object);
+	json_object *er = js_get(msg, "error", json_type_object);
+
+	if (e == NULL || js_str(e, "id") == NULL || strcmp(js_str(e, "id"), our_id) != 0) {
+		json_object_put(ans);
+		return DMCP_E_INTERNAL;
+	}
+	if (res != NULL)
+		json_object_object_add(ans, "result", json_object_get(res));
+	else
+		json_object_object_add(ans, "error", json_object_get(er));
+	json_object_object_add(e, "ans", ans);
+	free(ctx->run->pending_id);
+	free(ctx->run->pending_method);
+	ctx->run->pending_id = NULL;
+	ctx->run->pending_method = NULL;
+	return DMCP_OK;
+}
+
+dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int *applied)
+{
+	struct run_row run;
+	char run_id[33];
+	dmcp_ctx ctx;
+	dmcp_rc rc;
+
+	*applied = 0;
+	if (strlen(our_id) < 34 || our_id[32] != '/')
+		return DMCP_E_NOT_FOUND;
+	memcpy(run_id, our_id, 32);
+	run_id[32] = '\0';
+	rc = store_begin(env->st);
+	if (rc != DMCP_OK)
+		return rc;
+	rc = store_run_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
+	if (rc != DMCP_OK) {
+		store_rollback(env->st);
+		return rc;
+	}
+	if (run.status != RUN_WAITING || run.pending_id == NULL ||
+	    strcmp(run.pending_id, our_id) != 0) {
+		/* A duplicate, a late answer, or an answer to a cancelled run: nothing changes. */
+		store_rollback(env->st);
+		store_run_clear(&run);
+		return DMCP_OK;
+	}
+	ctx_init(&ctx, env, &run);
+	ctx.in_tx = 1;
+	rc = apply_answer(&ctx, our_id, msg);
+	if (rc == DMCP_OK) {
+		rc = step(&ctx);
+		*applied = rc == DMCP_OK;
+	} else {
+		store_rollback(env->st);
+	}
+	ctx_free(&ctx);
+	store_run_clear(&run);
+	return rc;
+}
+
+dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason)
+{
+	struct run_row run;
+	char run_id[33];
+	char why[RT_ERR_LEN];
+	dmcp_rc rc;
+
+	rc = store_run_find_unfinished(env->st, env->sess->id, env->sess->principal, request_id,
+	                               run_id);
+	if (rc != DMCP_OK)
+		return rc;
+	rc = store_begin(env->st);
+	if (rc != DMCP_OK)
+		return rc;
+	rc = store_run_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
+	if (rc == DMCP_OK && (run.status == RUN_RUNNING || run.status == RUN_WAITING)) {
+		snprintf(why, sizeof why, "cancelled by the client%s%.200s", reason ? ": " : "",
+		         reason ? reason : "");
+		run.status = RUN_CANCELLED;
+		free(run.pending_id);
+		free(run.pending_method);
+		free(run.error);
+		run.pending_id = run.pending_method = NULL;
+		run.error = strdup(why);
+		rc = store_run_save(env->st, &run);
+		if (rc == DMCP_OK)
+			rc = store_commit(env->st);
+		if (rc == DMCP_OK)
+			store_notify(env->st, run_id);
+	}
+	if (rc != DMCP_OK)
+		store_rollback(env->st);
+	else
+		store_rollback(env->st); /* no-op when committed; ends a read-only transaction */
+	if (rc == DMCP_OK || rc == DMCP_E_DB)
+		store_run_clear(&run);
+	return rc;
+}
+
+dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
+{
+	struct run_row run;
+	dmcp_ctx ctx;
+	dmcp_rc rc;
+
+	rc = store_begin(env->st);
+	if (rc != DMCP_OK)
+		return rc;
+	rc = store_run_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
+	if (rc != DMCP_OK) {
+		store_rollback(env->st);
+		return rc;
+	}
+	if (run.status != RUN_RUNNING || !run.lease_expired) {
+		store_rollback(env->st);
+		store_run_clear(&run);
+		return DMCP_E_CONFLICT;
+	}
+	log_msg(LOG_WARN, "run %s: lease passed; taking over its step", run_id);
+	ctx_init(&ctx, env, &run);
+	ctx.in_tx = 1;
+	rc = step(&ctx);
+	ctx_free(&ctx);
+	store_run_clear(&run);
+	return rc;
+}

@@ -1,0 +1,70 @@
+/* runtime.h — the run engine: a tools/call becomes a run whose C function replays against
+ * its journal at every step; one step is one transaction (plus checkpoint commits for
+ * notifications sent while the tool works). Knows nothing of HTTP or SSE framing; reaches
+ * PostgreSQL only through store.h. MCP 2025-11-25 server/tools, client/elicitation,
+ * client/sampling, basic/utilities (progress, cancellation, logging). */
+#ifndef DMCP_RUNTIME_H
+#define DMCP_RUNTIME_H
+
+#include <json-c/json.h>
+#include "cfg.h"
+#include "dmcp.h"
+#include "registry.h"
+#include "store.h"
+
+/* What a step knows of the session that owns the run. */
+struct rt_session {
+	const char *id;        /* session id */
+	const char *principal; /* who made it */
+	const char *protocol;  /* negotiated version */
+	json_object *caps;     /* the client's capabilities (borrowed) */
+	int log_level;         /* logging/setLevel, 0 debug .. 7 emergency */
+};
+
+/* Called after every commit that appended events, by the worker that made them, so that a
+ * worker holding the run's stream writes them out at once (the events are committed). */
+struct rt_sink {
+	void *arg;
+	void (*committed)(void *arg, const char *run_id, int64_t first_lsn, int n,
+	                  const enum event_kind *kinds, const char *const *bodies);
+};
+
+struct rt_env {
+	const struct cfg *cfg;
+	const dmcp_registry *reg;
+	struct store *st;
+	const struct rt_session *sess;
+	struct rt_sink *sink; /* or NULL */
+};
+
+/* tools/call: create the run for tool and take its first step. *run gets the row as saved
+ * (clear it with store_run_clear). DMCP_OK once the step committed, whatever the tool did;
+ * DMCP_E_DB and the like when nothing could be saved (nothing was). */
+dmcp_rc rt_start(struct rt_env *env, const struct reg_tool *tool, json_object *request_id,
+                 json_object *args, json_object *progress_token, struct run_row *run) DMCP_MUST_CHECK;
+
+/* A client's JSON-RPC response (msg, borrowed) to our request our_id: apply it exactly once
+ * and take the run's next step. *applied is 0 for a duplicate or late answer (nothing
+ * changed). DMCP_E_NOT_FOUND when the id names no run of this session and principal. */
+dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg,
+                  int *applied) DMCP_MUST_CHECK;
+
+/* notifications/cancelled: cancel the unfinished run started by request id (JSON text).
+ * DMCP_E_NOT_FOUND when there is none (the caller ignores it, as the spec says). */
+dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason) DMCP_MUST_CHECK;
+
+/* Take over a 'running' run whose lease passed (its worker died mid-step): run its step
+ * again. DMCP_E_CONFLICT when it is not orphaned any more. */
+dmcp_rc rt_resume(struct rt_env *env, const char *run_id) DMCP_MUST_CHECK;
+
+/* 1 when caps (client capabilities) declare what is needed. */
+int rt_caps_elicit_form(json_object *caps);
+int rt_caps_elicit_url(json_object *caps);
+int rt_caps_sampling(json_object *caps);
+int rt_caps_sampling_tools(json_object *caps);
+
+/* Level names of logging/setLevel, 0 debug .. 7 emergency; -1 when unknown. */
+int rt_level_parse(const char *name);
+const char *rt_level_name(int level);
+
+#endif

@@ -1,0 +1,2606 @@
+/* schema.c — checks a JSON Schema once into a graph of nodes, then validates values with it.
+ * Knows nothing of HTTP, FastCGI or PostgreSQL. Follows JSON Schema 2020-12 core and
+ * validation (MCP 2025-11-25: a schema without "$schema" is 2020-12); "pattern" is ECMA-262. */
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "schema.h"
+
+/* Nesting of schema evaluation: each subschema applied and each "$ref" followed is a level.
+ * A self-referencing schema cannot loop past it; deeper is DMCP_E_VALIDATION "too deep".
+ * Tool arguments are shallow; 64 leaves room for recursive (tree) schemas. */
+#define SCHEMA_MAX_DEPTH 64
+/* Nesting of any JSON value walked recursively (schemas, equality, hashing). json-c's parser
+ * stops at 32 levels by default, so only trees built by hand come near it. */
+#define SCHEMA_MAX_JSON_DEPTH 128
+/* Subschemas in one schema: bounds compile memory and time ("$ref" lookup is linear).
+ * MCP tool schemas have tens. */
+#define SCHEMA_MAX_NODES 4096
+/* Subschema evaluations in one schema_validate() call: anyOf/oneOf over recursive "$ref"s
+ * can be exponential in the instance's depth; this bounds the CPU one call may take. */
+#define SCHEMA_MAX_STEPS 1000000L
+/* Longest "pattern" (bytes): far above real patterns, and it bounds compile memory. */
+#define SCHEMA_RX_MAX_LEN 4096
+/* Instructions of one compiled pattern after counted repetition is expanded; a match costs
+ * at most string length x instructions (a{1000}{1000} would otherwise be a million). */
+#define SCHEMA_RX_MAX_INSNS 4096
+/* Group nesting in one pattern: the parser recurses once per level. */
+#define SCHEMA_RX_MAX_NEST 32
+/* Largest n or m in {n,m}: a larger count could not fit SCHEMA_RX_MAX_INSNS anyway. */
+#define SCHEMA_RX_MAX_COUNT 1000
+/* Longest number as text in a message: %.17g needs 24 bytes, PRIu64 20. */
+#define SCHEMA_NUM_TEXT 32
+
+/* ---- Messages --------------------------------------------------------------------------- */
+
+struct msg {
+	char *p;    /* the caller's buffer, or NULL to write nothing */
+	size_t cap; /* its size in bytes */
+	size_t len; /* bytes written, not counting the NUL */
+};
+
+static void msg_init(struct msg *m, char *p, size_t cap)
+{
+	m->p = cap > 0 ? p : NULL;
+	m->cap = cap;
+	m->len = 0;
+	if (m->p != NULL)
+		m->p[0] = '\0';
+}
+
+static void msg_vadd(struct msg *m, const char *fmt, va_list ap)
+{
+	size_t room;
+	int n;
+
+	if (m->p == NULL || m->len + 1 >= m->cap)
+		return;
+	room = m->cap - m->len;
+	n = vsnprintf(m->p + m->len, room, fmt, ap);
+	if (n < 0) {
+		m->p[m->len] = '\0';
+		return;
+	}
+	m->len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+DMCP_PRINTF(2, 3)
+static void msg_add(struct msg *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vadd(m, fmt, ap);
+	va_end(ap);
+}
+
+static void msg_addc(struct msg *m, char c)
+{
+	if (m->p == NULL || m->len + 1 >= m->cap)
+		return;
+	m->p[m->len++] = c;
+	m->p[m->len] = '\0';
+}
+
+/* Keeps the message one line of valid UTF-8: control bytes become '?', and a multibyte
+ * character cut by truncation is dropped. */
+static void msg_finish(struct msg *m)
+{
+	size_t i, lead, need;
+	unsigned char c;
+
+	if (m->p == NULL)
+		return;
+	for (i = 0; i < m->len; i++) {
+		c = (unsigned char)m->p[i];
+		if (c < 0x20 || c == 0x7f)
+			m->p[i] = '?';
+	}
+	lead = m->len;
+	while (lead > 0 && m->len - lead < 4 && ((unsigned char)m->p[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead == 0 || ((unsigned char)m->p[lead - 1] & 0xc0) != 0xc0)
+		return;
+	c = (unsigned char)m->p[lead - 1];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+	if (m->len - (lead - 1) < need) {
+		m->len = lead - 1;
+		m->p[m->len] = '\0';
+	}
+}
+
+/* One step of a JSON pointer: an object member or an array index. */
+struct seg {
+	const char *key; /* member name, or NULL for an array index */
+	size_t idx;      /* the index when key is NULL */
+};
+
+/* Appends "/a/0/b~1c" for segs (RFC 6901 escapes ~ and /). */
+static void msg_pointer(struct msg *m, const struct seg *segs, int n)
+{
+	const char *k;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		msg_addc(m, '/');
+		if (segs[i].key == NULL) {
+			msg_add(m, "%zu", segs[i].idx);
+			continue;
+		}
+		for (k = segs[i].key; *k != '\0'; k++) {
+			if (*k == '~')
+				msg_add(m, "~0");
+			else if (*k == '/')
+				msg_add(m, "~1");
+			else
+				msg_addc(m, *k);
+		}
+	}
+}
+
+/* ---- Numbers ---------------------------------------------------------------------------- */
+
+enum num_kind { NUM_INT, NUM_UINT, NUM_DOUBLE };
+
+/* A JSON number exactly as json-c holds it. */
+struct num {
+	enum num_kind kind; /* which field holds the value */
+	int64_t i;          /* NUM_INT: the value */
+	uint64_t u;         /* NUM_UINT: the value, above INT64_MAX */
+	double d;           /* NUM_DOUBLE: the value, finite */
+};
+
+static int is_num(json_object *o)
+{
+	json_type t = json_object_get_type(o);
+
+	return t == json_type_int || t == json_type_double;
+}
+
+static struct num num_of(json_object *o)
+{
+	struct num n = {NUM_DOUBLE, 0, 0, 0.0};
+
+	if (json_object_get_type(o) == json_type_double) {
+		n.d = json_object_get_double(o);
+		return n;
+	}
+	n.kind = NUM_INT;
+	n.i = json_object_get_int64(o);
+	if (n.i == INT64_MAX && json_object_get_uint64(o) > (uint64_t)INT64_MAX) {
+		n.kind = NUM_UINT;
+		n.u = json_object_get_uint64(o);
+	}
+	return n;
+}
+
+static int sign3(int lt, int gt)
+{
+	return lt ? -1 : gt ? 1 : 0;
+}
+
+/* -1, 0 or 1 as i <, == or > d, exactly, for every int64 and finite double. */
+static int cmp_int_double(int64_t i, double d)
+{
+	double t;
+	int64_t ti;
+
+	if (d < -9223372036854775808.0)
+		return 1;
+	if (d >= 9223372036854775808.0)
+		return -1;
+	t = trunc(d);
+	ti = (int64_t)t;
+	if (i != ti)
+		return sign3(i < ti, i > ti);
+	return sign3(d > t, d < t);
+}
+
+/* The same for a uint64 above INT64_MAX. */
+static int cmp_uint_double(uint64_t u, double d)
+{
+	double t;
+	uint64_t tu;
+
+	if (d < 9223372036854775808.0)
+		return 1;
+	if (d >= 18446744073709551616.0)
+		return -1;
+	t = trunc(d);
+	tu = (uint64_t)t;
+	if (u != tu)
+		return sign3(u < tu, u > tu);
+	return sign3(d > t, d < t);
+}
+
+/* Compares two numbers by value: 1 == 1.0, and 9007199254740993 > 9007199254740992.0. */
+static int num_cmp(struct num a, struct num b)
+{
+	if (a.kind == NUM_DOUBLE && b.kind == NUM_DOUBLE)
+		return sign3(a.d < b.d, a.d > b.d);
+	if (a.kind == NUM_DOUBLE)
+		return -num_cmp(b, a);
+	if (b.kind == NUM_DOUBLE)
+		return a.kind == NUM_INT ? cmp_int_double(a.i, b.d) : cmp_uint_double(a.u, b.d);
+	if (a.kind == NUM_UINT && b.kind == NUM_UINT)
+		return sign3(a.u < b.u, a.u > b.u);
+	if (a.kind != b.kind)
+		return a.kind == NUM_UINT ? 1 : -1;
+	return sign3(a.i < b.i, a.i > b.i);
+}
+
+static int num_is_integer(struct num n)
+{
+	return n.kind != NUM_DOUBLE || n.d == trunc(n.d);
+}
+
+static double num_double(struct num n)
+{
+	if (n.kind == NUM_INT)
+		return (double)n.i;
+	if (n.kind == NUM_UINT)
+		return (double)n.u;
+	return n.d;
+}
+
+/* |n| for an integer kind. */
+static uint64_t num_magnitude(struct num n)
+{
+	if (n.kind == NUM_UINT)
+		return n.u;
+	if (n.i >= 0)
+		return (uint64_t)n.i;
+	return (uint64_t)(-(n.i + 1)) + 1;
+}
+
+/* multipleOf: exact for integers, x / m integral for the rest (m > 0). */
+static int num_multiple(struct num x, struct num m)
+{
+	double q;
+
+	if (x.kind != NUM_DOUBLE && m.kind != NUM_DOUBLE)
+		return num_magnitude(x) % num_magnitude(m) == 0;
+	q = num_double(x) / num_double(m);
+	return isfinite(q) && q == trunc(q);
+}
+
+static void num_text(struct num n, char *out, size_t len)
+{
+	if (n.kind == NUM_INT) {
+		snprintf(out, len, "%lld", (long long)n.i);
+		return;
+	}
+	if (n.kind == NUM_UINT) {
+		snprintf(out, len, "%llu", (unsigned long long)n.u);
+		return;
+	}
+	snprintf(out, len, "%.15g", n.d);
+	if (strtod(out, NULL) != n.d)
+		snprintf(out, len, "%.17g", n.d);
+}
+
+/* ---- JSON values ------------------------------------------------------------------------ */
+
+/* 1 when o nests at most depth levels more and holds finite numbers only. */
+static int json_sane(json_object *o, int depth)
+{
+	struct json_object_iterator it, end;
+	size_t i, n;
+
+	if (depth < 0)
+		return 0;
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (!json_sane(json_object_array_get_idx(o, i), depth - 1))
+				return 0;
+		return 1;
+	case json_type_object:
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			if (!json_sane(json_object_iter_peek_value(&it), depth - 1))
+				return 0;
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+static int json_equal(json_object *a, json_object *b);
+
+static int arrays_equal(json_object *a, json_object *b)
+{
+	size_t i, n = json_object_array_length(a);
+
+	if (n != json_object_array_length(b))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!json_equal(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
+			return 0;
+	return 1;
+}
+
+static int objects_equal(json_object *a, json_object *b)
+{
+	struct json_object_iterator it, end;
+	json_object *w;
+
+	if (json_object_object_length(a) != json_object_object_length(b))
+		return 0;
+	it = json_object_iter_begin(a);
+	end = json_object_iter_end(a);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		if (!json_object_object_get_ex(b, json_object_iter_peek_name(&it), &w))
+			return 0;
+		if (!json_equal(json_object_iter_peek_value(&it), w))
+			return 0;
+	}
+	return 1;
+}
+
+/* JSON Schema equality: numbers by value, object member order irrelevant. Both values have
+ * passed json_sane(), so the recursion is bounded. */
+static int json_equal(json_object *a, json_object *b)
+{
+	json_type t = json_object_get_type(a);
+	size_t n;
+
+	if (is_num(a) && is_num(b))
+		return num_cmp(num_of(a), num_of(b)) == 0;
+	if (t != json_object_get_type(b))
+		return 0;
+	switch (t) {
+	case json_type_null:
+		return 1;
+	case json_type_boolean:
+		return !json_object_get_boolean(a) == !json_object_get_boolean(b);
+	case json_type_string:
+		n = (size_t)json_object_get_string_len(a);
+		return n == (size_t)json_object_get_string_len(b) &&
+		       memcmp(json_object_get_string(a), json_object_get_string(b), n) == 0;
+	case json_type_array:
+		return arrays_equal(a, b);
+	case json_type_object:
+		return objects_equal(a, b);
+	default:
+		return 0;
+	}
+}
+
+static uint64_t hash_mix(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Equal numbers hash alike: every integral value below 2^64 hashes as its uint64 bits. */
+static uint64_t hash_num(struct num n)
+{
+	uint64_t bits;
+
+	if (n.kind == NUM_INT)
+		return hash_mix((uint64_t)n.i);
+	if (n.kind == NUM_UINT)
+		return hash_mix(n.u);
+	if (n.d == trunc(n.d) && n.d >= -9223372036854775808.0 && n.d < 9223372036854775808.0)
+		return hash_mix((uint64_t)(int64_t)n.d);
+	if (n.d == trunc(n.d) && n.d >= 0 && n.d < 18446744073709551616.0)
+		return hash_mix((uint64_t)n.d);
+	memcpy(&bits, &n.d, sizeof bits);
+	return hash_mix(bits ^ 0x5555);
+}
+
+/* A hash that agrees with json_equal(). */
+static uint64_t json_hash(json_object *o)
+{
+	struct json_object_iterator it, end;
+	uint64_t h;
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_boolean:
+		return json_object_get_boolean(o) ? 2 : 1;
+	case json_type_int:
+	case json_type_double:
+		return hash_num(num_of(o));
+	case json_type_string:
+		return hash_bytes(json_object_get_string(o), (size_t)json_object_get_string_len(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		h = 3;
+		for (i = 0; i < n; i++)
+			h = hash_mix(h * 31 + json_hash(json_object_array_get_idx(o, i)));
+		return h;
+	case json_type_object:
+		h = 4;
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			const char *k = json_object_iter_peek_name(&it);
+			h += hash_mix(hash_bytes(k, strlen(k)) * 31 +
+			              json_hash(json_object_iter_peek_value(&it)));
+		}
+		return h;
+	default:
+		return 0;
+	}
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------------------ */
+
+/* Code points in s (bytes that do not continue a sequence). */
+static size_t utf8_count(const char *s, size_t n)
+{
+	size_t i, count = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			count++;
+	return count;
+}
+
+/* Decodes one code point from s[0..n) (n > 0); a malformed byte reads as U+FFFD.
+ * Returns the bytes used. */
+static size_t utf8_decode(const char *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len, i;
+	uint32_t c;
+
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	len = u[0] >= 0xf0 && u[0] < 0xf8 ? 4 : u[0] >= 0xe0 ? 3 : u[0] >= 0xc2 ? 2 : 0;
+	if (len == 0 || len > n) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	c = u[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((u[i] & 0xc0) != 0x80) {
+			*cp = 0xfffd;
+			return 1;
+		}
+		c = (c << 6) | (u[i] & 0x3f);
+	}
+	*cp = c;
+	return len;
+}
+
+/* ---- Regular expressions ("pattern", "patternProperties") -----------------------------------
+ * The ECMA-262 subset schemas use: literals, ., classes, \d \w \s (and negations), \b \B,
+ * ^ $, groups (capturing, (?:), named), |, * + ? {n,m} (lazy forms too). No backreferences
+ * or lookaround: such a pattern is refused at schema_new(). Compiled to a Thompson NFA and
+ * run over code points, so a match never backtracks. Patterns are not anchored. */
+
+#define RX_NONE 0xffffffffu /* "no code point": before the start or after the end */
+#define RX_MAX_CP 0x10ffffu /* the last Unicode code point */
+
+struct rx_range {
+	uint32_t lo; /* first code point */
+	uint32_t hi; /* last code point, inclusive */
+};
+
+struct rx_class {
+	size_t first; /* its first range in rx ranges */
+	size_t count; /* ranges */
+	int negate;   /* matches what is outside the ranges */
+};
+
+enum rx_op { RX_SET, RX_SPLIT, RX_JMP, RX_BOL, RX_EOL, RX_WORDB, RX_NWORDB, RX_MATCH };
+
+struct rx_insn {
+	enum rx_op op; /* what the instruction does */
+	int x;         /* RX_SET: class; RX_SPLIT, RX_JMP: target */
+	int y;         /* RX_SPLIT: second target */
+};
+
+struct rx {
+	struct rx_insn *code;     /* the program, ending with RX_MATCH */
+	int ncode;                /* instructions */
+	struct rx_class *classes; /* the classes RX_SET tests */
+	struct rx_range *ranges;  /* the classes' ranges */
+};
+
+enum rx_kind { RXN_EMPTY, RXN_SET, RXN_ASSERT, RXN_CAT, RXN_ALT, RXN_REP };
+
+/* A node of the parsed pattern. Concatenations and alternations are lists linked by next. */
+struct rx_node {
+	enum rx_kind kind; /* what the node is */
+	int a;             /* RXN_SET: class; RXN_ASSERT: rx_op; CAT, ALT: first child; REP: child */
+	int next;          /* the next node in the parent's list, or -1 */
+	int min;           /* RXN_REP: fewest repetitions */
+	int max;           /* RXN_REP: most repetitions, -1 for no limit */
+};
+
+struct rx_build {
+	const char *p;           /* next pattern byte */
+	const char *end;         /* end of the pattern */
+	const char *why;         /* what is wrong with the pattern, or NULL */
+	int nest;                /* group nesting at p */
+	struct rx_node *nodes;   /* parsed nodes */
+	int nnodes;              /* nodes in use */
+	int capnodes;            /* nodes allocated */
+	struct rx_class *classes; /* classes */
+	int nclasses;            /* classes in use */
+	int capclasses;          /* classes allocated */
+	struct rx_range *ranges; /* ranges of all classes */
+	size_t nranges;          /* ranges in use */
+	size_t capranges;        /* ranges allocated */
+	struct rx_insn *code;    /* the program being emitted */
+	int ncode;               /* instructions in use (SCHEMA_RX_MAX_INSNS allocated) */
+};
+
+static const struct rx_range rx_digit[] = {{'0', '9'}};
+static const struct rx_range rx_word[] = {{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}};
+static const struct rx_range rx_space[] = {
+	{0x09, 0x0d}, {0x20, 0x20}, {0xa0, 0xa0}, {0x1680, 0x1680}, {0x2000, 0x200a},
+	{0x2028, 0x2029}, {0x202f, 0x202f}, {0x205f, 0x205f}, {0x3000, 0x3000}, {0xfeff, 0xfeff}};
+static const struct rx_range rx_newline[] = {{0x0a, 0x0a}, {0x0d, 0x0d}, {0x2028, 0x2029}};
+
+static int rx_fail(struct rx_build *b, const char *why)
+{
+	if (b->why == NULL)
+		b->why = why;
+	return -1;
+}
+
+static int rx_node(struct rx_build *b, enum rx_kind kind, int a)
+{
+	struct rx_node *n;
+
+	if (b->nnodes >= b->capnodes)
+		return rx_fail(b, "pattern too complex");
+	n = &b->nodes[b->nnodes];
+	n->kind = kind;
+	n->a = a;
+	n->next = -1;
+	n->min = 0;
+	n->max = 0;
+	return b->nnodes++;
+}
+
+static int rx_add_range(struct rx_build *b, uint32_t lo, uint32_t hi)
+{
+	if (b->nranges >= b->capranges)
+		return rx_fail(b, "pattern too complex");
+	b->ranges[b->nranges].lo = lo;
+	b->ranges[b->nranges].hi = hi;
+	b->nranges++;
+	b->classes[b->nclasses - 1].count++;
+	return 0;
+}
+
+/* Adds a sorted range table to the open class, or its complement. */
+static int rx_add_table(struct rx_build *b, const struct rx_range *t, size_t n, int negate)
+{
+	uint32_t next = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!negate && rx_add_range(b, t[i].lo, t[i].hi) < 0)
+			return -1;
+		if (negate && t[i].lo > next && rx_add_range(b, next, t[i].lo - 1) < 0)
+			return -1;
+		next = t[i].hi + 1;
+	}
+	if (negate && next <= RX_MAX_CP)
+		return rx_add_range(b, next, RX_MAX_CP);
+	return 0;
+}
+
+/* Opens a new class; its ranges follow with rx_add_*. Returns its RXN_SET node. */
+static int rx_open_class(struct rx_build *b, int negate)
+{
+	if (b->nclasses >= b->capclasses)
+		return rx_fail(b, "pattern too complex");
+	b->classes[b->nclasses].first = b->nranges;
+	b->classes[b->nclasses].count = 0;
+	b->classes[b->nclasses].negate = negate;
+	b->nclasses++;
+	return rx_node(b, RXN_SET, b->nclasses - 1);
+}
+
+/* \d \D \w \W \s \S into the open class; 1 when c was one of them. */
+static int rx_class_escape(struct rx_build *b, char c, int *bad)
+{
+	const struct rx_range *t;
+	size_t n;
+
+	switch (c) {
+	case 'd': case 'D':
+		t = rx_digit;
+		n = sizeof rx_digit / sizeof rx_digit[0];
+		break;
+	case 'w': case 'W':
+		t = rx_word;
+		n = sizeof rx_word / sizeof rx_word[0];
+		break;
+	case 's': case 'S':
+		t = rx_space;
+		n = sizeof rx_space / sizeof rx_space[0];
+		break;
+	default:
+		return 0;
+	}
+	*bad = rx_add_table(b, t, n, c == 'D' || c == 'W' || c == 'S') < 0;
+	return 1;
+}
+
+static int rx_hex(struct rx_build *b, int digits, uint32_t *out)
+{
+	uint32_t v = 0;
+	int i, d;
+
+	for (i = 0; i < digits; i++) {
+		if (b->p >= b->end)
+			return rx_fail(b, "bad hexadecimal escape");
+		d = *b->p >= '0' && *b->p <= '9' ? *b->p - '0' :
+		    *b->p >= 'a' && *b->p <= 'f' ? *b->p - 'a' + 10 :
+		    *b->p >= 'A' && *b->p <= 'F' ? *b->p - 'A' + 10 : -1;
+		if (d < 0)
+			return rx_fail(b, "bad hexadecimal escape");
+		v = v * 16 + (uint32_t)d;
+		b->p++;
+	}
+	*out = v;
+	return 0;
+}
+
+/* \u{...}, \uXXXX and a \uXXXX\uXXXX surrogate pair; p is after the 'u'. */
+static int rx_unicode(struct rx_build *b, uint32_t *cp)
+{
+	uint32_t lo;
+	int digits = 0;
+
+	if (b->p < b->end && *b->p == '{') {
+		b->p++;
+		*cp = 0;
+		while (b->p < b->end && *b->p != '}' && digits++ < 6) {
+			if (rx_hex(b, 1, &lo) < 0)
+				return -1;
+			*cp = *cp * 16 + lo;
+		}
+		if (b->p >= b->end || *b->p != '}' || digits == 0 || *cp > RX_MAX_CP)
+			return rx_fail(b, "bad \\u{...} escape");
+		b->p++;
+		return 0;
+	}
+	if (rx_hex(b, 4, cp) < 0)
+		return -1;
+	if (*cp < 0xd800 || *cp > 0xdbff || b->end - b->p < 6 || b->p[0] != '\\' || b->p[1] != 'u')
+		return 0;
+	b->p += 2;
+	if (rx_hex(b, 4, &lo) < 0)
+		return -1;
+	if (lo < 0xdc00 || lo > 0xdfff)
+		return rx_fail(b, "unpaired surrogate");
+	*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+	return 0;
+}
+
+/* A character escape (after the backslash, p at the letter): its code point in *cp. */
+static int rx_char_escape(struct rx_build *b, uint32_t *cp)
+{
+	char c = *b->p++;
+
+	switch (c) {
+	case 't': *cp = '\t'; return 0;
+	case 'n': *cp = '\n'; return 0;
+	case 'v': *cp = '\v'; return 0;
+	case 'f': *cp = '\f'; return 0;
+	case 'r': *cp = '\r'; return 0;
+	case 'x': return rx_hex(b, 2, cp);
+	case 'u': return rx_unicode(b, cp);
+	case 'c':
+		if (b->p >= b->end || !((*b->p >= 'a' && *b->p <= 'z') || (*b->p >= 'A' && *b->p <= 'Z')))
+			return rx_fail(b, "bad \\c escape");
+		*cp = (uint32_t)(*b->p++ % 32);
+		return 0;
+	case '0':
+		if (b->p < b->end && *b->p >= '0' && *b->p <= '9')
+			return rx_fail(b, "octal escapes are not supported");
+		*cp = 0;
+		return 0;
+	default:
+		break;
+	}
+	if (c >= '1' && c <= '9')
+		return rx_fail(b, "backreferences are not supported");
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		return rx_fail(b, "unsupported escape (\\p, \\k and the like)");
+	b->p--;
+	b->p += utf8_decode(b->p, (size_t)(b->end - b->p), cp);
+	return 0;
+}
+
+/* One class member: a code point in *cp (returns 0), or a \d-like set added (returns 1). */
+static int rx_class_atom(struct rx_build *b, uint32_t *cp)
+{
+	int bad = 0;
+
+	if (*b->p != '\\') {
+		b->p += utf8_decode(b->p, (size_t)(b->end - b->p), cp);
+		return 0;
+	}
+	b->p++;
+	if (b->p >= b->end)
+		return rx_fail(b, "pattern ends with a backslash");
+	if (rx_class_escape(b, *b->p, &bad)) {
+		b->p++;
+		return bad ? -1 : 1;
+	}
+	if (*b->p == 'b') {
+		b->p++;
+		*cp = '\b';
+		return 0;
+	}
+	if (*b->p == '-') {
+		b->p++;
+		*cp = '-';
+		return 0;
+	}
+	return rx_char_escape(b, cp);
+}
+
+/* [...] with p after the '['. */
+static int rx_bracket(struct rx_build *b)
+{
+	int node, kind;
+	uint32_t lo, hi;
+
+	node = rx_open_class(b, b->p < b->end && *b->p == '^');
+	if (node >= 0 && b->p < b->end && *b->p == '^')
+		b->p++;
+	while (node >= 0 && b->p < b->end && *b->p != ']') {
+		kind = rx_class_atom(b, &lo);
+		if (kind != 0) {
+			if (kind < 0 || (b->p < b->end && *b->p == '-' && b->end - b->p > 1 && b->p[1] != ']'))
+				return kind < 0 ? -1 : rx_fail(b, "a class escape cannot start a range");
+			continue;
+		}
+		hi = lo;
+		if (b->end - b->p > 1 && *b->p == '-' && b->p[1] != ']') {
+			b->p++;
+			kind = rx_class_atom(b, &hi);
+			if (kind != 0)
+				return kind < 0 ? -1 : rx_fail(b, "a class escape cannot end a range");
+			if (hi < lo)
+				return rx_fail(b, "range out of order in character class");
+		}
+		if (rx_add_range(b, lo, hi) < 0)
+			return -1;
+	}
+	if (node < 0)
+		return -1;
+	if (b->p >= b->end)
+		return rx_fail(b, "missing ]");
+	b->p++;
+	return node;
+}
+
+static int rx_alt(struct rx_build *b);
+
+/* (...) with p after the '('. */
+static int rx_group(struct rx_build *b)
+{
+	int inner;
+
+	if (b->p < b->end && *b->p == '?') {
+		if (b->end - b->p > 1 && b->p[1] == ':')
+			b->p += 2;
+		else if (b->end - b->p > 2 && b->p[1] == '<' && b->p[2] != '=' && b->p[2] != '!')
+			while (b->p < b->end && *b->p++ != '>')
+				;
+		else
+			return rx_fail(b, "lookaround is not supported");
+	}
+	if (++b->nest > SCHEMA_RX_MAX_NEST)
+		return rx_fail(b, "groups nested too deeply");
+	inner = rx_alt(b);
+	b->nest--;
+	if (inner < 0)
+		return -1;
+	if (b->p >= b->end || *b->p != ')')
+		return rx_fail(b, "missing )");
+	b->p++;
+	return inner;
+}
+
+/* A single code point as a one-range class. */
+static int rx_literal(struct rx_build *b, uint32_t cp)
+{
+	int node = rx_open_class(b, 0);
+
+	if (node < 0 || rx_add_range(b, cp, cp) < 0)
+		return -1;
+	return node;
+}
+
+/* An escape outside a class, p after the backslash. */
+static int rx_escape(struct rx_build *b)
+{
+	uint32_t cp;
+	int node, bad = 0;
+
+	if (b->p >= b->end)
+		return rx_fail(b, "pattern ends with a backslash");
+	if (*b->p == 'b' || *b->p == 'B')
+		return rx_node(b, RXN_ASSERT, *b->p++ == 'b' ? RX_WORDB : RX_NWORDB);
+	if (*b->p != '\0' && strchr("dDwWsS", *b->p) != NULL) {
+		node = rx_open_class(b, 0);
+		if (node < 0)
+			return -1;
+		rx_class_escape(b, *b->p++, &bad);
+		return bad ? -1 : node;
+	}
+	if (rx_char_escape(b, &cp) < 0)
+		return -1;
+	return rx_literal(b, cp);
+}
+
+/* Reads decimal digits from q into *v, which stops growing past SCHEMA_RX_MAX_COUNT. */
+static const char *rx_digits(const char *q, const char *end, long *v)
+{
+	*v = 0;
+	for (; q < end && *q >= '0' && *q <= '9'; q++)
+		if (*v <= SCHEMA_RX_MAX_COUNT)
+			*v = *v * 10 + (*q - '0');
+	return q;
+}
+
+/* Parses {n}, {n,} or {n,m} at p; 0 (p unmoved) when the brace is a literal. */
+static int rx_braces(struct rx_build *b, int *min, int *max)
+{
+	const char *q = b->p + 1;
+	long n = 0, m = -1;
+
+	if (q >= b->end || *q < '0' || *q > '9')
+		return 0;
+	q = rx_digits(q, b->end, &n);
+	if (q < b->end && *q == ',') {
+		q++;
+		m = q < b->end && *q >= '0' && *q <= '9' ? 0 : -2;
+		if (m == 0)
+			q = rx_digits(q, b->end, &m);
+	} else {
+		m = n;
+	}
+	if (q >= b->end || *q != '}')
+		return 0;
+	if (n > SCHEMA_RX_MAX_COUNT || m > SCHEMA_RX_MAX_COUNT)
+		return rx_fail(b, "repetition count too large");
+	b->p = q + 1;
+	*min = (int)n;
+	*max = m == -2 ? -1 : (int)m;
+	return 1;
+}
+
+static int rx_atom(struct rx_build *b, int *bare_assert)
+{
+	uint32_t cp;
+	int min, max;
+	char c = *b->p++;
+
+	*bare_assert = c == '^' || c == '$' || (c == '\\' && b->p < b->end && (*b->p == 'b' || *b->p == 'B'));
+	switch (c) {
+	case '(': return rx_group(b);
+	case '[': return rx_bracket(b);
+	case '.': {
+		int node = rx_open_class(b, 1);
+
+		if (node < 0)
+			return -1;
+		return rx_add_table(b, rx_newline, sizeof rx_newline / sizeof rx_newline[0], 0) < 0 ? -1 : node;
+	}
+	case '^': return rx_node(b, RXN_ASSERT, RX_BOL);
+	case '$': return rx_node(b, RXN_ASSERT, RX_EOL);
+	case '\\': return rx_escape(b);
+	case '*': case '+': case '?':
+		return rx_fail(b, "nothing to repeat");
+	case '{':
+		b->p--;
+		if (rx_braces(b, &min, &max) != 0)
+			return rx_fail(b, "nothing to repeat");
+		b->p++;
+		return rx_literal(b, '{');
+	default:
+		b->p--;
+		b->p += utf8_decode(b->p, (size_t)(b->end - b->p), &cp);
+		return rx_literal(b, cp);
+	}
+}
+
+/* An atom and its quantifier. */
+static int rx_term(struct rx_build *b)
+{
+	int atom, bare, rep, min = -1, max = -1, q;
+
+	atom = rx_atom(b, &bare);
+	if (atom < 0 || b->p >= b->end)
+		return atom;
+	if (*b->p == '*' || *b->p == '+' || *b->p == '?') {
+		min = *b->p == '+' ? 1 : 0;
+		max = *b->p == '?' ? 1 : -1;
+		b->p++;
+	} else if (*b->p == '{') {
+		q = rx_braces(b, &min, &max);
+		if (q <= 0)
+			return q < 0 ? -1 : atom;
+	} else {
+		return atom;
+	}
+	if (bare)
+		return rx_fail(b, "nothing to repeat");
+	if (max >= 0 && min > max)
+		return rx_fail(b, "numbers out of order in {} quantifier");
+	if (b->p < b->end && *b->p == '?')
+		b->p++; /* lazy: a yes/no match does not care */
+	rep = rx_node(b, RXN_REP, atom);
+	if (rep >= 0) {
+		b->nodes[rep].min = min;
+		b->nodes[rep].max = max;
+	}
+	return rep;
+}
+
+static int rx_cat(struct rx_build *b)
+{
+	int cat = rx_node(b, RXN_CAT, -1), last = -1, t;
+
+	while (cat >= 0 && b->p < b->end && *b->p != '|' && *b->p != ')') {
+		t = rx_term(b);
+		if (t < 0)
+			return -1;
+		if (last < 0)
+			b->nodes[cat].a = t;
+		else
+			b->nodes[last].next = t;
+		last = t;
+	}
+	return cat;
+}
+
+static int rx_alt(struct rx_build *b)
+{
+	int first = rx_cat(b), last = first, alt, next;
+
+	if (first < 0 || b->p >= b->end || *b->p != '|')
+		return first;
+	alt = rx_node(b, RXN_ALT, first);
+	while (alt >= 0 && b->p < b->end && *b->p == '|') {
+		b->p++;
+		next = rx_cat(b);
+		if (next < 0)
+			return -1;
+		b->nodes[last].next = next;
+		last = next;
+	}
+	return alt;
+}
+
+static int rx_emit(struct rx_build *b, enum rx_op op, int x, int y)
+{
+	if (b->ncode >= SCHEMA_RX_MAX_INSNS)
+		return rx_fail(b, "pattern too complex");
+	b->code[b->ncode].op = op;
+	b->code[b->ncode].x = x;
+	b->code[b->ncode].y = y;
+	return b->ncode++;
+}
+
+static int rx_gen(struct rx_build *b, int n);
+
+/* Jump lists: targets not yet known are chained through x and patched to the current end. */
+static void rx_patch(struct rx_build *b, int list, int use_y)
+{
+	int next;
+
+	while (list >= 0) {
+		next = use_y ? b->code[list].y : b->code[list].x;
+		if (use_y)
+			b->code[list].y = b->ncode;
+		else
+			b->code[list].x = b->ncode;
+		list = next;
+	}
+}
+
+static int rx_gen_alt(struct rx_build *b, const struct rx_node *n)
+{
+	int c, s, jumps = -1;
+
+	for (c = n->a; c >= 0; c = b->nodes[c].next) {
+		s = b->nodes[c].next >= 0 ? rx_emit(b, RX_SPLIT, b->ncode + 1, -1) : -2;
+		if (s == -1 || rx_gen(b, c) < 0)
+			return -1;
+		if (s == -2)
+			continue;
+		jumps = rx_emit(b, RX_JMP, jumps, 0);
+		if (jumps < 0)
+			return -1;
+		b->code[s].y = b->ncode;
+	}
+	rx_patch(b, jumps, 0);
+	return 0;
+}
+
+static int rx_gen_rep(struct rx_build *b, const struct rx_node *n)
+{
+	int i, s, splits = -1;
+
+	for (i = 0; i < n->min; i++)
+		if (rx_gen(b, n->a) < 0)
+			return -1;
+	if (n->max < 0) {
+		s = rx_emit(b, RX_SPLIT, b->ncode + 1, -1);
+		if (s < 0 || rx_gen(b, n->a) < 0 || rx_emit(b, RX_JMP, s, 0) < 0)
+			return -1;
+		b->code[s].y = b->ncode;
+		return 0;
+	}
+	for (i = n->min; i < n->max; i++) {
+		s = rx_emit(b, RX_SPLIT, b->ncode + 1, splits);
+		if (s < 0 || rx_gen(b, n->a) < 0)
+			return -1;
+		splits = s;
+	}
+	rx_patch(b, splits, 1);
+	return 0;
+}
+
+static int rx_gen(struct rx_build *b, int idx)
+{
+	const struct rx_node *n = &b->nodes[idx];
+	int c;
+
+	switch (n->kind) {
+	case RXN_EMPTY:
+		return 0;
+	case RXN_SET:
+		return rx_emit(b, RX_SET, n->a, 0) < 0 ? -1 : 0;
+	case RXN_ASSERT:
+		return rx_emit(b, (enum rx_op)n->a, 0, 0) < 0 ? -1 : 0;
+	case RXN_CAT:
+		for (c = n->a; c >= 0; c = b->nodes[c].next)
+			if (rx_gen(b, c) < 0)
+				return -1;
+		return 0;
+	case RXN_ALT:
+		return rx_gen_alt(b, n);
+	case RXN_REP:
+		return rx_gen_rep(b, n);
+	}
+	return rx_fail(b, "internal error");
+}
+
+static void rx_free(struct rx *rx)
+{
+	if (rx == NULL)
+		return;
+	free(rx->code);
+	free(rx->classes);
+	free(rx->ranges);
+	free(rx);
+}
+
+/* Allocates the builder's arrays, sized from the pattern length: a pattern byte makes at
+ * most three nodes, one class and (as \S) eleven ranges. */
+static dmcp_rc rx_build_init(struct rx_build *b, const char *pat, size_t len)
+{
+	memset(b, 0, sizeof *b);
+	b->p = pat;
+	b->end = pat + len;
+	b->capnodes = (int)len * 4 + 8;
+	b->capclasses = (int)len + 2;
+	b->capranges = len * 12 + 16;
+	b->nodes = malloc((size_t)b->capnodes * sizeof *b->nodes);
+	b->classes = malloc((size_t)b->capclasses * sizeof *b->classes);
+	b->ranges = malloc(b->capranges * sizeof *b->ranges);
+	b->code = malloc((SCHEMA_RX_MAX_INSNS + 1) * sizeof *b->code);
+	if (b->nodes == NULL || b->classes == NULL || b->ranges == NULL || b->code == NULL)
+		return DMCP_E_NOMEM;
+	return DMCP_OK;
+}
+
+/* Compiles pat; DMCP_E_SCHEMA with *why set for a pattern outside the supported subset. */
+static dmcp_rc rx_compile(const char *pat, size_t len, struct rx **out, const char **why)
+{
+	struct rx_build b;
+	struct rx *rx = NULL;
+	dmcp_rc rc;
+	int root;
+
+	*out = NULL;
+	*why = "pattern too long";
+	if (len > SCHEMA_RX_MAX_LEN)
+		return DMCP_E_SCHEMA;
+	rc = rx_build_init(&b, pat, len);
+	if (rc != DMCP_OK)
+		goto done;
+	root = rx_alt(&b);
+	if (root >= 0 && b.p < b.end)
+		root = rx_fail(&b, "unmatched )");
+	if (root < 0 || rx_gen(&b, root) < 0 || rx_emit(&b, RX_MATCH, 0, 0) < 0) {
+		*why = b.why != NULL ? b.why : "invalid pattern";
+		rc = DMCP_E_SCHEMA;
+		goto done;
+	}
+	rx = calloc(1, sizeof *rx);
+	if (rx == NULL) {
+		rc = DMCP_E_NOMEM;
+		goto done;
+	}
+	rx->code = b.code;
+	rx->ncode = b.ncode;
+	rx->classes = b.classes;
+	rx->ranges = b.ranges;
+	b.code = NULL;
+	b.classes = NULL;
+	b.ranges = NULL;
+	*out = rx;
+done:
+	free(b.nodes);
+	free(b.classes);
+	free(b.ranges);
+	free(b.code);
+	return rc;
+}
+
+static int rx_in_class(const struct rx *rx, int cls, uint32_t cp)
+{
+	const struct rx_class *c = &rx->classes[cls];
+	size_t i;
+
+	for (i = 0; i < c->count; i++)
+		if (cp >= rx->ranges[c->first + i].lo && cp <= rx->ranges[c->first + i].hi)
+			return !c->negate;
+	return c->negate;
+}
+
+static int rx_is_word(uint32_t cp)
+{
+	return cp != RX_NONE && cp < 0x80 && (cp == '_' || (cp >= '0' && cp <= '9') ||
+	                                       ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'));
+}
+
+/* The thread lists of one NFA simulation. */
+struct rx_run {
+	const struct rx *rx; /* the program */
+	int *cur;            /* threads (RX_SET pcs) at this position */
+	int *nxt;            /* threads at the next position */
+	int *stack;          /* work stack of the closure */
+	size_t *mark;        /* the generation in which each pc was last added */
+	size_t gen;          /* the current generation */
+};
+
+static int rx_assert_ok(enum rx_op op, uint32_t prev, uint32_t next)
+{
+	switch (op) {
+	case RX_BOL: return prev == RX_NONE;
+	case RX_EOL: return next == RX_NONE;
+	case RX_WORDB: return rx_is_word(prev) != rx_is_word(next);
+	case RX_NWORDB: return rx_is_word(prev) == rx_is_word(next);
+	default: return 0;
+	}
+}
+
+/* Adds pc0 and everything reachable from it without input to list; 1 on reaching MATCH. */
+static int rx_add(struct rx_run *r, int *list, int *n, int pc0, uint32_t prev, uint32_t next)
+{
+	const struct rx_insn *in;
+	int sp = 0, pc, targets[2], nt, i;
+
+	if (r->mark[pc0] == r->gen)
+		return 0;
+	r->mark[pc0] = r->gen;
+	r->stack[sp++] = pc0;
+	while (sp > 0) {
+		pc = r->stack[--sp];
+		in = &r->rx->code[pc];
+		nt = 0;
+		if (in->op == RX_MATCH)
+			return 1;
+		if (in->op == RX_SET)
+			list[(*n)++] = pc;
+		else if (in->op == RX_JMP)
+			targets[nt++] = in->x;
+		else if (in->op == RX_SPLIT) {
+			targets[nt++] = in->x;
+			targets[nt++] = in->y;
+		} else if (rx_assert_ok(in->op, prev, next))
+			targets[nt++] = pc + 1;
+		for (i = 0; i < nt; i++) {
+			if (r->mark[targets[i]] != r->gen) {
+				r->mark[targets[i]] = r->gen;
+				r->stack[sp++] = targets[i];
+			}
+		}
+	}
+	return 0;
+}
+
+static uint32_t rx_peek(const char *s, size_t n, size_t off, size_t *len)
+{
+	uint32_t cp;
+
+	*len = 0;
+	if (off >= n)
+		return RX_NONE;
+	*len = utf8_decode(s + off, n - off, &cp);
+	return cp;
+}
+
+/* The simulation proper: found is 1 when some substring of s matches. */
+static int rx_scan(struct rx_run *r, const char *s, size_t n)
+{
+	size_t off = 0, len, alen;
+	uint32_t prev = RX_NONE, next, after;
+	int ncur = 0, nnxt, i, hit, *tmp;
+
+	next = rx_peek(s, n, 0, &len);
+	r->gen = 1;
+	hit = rx_add(r, r->cur, &ncur, 0, prev, next);
+	while (!hit && next != RX_NONE) {
+		r->gen++;
+		nnxt = 0;
+		after = rx_peek(s, n, off + len, &alen);
+		for (i = 0; i < ncur && !hit; i++)
+			if (rx_in_class(r->rx, r->rx->code[r->cur[i]].x, next))
+				hit = rx_add(r, r->nxt, &nnxt, r->cur[i] + 1, next, after);
+		if (!hit)
+			hit = rx_add(r, r->nxt, &nnxt, 0, next, after);
+		tmp = r->cur;
+		r->cur = r->nxt;
+		r->nxt = tmp;
+		ncur = nnxt;
+		prev = next;
+		next = after;
+		off += len;
+		len = alen;
+	}
+	return hit;
+}
+
+static dmcp_rc rx_search(const struct rx *rx, const char *s, size_t n, int *found)
+{
+	struct rx_run r;
+	size_t count = (size_t)rx->ncode;
+	int *block;
+
+	*found = 0;
+	block = malloc(count * (3 * sizeof(int) + sizeof(size_t)));
+	if (block == NULL)
+		return DMCP_E_NOMEM;
+	r.rx = rx;
+	r.mark = (size_t *)(void *)block;
+	r.cur = (int *)(void *)(r.mark + count);
+	r.nxt = r.cur + count;
+	r.stack = r.nxt + count;
+	memset(r.mark, 0, count * sizeof(size_t));
+	*found = rx_scan(&r, s, n);
+	free(block);
+	return DMCP_OK;
+}
+
+/* ---- Compiled schemas ------------------------------------------------------------------- */
+
+enum {
+	TYPE_NULL = 1u << 0,
+	TYPE_BOOLEAN = 1u << 1,
+	TYPE_OBJECT = 1u << 2,
+	TYPE_ARRAY = 1u << 3,
+	TYPE_NUMBER = 1u << 4,
+	TYPE_STRING = 1u << 5,
+	TYPE_INTEGER = 1u << 6
+};
+
+static const struct {
+	const char *name; /* the "type" keyword's name for it */
+	unsigned bit;     /* its TYPE_* bit */
+} type_names[] = {
+	{"null", TYPE_NULL},     {"boolean", TYPE_BOOLEAN}, {"object", TYPE_OBJECT},
+	{"array", TYPE_ARRAY},   {"number", TYPE_NUMBER},   {"string", TYPE_STRING},
+	{"integer", TYPE_INTEGER},
+};
+
+/* The "$schema" values accepted; all are checked with 2020-12 semantics. */
+static const char *const schema_dialects[] = {
+	"https://json-schema.org/draft/2020-12/schema",
+	"https://json-schema.org/draft/2020-12/schema#",
+	"http://json-schema.org/draft-07/schema#",
+	"http://json-schema.org/draft-07/schema",
+};
+
+struct sprop {
+	const char *name;   /* property name, borrowed from the schema tree */
+	struct snode *node; /* its schema */
+};
+
+struct spattern {
+	struct rx *rx;      /* the compiled property-name pattern */
+	struct snode *node; /* schema for the properties whose names match */
+};
+
+struct slimit {
+	int set;        /* the keyword is present */
+	struct num val; /* its value */
+};
+
+struct slist {
+	struct snode **v; /* the subschemas, owned array */
+	size_t n;         /* how many */
+};
+
+/* One compiled (sub)schema. */
+struct snode {
+	json_object *json;        /* the schema value, borrowed from the tree */
+	int is_bool;              /* a boolean schema */
+	int bool_val;             /* for a boolean schema: 1 accepts all, 0 nothing */
+	unsigned types;           /* TYPE_* bits of "type"; 0 when absent */
+	const char *ref;          /* "$ref" text, or NULL */
+	struct snode *ref_node;   /* what "$ref" resolves to, set after the tree is compiled */
+	json_object *enum_vals;   /* "enum" array, or NULL */
+	int has_const;            /* "const" is present (its value may be null) */
+	json_object *const_val;   /* the "const" value */
+	struct slimit minimum;    /* "minimum" */
+	struct slimit maximum;    /* "maximum" */
+	struct slimit xminimum;   /* "exclusiveMinimum" */
+	struct slimit xmaximum;   /* "exclusiveMaximum" */
+	struct slimit multiple;   /* "multipleOf", > 0 */
+	int64_t min_length;       /* "minLength" in code points, -1 when absent */
+	int64_t max_length;       /* "maxLength" in code points, -1 when absent */
+	int64_t min_items;        /* "minItems", -1 when absent */
+	int64_t max_items;        /* "maxItems", -1 when absent */
+	int64_t min_props;        /* "minProperties", -1 when absent */
+	int64_t max_props;        /* "maxProperties", -1 when absent */
+	int unique;               /* "uniqueItems": true */
+	struct rx *pattern;       /* "pattern", or NULL */
+	const char *pattern_text; /* its source, for messages */
+	json_object *props_json;  /* "properties", to look names up; or NULL */
+	struct sprop *props;      /* "properties" in schema order */
+	size_t nprops;            /* how many */
+	struct spattern *pprops;  /* "patternProperties" */
+	size_t npprops;           /* how many */
+	struct snode *additional; /* "additionalProperties", or NULL */
+	const char **required;    /* "required" names, borrowed from the tree */
+	size_t nrequired;         /* how many */
+	struct slist prefix;      /* "prefixItems" (or "items" given as an array) */
+	struct snode *items;      /* "items" after the prefix (or draft-07 "additionalItems") */
+	struct slist all_of;      /* "allOf" */
+	struct slist any_of;      /* "anyOf" */
+	struct slist one_of;      /* "oneOf" */
+	struct snode *not_node;   /* "not", or NULL */
+};
+
+struct schema {
+	json_object *root;    /* our reference to the schema tree */
+	struct snode **nodes; /* every node; nodes[0] is the root */
+	size_t nnodes;        /* nodes in use */
+	size_t cap;           /* nodes allocated */
+};
+
+static void node_free(struct snode *n)
+{
+	size_t i;
+
+	free(n->props);
+	for (i = 0; i < n->npprops; i++)
+		rx_free(n->pprops[i].rx);
+	free(n->pprops);
+	free(n->required);
+	free(n->prefix.v);
+	free(n->all_of.v);
+	free(n->any_of.v);
+	free(n->one_of.v);
+	rx_free(n->pattern);
+	free(n);
+}
+
+void schema_free(struct schema *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nnodes; i++)
+		node_free(s->nodes[i]);
+	free(s->nodes);
+	json_object_put(s->root);
+	free(s);
+}
+
+/* ---- Checking a schema ------------------------------------------------------------------ */
+
+struct compile {
+	struct schema *s;                          /* what is being built */
+	struct msg *m;                             /* where the message goes */
+	const char *base;                          /* pointer of the subtree being compiled */
+	struct seg path[SCHEMA_MAX_JSON_DEPTH + 2]; /* location below base */
+	int npath;                                 /* segments in path */
+};
+
+DMCP_PRINTF(2, 3)
+static dmcp_rc compile_fail(struct compile *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	msg_init(c->m, c->m->p, c->m->cap);
+	if (c->npath > 0 || strcmp(c->base, "#") != 0) {
+		msg_add(c->m, "%s", c->base);
+		msg_pointer(c->m, c->path, c->npath);
+		msg_add(c->m, ": ");
+	}
+	va_start(ap, fmt);
+	msg_vadd(c->m, fmt, ap);
+	va_end(ap);
+	msg_finish(c->m);
+	return DMCP_E_SCHEMA;
+}
+
+static void path_push(struct compile *c, const char *key, size_t idx)
+{
+	c->path[c->npath].key = key;
+	c->path[c->npath].idx = idx;
+	c->npath++;
+}
+
+static dmcp_rc compile_node(struct compile *c, json_object *j, struct snode **out);
+
+/* Compiles the subschema j found at keyword kw (and name or index below it). */
+static dmcp_rc compile_at(struct compile *c, json_object *j, const char *kw, const char *name,
+                          size_t idx, int has_idx, struct snode **out)
+{
+	int saved = c->npath;
+	dmcp_rc rc;
+
+	if (c->npath + 2 > (int)(sizeof c->path / sizeof c->path[0]))
+		return compile_fail(c, "schema nests too deeply");
+	path_push(c, kw, 0);
+	if (name != NULL || has_idx)
+		path_push(c, name, idx);
+	rc = compile_node(c, j, out);
+	c->npath = saved;
+	return rc;
+}
+
+static dmcp_rc kw_dialect(struct compile *c, json_object *j)
+{
+	json_object *v;
+	const char *text;
+	size_t i;
+
+	if (!json_object_object_get_ex(j, "$schema", &v))
+		return DMCP_OK;
+	if (!json_object_is_type(v, json_type_string))
+		return compile_fail(c, "\"$schema\" must be a string");
+	text = json_object_get_string(v);
+	for (i = 0; i < sizeof schema_dialects / sizeof schema_dialects[0]; i++)
+		if (strcmp(text, schema_dialects[i]) == 0)
+			return DMCP_OK;
+	return compile_fail(c, "unsupported JSON Schema dialect: %s", text);
+}
+
+static unsigned type_bit(json_object *v)
+{
+	size_t i;
+
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	for (i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+		if (strcmp(json_object_get_string(v), type_names[i].name) == 0)
+			return type_names[i].bit;
+	return 0;
+}
+
+static dmcp_rc kw_type(struct compile *c, json_object *j, struct snode *n)
+{
+	json_object *v;
+	unsigned bit;
+	size_t i, len;
+
+	if (!json_object_object_get_ex(j, "type", &v))
+		return DMCP_OK;
+	if (json_object_is_type(v, json_type_string)) {
+		n->types = type_bit(v);
+		if (n->types == 0)
+			return compile_fail(c, "\"type\": unknown type \"%s\"", json_object_get_string(v));
+		return DMCP_OK;
+	}
+	len = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+	if (len == 0)
+		return compile_fail(c, "\"type\" must be a type name or a non-empty array of them");
+	for (i = 0; i < len; i++) {
+		bit = type_bit(json_object_array_get_idx(v, i));
+		if (bit == 0 || (n->types & bit) != 0)
+			return compile_fail(c, "\"type\": item %zu is not a type name, or repeats one", i);
+		n->types |= bit;
+	}
+	return DMCP_OK;
+}
+
+static dmcp_rc kw_ref(struct compile *c, json_object *j, struct snode *n)
+{
+	json_object *v;
+	const char *ref;
+
+	if (!json_object_object_get_ex(j, "$ref", &v))
+		return DMCP_OK;
+	if (!json_object_is_type(v, json_type_string))
+		return compile_fail(c, "\"$ref\" must be a string");
+	ref = json_object_get_string(v);
+	if (ref[0] != '#' || (ref[1] != '\0' && ref[1] != '/'))
+		return compile_fail(c, "unsupported \"$ref\": %s (only local JSON pointers such as "
+		                    "\"#/$defs/name\" are supported)", ref);
+	n->ref = ref;
+	return DMCP_OK;
+}
+
+static dmcp_rc kw_values(struct compile *c, json_object *j, struct snode *n)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(j, "enum", &v)) {
+		if (!json_object_is_type(v, json_type_array))
+			return compile_fail(c, "\"enum\" must be an array");
+		n->enum_vals = v;
+	}
+	if (json_object_object_get_ex(j, "const", &v)) {
+		n->has_const = 1;
+		n->const_val = v;
+	}
+	return DMCP_OK;
+}
+
+static dmcp_rc get_limit(struct compile *c, json_object *j, const char *kw, struct slimit *out)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(j, kw, &v))
+		return DMCP_OK;
+	if (!is_num(v))
+		return compile_fail(c, "\"%s\" must be a number", kw);
+	out->set = 1;
+	out->val = num_of(v);
+	return DMCP_OK;
+}
+
+static dmcp_rc kw_numbers(struct compile *c, json_object *j, struct snode *n)
+{
+	dmcp_rc rc;
+	struct num zero = {NUM_INT, 0, 0, 0.0};
+
+	rc = get_limit(c, j, "minimum", &n->minimum);
+	if (rc == DMCP_OK)
+		rc = get_limit(c, j, "maximum", &n->maximum);
+	if (rc == DMCP_OK)
+		rc = get_limit(c, j, "exclusiveMinimum", &n->xminimum);
+	if (rc == DMCP_OK)
+		rc = get_limit(c, j, "exclusiveMaximum", &n->xmaximum);
+	if (rc == DMCP_OK)
+		rc = get_limit(c, j, "multipleOf", &n->multiple);
+	if (rc == DMCP_OK && n->multiple.set && num_cmp(n->multiple.val, zero) <= 0)
+		rc = compile_fail(c, "\"multipleOf\" must be greater than 0");
+	return rc;
+}
+
+/* A non-negative integer keyword (1.0 counts as an integer) into *out, -1 when absent. */
+static dmcp_rc get_count(struct compile *c, json_object *j, const char *kw, int64_t *out)
+{
+	json_object *v;
+	struct num x;
+
+	*out = -1;
+	if (!json_object_object_get_ex(j, kw, &v))
+		return DMCP_OK;
+	if (!is_num(v) || !num_is_integer(num_of(v)) || num_double(num_of(v)) < 0)
+		return compile_fail(c, "\"%s\" must be a non-negative integer", kw);
+	x = num_of(v);
+	if (x.kind == NUM_UINT || (x.kind == NUM_DOUBLE && x.d >= 9223372036854775807.0))
+		*out = INT64_MAX;
+	else
+		*out = x.kind == NUM_INT ? x.i : (int64_t)x.d;
+	return DMCP_OK;
+}
+
+static dmcp_rc kw_counts(struct compile *c, json_object *j, struct snode *n)
+{
+	static const char *const kws[] = {"minLength", "maxLength", "minItems",
+	                                  "maxItems", "minProperties", "maxProperties"};
+	int64_t *fields[] = {&n->min_length, &n->max_length, &n->min_items,
+	                     &n->max_items, &n->min_props, &n->max_props};
+	json_object *v;
+	dmcp_rc rc = DMCP_OK;
+	size_t i;
+
+	for (i = 0; i < sizeof kws / sizeof kws[0] && rc == DMCP_OK; i++)
+		rc = get_count(c, j, kws[i], fields[i]);
+	if (rc != DMCP_OK || !json_object_object_get_ex(j, "uniqueItems", &v))
+		return rc;
+	if (!json_object_is_type(v, json_type_boolean))
+		return compile_fail(c, "\"uniqueItems\" must be a boolean");
+	n->unique = json_object_get_boolean(v);
+	return DMCP_OK;
+}
+
+static dmcp_rc compile_rx(struct compile *c, const char *text, size_t len, const char *what,
+                          struct rx **out)
+{
+	const char *why = NULL;
+	dmcp_rc rc;
+
+	rc = rx_compile(text, len, out, &why);
+	if (rc == DMCP_E_SCHEMA)
+		return compile_fail(c, "%s \"%s\" is not a supported regular expression: %s", what,
+		                    text, why);
+	return rc;
+}
+
+static dmcp_rc kw_pattern(struct compile *c, json_object *j, struct snode *n)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(j, "pattern", &v))
+		return DMCP_OK;
+	if (!json_object_is_type(v, json_type_string))
+		return compile_fail(c, "\"pattern\" must be a string");
+	n->pattern_text = json_object_get_string(v);
+	return compile_rx(c, n->pattern_text, (size_t)json_object_get_string_len(v), "\"pattern\"",
+	                  &n->pattern);
+}
+
+/* A schema-valued keyword (absent leaves *out NULL). */
+static dmcp_rc kw_schema(struct compile *c, json_object *j, const char *kw, struct snode **out)
+{
+	json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(j, kw, &v))
+		return DMCP_OK;
+	return compile_at(c, v, kw, NULL, 0, 0, out);
+}
+
+/* An array of schemas; empty arrays are refused (the meta-schema says minItems 1). */
+static dmcp_rc schema_array(struct compile *c, json_object *v, const char *kw, struct slist *out)
+{
+	size_t i, len;
+	dmcp_rc rc = DMCP_OK;
+
+	len = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+	if (len == 0)
+		return compile_fail(c, "\"%s\" must be a non-empty array of schemas", kw);
+	out->v = calloc(len, sizeof *out->v);
+	if (out->v == NULL)
+		return DMCP_E_NOMEM;
+	out->n = len;
+	for (i = 0; i < len && rc == DMCP_OK; i++)
+		rc = compile_at(c, json_object_array_get_idx(v, i), kw, NULL, i, 1, &out->v[i]);
+	return rc;
+}
+
+static dmcp_rc kw_list(struct compile *c, json_object *j, const char *kw, struct slist *out)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(j, kw, &v))
+		return DMCP_OK;
+	return schema_array(c, v, kw, out);
+}
+
+static dmcp_rc kw_items(struct compile *c, json_object *j, struct snode *n)
+{
+	json_object *v;
+	dmcp_rc rc;
+
+	rc = kw_list(c, j, "prefixItems", &n->prefix);
+	if (rc != DMCP_OK || !json_object_object_get_ex(j, "items", &v))
+		return rc;
+	if (!json_object_is_type(v, json_type_array))
+		return kw_schema(c, j, "items", &n->items);
+	/* The draft-07 tuple form: "items" is the prefix, "additionalItems" the rest. */
+	if (n->prefix.n > 0)
+		return compile_fail(c, "\"items\" as an array cannot be combined with \"prefixItems\"");
+	rc = schema_array(c, v, "items", &n->prefix);
+	if (rc == DMCP_OK)
+		rc = kw_schema(c, j, "additionalItems", &n->items);
+	return rc;
+}
+
+/* An object whose members are schemas: "properties", "$defs", ... each passes through fn. */
+typedef dmcp_rc (*member_fn)(struct compile *c, struct snode *n, size_t i, const char *name,
+                             json_object *value);
+
+static dmcp_rc kw_members(struct compile *c, json_object *j, struct snode *n, const char *kw,
+                          member_fn fn)
+{
+	struct json_object_iterator it, end;
+	json_object *v;
+	struct snode *unused;
+	dmcp_rc rc = DMCP_OK;
+	size_t i = 0;
+
+	if (!json_object_object_get_ex(j, kw, &v))
+		return DMCP_OK;
+	if (!json_object_is_type(v, json_type_object))
+		return compile_fail(c, "\"%s\" must be an object", kw);
+	it = json_object_iter_begin(v);
+	end = json_object_iter_end(v);
+	for (; rc == DMCP_OK && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *name = json_object_iter_peek_name(&it);
+		json_object *sub = json_object_iter_peek_value(&it);
+
+		if (fn != NULL)
+			rc = fn(c, n, i++, name, sub);
+		else
+			rc = compile_at(c, sub, kw, name, 0, 0, &unused);
+	}
+	return rc;
+}
+
+static dmcp_rc add_prop(struct compile *c, struct snode *n, size_t i, const char *name,
+                        json_object *value)
+{
+	n->props[i].name = name;
+	n->nprops = i + 1;
+	return compile_at(c, value, "properties", name, 0, 0, &n->props[i].node);
+}
+
+static dmcp_rc add_pprop(struct compile *c, struct snode *n, size_t i, const char *name,
+                         json_object *value)
+{
+	dmcp_rc rc;
+
+	n->npprops = i + 1;
+	path_push(c, "patternProperties", 0);
+	rc = compile_rx(c, name, strlen(name), "property pattern", &n->pprops[i].rx);
+	c->npath--;
+	if (rc != DMCP_OK)
+		return rc;
+	return compile_at(c, value, "patternProperties", name, 0, 0, &n->pprops[i].node);
+}
+
+/* Allocates room for an object keyword's members (none when absent or not an object). */
+static dmcp_rc member_room(json_object *j, const char *kw, size_t size, void **out)
+{
+	json_object *v;
+	int len;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(j, kw, &v) || !json_object_is_type(v, json_type_object))
+		return DMCP_OK;
+	len = json_object_object_length(v);
+	if (len == 0)
+		return DMCP_OK;
+	*out = calloc((size_t)len, size);
+	return *out == NULL ? DMCP_E_NOMEM : DMCP_OK;
+}
+
+static dmcp_rc kw_required(struct compile *c, json_object *j, struct snode *n)
+{
+	json_object *v;
+	size_t i, len;
+
+	if (!json_object_object_get_ex(j, "required", &v))
+		return DMCP_OK;
+	if (!json_object_is_type(v, json_type_array))
+		return compile_fail(c, "\"required\" must be an array of strings");
+	len = json_object_array_length(v);
+	for (i = 0; i < len; i++)
+		if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string))
+			return compile_fail(c, "\"required\" must be an array of strings");
+	if (len == 0)
+		return DMCP_OK;
+	n->required = calloc(len, sizeof *n->required);
+	if (n->required == NULL)
+		return DMCP_E_NOMEM;
+	for (i = 0; i < len; i++)
+		n->required[i] = json_object_get_string(json_object_array_get_idx(v, i));
+	n->nrequired = len;
+	return DMCP_OK;
+}
+
+static dmcp_rc kw_objects(struct compile *c, json_object *j, struct snode *n)
+{
+	void *room;
+	dmcp_rc rc;
+
+	rc = member_room(j, "properties", sizeof *n->props, &room);
+	n->props = room;
+	if (rc == DMCP_OK)
+		rc = kw_members(c, j, n, "properties", add_prop);
+	if (rc == DMCP_OK)
+		rc = member_room(j, "patternProperties", sizeof *n->pprops, &room);
+	if (rc == DMCP_OK)
+		n->pprops = room;
+	if (rc == DMCP_OK)
+		rc = kw_members(c, j, n, "patternProperties", add_pprop);
+	if (rc == DMCP_OK && !json_object_object_get_ex(j, "properties", &n->props_json))
+		n->props_json = NULL;
+	if (rc == DMCP_OK)
+		rc = kw_schema(c, j, "additionalProperties", &n->additional);
+	if (rc == DMCP_OK)
+		rc = kw_required(c, j, n);
+	return rc;
+}
+
+static dmcp_rc kw_applicators(struct compile *c, json_object *j, struct snode *n)
+{
+	dmcp_rc rc;
+
+	rc = kw_items(c, j, n);
+	if (rc == DMCP_OK)
+		rc = kw_list(c, j, "allOf", &n->all_of);
+	if (rc == DMCP_OK)
+		rc = kw_list(c, j, "anyOf", &n->any_of);
+	if (rc == DMCP_OK)
+		rc = kw_list(c, j, "oneOf", &n->one_of);
+	if (rc == DMCP_OK)
+		rc = kw_schema(c, j, "not", &n->not_node);
+	if (rc == DMCP_OK)
+		rc = kw_members(c, j, n, "$defs", NULL);
+	if (rc == DMCP_OK)
+		rc = kw_members(c, j, n, "definitions", NULL);
+	return rc;
+}
+
+static dmcp_rc new_node(struct compile *c, json_object *j, struct snode **out)
+{
+	struct schema *s = c->s;
+	struct snode **grown;
+	struct snode *n;
+
+	*out = NULL;
+	if (s->nnodes >= SCHEMA_MAX_NODES)
+		return compile_fail(c, "schema has more than %d subschemas", SCHEMA_MAX_NODES);
+	if (s->nnodes == s->cap) {
+		grown = realloc(s->nodes, (s->cap ? s->cap * 2 : 16) * sizeof *grown);
+		if (grown == NULL)
+			return DMCP_E_NOMEM;
+		s->nodes = grown;
+		s->cap = s->cap ? s->cap * 2 : 16;
+	}
+	n = calloc(1, sizeof *n);
+	if (n == NULL)
+		return DMCP_E_NOMEM;
+	n->json = j;
+	n->min_length = n->max_length = n->min_items = n->max_items = -1;
+	n->min_props = n->max_props = -1;
+	s->nodes[s->nnodes++] = n;
+	*out = n;
+	return DMCP_OK;
+}
+
+static dmcp_rc compile_node(struct compile *c, json_object *j, struct snode **out)
+{
+	typedef dmcp_rc (*kw_fn)(struct compile *, json_object *, struct snode *);
+	static const kw_fn kws[] = {kw_type, kw_ref, kw_values, kw_numbers, kw_counts,
+	                            kw_pattern, kw_objects, kw_applicators};
+	struct snode *n;
+	dmcp_rc rc;
+	size_t i;
+
+	*out = NULL;
+	if (!json_object_is_type(j, json_type_object) && !json_object_is_type(j, json_type_boolean))
+		return compile_fail(c, "a schema must be an object or a boolean");
+	rc = new_node(c, j, &n);
+	if (rc != DMCP_OK)
+		return rc;
+	*out = n;
+	if (json_object_is_type(j, json_type_boolean)) {
+		n->is_bool = 1;
+		n->bool_val = json_object_get_boolean(j);
+		return DMCP_OK;
+	}
+	rc = kw_dialect(c, j);
+	for (i = 0; i < sizeof kws / sizeof kws[0] && rc == DMCP_OK; i++)
+		rc = kws[i](c, j, n);
+	return rc;
+}
+
+static int hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes a URI fragment into out (room for strlen(in) + 1); 0 when malformed. */
+static int fragment_decode(const char *in, char *out)
+{
+	size_t len = 0;
+	int hi, lo;
+
+	for (; *in != '\0'; in++) {
+		if (*in != '%') {
+			out[len++] = *in;
+			continue;
+		}
+		hi = hex_digit(in[1]);
+		lo = hi < 0 ? -1 : hex_digit(in[2]);
+		if (lo < 0 || (hi == 0 && lo == 0))
+			return 0;
+		out[len++] = (char)(hi * 16 + lo);
+		in += 2;
+	}
+	out[len] = '\0';
+	return 1;
+}
+
+/* Cuts the reference token at *p (up to the next '/') and undoes ~1 and ~0 in place;
+ * *p moves past it, *more says whether a '/' followed. NULL when a '~' is not followed by
+ * 0 or 1. */
+static char *pointer_token(char **p, int *more)
+{
+	char *tok = *p, *r, *w;
+
+	for (r = w = tok; *r != '\0' && *r != '/'; r++) {
+		if (*r != '~') {
+			*w++ = *r;
+			continue;
+		}
+		if (r[1] != '0' && r[1] != '1')
+			return NULL;
+		*w++ = r[1] == '0' ? '~' : '/';
+		r++;
+	}
+	*more = *r == '/';
+	*p = *more ? r + 1 : r;
+	*w = '\0';
+	return tok;
+}
+
+/* One token applied to cur: a member of an object, an index of an array. */
+static json_object *pointer_step(json_object *cur, const char *tok)
+{
+	json_object *next = NULL;
+	char *end;
+	unsigned long long i;
+
+	if (json_object_is_type(cur, json_type_object)) {
+		if (!json_object_object_get_ex(cur, tok, &next))
+			return NULL;
+		return next;
+	}
+	if (!json_object_is_type(cur, json_type_array) || tok[0] < '0' || tok[0] > '9' ||
+	    (tok[0] == '0' && tok[1] != '\0'))
+		return NULL;
+	i = strtoull(tok, &end, 10);
+	if (*end != '\0' || i >= json_object_array_length(cur))
+		return NULL;
+	return json_object_array_get_idx(cur, (size_t)i);
+}
+
+/* Resolves "#" or "#/a/b" (RFC 6901 in a URI fragment) against root; *out is NULL when it
+ * does not resolve. */
+static dmcp_rc resolve_pointer(json_object *root, const char *ref, json_object **out)
+{
+	json_object *cur = root;
+	char *dec, *p, *tok;
+	int more;
+
+	*out = NULL;
+	dec = malloc(strlen(ref) + 1);
+	if (dec == NULL)
+		return DMCP_E_NOMEM;
+	if (!fragment_decode(ref + 1, dec) || (dec[0] != '\0' && dec[0] != '/'))
+		cur = NULL;
+	p = dec[0] == '/' ? dec + 1 : dec;
+	more = dec[0] == '/';
+	while (cur != NULL && more) {
+		tok = pointer_token(&p, &more);
+		cur = tok != NULL ? pointer_step(cur, tok) : NULL;
+	}
+	free(dec);
+	*out = cur;
+	return DMCP_OK;
+}
+
+/* Points every "$ref" at its node, compiling targets outside the keywords walked so far
+ * (which may add nodes with more refs: the loop takes them too). */
+static dmcp_rc resolve_refs(struct compile *c)
+{
+	struct schema *s = c->s;
+	json_object *target;
+	struct snode *n;
+	dmcp_rc rc;
+	size_t i, k;
+
+	for (i = 0; i < s->nnodes; i++) {
+		n = s->nodes[i];
+		if (n->ref == NULL)
+			continue;
+		rc = resolve_pointer(s->root, n->ref, &target);
+		if (rc != DMCP_OK)
+			return rc;
+		if (target == NULL) {
+			c->base = "#";
+			c->npath = 0;
+			return compile_fail(c, "\"$ref\" %s does not resolve", n->ref);
+		}
+		for (k = 0; k < s->nnodes && n->ref_node == NULL; k++)
+			if (s->nodes[k]->json == target)
+				n->ref_node = s->nodes[k];
+		if (n->ref_node != NULL)
+			continue;
+		c->base = n->ref;
+		c->npath = 0;
+		rc = compile_node(c, target, &n->ref_node);
+		if (rc != DMCP_OK)
+			return rc;
+	}
+	return DMCP_OK;
+}
+
+static const char *json_type_word(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "boolean";
+	case json_type_int: return "integer";
+	case json_type_double: return "number";
+	case json_type_object: return "object";
+	case json_type_array: return "array";
+	case json_type_string: return "string";
+	}
+	return "unknown";
+}
+
+dmcp_rc schema_new(json_object *root, struct schema **out, char *err, size_t errlen)
+{
+	struct compile c;
+	struct msg m;
+	struct snode *top;
+	dmcp_rc rc;
+
+	msg_init(&m, err, errlen);
+	memset(&c, 0, sizeof c);
+	c.m = &m;
+	c.base = "#";
+	if (out == NULL)
+		return compile_fail(&c, "schema_new: no place for the result");
+	*out = NULL;
+	if (!json_object_is_type(root, json_type_object) && !json_object_is_type(root, json_type_boolean))
+		return compile_fail(&c, "a schema must be an object or a boolean, not %s",
+		                    json_type_word(root));
+	if (!json_sane(root, SCHEMA_MAX_JSON_DEPTH))
+		return compile_fail(&c, "schema nests deeper than %d levels or holds a non-finite "
+		                    "number", SCHEMA_MAX_JSON_DEPTH);
+	c.s = calloc(1, sizeof *c.s);
+	if (c.s == NULL) {
+		rc = DMCP_E_NOMEM;
+		goto fail;
+	}
+	c.s->root = json_object_get(root);
+	rc = compile_node(&c, root, &top);
+	if (rc == DMCP_OK)
+		rc = resolve_refs(&c);
+	if (rc != DMCP_OK)
+		goto fail;
+	*out = c.s;
+	return DMCP_OK;
+fail:
+	if (rc == DMCP_E_NOMEM)
+		compile_fail(&c, "out of memory");
+	schema_free(c.s);
+	return rc;
+}
+
+dmcp_rc schema_new_text(const char *text, struct schema **out, char *err, size_t errlen)
+{
+	json_tokener *tok = NULL;
+	json_object *root = NULL;
+	enum json_tokener_error jerr;
+	struct msg m;
+	size_t len;
+	dmcp_rc rc = DMCP_E_SCHEMA;
+
+	msg_init(&m, err, errlen);
+	if (out != NULL)
+		*out = NULL;
+	len = text != NULL ? strlen(text) : 0;
+	if (text == NULL || len >= INT_MAX) {
+		msg_add(&m, "schema text is missing or too long");
+		goto done;
+	}
+	tok = json_tokener_new();
+	if (tok == NULL) {
+		rc = DMCP_E_NOMEM;
+		goto done;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, text, (int)len + 1);
+	jerr = json_tokener_get_error(tok);
+	if (jerr != json_tokener_success) {
+		msg_add(&m, "schema is not valid JSON: %s at offset %zu", json_tokener_error_desc(jerr),
+		        json_tokener_get_parse_end(tok));
+		msg_finish(&m);
+		goto done;
+	}
+	rc = schema_new(root, out, err, errlen);
+done:
+	json_object_put(root);
+	if (tok != NULL)
+		json_tokener_free(tok);
+	return rc;
+}
+
+/* ---- Validating ------------------------------------------------------------------------- */
+
+struct vctx {
+	struct msg m;                         /* where the message goes */
+	int quiet;                            /* > 0 inside anyOf/oneOf/not: failing is expected */
+	int depth;                            /* current evaluation nesting */
+	long steps;                           /* evaluations so far */
+	struct seg path[SCHEMA_MAX_DEPTH + 1]; /* the instance location */
+	int npath;                            /* segments in path */
+};
+
+static void vmsg(struct vctx *v, const char *fmt, va_list ap)
+{
+	msg_init(&v->m, v->m.p, v->m.cap);
+	if (v->npath == 0)
+		msg_addc(&v->m, '/');
+	msg_pointer(&v->m, v->path, v->npath);
+	msg_add(&v->m, ": ");
+	msg_vadd(&v->m, fmt, ap);
+	msg_finish(&v->m);
+}
+
+/* A keyword failed: DMCP_E_VALIDATION, with the message unless the failure is expected. */
+DMCP_PRINTF(2, 3)
+static dmcp_rc vfail(struct vctx *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->quiet > 0)
+		return DMCP_E_VALIDATION;
+	va_start(ap, fmt);
+	vmsg(v, fmt, ap);
+	va_end(ap);
+	return DMCP_E_VALIDATION;
+}
+
+/* A limit was hit: DMCP_E_LIMIT, which no anyOf/not may turn into success; schema_validate
+ * reports it as DMCP_E_VALIDATION. */
+DMCP_PRINTF(2, 3)
+static dmcp_rc vlimit(struct vctx *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(v, fmt, ap);
+	va_end(ap);
+	return DMCP_E_LIMIT;
+}
+
+static dmcp_rc eval_node(struct vctx *v, const struct snode *n, json_object *inst);
+
+static dmcp_rc eval(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	dmcp_rc rc;
+
+	if (v->depth >= SCHEMA_MAX_DEPTH)
+		return vlimit(v, "too deep: schema evaluation nests more than %d levels",
+		              SCHEMA_MAX_DEPTH);
+	v->steps++;
+	if (v->steps > SCHEMA_MAX_STEPS)
+		return vlimit(v, "too complex: more than %ld subschema evaluations", SCHEMA_MAX_STEPS);
+	v->depth++;
+	rc = eval_node(v, n, inst);
+	v->depth--;
+	return rc;
+}
+
+/* Evaluates n against inst, the member key (or item idx) of the current value. */
+static dmcp_rc eval_at(struct vctx *v, const struct snode *n, json_object *inst, const char *key,
+                       size_t idx)
+{
+	dmcp_rc rc;
+
+	if (v->npath > SCHEMA_MAX_DEPTH)
+		return vlimit(v, "too deep: the value nests more than %d levels", SCHEMA_MAX_DEPTH);
+	v->path[v->npath].key = key;
+	v->path[v->npath].idx = idx;
+	v->npath++;
+	rc = eval(v, n, inst);
+	v->npath--;
+	return rc;
+}
+
+static unsigned instance_types(json_object *inst)
+{
+	switch (json_object_get_type(inst)) {
+	case json_type_null: return TYPE_NULL;
+	case json_type_boolean: return TYPE_BOOLEAN;
+	case json_type_object: return TYPE_OBJECT;
+	case json_type_array: return TYPE_ARRAY;
+	case json_type_string: return TYPE_STRING;
+	case json_type_int: return TYPE_NUMBER | TYPE_INTEGER;
+	case json_type_double:
+		return num_is_integer(num_of(inst)) ? TYPE_NUMBER | TYPE_INTEGER : TYPE_NUMBER;
+	}
+	return 0;
+}
+
+static dmcp_rc check_type(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	struct msg want;
+	char text[96];
+	size_t i;
+
+	if (n->types == 0 || (n->types & instance_types(inst)) != 0)
+		return DMCP_OK;
+	msg_init(&want, text, sizeof text);
+	for (i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+		if (n->types & type_names[i].bit)
+			msg_add(&want, "%s%s", want.len > 0 ? " or " : "", type_names[i].name);
+	return vfail(v, "expected %s, got %s", text, json_type_word(inst));
+}
+
+static dmcp_rc check_ref(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	return n->ref_node != NULL ? eval(v, n->ref_node, inst) : DMCP_OK;
+}
+
+static dmcp_rc check_values(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	size_t i, len;
+
+	if (n->has_const && !json_equal(n->const_val, inst))
+		return vfail(v, "value does not equal the const value");
+	if (n->enum_vals == NULL)
+		return DMCP_OK;
+	len = json_object_array_length(n->enum_vals);
+	for (i = 0; i < len; i++)
+		if (json_equal(json_object_array_get_idx(n->enum_vals, i), inst))
+			return DMCP_OK;
+	return vfail(v, "value is not one of the enum values");
+}
+
+/* 1 when x passes l; kind 0 minimum, 1 exclusiveMinimum, 2 maximum, 3 exclusiveMaximum. */
+static int limit_ok(const struct slimit *l, struct num x, int kind)
+{
+	int c;
+
+	if (!l->set)
+		return 1;
+	c = num_cmp(x, l->val);
+	switch (kind) {
+	case 0: return c >= 0;  /* minimum */
+	case 1: return c > 0;   /* exclusiveMinimum */
+	case 2: return c <= 0;  /* maximum */
+	default: return c < 0;  /* exclusiveMaximum */
+	}
+}
+
+static dmcp_rc check_number(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	static const char *const what[] = {"less than the minimum", "not greater than the "
+	                                   "exclusiveMinimum", "greater than the maximum",
+	                                   "not less than the exclusiveMaximum"};
+	const struct slimit *limits[] = {&n->minimum, &n->xminimum, &n->maximum, &n->xmaximum};
+	char xs[SCHEMA_NUM_TEXT], ls[SCHEMA_NUM_TEXT];
+	struct num x;
+	int i;
+
+	if (!is_num(inst))
+		return DMCP_OK;
+	x = num_of(inst);
+	num_text(x, xs, sizeof xs);
+	for (i = 0; i < 4; i++) {
+		if (limit_ok(limits[i], x, i))
+			continue;
+		num_text(limits[i]->val, ls, sizeof ls);
+		return vfail(v, "%s is %s %s", xs, what[i], ls);
+	}
+	if (n->multiple.set && !num_multiple(x, n->multiple.val)) {
+		num_text(n->multiple.val, ls, sizeof ls);
+		return vfail(v, "%s is not a multiple of %s (multipleOf)", xs, ls);
+	}
+	return DMCP_OK;
+}
+
+static dmcp_rc check_string(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	const char *s;
+	size_t len, count;
+	dmcp_rc rc;
+	int found;
+
+	if (!json_object_is_type(inst, json_type_string))
+		return DMCP_OK;
+	s = json_object_get_string(inst);
+	len = (size_t)json_object_get_string_len(inst);
+	count = utf8_count(s, len);
+	if (n->min_length >= 0 && count < (uint64_t)n->min_length)
+		return vfail(v, "string has %zu characters, fewer than minLength %lld", count,
+		             (long long)n->min_length);
+	if (n->max_length >= 0 && count > (uint64_t)n->max_length)
+		return vfail(v, "string has %zu characters, more than maxLength %lld", count,
+		             (long long)n->max_length);
+	if (n->pattern == NULL)
+		return DMCP_OK;
+	rc = rx_search(n->pattern, s, len, &found);
+	if (rc != DMCP_OK || found)
+		return rc;
+	return vfail(v, "string does not match the pattern %s", n->pattern_text);
+}
+
+struct hitem {
+	uint64_t h; /* json_hash of the item */
+	size_t i;   /* its index */
+};
+
+static int hitem_cmp(const void *a, const void *b)
+{
+	const struct hitem *x = a, *y = b;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return sign3(x->i < y->i, x->i > y->i);
+}
+
+/* uniqueItems in O(n log n): sort by hash, compare only items whose hashes are equal. */
+static dmcp_rc check_unique(struct vctx *v, json_object *inst, size_t len)
+{
+	struct hitem *t;
+	size_t i, k, dup_a = 0, dup_b = 0;
+	int dup = 0;
+
+	t = malloc(len * sizeof *t);
+	if (t == NULL)
+		return DMCP_E_NOMEM;
+	for (i = 0; i < len; i++) {
+		t[i].h = json_hash(json_object_array_get_idx(inst, i));
+		t[i].i = i;
+	}
+	qsort(t, len, sizeof *t, hitem_cmp);
+	for (i = 0; i < len && !dup; i++) {
+		for (k = i + 1; k < len && t[k].h == t[i].h && !dup; k++) {
+			dup = json_equal(json_object_array_get_idx(inst, t[i].i),
+			                 json_object_array_get_idx(inst, t[k].i));
+			dup_a = t[i].i;
+			dup_b = t[k].i;
+		}
+	}
+	free(t);
+	if (!dup)
+		return DMCP_OK;
+	return vfail(v, "items %zu and %zu are equal, but uniqueItems is true", dup_a, dup_b);
+}
+
+static dmcp_rc check_array(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	size_t i, len;
+	dmcp_rc rc = DMCP_OK;
+
+	if (!json_object_is_type(inst, json_type_array))
+		return DMCP_OK;
+	len = json_object_array_length(inst);
+	if (n->min_items >= 0 && len < (uint64_t)n->min_items)
+		return vfail(v, "array has %zu items, fewer than minItems %lld", len,
+		             (long long)n->min_items);
+	if (n->max_items >= 0 && len > (uint64_t)n->max_items)
+		return vfail(v, "array has %zu items, more than maxItems %lld", len,
+		             (long long)n->max_items);
+	if (n->unique && len > 1)
+		rc = check_unique(v, inst, len);
+	for (i = 0; i < len && i < n->prefix.n && rc == DMCP_OK; i++)
+		rc = eval_at(v, n->prefix.v[i], json_object_array_get_idx(inst, i), NULL, i);
+	for (i = n->prefix.n; i < len && n->items != NULL && rc == DMCP_OK; i++)
+		rc = eval_at(v, n->items, json_object_array_get_idx(inst, i), NULL, i);
+	return rc;
+}
+
+/* patternProperties and additionalProperties for one member. */
+static dmcp_rc check_member(struct vctx *v, const struct snode *n, const char *key,
+                            json_object *val)
+{
+	int matched, found;
+	size_t i;
+	dmcp_rc rc;
+
+	matched = n->props_json != NULL && json_object_object_get_ex(n->props_json, key, NULL);
+	for (i = 0; i < n->npprops; i++) {
+		rc = rx_search(n->pprops[i].rx, key, strlen(key), &found);
+		if (rc == DMCP_OK && found)
+			rc = eval_at(v, n->pprops[i].node, val, key, 0);
+		if (rc != DMCP_OK)
+			return rc;
+		matched |= found;
+	}
+	if (matched || n->additional == NULL)
+		return DMCP_OK;
+	if (n->additional->is_bool && !n->additional->bool_val)
+		return vfail(v, "property \"%s\" is not allowed (additionalProperties is false)", key);
+	return eval_at(v, n->additional, val, key, 0);
+}
+
+static dmcp_rc check_object(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	struct json_object_iterator it, end;
+	json_object *val;
+	size_t i, count;
+	dmcp_rc rc = DMCP_OK;
+
+	if (!json_object_is_type(inst, json_type_object))
+		return DMCP_OK;
+	count = (size_t)json_object_object_length(inst);
+	if (n->min_props >= 0 && count < (uint64_t)n->min_props)
+		return vfail(v, "object has %zu properties, fewer than minProperties %lld", count,
+		             (long long)n->min_props);
+	if (n->max_props >= 0 && count > (uint64_t)n->max_props)
+		return vfail(v, "object has %zu properties, more than maxProperties %lld", count,
+		             (long long)n->max_props);
+	for (i = 0; i < n->nrequired; i++)
+		if (!json_object_object_get_ex(inst, n->required[i], NULL))
+			return vfail(v, "missing required property \"%s\"", n->required[i]);
+	for (i = 0; i < n->nprops && rc == DMCP_OK; i++)
+		if (json_object_object_get_ex(inst, n->props[i].name, &val))
+			rc = eval_at(v, n->props[i].node, val, n->props[i].name, 0);
+	if (n->npprops == 0 && n->additional == NULL)
+		return rc;
+	it = json_object_iter_begin(inst);
+	end = json_object_iter_end(inst);
+	for (; rc == DMCP_OK && !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		rc = check_member(v, n, json_object_iter_peek_name(&it), json_object_iter_peek_value(&it));
+	return rc;
+}
+
+static dmcp_rc check_all_of(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	dmcp_rc rc = DMCP_OK;
+	size_t i;
+
+	for (i = 0; i < n->all_of.n && rc == DMCP_OK; i++)
+		rc = eval(v, n->all_of.v[i], inst);
+	return rc;
+}
+
+/* How many of list accept inst, counting no further than stop. Failures are expected
+ * here, so no message; a limit or out-of-memory comes back as the return code. */
+static dmcp_rc count_matches(struct vctx *v, const struct slist *list, json_object *inst,
+                             size_t stop, size_t *matches, size_t *first)
+{
+	dmcp_rc rc;
+	size_t i;
+
+	*matches = 0;
+	v->quiet++;
+	for (i = 0; i < list->n && *matches < stop; i++) {
+		rc = eval(v, list->v[i], inst);
+		if (rc != DMCP_OK && rc != DMCP_E_VALIDATION) {
+			v->quiet--;
+			return rc;
+		}
+		if (rc != DMCP_OK)
+			continue;
+		if (*matches == 0)
+			*first = i;
+		(*matches)++;
+	}
+	v->quiet--;
+	return DMCP_OK;
+}
+
+static dmcp_rc check_any_of(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	size_t matches, first;
+	dmcp_rc rc;
+
+	if (n->any_of.n == 0)
+		return DMCP_OK;
+	rc = count_matches(v, &n->any_of, inst, 1, &matches, &first);
+	if (rc != DMCP_OK || matches > 0)
+		return rc;
+	return vfail(v, "value matches none of the anyOf schemas");
+}
+
+static dmcp_rc check_one_of(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	size_t matches, first = 0;
+	dmcp_rc rc;
+
+	if (n->one_of.n == 0)
+		return DMCP_OK;
+	rc = count_matches(v, &n->one_of, inst, 2, &matches, &first);
+	if (rc != DMCP_OK || matches == 1)
+		return rc;
+	if (matches == 0)
+		return vfail(v, "value matches none of the oneOf schemas");
+	return vfail(v, "value matches more than one of the oneOf schemas (the first is #%zu)",
+	             first);
+}
+
+static dmcp_rc check_not(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	dmcp_rc rc;
+
+	if (n->not_node == NULL)
+		return DMCP_OK;
+	v->quiet++;
+	rc = eval(v, n->not_node, inst);
+	v->quiet--;
+	if (rc == DMCP_E_VALIDATION)
+		return DMCP_OK;
+	if (rc != DMCP_OK)
+		return rc;
+	return vfail(v, "value matches the \"not\" schema");
+}
+
+static dmcp_rc eval_node(struct vctx *v, const struct snode *n, json_object *inst)
+{
+	typedef dmcp_rc (*check_fn)(struct vctx *, const struct snode *, json_object *);
+	static const check_fn checks[] = {check_type, check_values, check_number, check_string,
+	                                  check_array, check_object, check_ref, check_all_of,
+	                                  check_any_of, check_one_of, check_not};
+	dmcp_rc rc = DMCP_OK;
+	size_t i;
+
+	if (n->is_bool)
+		return n->bool_val ? DMCP_OK : vfail(v, "no value is allowed here (false schema)");
+	for (i = 0; i < sizeof checks / sizeof checks[0] && rc == DMCP_OK; i++)
+		rc = checks[i](v, n, inst);
+	return rc;
+}
+
+dmcp_rc schema_validate(const struct schema *s, json_object *instance, char *err, size_t errlen)
+{
+	struct vctx *v;
+	dmcp_rc rc;
+	struct msg m;
+
+	msg_init(&m, err, errlen);
+	if (s == NULL) {
+		msg_add(&m, "schema_validate: no schema");
+		return DMCP_E_INTERNAL;
+	}
+	if (!json_sane(instance, SCHEMA_MAX_JSON_DEPTH)) {
+		msg_add(&m, "/: too deep: the value nests more than %d levels, or holds a "
+		        "non-finite number", SCHEMA_MAX_JSON_DEPTH);
+		return DMCP_E_VALIDATION;
+	}
+	v = calloc(1, sizeof *v);
+	if (v == NULL) {
+		msg_add(&m, "out of memory");
+		return DMCP_E_NOMEM;
+	}
+	v->m = m;
+	rc = eval(v, s->nodes[0], instance);
+	if (rc == DMCP_E_LIMIT)
+		rc = DMCP_E_VALIDATION;
+	if (rc == DMCP_E_NOMEM) {
+		msg_init(&v->m, err, errlen);
+		msg_add(&v->m, "out of memory");
+	}
+	free(v);
+	return rc;
+}

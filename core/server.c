@@ -1,0 +1,808 @@
+/* server.c — the Streamable HTTP transport over core's request/response interface (see
+ * server.h): header rules, body limits, session lookup, dispatch, and SSE streams that
+ * follow a run's event log (LISTEN/NOTIFY as a hint, the table as the truth).
+ * Knows nothing of FastCGI. MCP 2025-11-25 basic/transports, basic/lifecycle,
+ * basic/utilities/cancellation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+#include "js.h"
+#include "log.h"
+#include "mcp.h"
+#include "rpc.h"
+#include "runtime.h"
+#include "server.h"
+#include "sse.h"
+#include "store.h"
+
+/* Events read from the table per query while following a run. */
+#define SRV_EVENT_BATCH 64
+/* Bytes of one reply or event written at once (bodies are capped by their producers). */
+#define SRV_MAX_REPLY (16u << 20)
+
+struct srv {
+	const struct cfg *cfg;                  /* borrowed */
+	dmcp_registry *reg;                     /* borrowed */
+	const volatile sig_atomic_t *stopping;  /* borrowed: non-zero once shutting down */
+};
+
+struct srv_worker {
+	struct srv *srv;  /* borrowed */
+	struct store *st; /* owned: this thread's connection */
+};
+
+/* Everything one request owns; freed in one place at the end. */
+struct req {
+	struct srv_worker *w;
+	const struct srv_req *rq;
+	const struct srv_out *out;
+	char principal[STORE_MAX_PRINCIPAL + 1]; /* REMOTE_USER or "anonymous" */
+	struct buf body;                         /* the request body */
+	struct rpc_msg msg;                      /* the parsed message (msg.root owned) */
+	struct session_row sess;                 /* the session, when have_sess */
+	int have_sess;
+	json_object *caps;                       /* owned: parsed client capabilities */
+	int headed;                              /* the head was written */
+};
+
+/* A run's stream on this connection. */
+struct stream {
+	struct req *r;
+	char run_id[33];
+	int64_t delivered; /* highest LSN written (0 = only the priming event) */
+	int started;       /* SSE head written */
+	int ended;         /* the connection is done: poll, response, or client gone */
+	int primes;        /* the session's version wants priming events and polling */
+	char *stash;       /* a lone response held back for a plain JSON reply (owned) */
+};
+
+/* ---- writing --------------------------------------------------------------------------- */
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+static dmcp_rc put(struct req *r, const char *p, size_t n)
+{
+	return r->out->write(r->out->io, p, n);
+}
+
+/* Write a complete reply with a body (or none). extra: more header lines, or NULL. */
+static void reply(struct req *r, int status, const char *ctype, const char *extra,
+                  const char *body, size_t len)
+{
+	struct buf h;
+
+	if (r->headed)
+		return;
+	r->headed = 1;
+	buf_init(&h, 4096);
+	(void)buf_addf(&h, "Status: %d %s\r\n", status, reason(status));
+	if (ctype != NULL)
+		(void)buf_addf(&h, "Content-Type: %s\r\n", ctype);
+	(void)buf_addf(&h, "Content-Length: %zu\r\n", len);
+	if (status == 405)
+		(void)buf_adds(&h, "Allow: GET, POST, DELETE\r\n");
+	if (extra != NULL)
+		(void)buf_adds(&h, extra);
+	(void)buf_adds(&h, "\r\n");
+	if (h.fail == DMCP_OK && put(r, h.data, h.len) == DMCP_OK && len > 0)
+		(void)put(r, body, len);
+	(void)r->out->flush(r->out->io);
+	buf_free(&h);
+}
+
+static void reply_json(struct req *r, int status, json_object *o, const char *extra)
+{
+	const char *text = js_text(o);
+
+	reply(r, status, "application/json", extra, text, strlen(text));
+	json_object_put(o);
+}
+
+/* A JSON-RPC error with an HTTP status; id may be NULL (null). */
+static void reply_error(struct req *r, int status, json_object *id, int code, const char *msg,
+                        json_object *data)
+{
+	reply_json(r, status, rpc_error(id, code, msg, data), NULL);
+}
+
+static void reply_empty(struct req *r, int status)
+{
+	reply(r, status, NULL, NULL, "", 0);
+}
+
+/* ---- streams --------------------------------------------------------------------------- */
+
+static void stream_head(struct stream *s)
+{
+	static const char head[] = "Status: 200 OK\r\nContent-Type: text/event-stream\r\n"
+	                           "Cache-Control: no-cache, no-transform\r\n"
+	                           "X-Accel-Buffering: no\r\n\r\n";
+	struct buf b;
+	char id[SSE_ID_MAX];
+
+	s->started = 1;
+	s->r->headed = 1;
+	buf_init(&b, 4096);
+	(void)buf_add(&b, head, sizeof head - 1);
+	if (s->primes && s->delivered == 0) {
+		sse_event_id(id, s->run_id, 0);
+		(void)sse_event(&b, id, -1, "");
+	}
+	if (b.fail != DMCP_OK || put(s->r, b.data, b.len) != DMCP_OK ||
+	    s->r->out->flush(s->r->out->io) != DMCP_OK)
+		s->ended = 1;
+	buf_free(&b);
+}
+
+/* Write one event; poll events end the connection with retry:, responses end the stream. */
+static void stream_event(struct stream *s, int64_t lsn, enum event_kind kind, const char *body)
+{
+	struct buf b;
+	char id[SSE_ID_MAX];
+	long retry;
+
+	if (s->ended)
+		return;
+	sse_event_id(id, s->run_id, lsn);
+	buf_init(&b, SRV_MAX_REPLY);
+	if (kind == EV_POLL) {
+		retry = strtol(body, NULL, 10);
+		(void)sse_event(&b, id, (int)retry, "");
+	} else {
+		(void)sse_event(&b, id, -1, body);
+	}
+	if (b.fail != DMCP_OK || put(s->r, b.data, b.len) != DMCP_OK ||
+	    s->r->out->flush(s->r->out->io) != DMCP_OK)
+		s->ended = 1;
+	s->delivered = lsn;
+	if (kind == EV_POLL || kind == EV_RESPONSE)
+		s->ended = 1;
+	buf_free(&b);
+}
+
+/* End the connection (not the stream): the client resumes with Last-Event-ID. */
+static void stream_retry(struct stream *s)
+{
+	char line[32];
+	int n;
+
+	if (s->ended || !s->started)
+		return;
+	n = snprintf(line, sizeof line, "retry: %d\n\n", s->r->w->srv->cfg->retry_ms);
+	(void)put(s->r, line, (size_t)n);
+	(void)s->r->out->flush(s->r->out->io);
+	s->ended = 1;
+}
+
+/* rt_sink: events committed by this worker go out at once. */
+static void stream_committed(void *arg, const char *run_id, int64_t first, int n,
+                             const enum event_kind *kinds, const char *const *bodies)
+{
+	struct stream *s = arg;
+	int i;
+
+	if (s->run_id[0] == '\0')
+		memcpy(s->run_id, run_id, sizeof s->run_id); /* rt_start made the id */
+	if (s->ended || strcmp(run_id, s->run_id) != 0 || first != s->delivered + 1)
+		return;
+	if (!s->started && n == 1 && kinds[0] == EV_RESPONSE) {
+		free(s->stash);
+		s->stash = strdup(bodies[0]);
+		if (s->stash != NULL) {
+			s->delivered = first;
+			return;
+		}
+	}
+	if (!s->started)
+		stream_head(s);
+	for (i = 0; i < n && !s->ended; i++)
+		stream_event(s, first + i, kinds[i], bodies[i]);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int terminal(enum run_status st)
+{
+	return st == RUN_COMPLETED || st == RUN_FAILED || st == RUN_CANCELLED;
+}
+
+static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_sink *sink)
+{
+	struct rt_env env;
+
+	rs->id = r->sess.id;
+	rs->principal = r->principal;
+	rs->protocol = r->sess.protocol;
+	rs->caps = r->caps;
+	rs->log_level = r->sess.log_level;
+	env.cfg = r->w->srv->cfg;
+	env.reg = r->w->srv->reg;
+	env.st = r->w->st;
+	env.sess = rs;
+	env.sink = sink;
+	return env;
+}
+
+/* Read and write what the table holds after s->delivered. *more: a full batch came. */
+static dmcp_rc stream_catch_up(struct stream *s, enum run_status *status, int *more,
+                               int *orphaned)
+{
+	struct event_row ev[SRV_EVENT_BATCH];
+	int64_t last;
+	int n = 0, i;
+	dmcp_rc rc;
+
+	rc = store_events_after(s->r->w->st, s->run_id, s->r->sess.id, s->r->principal,
+	                        s->delivered, SRV_EVENT_BATCH, ev, &n, status, &last, orphaned);
+	if (rc != DMCP_OK)
+		return rc;
+	for (i = 0; i < n; i++)
+		stream_event(s, ev[i].lsn, ev[i].kind, ev[i].body);
+	store_events_clear(ev, n);
+	*more = n == SRV_EVENT_BATCH;
+	if (terminal(*status) && s->delivered >= last)
+		s->ended = 1;
+	return DMCP_OK;
+}
+
+/* Follow the run: write its events as they are committed, until its response went out, the
+ * hold time passed (then retry:), the client left, or the server stops. */
+static void stream_follow(struct stream *s)
+{
+	const struct cfg *cfg = s->r->w->srv->cfg;
+	long long deadline = now_ms() + cfg->hold_ms, beat = now_ms() + cfg->heartbeat_ms;
+	enum run_status status;
+	int more, orphaned, woke;
+	dmcp_rc rc;
+
+	if (store_listen(s->r->w->st, s->run_id) != DMCP_OK)
+		return;
+	while (!s->ended) {
+		long long now, wait;
+		rc = stream_catch_up(s, &status, &more, &orphaned);
+		if (rc != DMCP_OK || s->ended)
+			break;
+		if (more)
+			continue;
+		if (orphaned) {
+			struct rt_session rs;
+			struct rt_env env = make_env(s->r, &rs, NULL);
+			if (rt_resume(&env, s->run_id) == DMCP_E_DB)
+				break;
+			continue;
+		}
+		now = now_ms();
+		if (*s->r->w->srv->stopping || now >= deadline) {
+			stream_retry(s);
+			break;
+		}
+		if (now >= beat) {
+			if (put(s->r, ": keepalive\n\n", 13) != DMCP_OK ||
+			    s->r->out->flush(s->r->out->io) != DMCP_OK)
+				break;
+			beat = now + cfg->heartbeat_ms;
+		}
+		wait = deadline - now;
+		if (wait > cfg->poll_ms)
+			wait = cfg->poll_ms;
+		if (wait > beat - now)
+			wait = beat - now;
+		if (store_wait(s->r->w->st, (int)(wait > 0 ? wait : 0), s->r->out->fd, &woke) != DMCP_OK
+		    || woke == 2)
+			break;
+	}
+	if (store_unlisten(s->r->w->st) != DMCP_OK)
+		log_msg(LOG_WARN, "UNLISTEN failed; the connection will be reset");
+}
+
+/* ---- tools/call ------------------------------------------------------------------------ */
+
+static void call_invalid_args(struct req *r, const char *why)
+{
+	json_object *res = json_object_new_object(), *content = json_object_new_array();
+	char text[600];
+
+	snprintf(text, sizeof text, "Invalid arguments: %s", why);
+	json_object_array_add(content, dmcp_text_block(text));
+	json_object_object_add(res, "content", content);
+	json_object_object_add(res, "isError", json_object_new_boolean(1));
+	reply_json(r, 200, rpc_result(r->msg.id, res), NULL);
+}
+
+static void tools_call(struct req *r)
+{
+	const struct srv *srv = r->w->srv;
+	json_object *p = r->msg.params, *args, *meta, *token = NULL, *owned = NULL;
+	const char *name = js_str(p, "name");
+	const struct reg_tool *tool;
+	struct stream s;
+	struct rt_session rs;
+	struct rt_sink sink;
+	struct rt_env env;
+	struct run_row run;
+	char why[300];
+	dmcp_rc rc;
+
+	if (name == NULL) {
+		reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: name must be a "
+		            "string", NULL);
+		return;
+	}
+	tool = reg_tool(srv->reg, name);
+	if (tool == NULL) {
+		snprintf(why, sizeof why, "Unknown tool: %.200s", name);
+		reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, why, NULL);
+		return;
+	}
+	args = js_get(p, "arguments", json_type_object);
+	if (args == NULL && js_has(p, "arguments")) {
+		reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: arguments must "
+		            "be an object", NULL);
+		return;
+	}
+	if (args == NULL)
+		args = owned = json_object_new_object();
+	if (schema_validate(tool->input, args, why, sizeof why) != DMCP_OK) {
+		call_invalid_args(r, why);
+		json_object_put(owned);
+		return;
+	}
+	if (r->sess.unfinished_runs >= srv->cfg->max_runs) {
+		snprintf(why, sizeof why, "this session has %d unfinished tool calls, the limit "
+		         "(DMCP_MAX_RUNS_PER_SESSION)", srv->cfg->max_runs);
+		reply_error(r, 200, r->msg.id, RPC_SERVER_ERROR, why, NULL);
+		json_object_put(owned);
+		return;
+	}
+	meta = js_get(p, "_meta", json_type_object);
+	if (meta != NULL && json_object_object_get_ex(meta, "progressToken", &token) &&
+	    !rpc_id_valid(token))
+		token = NULL;
+	memset(&s, 0, sizeof s);
+	s.r = r;
+	s.primes = http_version_primes(r->sess.protocol);
+	sink.arg = &s;
+	sink.committed = stream_committed;
+	env = make_env(r, &rs, &sink);
+	rc = rt_start(&env, tool, r->msg.id, args, token, &run);
+	json_object_put(owned);
+	if (rc != DMCP_OK) {
+		log_msg(LOG_ERROR, "tools/call %s: %s", name, dmcp_rc_name(rc));
+		if (!s.started)
+			reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the call could not be "
+			            "stored; try again", NULL);
+		free(s.stash);
+		return;
+	}
+	memcpy(s.run_id, run.id, sizeof s.run_id);
+	if (s.stash != NULL && !s.started) {
+		reply(r, 200, "application/json", NULL, s.stash, strlen(s.stash));
+	} else {
+		if (!s.started)
+			stream_head(&s);
+		if (!s.ended)
+			stream_follow(&s); /* catches up from the table, then follows */
+	}
+	free(s.stash);
+	store_run_clear(&run);
+}
+
+/* ---- POST ------------------------------------------------------------------------------ */
+
+/* Read the body: refuse over-size bodies before reading them, and short ones. */
+static int read_body(struct req *r)
+{
+	const struct cfg *cfg = r->w->srv->cfg;
+	size_t want = 0, got;
+	int declared = r->rq->content_length != NULL && r->rq->content_length[0] != '\0';
+	char chunk[16384];
+
+	if (declared && http_content_length(r->rq->content_length, &want) != DMCP_OK) {
+		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "Content-Length is not a number", NULL);
+		return 0;
+	}
+	if (declared && want > cfg->max_body) {
+		reply_error(r, 413, NULL, RPC_INVALID_REQUEST, "request body larger than "
+		            "DMCP_MAX_BODY", NULL);
+		return 0;
+	}
+	buf_init(&r->body, cfg->max_body);
+	for (;;) {
+		size_t cap = sizeof chunk;
+		if (declared && want - r->body.len < cap)
+			cap = want - r->body.len;
+		if (cap == 0)
+			break;
+		if (r->rq->read(r->rq->io, chunk, cap, &got) != DMCP_OK || got == 0)
+			break;
+		if (buf_add(&r->body, chunk, got) != DMCP_OK) {
+			reply_error(r, 413, NULL, RPC_INVALID_REQUEST, "request body larger than "
+			            "DMCP_MAX_BODY", NULL);
+			return 0;
+		}
+	}
+	if (declared && r->body.len != want) {
+		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "the request body is shorter than "
+		            "its Content-Length (cut off)", NULL);
+		return 0;
+	}
+	return 1;
+}
+
+static int parse_message(struct req *r)
+{
+	json_object *root = NULL;
+	char why[200];
+	dmcp_rc rc;
+
+	rc = js_parse(r->body.data != NULL ? r->body.data : "", r->body.len, JS_MAX_DEPTH, &root,
+	              why, sizeof why);
+	if (rc == DMCP_E_PARSE) {
+		reply_error(r, 400, NULL, RPC_PARSE_ERROR, why, NULL);
+		return 0;
+	}
+	if (rc != DMCP_OK) {
+		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, why, NULL);
+		return 0;
+	}
+	rc = rpc_classify(root, &r->msg, why, sizeof why);
+	if (rc != DMCP_OK) {
+		reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, why, NULL);
+		return 0;
+	}
+	return 1;
+}
+
+/* Find the session the request names: 400 without one, 404 when unknown or not ours. */
+static int load_session(struct req *r, int with_runs)
+{
+	const char *sid = r->rq->session_id;
+	dmcp_rc rc;
+
+	if (sid == NULL || sid[0] == '\0') {
+		reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, "Mcp-Session-Id header is "
+		            "required", NULL);
+		return 0;
+	}
+	rc = http_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, with_runs, &r->sess)
+	                     : DMCP_E_NOT_FOUND;
+	if (rc == DMCP_E_NOT_FOUND) {
+		reply_error(r, 404, r->msg.id, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
+		return 0;
+	}
+	if (rc != DMCP_OK) {
+		reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+		return 0;
+	}
+	r->have_sess = 1;
+	r->caps = js_parse_trusted(r->sess.client_caps);
+	if (r->caps == NULL)
+		r->caps = json_object_new_object();
+	return 1;
+}
+
+static void answer_request(struct req *r)
+{
+	struct mcp_call c;
+	json_object *result = NULL;
+	dmcp_rc rc;
+	char extra[80];
+	int is_init = strcmp(r->msg.method, "initialize") == 0;
+
+	memset(&c, 0, sizeof c);
+	c.cfg = r->w->srv->cfg;
+	c.reg = r->w->srv->reg;
+	c.st = r->w->st;
+	c.msg = &r->msg;
+	c.sess = r->have_sess ? &r->sess : NULL;
+	c.principal = r->principal;
+	rc = mcp_dispatch(&c, &result);
+	if (rc == DMCP_OK) {
+		extra[0] = '\0';
+		if (is_init)
+			snprintf(extra, sizeof extra, "Mcp-Session-Id: %s\r\n", c.new_session);
+		reply_json(r, 200, rpc_result(r->msg.id, result), extra);
+	} else if (rc == DMCP_E_DB || rc == DMCP_E_NOMEM || rc == DMCP_E_INTERNAL) {
+		reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "internal error; try again", NULL);
+		json_object_put(c.error_data);
+	} else {
+		reply_error(r, 200, r->msg.id, c.rpc_code ? c.rpc_code : err_rpc_code(rc),
+		            c.err[0] ? c.err : dmcp_rc_name(rc), c.error_data);
+	}
+}
+
+static void answer_response(struct req *r)
+{
+	struct rt_session rs;
+	struct rt_env env = make_env(r, &rs, NULL);
+	int applied = 0;
+	dmcp_rc rc;
+
+	if (!json_object_is_type(r->msg.id, json_type_string)) {
+		reply_error(r, 404, r->msg.id, RPC_INVALID_PARAMS, "no request of ours has this id",
+		            NULL);
+		return;
+	}
+	rc = rt_answer(&env, json_object_get_string(r->msg.id), r->msg.root, &applied);
+	if (rc == DMCP_E_NOT_FOUND)
+		reply_error(r, 404, r->msg.id, RPC_INVALID_PARAMS, "no request of ours has this id",
+		            NULL);
+	else if (rc != DMCP_OK)
+		reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the answer could not be applied; "
+		            "send it again", NULL);
+	else
+		reply_empty(r, 202);
+}
+
+static void answer_notification(struct req *r)
+{
+	json_object *rid;
+	struct rt_session rs;
+	struct rt_env env;
+
+	if (strcmp(r->msg.method, "notifications/cancelled") == 0) {
+		rid = r->msg.params != NULL ? json_object_object_get(r->msg.params, "requestId") : NULL;
+		if (rpc_id_valid(rid)) {
+			env = make_env(r, &rs, NULL);
+			if (rt_cancel(&env, js_text(rid), js_str(r->msg.params, "reason")) == DMCP_E_DB)
+				log_msg(LOG_ERROR, "cancel: database error");
+		}
+	}
+	/* notifications/initialized and anything unknown: accepted, nothing to do. */
+	reply_empty(r, 202);
+}
+
+static void handle_post(struct req *r)
+{
+	const char *pv = r->rq->protocol_version;
+
+	if (!http_is_json(r->rq->content_type)) {
+		reply_error(r, 415, NULL, RPC_SERVER_ERROR, "Content-Type must be application/json",
+		            NULL);
+		return;
+	}
+	if (!http_accepts(r->rq->accept, "application/json") ||
+	    !http_accepts(r->rq->accept, "text/event-stream")) {
+		reply_error(r, 406, NULL, RPC_SERVER_ERROR, "Accept must list application/json and "
+		            "text/event-stream", NULL);
+		return;
+	}
+	if (!read_body(r) || !parse_message(r))
+		return;
+	if (pv != NULL && pv[0] != '\0' && !http_version_ok(pv)) {
+		reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, "unsupported MCP-Protocol-Version",
+		            NULL);
+		return;
+	}
+	if (r->msg.kind == RPC_REQUEST && strcmp(r->msg.method, "initialize") == 0) {
+		answer_request(r);
+		return;
+	}
+	if (!load_session(r, r->msg.kind == RPC_REQUEST &&
+	                     strcmp(r->msg.method, "tools/call") == 0))
+		return;
+	if (r->msg.kind == RPC_RESPONSE)
+		answer_response(r);
+	else if (r->msg.kind == RPC_NOTIFICATION)
+		answer_notification(r);
+	else if (strcmp(r->msg.method, "tools/call") == 0)
+		tools_call(r);
+	else
+		answer_request(r);
+}
+
+/* ---- GET and DELETE -------------------------------------------------------------------- */
+
+static void handle_get(struct req *r)
+{
+	struct stream s;
+	int64_t lsn;
+	char run_id[33];
+
+	if (!http_accepts(r->rq->accept, "text/event-stream")) {
+		reply_error(r, 406, NULL, RPC_SERVER_ERROR, "Accept must list text/event-stream", NULL);
+		return;
+	}
+	if (r->rq->last_event_id == NULL || r->rq->last_event_id[0] == '\0') {
+		/* No standalone stream: everything dmcp sends belongs to a call. */
+		reply_error(r, 405, NULL, RPC_SERVER_ERROR, "GET without Last-Event-ID is not "
+		            "offered: messages travel on the stream of their call", NULL);
+		return;
+	}
+	if (!load_session(r, 0))
+		return;
+	if (!sse_parse_event_id(r->rq->last_event_id, run_id, &lsn)) {
+		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "malformed Last-Event-ID", NULL);
+		return;
+	}
+	memset(&s, 0, sizeof s);
+	s.r = r;
+	memcpy(s.run_id, run_id, sizeof s.run_id);
+	s.delivered = lsn;
+	s.primes = 0;
+	{
+		enum run_status st;
+		int64_t last;
+		int n, orphan;
+		struct event_row ev[1];
+		dmcp_rc rc = store_events_after(r->w->st, run_id, r->sess.id, r->principal, lsn, 1, ev,
+		                                &n, &st, &last, &orphan);
+		store_events_clear(ev, n);
+		if (rc == DMCP_E_NOT_FOUND || lsn > last) {
+			reply_error(r, 404, NULL, RPC_INVALID_PARAMS, "no such stream in this session",
+			            NULL);
+			return;
+		}
+		if (rc != DMCP_OK) {
+			reply_error(r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+			return;
+		}
+	}
+	stream_head(&s);
+	stream_follow(&s);
+}
+
+static void handle_delete(struct req *r)
+{
+	const char *sid = r->rq->session_id;
+	dmcp_rc rc;
+
+	if (sid == NULL || sid[0] == '\0') {
+		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "Mcp-Session-Id header is required",
+		            NULL);
+		return;
+	}
+	rc = http_id_ok(sid) ? store_session_end(r->w->st, sid, r->principal) : DMCP_E_NOT_FOUND;
+	if (rc == DMCP_E_NOT_FOUND)
+		reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
+	else if (rc != DMCP_OK)
+		reply_error(r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+	else
+		reply_empty(r, 200);
+}
+
+/* ---- entry ----------------------------------------------------------------------------- */
+
+static int header_too_long(const struct srv_req *rq)
+{
+	const char *h[] = {rq->accept, rq->content_type, rq->content_length, rq->origin,
+	                   rq->host, rq->session_id, rq->protocol_version, rq->last_event_id};
+	size_t i;
+
+	for (i = 0; i < sizeof h / sizeof h[0]; i++)
+		if (h[i] != NULL && strnlen(h[i], HTTP_MAX_HEADER + 1) > HTTP_MAX_HEADER)
+			return 1;
+	return 0;
+}
+
+static int set_principal(struct req *r)
+{
+	const char *u = r->rq->remote_user;
+	size_t i, n;
+
+	if (u == NULL || u[0] == '\0')
+		u = "anonymous";
+	n = strlen(u);
+	if (n > STORE_MAX_PRINCIPAL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
+			return 0;
+	memcpy(r->principal, u, n + 1);
+	return 1;
+}
+
+void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv_out *out)
+{
+	const struct cfg *cfg = w->srv->cfg;
+	struct req r;
+	const char *m = rq->method != NULL ? rq->method : "";
+
+	memset(&r, 0, sizeof r);
+	r.w = w;
+	r.rq = rq;
+	r.out = out;
+	buf_init(&r.body, cfg->max_body);
+	if (header_too_long(rq)) {
+		reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "a request header is longer than "
+		            "4096 bytes", NULL);
+	} else if (!http_host_ok(cfg, rq->host) || !http_origin_ok(cfg, rq->origin)) {
+		reply_error(&r, 403, NULL, RPC_SERVER_ERROR, "Host or Origin not allowed", NULL);
+	} else if (!set_principal(&r)) {
+		reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "REMOTE_USER is not a usable name",
+		            NULL);
+	} else if (strcmp(m, "POST") != 0 && strcmp(m, "GET") != 0 && strcmp(m, "DELETE") != 0) {
+		reply_error(&r, 405, NULL, RPC_SERVER_ERROR, "method not allowed", NULL);
+	} else if (store_ready(w->st) != DMCP_OK) {
+		reply_error(&r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+	} else if (strcmp(m, "POST") == 0) {
+		handle_post(&r);
+	} else if (strcmp(m, "GET") == 0) {
+		handle_get(&r);
+	} else {
+		handle_delete(&r);
+	}
+	if (!r.headed)
+		reply_error(&r, 500, NULL, RPC_INTERNAL_ERROR, "no reply", NULL);
+	store_rollback(w->st);
+	buf_free(&r.body);
+	if (r.msg.root != NULL)
+		rpc_free(&r.msg);
+	if (r.have_sess)
+		store_session_clear(&r.sess);
+	json_object_put(r.caps);
+}
+
+dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
+                const volatile sig_atomic_t *stopping, struct srv **out)
+{
+	struct srv *s = calloc(1, sizeof *s);
+
+	*out = NULL;
+	if (s == NULL)
+		return DMCP_E_NOMEM;
+	s->cfg = cfg;
+	s->reg = reg;
+	s->stopping = stopping;
+	if (cfg->sampling_mock && reg->sampling == NULL)
+		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
+	*out = s;
+	return DMCP_OK;
+}
+
+void srv_free(struct srv *s)
+{
+	free(s);
+}
+
+dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err, size_t errlen)
+{
+	struct srv_worker *w = calloc(1, sizeof *w);
+	dmcp_rc rc;
+
+	*out = NULL;
+	if (w == NULL)
+		return DMCP_E_NOMEM;
+	w->srv = s;
+	rc = store_open(s->cfg->database_url, &w->st, err, errlen);
+	if (rc != DMCP_OK) {
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return DMCP_OK;
+}
+
+void srv_worker_free(struct srv_worker *w)
+{
+	if (w == NULL)
+		return;
+	store_close(w->st);
+	free(w);
+}

@@ -1,0 +1,55 @@
+/* server.h — one HTTP request in, one answer (or an SSE stream) out: the Streamable HTTP
+ * transport rules, session lookup, dispatch, tools/call streams and resumption.
+ * Knows nothing of FastCGI: the front end hands over a request struct and write/flush
+ * callbacks. MCP 2025-11-25 basic/transports and basic/lifecycle. */
+#ifndef DMCP_SERVER_H
+#define DMCP_SERVER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include "cfg.h"
+#include "dmcp.h"
+
+/* One request, as the front end read it. Strings are borrowed for the call; NULL when the
+ * header or variable is absent. */
+struct srv_req {
+	const char *method;           /* REQUEST_METHOD */
+	const char *accept;           /* Accept */
+	const char *content_type;     /* CONTENT_TYPE */
+	const char *content_length;   /* CONTENT_LENGTH */
+	const char *origin;           /* Origin */
+	const char *host;             /* Host */
+	const char *session_id;       /* Mcp-Session-Id */
+	const char *protocol_version; /* MCP-Protocol-Version */
+	const char *last_event_id;    /* Last-Event-ID */
+	const char *remote_user;      /* REMOTE_USER set by the web server's authentication */
+	void *io;                     /* passed to read */
+	/* Read up to cap body bytes; *got = 0 at the end of the body. */
+	dmcp_rc (*read)(void *io, char *p, size_t cap, size_t *got);
+};
+
+/* Where the answer goes: a CGI-style head ("Status: ...\r\n" headers, blank line) then the
+ * body. A failed write means the client is gone. */
+struct srv_out {
+	void *io;
+	dmcp_rc (*write)(void *io, const char *p, size_t n);
+	dmcp_rc (*flush)(void *io);
+	int fd; /* the connection to poll for a hang-up while a stream waits, or -1 */
+};
+
+struct srv;
+struct srv_worker;
+
+/* Process-wide state: configuration and registry are borrowed and must outlive the server.
+ * stopping is polled by waiting streams, which end (with retry:) once it is non-zero. */
+dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
+                const volatile sig_atomic_t *stopping, struct srv **out) DMCP_MUST_CHECK;
+void srv_free(struct srv *s);
+/* One per thread: owns one database connection, opened here. */
+dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err,
+                       size_t errlen) DMCP_MUST_CHECK;
+void srv_worker_free(struct srv_worker *w);
+/* Serve one request. Never exits, aborts or asserts on input. */
+void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv_out *out);
+
+#endif

@@ -1,0 +1,62 @@
+/* sse.c — SSE framing and event ids (see sse.h).
+ * Knows nothing of HTTP. Ids are strict: 32 lowercase hex, ':', decimal LSN < 2^63. */
+#include <stdio.h>
+#include <string.h>
+#include "http.h"
+#include "sse.h"
+
+dmcp_rc sse_event(struct buf *b, const char *id, int retry_ms, const char *data)
+{
+	const char *p = data;
+
+	if (id != NULL)
+		(void)buf_addf(b, "id: %s\n", id);
+	if (retry_ms >= 0)
+		(void)buf_addf(b, "retry: %d\n", retry_ms);
+	for (;;) {
+		size_t n = strcspn(p, "\r\n");
+		(void)buf_add(b, "data: ", 6);
+		(void)buf_add(b, p, n);
+		(void)buf_add(b, "\n", 1);
+		p += n;
+		if (*p == '\0')
+			break;
+		p += (p[0] == '\r' && p[1] == '\n') ? 2 : 1;
+	}
+	(void)buf_add(b, "\n", 1);
+	return b->fail;
+}
+
+dmcp_rc sse_comment(struct buf *b, const char *text)
+{
+	(void)buf_addf(b, ": %s\n\n", text);
+	return b->fail;
+}
+
+void sse_event_id(char *out, const char *run_id, int64_t lsn)
+{
+	snprintf(out, SSE_ID_MAX, "%.32s:%lld", run_id, (long long)lsn);
+}
+
+int sse_parse_event_id(const char *s, char *run_id, int64_t *lsn)
+{
+	const char *p;
+	int64_t v = 0;
+
+	if (s == NULL || strlen(s) < HTTP_SESSION_ID_LEN + 2 || s[HTTP_SESSION_ID_LEN] != ':')
+		return 0;
+	memcpy(run_id, s, HTTP_SESSION_ID_LEN);
+	run_id[HTTP_SESSION_ID_LEN] = '\0';
+	if (!http_id_ok(run_id))
+		return 0;
+	p = s + HTTP_SESSION_ID_LEN + 1;
+	if (strlen(p) > 18)
+		return 0;
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	*lsn = v;
+	return 1;
+}

@@ -1,0 +1,23 @@
+/* sse.h — Server-Sent Events framing and dmcp's event ids ("<run id>:<lsn>").
+ * Knows nothing of HTTP or the database. WHATWG HTML §9.2 (event streams); MCP 2025-11-25
+ * basic/transports (priming events, retry, resumability). */
+#ifndef DMCP_SSE_H
+#define DMCP_SSE_H
+
+#include <stdint.h>
+#include "buf.h"
+
+/* Bytes of an event id: 32 hex + ':' + up to 19 digits + NUL. */
+#define SSE_ID_MAX 56
+
+/* "id: <id>\n" (when id) "retry: <ms>\n" (when retry_ms >= 0) then data lines and a blank
+ * line. data may hold newlines; each line becomes one data: field. */
+dmcp_rc sse_event(struct buf *b, const char *id, int retry_ms, const char *data);
+/* ": <text>\n\n" — a comment, for heartbeats. */
+dmcp_rc sse_comment(struct buf *b, const char *text);
+/* Format the event id for (run, lsn) into out[SSE_ID_MAX]. */
+void sse_event_id(char *out, const char *run_id, int64_t lsn);
+/* Parse a Last-Event-ID. 1 on success with run_id[33] and *lsn set; 0 when malformed. */
+int sse_parse_event_id(const char *s, char *run_id, int64_t *lsn);
+
+#endif

@@ -1,0 +1,787 @@
+/* store.c — PostgreSQL access for sessions, runs, events and wake-ups (see store.h).
+ * The only file that includes libpq-fe.h. SQL only through prepared statements with
+ * parameters; every PGresult is cleared on every path; database error text goes to the
+ * log, never to a client. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libpq-fe.h>
+#include "log.h"
+#include "store.h"
+
+/* Seconds a 'running' run stays owned by the worker executing it; a worker renews it at
+ * every checkpoint, and a run whose lease passed may be taken over (crash recovery). */
+#define STORE_LEASE_S "60"
+
+enum stmt {
+	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_GET_RUNS, S_SESSION_TOUCH, S_SESSION_LEVEL,
+	S_SESSION_END, S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_RUN_LOCK, S_RUN_INSERT,
+	S_RUN_UPDATE, S_RUN_FIND, S_EVENT_INSERT, S_EVENTS_AFTER, S_NOTIFY, S_SWEEP_END,
+	S_SWEEP_DELETE, S_COUNT
+};
+
+struct stmt_def {
+	const char *sql; /* the statement; $n parameters are all text */
+	int nparams;     /* how many */
+};
+
+#define RUN_COLS "session_id, principal, request_id, progress_token, tool, tool_version, " \
+	"arguments, status, journal, notes, last_progress, last_lsn, pending_id, pending_method, " \
+	"steps, error"
+
+static const struct stmt_def stmts[S_COUNT] = {
+	[S_SESSION_INSERT] = {"INSERT INTO dmcp_sessions (id, principal, protocol, client_info, "
+	                      "client_caps) VALUES ($1, $2, $3, $4, $5)", 5},
+	[S_SESSION_GET] = {"SELECT principal, protocol, client_caps, log_level, ended_at IS NOT NULL, "
+	                   "last_seen < now() - interval '60 seconds', 0 FROM dmcp_sessions "
+	                   "WHERE id = $1", 1},
+	[S_SESSION_GET_RUNS] = {"SELECT principal, protocol, client_caps, log_level, "
+	                        "ended_at IS NOT NULL, last_seen < now() - interval '60 seconds', "
+	                        "(SELECT count(*) FROM dmcp_runs r WHERE r.session_id = s.id AND "
+	                        "r.status IN ('running', 'waiting')) FROM dmcp_sessions s "
+	                        "WHERE id = $1", 1},
+	[S_SESSION_TOUCH] = {"UPDATE dmcp_sessions SET last_seen = now() WHERE id = $1", 1},
+	[S_SESSION_LEVEL] = {"UPDATE dmcp_sessions SET log_level = $2 WHERE id = $1", 2},
+	[S_SESSION_END] = {"UPDATE dmcp_sessions SET ended_at = now() WHERE id = $1 AND "
+	                   "principal = $2 AND ended_at IS NULL RETURNING id", 2},
+	[S_SESSION_CANCEL_RUNS] = {"UPDATE dmcp_runs SET status = 'cancelled', pending_id = NULL, "
+	                           "pending_method = NULL, error = $2, updated_at = now() "
+	                           "WHERE session_id = $1 AND status IN ('running', 'waiting') "
+	                           "RETURNING id", 2},
+	[S_SUB_ON] = {"INSERT INTO dmcp_subscriptions (session_id, uri) VALUES ($1, $2) "
+	              "ON CONFLICT DO NOTHING", 2},
+	[S_SUB_OFF] = {"DELETE FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
+	[S_RUN_LOCK] = {"SELECT " RUN_COLS ", status = 'running' AND lease_until < now() "
+	                "FROM dmcp_runs WHERE id = $1 FOR UPDATE", 1},
+	[S_RUN_INSERT] = {"INSERT INTO dmcp_runs (id, " RUN_COLS ", lease_until) VALUES ($1, $2, "
+	                  "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+	                  "CASE WHEN $9 = 'running' THEN now() + interval '" STORE_LEASE_S
+	                  " seconds' END)", 17},
+	[S_RUN_UPDATE] = {"UPDATE dmcp_runs SET status = $2, journal = $3, notes = $4, "
+	                  "last_progress = $5, last_lsn = $6, pending_id = $7, pending_method = $8, "
+	                  "steps = $9, error = $10, updated_at = now(), lease_until = CASE WHEN "
+	                  "$2 = 'running' THEN now() + interval '" STORE_LEASE_S " seconds' END "
+	                  "WHERE id = $1", 10},
+	[S_RUN_FIND] = {"SELECT id FROM dmcp_runs WHERE session_id = $1 AND principal = $2 AND "
+	                "request_id = $3 AND status IN ('running', 'waiting') LIMIT 1", 3},
+	[S_EVENT_INSERT] = {"INSERT INTO dmcp_events (run_id, lsn, kind, body) "
+	                    "VALUES ($1, $2, $3, $4)", 4},
+	[S_EVENTS_AFTER] = {"SELECT r.status, r.last_lsn, r.status = 'running' AND "
+	                    "r.lease_until < now(), e.lsn, e.kind, e.body FROM dmcp_runs r "
+	                    "LEFT JOIN LATERAL (SELECT lsn, kind, body FROM dmcp_events "
+	                    "WHERE run_id = r.id AND lsn > $4::bigint ORDER BY lsn "
+	                    "LIMIT $5::int) e ON true WHERE r.id = $1 AND r.session_id = $2 "
+	                    "AND r.principal = $3 ORDER BY e.lsn", 5},
+	[S_NOTIFY] = {"SELECT pg_notify($1, '')", 1},
+	[S_SWEEP_END] = {"WITH s AS (UPDATE dmcp_sessions SET ended_at = now() WHERE ended_at IS "
+	                 "NULL AND last_seen < now() - make_interval(secs => $1::int) "
+	                 "RETURNING id), r AS (UPDATE dmcp_runs SET status = 'cancelled', "
+	                 "pending_id = NULL, pending_method = NULL, error = 'session expired', "
+	                 "updated_at = now() WHERE session_id IN (SELECT id FROM s) AND status IN "
+	                 "('running', 'waiting') RETURNING id) SELECT (SELECT count(*) FROM s)", 1},
+	[S_SWEEP_DELETE] = {"WITH d AS (DELETE FROM dmcp_sessions WHERE ended_at < now() - "
+	                    "make_interval(secs => $1::int) RETURNING id) SELECT count(*) FROM d", 1},
+};
+
+struct store {
+	PGconn *conn;     /* one connection, owned */
+	int prepared;     /* statements prepared on this connection */
+	char channel[64]; /* the channel LISTENed to, or "" */
+};
+
+static const char *const status_names[] = {"running", "waiting", "completed", "failed",
+                                           "cancelled"};
+static const char *const kind_names[] = {"notification", "request", "response", "poll"};
+
+const char *store_status_name(enum run_status s)
+{
+	return status_names[s];
+}
+
+static int parse_status(const char *s, enum run_status *out)
+{
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		if (strcmp(s, status_names[i]) == 0) {
+			*out = (enum run_status)i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int parse_kind(const char *s, enum event_kind *out)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(s, kind_names[i]) == 0) {
+			*out = (enum event_kind)i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void log_pg(struct store *st, const char *what, const PGresult *res)
+{
+	const char *msg = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(st->conn);
+	char line[400];
+	size_t n = strcspn(msg, "\n");
+
+	log_msg(LOG_ERROR, "database: %s: %s", what, log_escape(line, sizeof line, msg, n));
+}
+
+static dmcp_rc prepare_all(struct store *st)
+{
+	char name[16];
+	int i;
+
+	for (i = 0; i < S_COUNT; i++) {
+		PGresult *res;
+		snprintf(name, sizeof name, "s%d", i);
+		res = PQprepare(st->conn, name, stmts[i].sql, stmts[i].nparams, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			log_pg(st, "prepare", res);
+			PQclear(res);
+			return DMCP_E_DB;
+		}
+		PQclear(res);
+	}
+	st->prepared = 1;
+	return DMCP_OK;
+}
+
+/* Run a command with no result rows (BEGIN, LISTEN, ...). */
+static dmcp_rc run_cmd(struct store *st, const char *sql)
+{
+	PGresult *res = PQexec(st->conn, sql);
+	dmcp_rc rc = DMCP_OK;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_pg(st, sql, res);
+		rc = DMCP_E_DB;
+	}
+	PQclear(res);
+	return rc;
+}
+
+dmcp_rc store_open(const char *conninfo, struct store **out, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"dbname", "fallback_application_name",
+	                                   "connect_timeout", NULL};
+	const char *vals[] = {conninfo, "dmcp", "10", NULL};
+	struct store *st;
+
+	*out = NULL;
+	st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return DMCP_E_NOMEM;
+	st->conn = PQconnectdbParams(keys, vals, 1);
+	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
+		const char *m = st->conn != NULL ? PQerrorMessage(st->conn) : "out of memory";
+		snprintf(err, errlen, "cannot connect to the database: %.*s",
+		         (int)strcspn(m, "\n"), m);
+		store_close(st);
+		return DMCP_E_DB;
+	}
+	*out = st;
+	return DMCP_OK;
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->conn != NULL)
+		PQfinish(st->conn);
+	free(st);
+}
+
+static void drain_notifies(struct store *st)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(st->conn)) != NULL)
+		PQfreemem(n);
+}
+
+dmcp_rc store_ready(struct store *st)
+{
+	if (PQstatus(st->conn) != CONNECTION_OK) {
+		log_msg(LOG_WARN, "database connection lost; reconnecting");
+		PQreset(st->conn);
+		st->prepared = 0;
+		st->channel[0] = '\0';
+		if (PQstatus(st->conn) != CONNECTION_OK) {
+			log_pg(st, "reconnect", NULL);
+			return DMCP_E_DB;
+		}
+	}
+	if (PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+		store_rollback(st);
+	if (!st->prepared && prepare_all(st) != DMCP_OK)
+		return DMCP_E_DB;
+	PQconsumeInput(st->conn);
+	drain_notifies(st);
+	return DMCP_OK;
+}
+
+/* Execute prepared statement s; *res gets the result (clear it) when rows come back. */
+static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *params,
+                         PGresult **res_out)
+{
+	char name[16];
+	PGresult *res;
+	ExecStatusType es;
+
+	if (res_out != NULL)
+		*res_out = NULL;
+	snprintf(name, sizeof name, "s%d", (int)s);
+	res = PQexecPrepared(st->conn, name, stmts[s].nparams, params, NULL, NULL, 0);
+	es = PQresultStatus(res);
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+		log_pg(st, name, res);
+		PQclear(res);
+		return DMCP_E_DB;
+	}
+	if (res_out != NULL)
+		*res_out = res;
+	else
+		PQclear(res);
+	return DMCP_OK;
+}
+
+dmcp_rc store_begin(struct store *st)
+{
+	return run_cmd(st, "BEGIN");
+}
+
+dmcp_rc store_commit(struct store *st)
+{
+	return run_cmd(st, "COMMIT");
+}
+
+void store_rollback(struct store *st)
+{
+	if (PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+		(void)run_cmd(st, "ROLLBACK");
+}
+
+/* ---- migrations ------------------------------------------------------------------------ */
+
+static int migration_applied(struct store *st, int version, dmcp_rc *rc)
+{
+	char v[16];
+	const char *p[1] = {v};
+	PGresult *res;
+	int applied;
+
+	snprintf(v, sizeof v, "%d", version);
+	res = PQexecParams(st->conn, "SELECT 1 FROM dmcp_migrations WHERE version = $1::int", 1,
+	                   NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_pg(st, "migrations", res);
+		*rc = DMCP_E_DB;
+		PQclear(res);
+		return 0;
+	}
+	applied = PQntuples(res) > 0;
+	PQclear(res);
+	return applied;
+}
+
+static dmcp_rc apply_one(struct store *st, const struct migration *m, char *err, size_t errlen)
+{
+	char v[16];
+	const char *p[2] = {v, m->name};
+	PGresult *res;
+	dmcp_rc rc = DMCP_OK;
+
+	res = PQexec(st->conn, m->sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *msg = PQresultErrorMessage(res);
+		snprintf(err, errlen, "migration %s failed: %.*s", m->name, (int)strcspn(msg, "\n"),
+		         msg);
+		rc = DMCP_E_DB;
+	}
+	PQclear(res);
+	if (rc != DMCP_OK)
+		return rc;
+	snprintf(v, sizeof v, "%d", m->version);
+	res = PQexecParams(st->conn, "INSERT INTO dmcp_migrations (version, name) VALUES "
+	                   "($1::int, $2)", 2, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		snprintf(err, errlen, "cannot record migration %s", m->name);
+		rc = DMCP_E_DB;
+	}
+	PQclear(res);
+	return rc;
+}
+
+dmcp_rc store_migrate(struct store *st, void (*report)(const char *name, int applied),
+                      char *err, size_t errlen)
+{
+	size_t i;
+	dmcp_rc rc = DMCP_OK;
+
+	if (run_cmd(st, "BEGIN") != DMCP_OK ||
+	    run_cmd(st, "SELECT pg_advisory_xact_lock(7368301)") != DMCP_OK ||
+	    run_cmd(st, "CREATE TABLE IF NOT EXISTS dmcp_migrations (version integer PRIMARY KEY, "
+	                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") !=
+	        DMCP_OK) {
+		snprintf(err, errlen, "cannot prepare the migrations table");
+		store_rollback(st);
+		return DMCP_E_DB;
+	}
+	for (i = 0; i < dmcp_migrations_count && rc == DMCP_OK; i++) {
+		const struct migration *m = &dmcp_migrations[i];
+		int done = migration_applied(st, m->version, &rc);
+		if (rc != DMCP_OK)
+			break;
+		if (!done)
+			rc = apply_one(st, m, err, errlen);
+		if (rc == DMCP_OK && report != NULL)
+			report(m->name, !done);
+	}
+	if (rc != DMCP_OK) {
+		store_rollback(st);
+		return rc;
+	}
+	if (run_cmd(st, "COMMIT") != DMCP_OK) {
+		snprintf(err, errlen, "cannot commit the migrations");
+		return DMCP_E_DB;
+	}
+	return DMCP_OK;
+}
+
+/* ---- sessions -------------------------------------------------------------------------- */
+
+dmcp_rc store_session_create(struct store *st, const struct session_row *s,
+                             const char *client_info)
+{
+	const char *p[5] = {s->id, s->principal, s->protocol, client_info, s->client_caps};
+
+	return exec_stmt(st, S_SESSION_INSERT, p, NULL);
+}
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
+                          int with_runs, struct session_row *out)
+{
+	const char *p[1] = {id};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+	int stale = 0;
+
+	memset(out, 0, sizeof *out);
+	rc = exec_stmt(st, with_runs ? S_SESSION_GET_RUNS : S_SESSION_GET, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), principal) != 0 ||
+	    strcmp(PQgetvalue(res, 0, 4), "t") == 0) {
+		rc = DMCP_E_NOT_FOUND;
+		goto out;
+	}
+	copy_field(out->id, sizeof out->id, id);
+	copy_field(out->principal, sizeof out->principal, principal);
+	copy_field(out->protocol, sizeof out->protocol, PQgetvalue(res, 0, 1));
+	out->client_caps = strdup(PQgetvalue(res, 0, 2));
+	out->log_level = (int)strtol(PQgetvalue(res, 0, 3), NULL, 10);
+	stale = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+	out->unfinished_runs = (int)strtol(PQgetvalue(res, 0, 6), NULL, 10);
+	if (out->client_caps == NULL)
+		rc = DMCP_E_NOMEM;
+out:
+	PQclear(res);
+	if (rc == DMCP_OK && stale && PQtransactionStatus(st->conn) == PQTRANS_IDLE)
+		rc = exec_stmt(st, S_SESSION_TOUCH, p, NULL);
+	if (rc != DMCP_OK)
+		store_session_clear(out);
+	return rc;
+}
+
+void store_session_clear(struct session_row *s)
+{
+	free(s->client_caps);
+	s->client_caps = NULL;
+}
+
+dmcp_rc store_session_set_level(struct store *st, const char *id, int level)
+{
+	char lv[8];
+	const char *p[2] = {id, lv};
+
+	snprintf(lv, sizeof lv, "%d", level);
+	return exec_stmt(st, S_SESSION_LEVEL, p, NULL);
+}
+
+dmcp_rc store_session_end(struct store *st, const char *id, const char *principal)
+{
+	const char *p[2] = {id, principal};
+	const char *q[2] = {id, "session ended by the client"};
+	PGresult *res = NULL, *runs = NULL;
+	dmcp_rc rc;
+	int i;
+
+	rc = store_begin(st);
+	if (rc != DMCP_OK)
+		return rc;
+	rc = exec_stmt(st, S_SESSION_END, p, &res);
+	if (rc == DMCP_OK && PQntuples(res) != 1)
+		rc = DMCP_E_NOT_FOUND;
+	if (rc == DMCP_OK)
+		rc = exec_stmt(st, S_SESSION_CANCEL_RUNS, q, &runs);
+	if (rc == DMCP_OK)
+		rc = store_commit(st);
+	if (rc != DMCP_OK)
+		store_rollback(st);
+	for (i = 0; rc == DMCP_OK && runs != NULL && i < PQntuples(runs); i++)
+		store_notify(st, PQgetvalue(runs, i, 0));
+	PQclear(res);
+	PQclear(runs);
+	return rc;
+}
+
+dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri, int on)
+{
+	const char *p[2] = {session_id, uri};
+
+	return exec_stmt(st, on ? S_SUB_ON : S_SUB_OFF, p, NULL);
+}
+
+/* ---- runs ------------------------------------------------------------------------------ */
+
+static char *dup_or_null(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return strdup(PQgetvalue(res, row, col));
+}
+
+static dmcp_rc fill_run(const PGresult *res, struct run_row *r)
+{
+	copy_field(r->session_id, sizeof r->session_id, PQgetvalue(res, 0, 0));
+	copy_field(r->principal, sizeof r->principal, PQgetvalue(res, 0, 1));
+	r->request_id = dup_or_null(res, 0, 2);
+	r->progress_token = dup_or_null(res, 0, 3);
+	r->tool = dup_or_null(res, 0, 4);
+	r->tool_version = (int)strtol(PQgetvalue(res, 0, 5), NULL, 10);
+	r->arguments = dup_or_null(res, 0, 6);
+	if (!parse_status(PQgetvalue(res, 0, 7), &r->status))
+		return DMCP_E_INTERNAL;
+	r->journal = dup_or_null(res, 0, 8);
+	r->notes = (int)strtol(PQgetvalue(res, 0, 9), NULL, 10);
+	r->has_progress = !PQgetisnull(res, 0, 10);
+	r->last_progress = r->has_progress ? strtod(PQgetvalue(res, 0, 10), NULL) : 0;
+	r->last_lsn = strtoll(PQgetvalue(res, 0, 11), NULL, 10);
+	r->pending_id = dup_or_null(res, 0, 12);
+	r->pending_method = dup_or_null(res, 0, 13);
+	r->steps = (int)strtol(PQgetvalue(res, 0, 14), NULL, 10);
+	r->error = dup_or_null(res, 0, 15);
+	r->lease_expired = strcmp(PQgetvalue(res, 0, 16), "t") == 0;
+	r->exists = 1;
+	if (r->request_id == NULL || r->tool == NULL || r->arguments == NULL || r->journal == NULL)
+		return DMCP_E_NOMEM;
+	return DMCP_OK;
+}
+
+dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
+                       const char *principal, struct run_row *out)
+{
+	const char *p[1] = {run_id};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	rc = exec_stmt(st, S_RUN_LOCK, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), session_id) != 0 ||
+	    strcmp(PQgetvalue(res, 0, 1), principal) != 0) {
+		PQclear(res);
+		return DMCP_E_NOT_FOUND;
+	}
+	copy_field(out->id, sizeof out->id, run_id);
+	rc = fill_run(res, out);
+	PQclear(res);
+	if (rc != DMCP_OK)
+		store_run_clear(out);
+	return rc;
+}
+
+dmcp_rc store_run_save(struct store *st, struct run_row *r)
+{
+	char ver[16], notes[16], lsn[24], steps[16], prog[40];
+	const char *prog_p = NULL;
+	dmcp_rc rc;
+
+	snprintf(ver, sizeof ver, "%d", r->tool_version);
+	snprintf(notes, sizeof notes, "%d", r->notes);
+	snprintf(lsn, sizeof lsn, "%lld", (long long)r->last_lsn);
+	snprintf(steps, sizeof steps, "%d", r->steps);
+	if (r->has_progress) {
+		snprintf(prog, sizeof prog, "%.17g", r->last_progress);
+		prog_p = prog;
+	}
+	if (!r->exists) {
+		const char *p[17] = {r->id, r->session_id, r->principal, r->request_id,
+		                     r->progress_token, r->tool, ver, r->arguments,
+		                     status_names[r->status], r->journal, notes, prog_p, lsn,
+		                     r->pending_id, r->pending_method, steps, r->error};
+		rc = exec_stmt(st, S_RUN_INSERT, p, NULL);
+	} else {
+		const char *p[10] = {r->id, status_names[r->status], r->journal, notes, prog_p, lsn,
+		                     r->pending_id, r->pending_method, steps, r->error};
+		rc = exec_stmt(st, S_RUN_UPDATE, p, NULL);
+	}
+	if (rc == DMCP_OK)
+		r->exists = 1;
+	return rc;
+}
+
+dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
+                                  const char *principal, const char *request_id,
+                                  char *run_id_out)
+{
+	const char *p[3] = {session_id, principal, request_id};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+
+	rc = exec_stmt(st, S_RUN_FIND, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	if (PQntuples(res) != 1)
+		rc = DMCP_E_NOT_FOUND;
+	else
+		copy_field(run_id_out, 33, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+void store_run_clear(struct run_row *r)
+{
+	free(r->request_id);
+	free(r->progress_token);
+	free(r->tool);
+	free(r->arguments);
+	free(r->journal);
+	free(r->pending_id);
+	free(r->pending_method);
+	free(r->error);
+	r->request_id = r->progress_token = r->tool = r->arguments = r->journal = NULL;
+	r->pending_id = r->pending_method = r->error = NULL;
+}
+
+/* ---- events ---------------------------------------------------------------------------- */
+
+dmcp_rc store_events_append(struct store *st, const char *run_id, int64_t first_lsn, int n,
+                            const enum event_kind *kinds, const char *const *bodies)
+{
+	char lsn[24];
+	int i;
+	dmcp_rc rc = DMCP_OK;
+
+	for (i = 0; i < n && rc == DMCP_OK; i++) {
+		const char *p[4] = {run_id, lsn, kind_names[kinds[i]], bodies[i]};
+		snprintf(lsn, sizeof lsn, "%lld", (long long)(first_lsn + i));
+		rc = exec_stmt(st, S_EVENT_INSERT, p, NULL);
+	}
+	return rc;
+}
+
+dmcp_rc store_events_after(struct store *st, const char *run_id, const char *session_id,
+                           const char *principal, int64_t after_lsn, int max,
+                           struct event_row *out, int *n, enum run_status *status,
+                           int64_t *last_lsn, int *lease_expired)
+{
+	char after[24], lim[16];
+	const char *p[5] = {run_id, session_id, principal, after, lim};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+	int i, rows;
+
+	*n = 0;
+	snprintf(after, sizeof after, "%lld", (long long)after_lsn);
+	snprintf(lim, sizeof lim, "%d", max);
+	rc = exec_stmt(st, S_EVENTS_AFTER, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	rows = PQntuples(res);
+	if (rows == 0 || !parse_status(PQgetvalue(res, 0, 0), status)) {
+		PQclear(res);
+		return DMCP_E_NOT_FOUND;
+	}
+	*last_lsn = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	*lease_expired = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	for (i = 0; i < rows && i < max; i++) {
+		if (PQgetisnull(res, i, 3))
+			break;
+		out[*n].lsn = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+		if (!parse_kind(PQgetvalue(res, i, 4), &out[*n].kind)) {
+			rc = DMCP_E_INTERNAL;
+			break;
+		}
+		out[*n].body = strdup(PQgetvalue(res, i, 5));
+		if (out[*n].body == NULL) {
+			rc = DMCP_E_NOMEM;
+			break;
+		}
+		(*n)++;
+	}
+	PQclear(res);
+	if (rc != DMCP_OK) {
+		store_events_clear(out, *n);
+		*n = 0;
+	}
+	return rc;
+}
+
+void store_events_clear(struct event_row *ev, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		free(ev[i].body);
+		ev[i].body = NULL;
+	}
+}
+
+/* ---- wake-ups -------------------------------------------------------------------------- */
+
+static void channel_name(char *out, size_t cap, const char *run_id)
+{
+	snprintf(out, cap, "dmcp_%.32s", run_id);
+}
+
+void store_notify(struct store *st, const char *run_id)
+{
+	char ch[64];
+	const char *p[1] = {ch};
+
+	channel_name(ch, sizeof ch, run_id);
+	if (exec_stmt(st, S_NOTIFY, p, NULL) != DMCP_OK)
+		log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", run_id);
+}
+
+dmcp_rc store_listen(struct store *st, const char *run_id)
+{
+	char sql[96];
+	dmcp_rc rc;
+	size_t i;
+
+	/* run ids are checked hex by every caller; check again, since this one is not a
+	 * parameter (LISTEN takes no parameters). */
+	for (i = 0; run_id[i] != '\0'; i++)
+		if (!((run_id[i] >= '0' && run_id[i] <= '9') || (run_id[i] >= 'a' && run_id[i] <= 'f')))
+			return DMCP_E_INTERNAL;
+	if (st->channel[0] != '\0') {
+		rc = store_unlisten(st);
+		if (rc != DMCP_OK)
+			return rc;
+	}
+	channel_name(st->channel, sizeof st->channel, run_id);
+	snprintf(sql, sizeof sql, "LISTEN %s", st->channel);
+	rc = run_cmd(st, sql);
+	if (rc != DMCP_OK)
+		st->channel[0] = '\0';
+	return rc;
+}
+
+dmcp_rc store_unlisten(struct store *st)
+{
+	dmcp_rc rc;
+
+	if (st->channel[0] == '\0')
+		return DMCP_OK;
+	rc = run_cmd(st, "UNLISTEN *");
+	st->channel[0] = '\0';
+	drain_notifies(st);
+	return rc;
+}
+
+/* 1 when a notification for our channel is queued (others are dropped). */
+static int take_notify(struct store *st)
+{
+	PGnotify *n;
+	int hit = 0;
+
+	while ((n = PQnotifies(st->conn)) != NULL) {
+		if (strcmp(n->relname, st->channel) == 0)
+			hit = 1;
+		PQfreemem(n);
+	}
+	return hit;
+}
+
+dmcp_rc store_wait(struct store *st, int timeout_ms, int client_fd, int *woke)
+{
+	struct pollfd fds[2];
+	int nfds = 1, r;
+
+	*woke = 0;
+	if (take_notify(st)) {
+		*woke = 1;
+		return DMCP_OK;
+	}
+	fds[0].fd = PQsocket(st->conn);
+	fds[0].events = POLLIN;
+	fds[0].revents = 0;
+	if (client_fd >= 0) {
+		fds[1].fd = client_fd;
+		fds[1].events = POLLRDHUP;
+		fds[1].revents = 0;
+		nfds = 2;
+	}
+	if (fds[0].fd < 0)
+		return DMCP_E_DB;
+	r = poll(fds, (nfds_t)nfds, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? DMCP_OK : DMCP_E_INTERNAL;
+	if (nfds == 2 && (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+		*woke = 2;
+		return DMCP_OK;
+	}
+	if (fds[0].revents != 0) {
+		if (PQconsumeInput(st->conn) == 0) {
+			log_pg(st, "listen", NULL);
+			return DMCP_E_DB;
+		}
+		if (take_notify(st))
+			*woke = 1;
+	}
+	return DMCP_OK;
+}
+
+dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted)
+{
+	char ttl[16];
+	const char *p[1] = {ttl};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+
+	snprintf(ttl, sizeof ttl, "%d", ttl_s);
+	rc = exec_stmt(st, S_SWEEP_END, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	*ended = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	rc = exec_stmt(st, S_SWEEP_DELETE, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	*deleted = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return DMCP_OK;
+}

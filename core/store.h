@@ -1,0 +1,130 @@
+/* store.h — everything dmcp keeps in PostgreSQL: sessions, runs, events, migrations, and
+ * LISTEN/NOTIFY wake-ups. The only module that includes libpq-fe.h; no PGresult leaves it.
+ * Knows nothing of HTTP or MCP methods. One struct store per worker thread. */
+#ifndef DMCP_STORE_H
+#define DMCP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dmcp.h"
+#include "migrations.h"
+
+struct store;
+
+/* Bytes of a principal name kept from REMOTE_USER (longer names are refused). */
+#define STORE_MAX_PRINCIPAL 256
+
+struct session_row {
+	char id[33];          /* session id */
+	char principal[STORE_MAX_PRINCIPAL + 1];
+	char protocol[16];    /* negotiated protocol version */
+	char *client_caps;    /* owned JSON text */
+	int log_level;        /* 0 debug .. 7 emergency */
+	int unfinished_runs;  /* filled by store_session_get only when asked */
+};
+
+enum run_status { RUN_RUNNING, RUN_WAITING, RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED };
+
+struct run_row {
+	char id[33];
+	char session_id[33];
+	char principal[STORE_MAX_PRINCIPAL + 1];
+	char *request_id;     /* owned JSON text of the client's id */
+	char *progress_token; /* owned JSON text, or NULL */
+	char *tool;           /* owned */
+	int tool_version;
+	char *arguments;      /* owned JSON text */
+	enum run_status status;
+	char *journal;        /* owned JSON text */
+	int notes;            /* notifications emitted */
+	int has_progress;     /* last_progress is set */
+	double last_progress;
+	int64_t last_lsn;
+	char *pending_id;     /* owned, or NULL */
+	char *pending_method; /* owned, or NULL */
+	int steps;
+	char *error;          /* owned, or NULL (for operators only) */
+	int exists;           /* 1 once the row is in the database (insert vs update) */
+	int lease_expired;    /* filled by store_run_lock: a running run whose lease passed */
+};
+
+enum event_kind { EV_NOTIFICATION, EV_REQUEST, EV_RESPONSE, EV_POLL };
+
+struct event_row {
+	int64_t lsn;
+	enum event_kind kind;
+	char *body; /* owned JSON text ('' for poll) */
+};
+
+/* Connect (conninfo is a libpq string). The store prepares its statements on connect. */
+dmcp_rc store_open(const char *conninfo, struct store **out, char *err, size_t errlen) DMCP_MUST_CHECK;
+void store_close(struct store *st);
+/* Before each request: reset a broken connection, roll back a transaction left open,
+ * drop stale notifications. DMCP_E_DB when the database cannot be reached. */
+dmcp_rc store_ready(struct store *st) DMCP_MUST_CHECK;
+
+/* Apply the embedded migrations not applied yet, in order, each in its own transaction,
+ * under an advisory lock. report(name, applied) is called for each one. */
+dmcp_rc store_migrate(struct store *st, void (*report)(const char *name, int applied),
+                      char *err, size_t errlen) DMCP_MUST_CHECK;
+
+dmcp_rc store_begin(struct store *st) DMCP_MUST_CHECK;
+dmcp_rc store_commit(struct store *st) DMCP_MUST_CHECK;
+void store_rollback(struct store *st);
+
+/* Sessions. get: DMCP_E_NOT_FOUND when unknown, ended, or bound to another principal.
+ * with_runs also counts its unfinished runs. */
+dmcp_rc store_session_create(struct store *st, const struct session_row *s,
+                             const char *client_info) DMCP_MUST_CHECK;
+dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
+                          int with_runs, struct session_row *out) DMCP_MUST_CHECK;
+void store_session_clear(struct session_row *s);
+dmcp_rc store_session_set_level(struct store *st, const char *id, int level) DMCP_MUST_CHECK;
+/* Ends the session and cancels its unfinished runs, in one transaction; the ids of the
+ * cancelled runs are notified. */
+dmcp_rc store_session_end(struct store *st, const char *id, const char *principal) DMCP_MUST_CHECK;
+dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri,
+                        int on) DMCP_MUST_CHECK;
+
+/* Runs. lock: SELECT ... FOR UPDATE inside the caller's transaction; DMCP_E_NOT_FOUND
+ * unless the run belongs to session_id and principal. */
+dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
+                       const char *principal, struct run_row *out) DMCP_MUST_CHECK;
+/* Insert (exists == 0) or update the run row with every field. Sets exists. */
+dmcp_rc store_run_save(struct store *st, struct run_row *r) DMCP_MUST_CHECK;
+/* The unfinished run of session_id started by the client request id (JSON text). */
+dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
+                                  const char *principal, const char *request_id,
+                                  char *run_id_out) DMCP_MUST_CHECK;
+void store_run_clear(struct run_row *r);
+
+/* Append n events (bodies[i] with kinds[i]) as LSNs first_lsn .. first_lsn+n-1. */
+dmcp_rc store_events_append(struct store *st, const char *run_id, int64_t first_lsn,
+                            int n, const enum event_kind *kinds,
+                            const char *const *bodies) DMCP_MUST_CHECK;
+/* Up to max events after after_lsn, oldest first, plus the run's status and last_lsn, in
+ * one snapshot. The run must belong to session_id and principal (else DMCP_E_NOT_FOUND).
+ * Frees with store_events_clear. */
+dmcp_rc store_events_after(struct store *st, const char *run_id, const char *session_id,
+                           const char *principal, int64_t after_lsn, int max,
+                           struct event_row *out, int *n, enum run_status *status,
+                           int64_t *last_lsn, int *lease_expired) DMCP_MUST_CHECK;
+void store_events_clear(struct event_row *ev, int n);
+
+/* Wake-ups: notify the run's channel (outside any transaction; a hint only, so a failure is
+ * logged and otherwise ignored: followers re-read the table on a timeout); listen to one run's channel
+ * at a time; wait up to timeout_ms for a notification, or for client_fd (if >= 0) to hang
+ * up. *woke: 1 notification, 2 client hang-up, 0 timeout. */
+void store_notify(struct store *st, const char *run_id);
+dmcp_rc store_listen(struct store *st, const char *run_id) DMCP_MUST_CHECK;
+dmcp_rc store_unlisten(struct store *st) DMCP_MUST_CHECK;
+dmcp_rc store_wait(struct store *st, int timeout_ms, int client_fd, int *woke) DMCP_MUST_CHECK;
+
+/* Expiry: end sessions idle longer than ttl_s (cancelling their runs) and delete sessions
+ * ended more than ttl_s ago with everything they own. Counts in *ended, *deleted. */
+dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted) DMCP_MUST_CHECK;
+
+/* How many rows in dmcp_* tables (for tests that check nothing was written). */
+const char *store_status_name(enum run_status s);
+
+#endif

@@ -1,0 +1,354 @@
+/* conformance.c — the fixtures the official MCP conformance suite (0.1.16) calls by name:
+ * tools, resources, a resource template, prompts and a completion. Written only against
+ * dmcp.h. The names, shapes and texts are what the suite's reference server uses. */
+#include <stdio.h>
+#include <string.h>
+#include "examples.h"
+
+/* A 1x1 PNG and a tiny WAV, base64. */
+static const char png_b64[] =
+	"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+static const char wav_b64[] = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
+
+static const char no_args[] = "{\"type\":\"object\",\"properties\":{}}";
+
+/* ---- one-step tools -------------------------------------------------------------------- */
+
+static dmcp_rc simple_text(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)ctx;
+	(void)args;
+	return dmcp_result_text(res, "This is a simple text response for testing.");
+}
+
+static dmcp_rc image_content(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)ctx;
+	(void)args;
+	return dmcp_result_image(res, png_b64, "image/png");
+}
+
+static dmcp_rc audio_content(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)ctx;
+	(void)args;
+	return dmcp_result_audio(res, wav_b64, "audio/wav");
+}
+
+static dmcp_rc embedded_resource(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)ctx;
+	(void)args;
+	return dmcp_result_resource_text(res, "test://embedded-resource", "text/plain",
+	                                 "This is an embedded resource content.");
+}
+
+static dmcp_rc multiple_content(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)ctx;
+	(void)args;
+	DMCP_TRY(dmcp_result_text(res, "Multiple content types test:"));
+	DMCP_TRY(dmcp_result_image(res, png_b64, "image/png"));
+	return dmcp_result_resource_text(res, "test://mixed-content-resource", "application/json",
+	                                 "{\"test\":\"data\",\"value\":123}");
+}
+
+static dmcp_rc error_handling(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)ctx;
+	(void)args;
+	return dmcp_result_error(res, "This tool intentionally returns an error for testing");
+}
+
+static dmcp_rc schema_2020_12(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)ctx;
+	return dmcp_result_textf(res, "Received: %s",
+	                         json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN));
+}
+
+/* ---- streaming tools ------------------------------------------------------------------- */
+
+static dmcp_rc with_logging(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	static const char *const lines[] = {"Tool execution started", "Tool processing data",
+	                                    "Tool execution completed"};
+	int i;
+
+	(void)args;
+	for (i = 0; i < 3; i++) {
+		if (i > 0)
+			DMCP_TRY(dmcp_sleep_ms(ctx, 50));
+		DMCP_TRY(dmcp_log(ctx, DMCP_LOG_INFO, NULL, "%s", lines[i]));
+	}
+	return dmcp_result_text(res, "Tool with logging executed successfully");
+}
+
+static dmcp_rc with_progress(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	int i;
+
+	(void)args;
+	for (i = 0; i <= 2; i++) {
+		if (i > 0)
+			DMCP_TRY(dmcp_sleep_ms(ctx, 50));
+		DMCP_TRY(dmcp_progress(ctx, i * 50.0, 100.0, NULL));
+	}
+	return dmcp_result_textf(res, "Progress test completed (token %s)", dmcp_progress_token(ctx));
+}
+
+static dmcp_rc sampling(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	struct dmcp_sample_req req = {0};
+	struct dmcp_sample_answer ans;
+
+	req.prompt = json_object_get_string(json_object_object_get(args, "prompt"));
+	req.max_tokens = 100;
+	DMCP_TRY(dmcp_sample(ctx, &req, &ans));
+	return dmcp_result_textf(res, "LLM response: %s", ans.text != NULL ? ans.text : "");
+}
+
+static const char *action_name(dmcp_action a)
+{
+	return a == DMCP_ACCEPT ? "accept" : a == DMCP_DECLINE ? "decline" : "cancel";
+}
+
+static dmcp_rc elicit_and_report(dmcp_ctx *ctx, const char *schema, const char *message,
+                                 const char *prefix, dmcp_result *res)
+{
+	struct dmcp_elicit_answer ans;
+
+	DMCP_TRY(dmcp_elicit(ctx, schema, message, &ans));
+	return dmcp_result_textf(res, "%s: action=%s, content=%s", prefix, action_name(ans.action),
+	                         ans.content != NULL
+	                             ? json_object_to_json_string_ext(ans.content, JSON_C_TO_STRING_PLAIN)
+	                             : "{}");
+}
+
+static dmcp_rc elicitation(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	const char *msg = json_object_get_string(json_object_object_get(args, "message"));
+
+	return elicit_and_report(ctx, "user", msg, "User response", res);
+}
+
+static dmcp_rc elicitation_defaults(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)args;
+	return elicit_and_report(ctx, "defaults", "Please review and update the form fields with "
+	                         "defaults", "Elicitation completed", res);
+}
+
+static dmcp_rc elicitation_enums(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)args;
+	return elicit_and_report(ctx, "enums", "Please select options from the enum fields",
+	                         "Elicitation completed", res);
+}
+
+static dmcp_rc reconnection(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)args;
+	/* End the POST's connection before the result: the client resumes with GET. */
+	DMCP_TRY(dmcp_stream_break(ctx, 500));
+	return dmcp_result_text(res, "Reconnection test completed successfully. The server "
+	                        "closed the stream and the client resumed it.");
+}
+
+static const struct dmcp_schema_def user_schema[] = {
+	{"user", "{\"type\":\"object\",\"properties\":{"
+	         "\"username\":{\"type\":\"string\",\"description\":\"User's response\"},"
+	         "\"email\":{\"type\":\"string\",\"description\":\"User's email address\"}},"
+	         "\"required\":[\"username\",\"email\"]}"},
+	{NULL, NULL}};
+
+static const struct dmcp_schema_def defaults_schema[] = {
+	{"defaults", "{\"type\":\"object\",\"properties\":{"
+	  "\"name\":{\"type\":\"string\",\"description\":\"User name\",\"default\":\"John Doe\"},"
+	  "\"age\":{\"type\":\"integer\",\"description\":\"User age\",\"default\":30},"
+	  "\"score\":{\"type\":\"number\",\"description\":\"User score\",\"default\":95.5},"
+	  "\"status\":{\"type\":\"string\",\"description\":\"User status\","
+	  "\"enum\":[\"active\",\"inactive\",\"pending\"],\"default\":\"active\"},"
+	  "\"verified\":{\"type\":\"boolean\",\"description\":\"Verification status\","
+	  "\"default\":true}},\"required\":[]}"},
+	{NULL, NULL}};
+
+static const struct dmcp_schema_def enums_schema[] = {
+	{"enums", "{\"type\":\"object\",\"properties\":{"
+	  "\"untitledSingle\":{\"type\":\"string\",\"description\":\"Pick one\","
+	  "\"enum\":[\"option1\",\"option2\",\"option3\"]},"
+	  "\"titledSingle\":{\"type\":\"string\",\"description\":\"Pick one\",\"oneOf\":["
+	  "{\"const\":\"value1\",\"title\":\"First Option\"},"
+	  "{\"const\":\"value2\",\"title\":\"Second Option\"},"
+	  "{\"const\":\"value3\",\"title\":\"Third Option\"}]},"
+	  "\"legacyEnum\":{\"type\":\"string\",\"description\":\"Pick one\","
+	  "\"enum\":[\"opt1\",\"opt2\",\"opt3\"],"
+	  "\"enumNames\":[\"Option One\",\"Option Two\",\"Option Three\"]},"
+	  "\"untitledMulti\":{\"type\":\"array\",\"description\":\"Pick some\",\"minItems\":1,"
+	  "\"maxItems\":3,\"items\":{\"type\":\"string\",\"enum\":[\"option1\",\"option2\","
+	  "\"option3\"]}},"
+	  "\"titledMulti\":{\"type\":\"array\",\"description\":\"Pick some\",\"minItems\":1,"
+	  "\"maxItems\":3,\"items\":{\"anyOf\":["
+	  "{\"const\":\"value1\",\"title\":\"First Choice\"},"
+	  "{\"const\":\"value2\",\"title\":\"Second Choice\"},"
+	  "{\"const\":\"value3\",\"title\":\"Third Choice\"}]}}},\"required\":[]}"},
+	{NULL, NULL}};
+
+#define TOOL(n, d, s, f) {n, NULL, d, s, NULL, NULL, NULL, 1, f}
+
+static const struct dmcp_tool tools[] = {
+	TOOL("test_simple_text", "Returns a simple text response", no_args, simple_text),
+	TOOL("test_image_content", "Returns a PNG image", no_args, image_content),
+	TOOL("test_audio_content", "Returns a WAV audio clip", no_args, audio_content),
+	TOOL("test_embedded_resource", "Returns an embedded text resource", no_args,
+	     embedded_resource),
+	TOOL("test_multiple_content_types", "Returns text, an image and a resource", no_args,
+	     multiple_content),
+	TOOL("test_error_handling", "Always fails with a tool error", no_args, error_handling),
+	TOOL("json_schema_2020_12_tool", "Takes arguments described with JSON Schema 2020-12",
+	     "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\","
+	     "\"$defs\":{\"address\":{\"type\":\"object\",\"properties\":{\"street\":{\"type\":"
+	     "\"string\"},\"city\":{\"type\":\"string\"}}}},\"properties\":{\"name\":{\"type\":"
+	     "\"string\"},\"address\":{\"$ref\":\"#/$defs/address\"}},\"additionalProperties\":false}",
+	     schema_2020_12),
+	TOOL("test_tool_with_logging", "Sends three log messages while it works", no_args,
+	     with_logging),
+	TOOL("test_tool_with_progress", "Reports progress 0, 50 and 100 of 100", no_args,
+	     with_progress),
+	TOOL("test_sampling", "Asks the client's LLM to answer a prompt",
+	     "{\"type\":\"object\",\"properties\":{\"prompt\":{\"type\":\"string\"}},"
+	     "\"required\":[\"prompt\"]}", sampling),
+	{"test_elicitation", NULL, "Asks the user for a username and an email",
+	 "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}},"
+	 "\"required\":[\"message\"]}", NULL, NULL, user_schema, 1, elicitation},
+	{"test_elicitation_sep1034_defaults", NULL, "Elicits a form whose fields have defaults",
+	 no_args, NULL, NULL, defaults_schema, 1, elicitation_defaults},
+	{"test_elicitation_sep1330_enums", NULL, "Elicits every kind of enum field", no_args,
+	 NULL, NULL, enums_schema, 1, elicitation_enums},
+	TOOL("test_reconnection", "Closes its stream before the result, so the client resumes "
+	     "with Last-Event-ID", no_args, reconnection),
+};
+
+/* ---- resources, prompts, completion ---------------------------------------------------- */
+
+static const struct dmcp_resource resources[] = {
+	{"test://static-text", "static-text", "Static text", "A static text resource",
+	 "text/plain", "This is the content of the static text resource.", NULL},
+	{"test://static-binary", "static-binary", "Static binary", "A static PNG image",
+	 "image/png", NULL, png_b64},
+	{"test://watched-resource", "watched-resource", "Watched resource",
+	 "A resource clients may subscribe to", "text/plain", "Watched resource content", NULL},
+};
+
+static dmcp_rc read_template(const char *uri, json_object *vars, json_object *contents)
+{
+	const char *id = json_object_get_string(json_object_object_get(vars, "id"));
+	json_object *o = json_object_new_object(), *data = json_object_new_object();
+	char text[512];
+
+	json_object_object_add(data, "id", json_object_new_string(id));
+	json_object_object_add(data, "templateTest", json_object_new_boolean(1));
+	snprintf(text, sizeof text, "Data for ID: %.200s", id);
+	json_object_object_add(data, "data", json_object_new_string(text));
+	json_object_object_add(o, "uri", json_object_new_string(uri));
+	json_object_object_add(o, "mimeType", json_object_new_string("application/json"));
+	json_object_object_add(o, "text", json_object_new_string(
+		json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN)));
+	json_object_put(data);
+	json_object_array_add(contents, o);
+	return DMCP_OK;
+}
+
+static const struct dmcp_resource_template tmpl = {
+	"test://template/{id}/data", "template-data", "Template data",
+	"Data for any id", "application/json", read_template};
+
+static dmcp_rc simple_prompt(json_object *args, json_object *messages)
+{
+	(void)args;
+	json_object_array_add(messages, dmcp_message("user",
+		dmcp_text_block("This is a simple prompt for testing.")));
+	return DMCP_OK;
+}
+
+static dmcp_rc args_prompt(json_object *args, json_object *messages)
+{
+	char text[1024];
+
+	snprintf(text, sizeof text, "Prompt with arguments: arg1='%s', arg2='%s'",
+	         json_object_get_string(json_object_object_get(args, "arg1")),
+	         json_object_get_string(json_object_object_get(args, "arg2")));
+	json_object_array_add(messages, dmcp_message("user", dmcp_text_block(text)));
+	return DMCP_OK;
+}
+
+static dmcp_rc resource_prompt(json_object *args, json_object *messages)
+{
+	json_object *block = json_object_new_object(), *r = json_object_new_object();
+
+	json_object_object_add(r, "uri", json_object_get(json_object_object_get(args,
+	                                                                         "resourceUri")));
+	json_object_object_add(r, "mimeType", json_object_new_string("text/plain"));
+	json_object_object_add(r, "text", json_object_new_string("Embedded resource content for "
+	                                                        "testing."));
+	json_object_object_add(block, "type", json_object_new_string("resource"));
+	json_object_object_add(block, "resource", r);
+	json_object_array_add(messages, dmcp_message("user", block));
+	json_object_array_add(messages, dmcp_message("user",
+		dmcp_text_block("Please process the embedded resource above.")));
+	return DMCP_OK;
+}
+
+static dmcp_rc image_prompt(json_object *args, json_object *messages)
+{
+	(void)args;
+	json_object_array_add(messages, dmcp_message("user", dmcp_image_block(png_b64,
+	                                                                      "image/png")));
+	json_object_array_add(messages, dmcp_message("user",
+		dmcp_text_block("Please analyze the image above.")));
+	return DMCP_OK;
+}
+
+static const struct dmcp_prompt_arg two_args[] = {
+	{"arg1", "First argument", 1}, {"arg2", "Second argument", 1}, {NULL, NULL, 0}};
+static const struct dmcp_prompt_arg uri_arg[] = {
+	{"resourceUri", "URI of the resource to embed", 1}, {NULL, NULL, 0}};
+
+static const struct dmcp_prompt prompts[] = {
+	{"test_simple_prompt", "Simple prompt", "A prompt without arguments", NULL, simple_prompt},
+	{"test_prompt_with_arguments", "Prompt with arguments", "A prompt with two arguments",
+	 two_args, args_prompt},
+	{"test_prompt_with_embedded_resource", "Prompt with a resource",
+	 "A prompt that embeds a resource", uri_arg, resource_prompt},
+	{"test_prompt_with_image", "Prompt with an image", "A prompt that carries an image", NULL,
+	 image_prompt},
+};
+
+static dmcp_rc complete_args(const char *arg, const char *value, json_object *values)
+{
+	static const char *const words[] = {"test", "testing", "value", "example"};
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strncmp(words[i], value, strlen(value)) == 0)
+			json_object_array_add(values, json_object_new_string(words[i]));
+	return DMCP_OK;
+}
+
+static const struct dmcp_completion completion = {"ref/prompt", "test_prompt_with_arguments",
+                                                  complete_args};
+
+dmcp_rc examples_conformance_register(dmcp_registry *reg, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof tools / sizeof tools[0]; i++)
+		DMCP_TRY(dmcp_register_tool(reg, &tools[i], err, errlen));
+	for (i = 0; i < sizeof resources / sizeof resources[0]; i++)
+		DMCP_TRY(dmcp_register_resource(reg, &resources[i], err, errlen));
+	DMCP_TRY(dmcp_register_template(reg, &tmpl, err, errlen));
+	for (i = 0; i < sizeof prompts / sizeof prompts[0]; i++)
+		DMCP_TRY(dmcp_register_prompt(reg, &prompts[i], err, errlen));
+	return dmcp_register_completion(reg, &completion, err, errlen);
+}

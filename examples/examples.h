@@ -1,0 +1,15 @@
+/* examples.h — the tools, resources and prompts that ship with dmcp: the demo tools and the
+ * fixtures the official MCP conformance suite expects. Written only against dmcp.h. */
+#ifndef DMCP_EXAMPLES_H
+#define DMCP_EXAMPLES_H
+
+#include "dmcp.h"
+
+/* Register everything below into reg. */
+dmcp_rc dmcp_examples_register(dmcp_registry *reg, char *err, size_t errlen) DMCP_MUST_CHECK;
+
+dmcp_rc examples_demo_register(dmcp_registry *reg, char *err, size_t errlen) DMCP_MUST_CHECK;
+dmcp_rc examples_conformance_register(dmcp_registry *reg, char *err,
+                                      size_t errlen) DMCP_MUST_CHECK;
+
+#endif

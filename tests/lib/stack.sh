@@ -1,0 +1,650 @@
+# shellcheck shell=bash
+# stack.sh — start and stop a private dmcp stack: PostgreSQL, the FastCGI program, nginx.
+# Sourced (bash) by the tests and by tests/lib/run.sh; defines functions only. Works under
+# `set -e` (bats) and `set -u`.
+#
+#   stack_start DIR [PORT]          PostgreSQL under DIR/pg, `dmcp.fcgi migrate`, the program on
+#                                   DIR/fcgi.sock, nginx on 127.0.0.1:PORT (default: a free port).
+#                                   Exports DMCP_DATABASE_URL, STACK_PORT, DMCP_URL, DMCP_HOSTPORT.
+#   stack_stop DIR                  Stops all of it, by recorded PIDs only. Safe twice, safe on a
+#                                   half-started stack.
+#   stack_restart_dmcp DIR          Starts the program again (threaded, or the workers if
+#                                   stack_spawn_workers was used last), e.g. after a kill -9.
+#   stack_spawn_workers DIR N       Replaces the threaded program by N single-threaded processes
+#                                   sharing DIR/fcgi.sock (spawn-fcgi); PIDs in DIR/workers.pids.
+#   stack_pg_restart_immediate DIR  pg_ctl stop -m immediate, then start again.
+#   stack_psql DIR SQL              Runs SQL on the stack's database; prints rows (psql -XAtq).
+#   stack_mktemp                    Prints a new 0755 directory under /tmp for a test stack.
+#   stack_san_errors DIR            Prints sanitizer reports (ASan, LSan, UBSan) found in the
+#                                   program's logs; false if there are none.
+#
+# Environment read:
+#   DMCP_BIN           the program (default: build/dmcp.fcgi in this tree)
+#   STACK_THREADS      worker threads of the program (default 8)
+#   STACK_PG_DURABLE   1: keep PostgreSQL's crash-safe settings (default: fsync and
+#                      synchronous_commit off, for speed)
+#   STACK_PG_PORT      the number naming PostgreSQL's unix socket (default 5432; it only
+#                      names DIR/pg/sock/.s.PGSQL.N, nothing listens on TCP)
+#   STACK_EXTERNAL_DB  1: use the database in DMCP_DATABASE_URL instead of a private cluster
+#   STACK_INTERRUPTED  1: stop waiting (a signal trap of the caller sets it)
+#
+# Layout of DIR: pg/data (cluster), pg/sock (its socket), pg/postgres.log, fcgi.sock,
+# dmcp.pid, dmcp.log, migrate.log, workers.pids, nginx/ (config, pid, logs, temp), stack.env.
+# When run as root, PostgreSQL runs as the user `postgres` (or `nobody`), which must be able
+# to enter DIR.
+
+STACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+_stack_say() { printf 'stack: %s\n' "$*" >&2; }
+
+# _stack_tail FILE... — the last lines of each log that exists, to stderr.
+_stack_tail() {
+	local f
+	for f in "$@"; do
+		if [ -s "$f" ]; then
+			printf -- '--- last lines of %s ---\n' "$f" >&2
+			tail -n 30 "$f" >&2
+		fi
+	done
+}
+
+# _stack_abs PATH — PATH made absolute against the current directory.
+_stack_abs() {
+	case $1 in
+	/*) printf '%s\n' "$1" ;;
+	*) printf '%s/%s\n' "$PWD" "$1" ;;
+	esac
+}
+
+# _stack_bin — the program to run: DMCP_BIN (relative to the current directory if it exists
+# there, else to the tree's root), default build/dmcp.fcgi.
+_stack_bin() {
+	local b=${DMCP_BIN:-build/dmcp.fcgi}
+	case $b in
+	/*) ;;
+	*) if [ -e "$b" ]; then b=$(_stack_abs "$b"); else b=$STACK_ROOT/$b; fi ;;
+	esac
+	printf '%s\n' "$b"
+}
+
+# _stack_pgbin — the directory holding pg_ctl: pg_config --bindir, else the newest
+# /usr/lib/postgresql/*/bin, else pg_ctl on PATH.
+_stack_pgbin() {
+	local d
+	if command -v pg_config >/dev/null 2>&1; then
+		d=$(pg_config --bindir 2>/dev/null)
+		if [ -n "$d" ] && [ -x "$d/pg_ctl" ]; then printf '%s\n' "$d"; return 0; fi
+	fi
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	if [ -n "$d" ] && [ -x "$d/pg_ctl" ]; then printf '%s\n' "$d"; return 0; fi
+	d=$(command -v pg_ctl 2>/dev/null) && { dirname "$d"; return 0; }
+	_stack_say "PostgreSQL server programs (pg_ctl) not found; run: make deps"
+	return 1
+}
+
+# _stack_psql_bin — psql from the server's bindir when there is one, else from PATH.
+_stack_psql_bin() {
+	if [ -n "${STACK_PGBIN:-}" ] && [ -x "$STACK_PGBIN/psql" ]; then
+		printf '%s\n' "$STACK_PGBIN/psql"
+	else
+		command -v psql
+	fi
+}
+
+# _stack_pguser — empty when not root; else the unprivileged user PostgreSQL runs as.
+_stack_pguser() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	if id -u postgres >/dev/null 2>&1; then echo postgres; else echo nobody; fi
+}
+
+# _stack_as_pg CMD... — runs CMD as the PostgreSQL user (from /, which it can always enter).
+_stack_as_pg() {
+	if [ -n "${STACK_PGUSER:-}" ]; then
+		(cd / && runuser -u "$STACK_PGUSER" -- "$@")
+	else
+		"$@"
+	fi
+}
+
+# _stack_blocker PATH — the first directory on the way to PATH that the PostgreSQL user
+# cannot enter (empty if none).
+_stack_blocker() {
+	local p=$1 acc='' part
+	local IFS=/
+	for part in $p; do
+		[ -n "$part" ] || continue
+		acc=$acc/$part
+		[ -d "$acc" ] || break
+		if ! _stack_as_pg test -x "$acc" 2>/dev/null; then
+			printf '%s\n' "$acc"
+			return 0
+		fi
+	done
+}
+
+# _stack_interrupted — true once the caller set STACK_INTERRUPTED=1 (e.g. from a signal trap):
+# the waiting loops give up at once.
+_stack_interrupted() { [ "${STACK_INTERRUPTED:-0}" = 1 ]; }
+
+# _stack_alive PID — true if PID runs (a zombie counts as gone).
+_stack_alive() {
+	local pid=$1 st
+	[ -n "$pid" ] || return 1
+	kill -0 "$pid" 2>/dev/null || return 1
+	if [ -r "/proc/$pid/stat" ]; then
+		st=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+		st=${st##*) }
+		case $st in Z* | X*) return 1 ;; esac
+	fi
+	return 0
+}
+
+# _stack_is PID TEXT — true if PID runs and its command line contains TEXT (guards against
+# a recycled PID from a stale pid file).
+_stack_is() {
+	local pid=$1 text=$2 cmd
+	_stack_alive "$pid" || return 1
+	[ -r "/proc/$pid/cmdline" ] || return 0
+	cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
+	case $cmd in *"$text"*) return 0 ;; esac
+	return 1
+}
+
+# _stack_kill PID TEXT — SIGTERM, up to 5 s, then SIGKILL; only if PID is still TEXT.
+_stack_kill() {
+	local pid=$1 text=$2 i
+	_stack_is "$pid" "$text" || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 50); do
+		_stack_alive "$pid" || break
+		sleep 0.1
+	done
+	if _stack_alive "$pid"; then
+		_stack_say "pid $pid did not stop in 5 s; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+		for i in $(seq 20); do
+			_stack_alive "$pid" || break
+			sleep 0.1
+		done
+	fi
+	# Reap it if it is this shell's child (never blocks: it is gone or a zombie by now).
+	if ! _stack_alive "$pid"; then wait "$pid" 2>/dev/null || true; fi
+	return 0
+}
+
+# _stack_q VALUE — VALUE quoted for a libpq conninfo string when it needs it.
+_stack_q() {
+	case $1 in
+	*[\ \'\\]* | '') local v=${1//\\/\\\\}; v=${v//\'/\\\'}; printf "'%s'" "$v" ;;
+	*) printf '%s' "$1" ;;
+	esac
+}
+
+_stack_save() {
+	local dir=$1
+	{
+		printf 'STACK_BIN=%q\n' "$STACK_BIN"
+		printf 'STACK_PGBIN=%q\n' "${STACK_PGBIN:-}"
+		printf 'STACK_PGUSER=%q\n' "${STACK_PGUSER:-}"
+		printf 'STACK_DBURL=%q\n' "${STACK_DBURL:-}"
+		printf 'STACK_EXTERNAL=%q\n' "${STACK_EXTERNAL:-}"
+		printf 'STACK_PORT=%q\n' "${STACK_PORT:-}"
+		printf 'STACK_THREADS=%q\n' "${STACK_THREADS:-8}"
+	} >"$dir/stack.env"
+}
+
+# _stack_load DIR — the state stack_start recorded; exports the client variables.
+_stack_load() {
+	local dir=$1
+	if [ ! -f "$dir/stack.env" ]; then
+		_stack_say "$dir holds no stack (no stack.env)"
+		return 1
+	fi
+	# shellcheck disable=SC1091
+	. "$dir/stack.env"
+	export DMCP_DATABASE_URL=$STACK_DBURL
+	if [ -n "$STACK_PORT" ]; then
+		export STACK_PORT DMCP_HOSTPORT=127.0.0.1:$STACK_PORT
+		export DMCP_URL=http://$DMCP_HOSTPORT/mcp
+	fi
+}
+
+# _stack_http URL — the HTTP status of a GET (000 when nothing answers).
+_stack_http() {
+	curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null
+	return 0
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+_stack_pg_ctl_start() {
+	local dir=$1
+	if ! _stack_as_pg "$STACK_PGBIN/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" \
+		-w -t 60 start </dev/null >/dev/null 2>"$dir/pg/pg_ctl.err" 3>&-; then
+		_stack_say "PostgreSQL did not start"
+		_stack_tail "$dir/pg/pg_ctl.err" "$dir/pg/postgres.log"
+		return 1
+	fi
+}
+
+_stack_pg_start() {
+	local dir=$1 pg=$1/pg data=$1/pg/data sock=$1/pg/sock port=${STACK_PG_PORT:-5432}
+	local blocker url exists
+	STACK_PGBIN=$(_stack_pgbin) || return 1
+	STACK_PGUSER=$(_stack_pguser)
+	mkdir -p "$sock" || return 1
+	if [ -n "$STACK_PGUSER" ]; then
+		blocker=$(_stack_blocker "$pg")
+		if [ -n "$blocker" ]; then
+			_stack_say "PostgreSQL runs as user '$STACK_PGUSER' (it refuses to run as root)," \
+				"and that user cannot enter $blocker."
+			_stack_say "Fix: chmod o+x $blocker (every directory above $pg must be" \
+				"traversable), or use a directory under /tmp, or run as a non-root user."
+			return 1
+		fi
+		chown "$STACK_PGUSER:" "$pg" "$sock" || return 1
+		[ -d "$data" ] && chown -R "$STACK_PGUSER:" "$data"
+		[ -f "$pg/postgres.log" ] && chown "$STACK_PGUSER:" "$pg/postgres.log"
+	fi
+	if [ ! -s "$data/PG_VERSION" ]; then
+		rm -rf "$data"
+		if ! _stack_as_pg "$STACK_PGBIN/initdb" -D "$data" -A trust -E UTF8 --locale=C.UTF-8 \
+			-U dmcp </dev/null >"$pg/initdb.log" 2>&1 3>&-; then
+			_stack_say "initdb failed"
+			_stack_tail "$pg/initdb.log"
+			return 1
+		fi
+		printf "\n# The stack's own settings, rewritten at each start.\ninclude_if_exists 'dmcp.conf'\n" \
+			>>"$data/postgresql.conf"
+	fi
+	{
+		echo "# Written by tests/lib/stack.sh at each start."
+		echo "listen_addresses = ''"
+		printf "unix_socket_directories = '%s'\n" "$(printf '%s' "$sock" | sed "s/'/''/g")"
+		echo "port = $port"
+		echo "max_connections = 200"
+		if [ "${STACK_PG_DURABLE:-0}" = 1 ]; then
+			echo "fsync = on"
+			echo "synchronous_commit = on"
+		else
+			echo "fsync = off"
+			echo "synchronous_commit = off"
+		fi
+	} >"$data/dmcp.conf"
+	[ -n "$STACK_PGUSER" ] && chown "$STACK_PGUSER:" "$data/dmcp.conf"
+	# A cluster left running by an earlier, killed session: restart it with these settings.
+	if _stack_as_pg "$STACK_PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+		_stack_as_pg "$STACK_PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1
+	fi
+	_stack_pg_ctl_start "$dir" || return 1
+	url="host=$(_stack_q "$sock") port=$port user=dmcp"
+	exists=$("$STACK_PGBIN/psql" -XAtq -d "$url dbname=postgres" \
+		-c "select 1 from pg_database where datname = 'dmcp'" 2>"$pg/psql.err") || exists=""
+	if [ "$exists" != 1 ]; then
+		if ! "$STACK_PGBIN/psql" -XAtq -d "$url dbname=postgres" -c 'create database dmcp' \
+			>/dev/null 2>>"$pg/psql.err"; then
+			_stack_say "could not create database dmcp"
+			_stack_tail "$pg/psql.err" "$pg/postgres.log"
+			return 1
+		fi
+	fi
+	STACK_DBURL="host=$(_stack_q "$sock") port=$port dbname=dmcp user=dmcp"
+}
+
+_stack_pg_stop() {
+	local dir=$1 data=$1/pg/data pid i
+	[ -f "$data/postmaster.pid" ] || return 0
+	[ -n "${STACK_PGBIN:-}" ] || STACK_PGBIN=$(_stack_pgbin) || return 1
+	pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
+	if ! _stack_alive "$pid"; then
+		return 0
+	fi
+	if _stack_as_pg "$STACK_PGBIN/pg_ctl" -D "$data" -m fast -w -t 30 stop \
+		</dev/null >/dev/null 2>"$dir/pg/pg_ctl.err" 3>&-; then
+		return 0
+	fi
+	# pg_ctl failed (e.g. interrupted, or the server was already shutting down): give the
+	# postmaster 30 s, then an immediate shutdown (SIGQUIT), then SIGKILL.
+	for i in $(seq 300); do
+		_stack_alive "$pid" || return 0
+		sleep 0.1
+	done
+	_stack_say "PostgreSQL (pid $pid) did not stop; immediate shutdown"
+	_stack_tail "$dir/pg/pg_ctl.err"
+	if _stack_is "$pid" "$data"; then kill -QUIT "$pid" 2>/dev/null || true; fi
+	for i in $(seq 50); do
+		_stack_alive "$pid" || return 0
+		sleep 0.1
+	done
+	if _stack_is "$pid" "$data"; then kill -KILL "$pid" 2>/dev/null || true; fi
+	return 0
+}
+
+# ---------------------------------------------------------------- the program
+
+# _stack_wait_socket DIR PID... — waits (≤10 s) for DIR/fcgi.sock while the PIDs live.
+_stack_wait_socket() {
+	local dir=$1 i p
+	shift
+	for i in $(seq 100); do
+		for p in "$@"; do
+			if ! _stack_alive "$p"; then
+				_stack_say "the program (pid $p) exited during start"
+				_stack_tail "$dir/dmcp.log"
+				return 1
+			fi
+		done
+		[ -S "$dir/fcgi.sock" ] && return 0
+		_stack_interrupted && return 1
+		sleep 0.1
+	done
+	_stack_say "no socket $dir/fcgi.sock after 10 s"
+	_stack_tail "$dir/dmcp.log"
+	return 1
+}
+
+_stack_dmcp_start() {
+	local dir=$1 pid
+	if [ ! -x "$STACK_BIN" ]; then
+		_stack_say "no program at $STACK_BIN (build it: make)"
+		return 1
+	fi
+	rm -f "$dir/fcgi.sock"
+	(cd "$dir" && exec "$STACK_BIN" --socket "$dir/fcgi.sock" --threads "${STACK_THREADS:-8}") \
+		</dev/null >>"$dir/dmcp.log" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >"$dir/dmcp.pid"
+	echo threads >"$dir/mode"
+	_stack_wait_socket "$dir" "$pid"
+}
+
+_stack_workers_stop() {
+	local dir=$1 pid
+	[ -f "$dir/workers.pids" ] || return 0
+	for pid in $(cat "$dir/workers.pids"); do
+		if _stack_is "$pid" "$STACK_BIN"; then kill -TERM "$pid" 2>/dev/null || true; fi
+	done
+	for pid in $(cat "$dir/workers.pids"); do
+		_stack_kill "$pid" "$STACK_BIN"
+	done
+	rm -f "$dir/workers.pids" "$dir/spawn.pid"
+}
+
+_stack_dmcp_stop() {
+	local dir=$1
+	if [ -f "$dir/dmcp.pid" ]; then
+		_stack_kill "$(cat "$dir/dmcp.pid")" "$dir/fcgi.sock"
+		rm -f "$dir/dmcp.pid"
+	fi
+	_stack_workers_stop "$dir"
+}
+
+# _stack_wait_ready DIR — waits (≤10 s) until a GET of /mcp through nginx reaches the program
+# (any status but 000 and 502).
+_stack_wait_ready() {
+	local dir=$1 i code=000 npid
+	npid=$(cat "$dir/nginx/nginx.run.pid" 2>/dev/null) || npid=""
+	for i in $(seq 50); do
+		code=$(_stack_http "http://127.0.0.1:$STACK_PORT/mcp")
+		case $code in 000 | 502) ;; *) return 0 ;; esac
+		_stack_interrupted && return 1
+		if [ -n "$npid" ] && ! _stack_alive "$npid"; then
+			_stack_say "nginx exited"
+			_stack_tail "$dir/nginx/error.log"
+			return 1
+		fi
+		sleep 0.2
+	done
+	_stack_say "GET /mcp through nginx still gives $code after 10 s"
+	_stack_tail "$dir/dmcp.log" "$dir/nginx/error.log"
+	return 1
+}
+
+# ---------------------------------------------------------------- nginx
+
+_stack_free_port() {
+	local i p
+	for i in $(seq 50); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+_stack_nginx_conf() {
+	local dir=$1 port=$2 ng=$1/nginx
+	cat >"$ng/nginx.conf" <<EOF
+# Written by tests/lib/stack.sh: nginx for one test stack, everything under this directory.
+daemon off;
+master_process off;
+worker_processes 1;
+pid $ng/nginx.pid;
+lock_file $ng/nginx.lock;
+error_log $ng/error.log notice;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    access_log $ng/access.log;
+    client_body_temp_path $ng/tmp/body;
+    fastcgi_temp_path $ng/tmp/fastcgi;
+    proxy_temp_path $ng/tmp/proxy;
+    scgi_temp_path $ng/tmp/scgi;
+    uwsgi_temp_path $ng/tmp/uwsgi;
+    default_type application/octet-stream;
+
+    server {
+        listen 127.0.0.1:$port;
+        server_name _;
+        include $ng/dmcp-location.conf;
+        location / {
+            return 404;
+        }
+    }
+}
+EOF
+}
+
+_stack_nginx_start() {
+	local dir=$1 want=${2:-} ng=$1/nginx port try pid i code sock
+	local nginx
+	nginx=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+	if [ ! -x "$nginx" ]; then
+		_stack_say "nginx not found; run: make deps"
+		return 1
+	fi
+	mkdir -p "$ng/tmp" || return 1
+	sock=$dir/fcgi.sock
+	sock=${sock//\\/\\\\}
+	sock=${sock//&/\\&}
+	sock=${sock//|/\\|}
+	sed "s|@FCGI_SOCKET@|$sock|g" "$STACK_ROOT/deploy/nginx/dmcp-location.conf" \
+		>"$ng/dmcp-location.conf" || return 1
+	for try in 1 2 3 4 5; do
+		if [ -n "$want" ]; then port=$want; else port=$(_stack_free_port) || return 1; fi
+		_stack_nginx_conf "$dir" "$port"
+		: >"$ng/error.log"
+		"$nginx" -p "$ng/" -c "$ng/nginx.conf" -e "$ng/error.log" </dev/null \
+			>>"$ng/nginx.out" 2>&1 3>&- &
+		pid=$!
+		echo "$pid" >"$ng/nginx.run.pid"
+		for i in $(seq 100); do
+			_stack_alive "$pid" || break
+			_stack_interrupted && break
+			code=$(_stack_http "http://127.0.0.1:$port/")
+			if [ "$code" != 000 ]; then
+				STACK_PORT=$port
+				export STACK_PORT DMCP_HOSTPORT=127.0.0.1:$port
+				export DMCP_URL=http://$DMCP_HOSTPORT/mcp
+				return 0
+			fi
+			sleep 0.1
+		done
+		_stack_kill "$pid" "$ng"
+		if [ -z "$want" ] && grep -q 'Address already in use' "$ng/error.log" 2>/dev/null; then
+			continue # lost a race for the port; pick another
+		fi
+		break
+	done
+	_stack_say "nginx did not start on 127.0.0.1:$port"
+	_stack_tail "$ng/nginx.out" "$ng/error.log"
+	return 1
+}
+
+_stack_nginx_stop() {
+	local ng=$1/nginx
+	[ -f "$ng/nginx.run.pid" ] || return 0
+	_stack_kill "$(cat "$ng/nginx.run.pid")" "$ng"
+	rm -f "$ng/nginx.run.pid"
+}
+
+# ---------------------------------------------------------------- public functions
+
+stack_mktemp() {
+	local d
+	d=$(mktemp -d /tmp/dmcp-test.XXXXXX) || return 1
+	chmod 0755 "$d" || return 1
+	printf '%s\n' "$d"
+}
+
+stack_start() {
+	local dir=${1:?usage: stack_start DIR [PORT]} port=${2:-}
+	mkdir -p "$dir" || return 1
+	dir=$(cd "$dir" && pwd) || return 1
+	STACK_BIN=$(_stack_bin)
+	STACK_PORT=
+	if [ ! -x "$STACK_BIN" ]; then
+		_stack_say "no program at $STACK_BIN (build it: make; or set DMCP_BIN)"
+		return 1
+	fi
+	if [ "${STACK_EXTERNAL_DB:-0}" = 1 ]; then
+		if [ -z "${DMCP_DATABASE_URL:-}" ]; then
+			_stack_say "STACK_EXTERNAL_DB=1 needs DMCP_DATABASE_URL"
+			return 1
+		fi
+		STACK_EXTERNAL=1 STACK_DBURL=$DMCP_DATABASE_URL STACK_PGBIN='' STACK_PGUSER=''
+	else
+		STACK_EXTERNAL=
+		if ! _stack_pg_start "$dir"; then
+			_stack_save "$dir" 2>/dev/null
+			stack_stop "$dir"
+			return 1
+		fi
+	fi
+	export DMCP_DATABASE_URL=$STACK_DBURL
+	_stack_save "$dir"
+	if ! (cd "$dir" && exec "$STACK_BIN" migrate) </dev/null >"$dir/migrate.log" 2>&1 3>&-; then
+		_stack_say "$STACK_BIN migrate failed"
+		_stack_tail "$dir/migrate.log"
+		stack_stop "$dir"
+		return 1
+	fi
+	if ! _stack_dmcp_start "$dir" || ! _stack_nginx_start "$dir" "$port"; then
+		stack_stop "$dir"
+		return 1
+	fi
+	_stack_save "$dir"
+	if ! _stack_wait_ready "$dir"; then
+		stack_stop "$dir"
+		return 1
+	fi
+	return 0
+}
+
+stack_stop() {
+	local dir=${1:?usage: stack_stop DIR}
+	[ -d "$dir" ] || return 0
+	dir=$(cd "$dir" && pwd) || return 1
+	if [ -f "$dir/stack.env" ]; then
+		# shellcheck disable=SC1091
+		. "$dir/stack.env"
+	else
+		STACK_BIN=$(_stack_bin) STACK_PGBIN='' STACK_PGUSER=$(_stack_pguser) STACK_EXTERNAL=''
+	fi
+	_stack_nginx_stop "$dir"
+	_stack_dmcp_stop "$dir"
+	[ -n "${STACK_EXTERNAL:-}" ] || _stack_pg_stop "$dir"
+	return 0
+}
+
+stack_restart_dmcp() {
+	local dir=${1:?usage: stack_restart_dmcp DIR} mode
+	dir=$(cd "$dir" && pwd) || return 1
+	_stack_load "$dir" || return 1
+	mode=$(cat "$dir/mode" 2>/dev/null || echo threads)
+	case $mode in
+	workers\ *) stack_spawn_workers "$dir" "${mode#workers }"; return ;;
+	esac
+	_stack_dmcp_stop "$dir"
+	_stack_dmcp_start "$dir" || return 1
+	if [ -n "$STACK_PORT" ]; then _stack_wait_ready "$dir" || return 1; fi
+	return 0
+}
+
+stack_spawn_workers() {
+	local dir=${1:?usage: stack_spawn_workers DIR N} n=${2:?usage: stack_spawn_workers DIR N}
+	local pids
+	dir=$(cd "$dir" && pwd) || return 1
+	_stack_load "$dir" || return 1
+	_stack_dmcp_stop "$dir"
+	rm -f "$dir/fcgi.sock" "$dir/spawn.pid"
+	if ! command -v spawn-fcgi >/dev/null 2>&1; then
+		_stack_say "spawn-fcgi not found; run: make deps"
+		return 1
+	fi
+	# spawn-fcgi forks N children on one listening socket (their fd 0) and writes one PID a
+	# line to -P, leaving out any child that died in its first 100 ms.
+	if ! (cd "$dir" && DMCP_THREADS=1 exec spawn-fcgi -s "$dir/fcgi.sock" -M 0666 -F "$n" \
+		-P "$dir/spawn.pid" -- "$STACK_BIN") </dev/null >>"$dir/dmcp.log" 2>&1 3>&-; then
+		_stack_say "spawn-fcgi failed"
+		_stack_tail "$dir/dmcp.log"
+		return 1
+	fi
+	pids=$(tr -s ' \n' '\n\n' <"$dir/spawn.pid" 2>/dev/null | grep -E '^[0-9]+$') || pids=""
+	printf '%s\n' $pids >"$dir/workers.pids"
+	echo "workers $n" >"$dir/mode"
+	if [ "$(wc -l <"$dir/workers.pids")" -ne "$n" ] || [ -z "$pids" ]; then
+		_stack_say "spawn-fcgi started $(printf '%s\n' $pids | grep -c .) of $n workers"
+		_stack_tail "$dir/dmcp.log"
+		return 1
+	fi
+	# shellcheck disable=SC2086
+	_stack_wait_socket "$dir" $pids || return 1
+	if [ -n "$STACK_PORT" ]; then _stack_wait_ready "$dir" || return 1; fi
+	return 0
+}
+
+stack_pg_restart_immediate() {
+	local dir=${1:?usage: stack_pg_restart_immediate DIR}
+	dir=$(cd "$dir" && pwd) || return 1
+	_stack_load "$dir" || return 1
+	if [ -n "$STACK_EXTERNAL" ]; then
+		_stack_say "the stack uses an external database; not restarting it"
+		return 1
+	fi
+	_stack_as_pg "$STACK_PGBIN/pg_ctl" -D "$dir/pg/data" -m immediate -w -t 30 stop \
+		</dev/null >/dev/null 2>&1 3>&- || true
+	_stack_pg_ctl_start "$dir"
+}
+
+stack_psql() {
+	local dir=${1:?usage: stack_psql DIR SQL} sql=${2:?usage: stack_psql DIR SQL} psql
+	_stack_load "$dir" >/dev/null || return 1
+	psql=$(_stack_psql_bin) || { _stack_say "psql not found"; return 1; }
+	"$psql" -XAtq -v ON_ERROR_STOP=1 -d "$STACK_DBURL" -c "$sql" </dev/null
+}
+
+stack_san_errors() {
+	local dir=${1:?usage: stack_san_errors DIR} f
+	local re='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)'
+	for f in "$dir/dmcp.log" "$dir/migrate.log"; do
+		[ -f "$f" ] || continue
+		grep -E -A 30 "$re" "$f" && return 0
+	done
+	return 1
+}
