@@ -2303,9 +2303,12 @@ static int limit_ok(const struct slimit *l, struct num x, int kind)
 
 static dmcp_rc check_number(struct vctx *v, const struct snode *n, json_object *inst)
 {
-	static const char *const what[] = {"less than the minimum", "not greater than the "
-	                                   "exclusiveMinimum", "greater than the maximum",
-	                                   "not less than the exclusiveMaximum"};
+	static const char *const what[] = {
+		"less than the minimum",
+		"not greater than the exclusiveMinimum",
+		"greater than the maximum",
+		"not less than the exclusiveMaximum",
+	};
 	const struct slimit *limits[] = {&n->minimum, &n->xminimum, &n->maximum, &n->xmaximum};
 	char xs[SCHEMA_NUM_TEXT], ls[SCHEMA_NUM_TEXT];
 	struct num x;

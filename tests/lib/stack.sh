@@ -518,6 +518,11 @@ stack_start() {
 	dir=$(cd "$dir" && pwd) || return 1
 	STACK_BIN=$(_stack_bin)
 	STACK_PORT=
+	# Unix socket paths are limited to 107 bytes; the longest is PostgreSQL's.
+	if [ $((${#dir} + 25)) -gt 107 ]; then
+		_stack_say "$dir is too long a path for unix sockets (over 80 bytes); use a shorter one"
+		return 1
+	fi
 	if [ ! -x "$STACK_BIN" ]; then
 		_stack_say "no program at $STACK_BIN (build it: make; or set DMCP_BIN)"
 		return 1
