@@ -34,6 +34,8 @@
 #define SCHEMA_RX_MAX_COUNT 1000
 /* Longest number as text in a message: %.17g needs 24 bytes, PRIu64 20. */
 #define SCHEMA_NUM_TEXT 32
+/* Longest "expected ..." type list: all seven names joined by " or " take 62 bytes. */
+#define SCHEMA_TYPE_TEXT 96
 
 /* ---- Messages --------------------------------------------------------------------------- */
 
@@ -285,33 +287,46 @@ static void num_text(struct num n, char *out, size_t len)
 
 /* ---- JSON values ------------------------------------------------------------------------ */
 
-/* 1 when o nests at most depth levels more and holds finite numbers only. */
-static int json_sane(json_object *o, int depth)
+/* What json_insane() finds wrong with a value. */
+enum { JSON_SANE, JSON_TOO_DEEP, JSON_NOT_FINITE };
+
+/* JSON_SANE when o nests at most depth levels more and holds finite numbers only (json-c
+ * parses NaN and Infinity when not strict; JSON has neither). */
+static int json_insane(json_object *o, int depth)
 {
 	struct json_object_iterator it, end;
 	size_t i, n;
+	int bad = JSON_SANE;
 
 	if (depth < 0)
-		return 0;
+		return JSON_TOO_DEEP;
 	switch (json_object_get_type(o)) {
 	case json_type_double:
-		return isfinite(json_object_get_double(o));
+		return isfinite(json_object_get_double(o)) ? JSON_SANE : JSON_NOT_FINITE;
 	case json_type_array:
 		n = json_object_array_length(o);
-		for (i = 0; i < n; i++)
-			if (!json_sane(json_object_array_get_idx(o, i), depth - 1))
-				return 0;
-		return 1;
+		for (i = 0; i < n && bad == JSON_SANE; i++)
+			bad = json_insane(json_object_array_get_idx(o, i), depth - 1);
+		return bad;
 	case json_type_object:
 		it = json_object_iter_begin(o);
 		end = json_object_iter_end(o);
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-			if (!json_sane(json_object_iter_peek_value(&it), depth - 1))
-				return 0;
-		return 1;
+		for (; bad == JSON_SANE && !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			bad = json_insane(json_object_iter_peek_value(&it), depth - 1);
+		return bad;
 	default:
-		return 1;
+		return JSON_SANE;
 	}
+}
+
+/* Says what json_insane() found, about what (the schema, the value). */
+static void msg_insane(struct msg *m, const char *what, int bad)
+{
+	if (bad == JSON_TOO_DEEP)
+		msg_add(m, "too deep: %s nests more than %d levels", what, SCHEMA_MAX_JSON_DEPTH);
+	else
+		msg_add(m, "%s holds a number that is not finite (JSON has no NaN or Infinity)", what);
+	msg_finish(m);
 }
 
 static int json_equal(json_object *a, json_object *b);
@@ -347,7 +362,7 @@ static int objects_equal(json_object *a, json_object *b)
 }
 
 /* JSON Schema equality: numbers by value, object member order irrelevant. Both values have
- * passed json_sane(), so the recursion is bounded. */
+ * passed json_insane(), so the recursion is bounded. */
 static int json_equal(json_object *a, json_object *b)
 {
 	json_type t = json_object_get_type(a);
@@ -805,6 +820,14 @@ static int rx_bracket(struct rx_build *b)
 
 static int rx_alt(struct rx_build *b);
 
+/* Skips "?<name>" of a named group; the name is not needed for a yes/no match. */
+static const char *rx_skip_name(const char *p, const char *end)
+{
+	while (p < end && *p != '>')
+		p++;
+	return p < end ? p + 1 : p;
+}
+
 /* (...) with p after the '('. */
 static int rx_group(struct rx_build *b)
 {
@@ -814,12 +837,12 @@ static int rx_group(struct rx_build *b)
 		if (b->end - b->p > 1 && b->p[1] == ':')
 			b->p += 2;
 		else if (b->end - b->p > 2 && b->p[1] == '<' && b->p[2] != '=' && b->p[2] != '!')
-			while (b->p < b->end && *b->p++ != '>')
-				;
+			b->p = rx_skip_name(b->p, b->end);
 		else
 			return rx_fail(b, "lookaround is not supported");
 	}
-	if (++b->nest > SCHEMA_RX_MAX_NEST)
+	b->nest++;
+	if (b->nest > SCHEMA_RX_MAX_NEST)
 		return rx_fail(b, "groups nested too deeply");
 	inner = rx_alt(b);
 	b->nest--;
@@ -906,7 +929,8 @@ static int rx_atom(struct rx_build *b, int *bare_assert)
 	int min, max;
 	char c = *b->p++;
 
-	*bare_assert = c == '^' || c == '$' || (c == '\\' && b->p < b->end && (*b->p == 'b' || *b->p == 'B'));
+	*bare_assert = c == '^' || c == '$' ||
+	               (c == '\\' && b->p < b->end && (*b->p == 'b' || *b->p == 'B'));
 	switch (c) {
 	case '(': return rx_group(b);
 	case '[': return rx_bracket(b);
@@ -2079,6 +2103,7 @@ dmcp_rc schema_new(json_object *root, struct schema **out, char *err, size_t err
 	struct msg m;
 	struct snode *top;
 	dmcp_rc rc;
+	int bad;
 
 	msg_init(&m, err, errlen);
 	memset(&c, 0, sizeof c);
@@ -2090,9 +2115,11 @@ dmcp_rc schema_new(json_object *root, struct schema **out, char *err, size_t err
 	if (!json_object_is_type(root, json_type_object) && !json_object_is_type(root, json_type_boolean))
 		return compile_fail(&c, "a schema must be an object or a boolean, not %s",
 		                    json_type_word(root));
-	if (!json_sane(root, SCHEMA_MAX_JSON_DEPTH))
-		return compile_fail(&c, "schema nests deeper than %d levels or holds a non-finite "
-		                    "number", SCHEMA_MAX_JSON_DEPTH);
+	bad = json_insane(root, SCHEMA_MAX_JSON_DEPTH);
+	if (bad != JSON_SANE) {
+		msg_insane(&m, "the schema", bad);
+		return DMCP_E_SCHEMA;
+	}
 	c.s = calloc(1, sizeof *c.s);
 	if (c.s == NULL) {
 		rc = DMCP_E_NOMEM;
@@ -2253,7 +2280,7 @@ static unsigned instance_types(json_object *inst)
 static dmcp_rc check_type(struct vctx *v, const struct snode *n, json_object *inst)
 {
 	struct msg want;
-	char text[96];
+	char text[SCHEMA_TYPE_TEXT];
 	size_t i;
 
 	if (n->types == 0 || (n->types & instance_types(inst)) != 0)
@@ -2317,14 +2344,15 @@ static dmcp_rc check_number(struct vctx *v, const struct snode *n, json_object *
 	if (!is_num(inst))
 		return DMCP_OK;
 	x = num_of(inst);
-	num_text(x, xs, sizeof xs);
 	for (i = 0; i < 4; i++) {
 		if (limit_ok(limits[i], x, i))
 			continue;
+		num_text(x, xs, sizeof xs);
 		num_text(limits[i]->val, ls, sizeof ls);
 		return vfail(v, "%s is %s %s", xs, what[i], ls);
 	}
 	if (n->multiple.set && !num_multiple(x, n->multiple.val)) {
+		num_text(x, xs, sizeof xs);
 		num_text(n->multiple.val, ls, sizeof ls);
 		return vfail(v, "%s is not a multiple of %s (multipleOf)", xs, ls);
 	}
@@ -2488,10 +2516,11 @@ static dmcp_rc check_all_of(struct vctx *v, const struct snode *n, json_object *
 	return rc;
 }
 
-/* How many of list accept inst, counting no further than stop. Failures are expected
- * here, so no message; a limit or out-of-memory comes back as the return code. */
+/* How many of list accept inst, counting no further than stop (at most 2); which[] gets
+ * their indexes. Failures are expected here, so no message; a limit or out-of-memory
+ * comes back as the return code. */
 static dmcp_rc count_matches(struct vctx *v, const struct slist *list, json_object *inst,
-                             size_t stop, size_t *matches, size_t *first)
+                             size_t stop, size_t *matches, size_t which[2])
 {
 	dmcp_rc rc;
 	size_t i;
@@ -2504,11 +2533,8 @@ static dmcp_rc count_matches(struct vctx *v, const struct slist *list, json_obje
 			v->quiet--;
 			return rc;
 		}
-		if (rc != DMCP_OK)
-			continue;
-		if (*matches == 0)
-			*first = i;
-		(*matches)++;
+		if (rc == DMCP_OK)
+			which[(*matches)++] = i;
 	}
 	v->quiet--;
 	return DMCP_OK;
@@ -2516,12 +2542,12 @@ static dmcp_rc count_matches(struct vctx *v, const struct slist *list, json_obje
 
 static dmcp_rc check_any_of(struct vctx *v, const struct snode *n, json_object *inst)
 {
-	size_t matches, first;
+	size_t matches, which[2];
 	dmcp_rc rc;
 
 	if (n->any_of.n == 0)
 		return DMCP_OK;
-	rc = count_matches(v, &n->any_of, inst, 1, &matches, &first);
+	rc = count_matches(v, &n->any_of, inst, 1, &matches, which);
 	if (rc != DMCP_OK || matches > 0)
 		return rc;
 	return vfail(v, "value matches none of the anyOf schemas");
@@ -2529,18 +2555,18 @@ static dmcp_rc check_any_of(struct vctx *v, const struct snode *n, json_object *
 
 static dmcp_rc check_one_of(struct vctx *v, const struct snode *n, json_object *inst)
 {
-	size_t matches, first = 0;
+	size_t matches, which[2];
 	dmcp_rc rc;
 
 	if (n->one_of.n == 0)
 		return DMCP_OK;
-	rc = count_matches(v, &n->one_of, inst, 2, &matches, &first);
+	rc = count_matches(v, &n->one_of, inst, 2, &matches, which);
 	if (rc != DMCP_OK || matches == 1)
 		return rc;
 	if (matches == 0)
 		return vfail(v, "value matches none of the oneOf schemas");
-	return vfail(v, "value matches more than one of the oneOf schemas (the first is #%zu)",
-	             first);
+	return vfail(v, "value matches more than one of the oneOf schemas (#%zu and #%zu)",
+	             which[0], which[1]);
 }
 
 static dmcp_rc check_not(struct vctx *v, const struct snode *n, json_object *inst)
@@ -2580,15 +2606,17 @@ dmcp_rc schema_validate(const struct schema *s, json_object *instance, char *err
 	struct vctx *v;
 	dmcp_rc rc;
 	struct msg m;
+	int bad;
 
 	msg_init(&m, err, errlen);
 	if (s == NULL) {
 		msg_add(&m, "schema_validate: no schema");
 		return DMCP_E_INTERNAL;
 	}
-	if (!json_sane(instance, SCHEMA_MAX_JSON_DEPTH)) {
-		msg_add(&m, "/: too deep: the value nests more than %d levels, or holds a "
-		        "non-finite number", SCHEMA_MAX_JSON_DEPTH);
+	bad = json_insane(instance, SCHEMA_MAX_JSON_DEPTH);
+	if (bad != JSON_SANE) {
+		msg_add(&m, "/: ");
+		msg_insane(&m, "the value", bad);
 		return DMCP_E_VALIDATION;
 	}
 	v = calloc(1, sizeof *v);

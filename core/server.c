@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "buf.h"
 #include "err.h"
 #include "http.h"
@@ -283,6 +284,8 @@ static void stream_follow(struct stream *s)
 
 	if (store_listen(s->r->w->st, s->run_id) != DMCP_OK)
 		return;
+	log_msg(LOG_DEBUG, "pid %ld: following run %s after %lld", (long)getpid(), s->run_id,
+	        (long long)s->delivered);
 	while (!s->ended) {
 		long long now, wait;
 		rc = stream_catch_up(s, &status, &more, &orphaned);
@@ -556,8 +559,11 @@ static void answer_response(struct req *r)
 	else if (rc != DMCP_OK)
 		reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the answer could not be applied; "
 		            "send it again", NULL);
-	else
+	else {
+		log_msg(LOG_DEBUG, "pid %ld: answer %.48s %s", (long)getpid(),
+		        json_object_get_string(r->msg.id), applied ? "applied" : "ignored (duplicate)");
 		reply_empty(r, 202);
+	}
 }
 
 static void answer_notification(struct req *r)

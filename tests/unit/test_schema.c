@@ -2,6 +2,7 @@
  * files whose meaning 2020-12 kept), our own 2020-12 cases in tests/schema/2020-12, and the
  * shape of error messages. Knows nothing of HTTP, FastCGI or PostgreSQL. */
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "schema.h"
@@ -201,7 +202,7 @@ static void run_cases(void)
 	if (!T_OK(d != NULL, "case directory %s exists (run from the top of the tree or set "
 	          "DMCP_SCHEMA_CASES_DIR)", dir))
 		return;
-	while ((e = readdir(d)) != NULL && n < MAX_CASE_FILES) {
+	for (e = readdir(d); e != NULL && n < MAX_CASE_FILES; e = readdir(d)) {
 		len = strlen(e->d_name);
 		if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
 			continue;
@@ -448,6 +449,69 @@ static void test_limits(void)
 	schema_free(s);
 }
 
+/* {"not":{"not":...{}}}: depth objects, depth - 1 nots. */
+static json_object *nested_not(int depth)
+{
+	json_object *v = json_object_new_object(), *outer;
+	int i;
+
+	for (i = 1; i < depth; i++) {
+		outer = json_object_new_object();
+		json_object_object_add(outer, "not", v);
+		v = outer;
+	}
+	return v;
+}
+
+static void test_insane_values(void)
+{
+	struct schema *s = NULL;
+	json_object *root, *inst;
+	char err[ERR_LEN];
+	dmcp_rc rc;
+
+	rc = schema_new_text("{\"type\":\"number\"}", &s, err, sizeof err);
+	inst = json_object_new_double(NAN);
+	rc = schema_validate(s, inst, err, sizeof err);
+	T_OK(rc == DMCP_E_VALIDATION && strstr(err, "not finite") != NULL,
+	     "NaN is not a JSON number: %s", err);
+	json_object_put(inst);
+	inst = json_tokener_parse("[1, -Infinity]");
+	rc = schema_validate(s, inst, err, sizeof err);
+	T_OK(inst != NULL && rc == DMCP_E_VALIDATION && strstr(err, "not finite") != NULL,
+	     "-Infinity inside an array is refused: %s", err);
+	json_object_put(inst);
+	schema_free(s);
+
+	root = json_object_new_object();
+	json_object_object_add(root, "minimum", json_object_new_double(NAN));
+	rc = schema_new(root, &s, err, sizeof err);
+	T_OK(rc == DMCP_E_SCHEMA && s == NULL && strstr(err, "not finite") != NULL,
+	     "a NaN limit is refused: %s", err);
+	json_object_put(root);
+
+	root = nested_not(41);
+	rc = schema_new(root, &s, err, sizeof err);
+	T_EQ_INT(rc, DMCP_OK, "a schema of 40 nested nots compiles");
+	rc = schema_validate(s, NULL, err, sizeof err);
+	T_OK(rc == DMCP_OK, "an even number of nots accepts: %s", err);
+	schema_free(s);
+	json_object_put(root);
+	root = nested_not(40);
+	rc = schema_new(root, &s, err, sizeof err);
+	if (rc == DMCP_OK)
+		rc = schema_validate(s, NULL, err, sizeof err);
+	T_OK(rc == DMCP_E_VALIDATION && strstr(err, "\"not\"") != NULL,
+	     "an odd number of nots refuses: %s", err);
+	schema_free(s);
+	json_object_put(root);
+	root = nested_not(200);
+	rc = schema_new(root, &s, err, sizeof err);
+	T_OK(rc == DMCP_E_SCHEMA && s == NULL && strstr(err, "too deep") != NULL,
+	     "a schema 200 JSON levels deep is refused: %s", err);
+	json_object_put(root);
+}
+
 /* uniqueItems on a large array stays fast (sorted by hash, not compared pairwise). */
 static void test_unique_large(void)
 {
@@ -478,6 +542,7 @@ int main(void)
 	test_tiny_buffers();
 	test_api_edges();
 	test_limits();
+	test_insane_values();
 	test_unique_large();
 	printf("# %d cases skipped\n", skipped);
 	return t_done();
