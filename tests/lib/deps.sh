@@ -26,6 +26,7 @@ check() {
 	missing=""
 	if command -v dpkg-query >/dev/null 2>&1; then
 		for p in gcc make pkg-config libjson-c-dev libpq-dev libfcgi-dev spawn-fcgi bats curl \
+			python3 openssl procps \
 			json-schema-test-suite; do
 			installed "$p" || need "$p"
 		done
