@@ -1,6 +1,7 @@
 /* js.c — strict JSON parsing and typed getters (see js.h).
- * Knows nothing of the protocol. The tree walk after parsing catches what json-c's strict
- * mode lets through: NaN/Infinity literals and U+0000 inside strings. */
+ * Knows nothing of the protocol. A scan of the text and a tree walk after parsing catch what
+ * json-c's strict mode lets through: invalid UTF-8, raw control characters, loose numbers,
+ * NaN/Infinity literals and U+0000 inside strings. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,10 +10,16 @@
 /* The largest integer a JSON number can carry exactly in every peer (JavaScript's). */
 #define JS_INT53_MAX 9007199254740991LL
 
-static dmcp_rc walk(json_object *o, char *err, size_t errlen)
+/* Check the parsed tree; level counts the arrays and objects around o. */
+static dmcp_rc walk(json_object *o, int level, int max_depth, char *err, size_t errlen)
 {
 	size_t i, n;
 
+	if ((json_object_is_type(o, json_type_array) || json_object_is_type(o, json_type_object)) &&
+	    level >= max_depth) {
+		snprintf(err, errlen, "JSON nesting deeper than %d levels", max_depth);
+		return DMCP_E_LIMIT;
+	}
 	switch (json_object_get_type(o)) {
 	case json_type_double:
 		if (!isfinite(json_object_get_double(o))) {
@@ -30,14 +37,15 @@ static dmcp_rc walk(json_object *o, char *err, size_t errlen)
 	case json_type_array:
 		n = json_object_array_length(o);
 		for (i = 0; i < n; i++) {
-			dmcp_rc rc = walk(json_object_array_get_idx(o, i), err, errlen);
+			dmcp_rc rc = walk(json_object_array_get_idx(o, i), level + 1, max_depth, err,
+			                  errlen);
 			if (rc != DMCP_OK)
 				return rc;
 		}
 		return DMCP_OK;
 	case json_type_object: {
 		json_object_object_foreach(o, key, val) {
-			dmcp_rc rc = walk(val, err, errlen);
+			dmcp_rc rc = walk(val, level + 1, max_depth, err, errlen);
 			(void)key;
 			if (rc != DMCP_OK)
 				return rc;
@@ -64,6 +72,121 @@ static int has_escaped_nul(const char *p, size_t len)
 		i++; /* skip the escaped character, so "\\u0000" (an escaped backslash) is fine */
 	}
 	return 0;
+}
+
+/* Bytes of the valid UTF-8 sequence at p (RFC 3629: shortest form, no surrogates, at most
+ * U+10FFFF), or 0. json-c's own check lets overlong forms and surrogates through. */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+	unsigned long cp;
+	size_t i, n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1fu;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0fu;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Bytes of the RFC 8259 number at p, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, or 0 when
+ * the number there breaks that grammar (json-c takes "1.", "1.e5" and "-01"). */
+static size_t number_len(const char *p, size_t left)
+{
+	size_t i = 0, d;
+
+	if (i < left && p[i] == '-')
+		i++;
+	if (i < left && p[i] == '0')
+		i++;
+	else if (i < left && is_digit(p[i]))
+		while (i < left && is_digit(p[i]))
+			i++;
+	else
+		return 0;
+	if (i < left && p[i] == '.') {
+		for (d = ++i; i < left && is_digit(p[i]); i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < left && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < left && (p[i] == '+' || p[i] == '-'))
+			i++;
+		for (d = i; i < left && is_digit(p[i]); i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < left && (is_digit(p[i]) || p[i] == '.' || p[i] == 'e' || p[i] == 'E' ||
+	                 p[i] == '+' || p[i] == '-'))
+		return 0;
+	return i;
+}
+
+/* What json-c's strict mode lets through on text it parsed: invalid UTF-8 (overlong forms,
+ * surrogates, beyond U+10FFFF), raw control characters in strings, and numbers outside the
+ * RFC 8259 grammar. "-Infinity" is left to walk(), which refuses it as non-finite. */
+static dmcp_rc strict_text(const char *p, size_t len, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	size_t i = 0, n;
+	int in_string = 0;
+
+	while (i < len && why == NULL) {
+		unsigned char c = (unsigned char)p[i];
+		n = 1;
+		if (c >= 0x80) {
+			n = utf8_len((const unsigned char *)p + i, len - i);
+			if (n == 0)
+				why = "invalid UTF-8";
+		} else if (in_string) {
+			if (c < 0x20)
+				why = "control character in a string (it must be escaped)";
+			else if (c == '"')
+				in_string = 0;
+			else if (c == '\\')
+				n = 2;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (is_digit((char)c) || (c == '-' && i + 1 < len && is_digit(p[i + 1]))) {
+			n = number_len(p + i, len - i);
+			if (n == 0)
+				why = "malformed number";
+		}
+		if (why == NULL)
+			i += n;
+	}
+	if (why != NULL) {
+		snprintf(err, errlen, "parse error at byte %zu: %s", i, why);
+		return DMCP_E_PARSE;
+	}
+	return DMCP_OK;
 }
 
 /* Run the tokenizer over exactly len bytes; *o is the value on success. */
@@ -118,18 +241,21 @@ dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
 		snprintf(err, errlen, "parse error: NUL byte in the message");
 		return DMCP_E_PARSE;
 	}
-	tok = json_tokener_new_ex(max_depth);
+	/* json-c counts the innermost scalar as a level too; walk() counts containers only. */
+	tok = json_tokener_new_ex(max_depth + 1);
 	if (tok == NULL)
 		return DMCP_E_NOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	rc = tokenize(tok, data, len, max_depth, &o, err, errlen);
 	json_tokener_free(tok);
+	if (rc == DMCP_OK)
+		rc = strict_text(data, len, err, errlen);
 	if (rc == DMCP_OK && has_escaped_nul(data, len)) {
 		snprintf(err, errlen, "strings must not contain U+0000");
 		rc = DMCP_E_INVALID_REQUEST;
 	}
 	if (rc == DMCP_OK)
-		rc = walk(o, err, errlen);
+		rc = walk(o, 0, max_depth, err, errlen);
 	if (rc != DMCP_OK) {
 		json_object_put(o);
 		return rc;

