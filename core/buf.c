@@ -35,7 +35,7 @@ static dmcp_rc grow(struct buf *b, size_t need)
 
 	while (cap < need + 1)
 		cap *= 2;
-	if (cap > b->max + 1)
+	if (cap - 1 > b->max) /* not cap > max + 1: that wraps to 0 when max is SIZE_MAX */
 		cap = b->max + 1;
 	p = realloc(b->data, cap);
 	if (p == NULL)

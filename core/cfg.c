@@ -134,6 +134,19 @@ dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 			return DMCP_E_PARAMS;
 		}
 	}
+	s = getenv("DMCP_NOTIFY");
+	if (s != NULL && *s != '\0') {
+		if (strcmp(s, "auto") == 0) {
+			c->notify_mode = CFG_NOTIFY_AUTO;
+		} else if (strcmp(s, "always") == 0) {
+			c->notify_mode = CFG_NOTIFY_ALWAYS;
+		} else if (strcmp(s, "in-tx") == 0) {
+			c->notify_mode = CFG_NOTIFY_IN_TX;
+		} else {
+			snprintf(err, errlen, "DMCP_NOTIFY must be \"auto\", \"always\" or \"in-tx\"");
+			return DMCP_E_PARAMS;
+		}
+	}
 	s = getenv("DMCP_ALLOWED_HOSTS");
 	if (s != NULL && *s != '\0') {
 		rc = parse_list("DMCP_ALLOWED_HOSTS", s, c->hosts, &c->n_hosts, &c->allow_any_host,

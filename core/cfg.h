@@ -11,6 +11,13 @@
 /* Bytes of one allowlist entry ("https://" + a DNS name + ":port"). */
 #define CFG_ALLOW_LEN 300
 
+/* When a committed step rings the run's doorbell (NOTIFY). */
+enum cfg_notify {
+	CFG_NOTIFY_AUTO,   /* after the commit, unless the run is new (nobody can follow it) */
+	CFG_NOTIFY_ALWAYS, /* after every commit with events or a new status */
+	CFG_NOTIFY_IN_TX   /* inside the step's transaction (serializes commits; for measuring) */
+};
+
 struct cfg {
 	char *database_url;   /* DMCP_DATABASE_URL: libpq conninfo ("" = libpq defaults); owned */
 	int threads;          /* DMCP_THREADS: worker threads, each with one PG connection */
@@ -26,6 +33,7 @@ struct cfg {
 	int max_events;       /* DMCP_MAX_EVENTS_PER_RUN: events one run may append */
 	int sampling_mock;    /* DMCP_SAMPLING_FALLBACK=mock: answer sampling for clients that
 	                         cannot; "none" (default) gives the tool an error instead */
+	enum cfg_notify notify_mode; /* DMCP_NOTIFY: auto (default), always, in-tx */
 	int allow_any_host;   /* DMCP_ALLOWED_HOSTS contains "*" */
 	int allow_any_origin; /* DMCP_ALLOWED_ORIGINS contains "*" */
 	int n_hosts;          /* entries in hosts */

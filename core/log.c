@@ -33,21 +33,34 @@ void log_msg(enum log_level l, const char *fmt, ...)
 	        ts.tv_nsec / 1000000, names[l], line);
 }
 
+/* Bytes c takes once escaped: printable ASCII as itself, the rest as \xNN. */
+static size_t escaped_width(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\' ? 1 : 4;
+}
+
 const char *log_escape(char *out, size_t outlen, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
+	size_t i, o = 0, need = 0;
+	int cut;
 
 	if (outlen == 0)
 		return out;
+	for (i = 0; s != NULL && i < n; i++)
+		need += escaped_width((unsigned char)s[i]);
+	cut = need >= outlen; /* then keep room for "..." (when outlen has it at all) */
 	for (i = 0; s != NULL && i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (o + 8 >= outlen) {
-			memcpy(out + o, "...", 3);
-			o += 3;
+		size_t w = escaped_width(c);
+		if (cut && o + w + 3 >= outlen) {
+			if (o + 3 < outlen) {
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
 			break;
 		}
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
+		if (w == 1) {
 			out[o++] = (char)c;
 		} else {
 			out[o++] = '\\';

@@ -191,8 +191,8 @@ static void queue_event(dmcp_ctx *ctx, enum event_kind kind, json_object *msg)
 	json_object_put(msg);
 }
 
-/* Begin a transaction holding the run row, checking that nobody else moved the run since
- * our last save (cancelled, or taken over after our lease passed). */
+/* Begin a transaction holding the (existing) run row, checking that nobody else moved the
+ * run since our last save (cancelled it, or took it over after our lease passed). */
 static dmcp_rc lock_again(dmcp_ctx *ctx)
 {
 	struct run_row fresh;
@@ -202,8 +202,6 @@ static dmcp_rc lock_again(dmcp_ctx *ctx)
 	if (rc != DMCP_OK)
 		return rc;
 	ctx->in_tx = 1;
-	if (!ctx->run->exists)
-		return DMCP_OK;
 	rc = store_run_lock(ctx->env->st, ctx->run->id, ctx->run->session_id, ctx->run->principal,
 	                    &fresh);
 	if (rc != DMCP_OK)
@@ -216,50 +214,50 @@ static dmcp_rc lock_again(dmcp_ctx *ctx)
 	return rc;
 }
 
-static dmcp_rc append_events(dmcp_ctx *ctx, int64_t first, int *n_out,
-                             enum event_kind **kinds_out, const char ***bodies_out)
+/* The queued events as parallel arrays; the strings are borrowed from ctx->events. */
+static dmcp_rc event_arrays(dmcp_ctx *ctx, int *n_out, enum event_kind **kinds_out,
+                            const char ***bodies_out)
 {
 	int n = (int)json_object_array_length(ctx->events), i;
-	enum event_kind *kinds;
-	const char **bodies;
-	dmcp_rc rc;
+	enum event_kind *kinds = calloc((size_t)(n > 0 ? n : 1), sizeof *kinds);
+	const char **bodies = calloc((size_t)(n > 0 ? n : 1), sizeof *bodies);
 
 	*n_out = n;
-	*kinds_out = NULL;
-	*bodies_out = NULL;
-	if (n == 0)
-		return DMCP_OK;
-	kinds = calloc((size_t)n, sizeof *kinds);
-	bodies = calloc((size_t)n, sizeof *bodies);
-	if (kinds == NULL || bodies == NULL) {
-		free(kinds);
-		free(bodies);
+	*kinds_out = kinds;
+	*bodies_out = bodies;
+	if (kinds == NULL || bodies == NULL)
 		return DMCP_E_NOMEM;
-	}
 	for (i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(ctx->events, (size_t)i);
 		kinds[i] = (enum event_kind)json_object_get_int(json_object_array_get_idx(e, 0));
 		bodies[i] = json_object_get_string(json_object_array_get_idx(e, 1));
 	}
-	rc = store_events_append(ctx->env->st, ctx->run->id, first, n, kinds, bodies);
-	*kinds_out = kinds;
-	*bodies_out = bodies;
-	return rc;
+	return DMCP_OK;
 }
 
-/* Write queued events, the journal and the status; commit; hand the events to the sink;
- * notify. On failure the transaction is rolled back and the run is as it was. */
+/* Whether this commit must ring the run's doorbell. A run that did not exist before this
+ * save cannot have a follower (nobody knows its id yet), so its first commit — all of a
+ * one-step call — sends no NOTIFY; later commits (checkpoints, answers, cancels) do. */
+static int wants_notify(const dmcp_ctx *ctx, int existed, int n)
+{
+	if (n == 0 && ctx->run->status == RUN_RUNNING)
+		return 0;
+	return existed || ctx->env->cfg->notify_mode == CFG_NOTIFY_ALWAYS;
+}
+
+/* Write queued events, the journal and the status in one statement; commit; hand the events
+ * to the sink; notify. On failure the transaction is rolled back and the run is as it was. */
 static dmcp_rc save(dmcp_ctx *ctx)
 {
 	struct run_row *r = ctx->run;
 	enum event_kind *kinds = NULL;
 	const char **bodies = NULL;
 	int64_t first = r->last_lsn + 1;
+	int existed = r->exists, n = 0, notify;
 	char *journal;
-	int n = 0;
 	dmcp_rc rc = DMCP_OK;
 
-	if (!ctx->in_tx)
+	if (!ctx->in_tx && r->exists)
 		rc = lock_again(ctx);
 	if (rc == DMCP_OK) {
 		journal = strdup(js_text(ctx->journal));
@@ -270,20 +268,24 @@ static dmcp_rc save(dmcp_ctx *ctx)
 			r->journal = journal;
 		}
 	}
+	if (rc == DMCP_OK)
+		rc = event_arrays(ctx, &n, &kinds, &bodies);
+	notify = wants_notify(ctx, existed, n);
 	if (rc == DMCP_OK) {
-		n = (int)json_object_array_length(ctx->events);
 		r->last_lsn += n;
 		if (ctx->note > r->notes)
 			r->notes = ctx->note;
-		/* The row first (events reference it), then the events. */
-		rc = store_run_save(ctx->env->st, r);
-		if (rc == DMCP_OK)
-			rc = append_events(ctx, first, &n, &kinds, &bodies);
+		rc = store_run_save(ctx->env->st, r, first, n, kinds, bodies);
 		if (rc != DMCP_OK)
 			r->last_lsn = first - 1;
 	}
-	if (rc == DMCP_OK)
+	if (rc == DMCP_OK && ctx->in_tx) {
+		if (notify && ctx->env->cfg->notify_mode == CFG_NOTIFY_IN_TX) {
+			store_notify(ctx->env->st, r->id); /* the naive design, kept to measure it */
+			notify = 0;
+		}
 		rc = store_commit(ctx->env->st);
+	}
 	ctx->in_tx = 0;
 	if (rc != DMCP_OK) {
 		store_rollback(ctx->env->st);
@@ -291,7 +293,7 @@ static dmcp_rc save(dmcp_ctx *ctx)
 		ctx->committed_lsn = r->last_lsn;
 		if (n > 0 && ctx->env->sink != NULL)
 			ctx->env->sink->committed(ctx->env->sink->arg, r->id, first, n, kinds, bodies);
-		if (n > 0 || r->status != RUN_RUNNING)
+		if (notify)
 			store_notify(ctx->env->st, r->id);
 	}
 	free(kinds);
@@ -1061,7 +1063,7 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
 		free(run.error);
 		run.pending_id = run.pending_method = NULL;
 		run.error = strdup(why);
-		rc = store_run_save(env->st, &run);
+		rc = store_run_save(env->st, &run, run.last_lsn + 1, 0, NULL, NULL);
 		if (rc == DMCP_OK)
 			rc = store_commit(env->st);
 		if (rc == DMCP_OK)

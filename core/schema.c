@@ -541,7 +541,7 @@ struct rx {
 	struct rx_range *ranges;  /* the classes' ranges */
 };
 
-enum rx_kind { RXN_EMPTY, RXN_SET, RXN_ASSERT, RXN_CAT, RXN_ALT, RXN_REP };
+enum rx_kind { RXN_SET, RXN_ASSERT, RXN_CAT, RXN_ALT, RXN_REP };
 
 /* A node of the parsed pattern. Concatenations and alternations are lists linked by next. */
 struct rx_node {
@@ -1103,8 +1103,6 @@ static int rx_gen(struct rx_build *b, int idx)
 	int c;
 
 	switch (n->kind) {
-	case RXN_EMPTY:
-		return 0;
 	case RXN_SET:
 		return rx_emit(b, RX_SET, n->a, 0) < 0 ? -1 : 0;
 	case RXN_ASSERT:
@@ -1918,11 +1916,29 @@ static dmcp_rc new_node(struct compile *c, json_object *j, struct snode **out)
 	return DMCP_OK;
 }
 
+/* Keywords that constrain values but that this validator does not implement: a schema that
+ * uses one is refused, so that nothing it forbids slips through as valid (fail closed). */
+static dmcp_rc kw_unsupported(struct compile *c, json_object *j, struct snode *n)
+{
+	static const char *const kws[] = {"if", "then", "else", "contains", "minContains",
+	                                  "maxContains", "dependentRequired", "dependentSchemas",
+	                                  "dependencies", "propertyNames", "unevaluatedProperties",
+	                                  "unevaluatedItems", "$dynamicRef", "$recursiveRef"};
+	size_t i;
+
+	(void)n;
+	for (i = 0; i < sizeof kws / sizeof kws[0]; i++)
+		if (json_object_object_get_ex(j, kws[i], NULL))
+			return compile_fail(c, "keyword \"%s\" is not supported by dmcp's validator",
+			                    kws[i]);
+	return DMCP_OK;
+}
+
 static dmcp_rc compile_node(struct compile *c, json_object *j, struct snode **out)
 {
 	typedef dmcp_rc (*kw_fn)(struct compile *, json_object *, struct snode *);
-	static const kw_fn kws[] = {kw_type, kw_ref, kw_values, kw_numbers, kw_counts,
-	                            kw_pattern, kw_objects, kw_applicators};
+	static const kw_fn kws[] = {kw_unsupported, kw_type, kw_ref, kw_values, kw_numbers,
+	                            kw_counts, kw_pattern, kw_objects, kw_applicators};
 	struct snode *n;
 	dmcp_rc rc;
 	size_t i;

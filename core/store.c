@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libpq-fe.h>
+#include "buf.h"
 #include "log.h"
 #include "store.h"
 
@@ -18,7 +19,7 @@
 enum stmt {
 	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_GET_RUNS, S_SESSION_TOUCH, S_SESSION_LEVEL,
 	S_SESSION_END, S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_RUN_LOCK, S_RUN_INSERT,
-	S_RUN_UPDATE, S_RUN_FIND, S_EVENT_INSERT, S_EVENTS_AFTER, S_NOTIFY, S_SWEEP_END,
+	S_RUN_UPDATE, S_RUN_FIND, S_EVENTS_AFTER, S_NOTIFY, S_SWEEP_END,
 	S_SWEEP_DELETE, S_COUNT
 };
 
@@ -30,6 +31,13 @@ struct stmt_def {
 #define RUN_COLS "session_id, principal, request_id, progress_token, tool, tool_version, " \
 	"arguments, status, journal, notes, last_progress, last_lsn, pending_id, pending_method, " \
 	"steps, error"
+
+/* Insert the events given as parallel text arrays, numbered from the first LSN, for the run
+ * returned by the CTE r. */
+#define EVENTS_FROM(first, kinds, bodies) \
+	"INSERT INTO dmcp_events (run_id, lsn, kind, body) SELECT r.id, " first "::bigint + " \
+	"t.o - 1, t.k, t.b FROM r, unnest(" kinds "::text[], " bodies "::text[]) WITH " \
+	"ORDINALITY AS t(k, b, o)"
 
 static const struct stmt_def stmts[S_COUNT] = {
 	[S_SESSION_INSERT] = {"INSERT INTO dmcp_sessions (id, principal, protocol, client_info, "
@@ -55,19 +63,20 @@ static const struct stmt_def stmts[S_COUNT] = {
 	[S_SUB_OFF] = {"DELETE FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
 	[S_RUN_LOCK] = {"SELECT " RUN_COLS ", status = 'running' AND lease_until < now() "
 	                "FROM dmcp_runs WHERE id = $1 FOR UPDATE", 1},
-	[S_RUN_INSERT] = {"INSERT INTO dmcp_runs (id, " RUN_COLS ", lease_until) VALUES ($1, $2, "
-	                  "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-	                  "CASE WHEN $9 = 'running' THEN now() + interval '" STORE_LEASE_S
-	                  " seconds' END)", 17},
-	[S_RUN_UPDATE] = {"UPDATE dmcp_runs SET status = $2, journal = $3, notes = $4, "
+	/* A run row and its new events in one statement: one round trip, and, outside a
+	 * transaction, one commit. $18 is the first LSN, $19/$20 the kinds and bodies. */
+	[S_RUN_INSERT] = {"WITH r AS (INSERT INTO dmcp_runs (id, " RUN_COLS ", lease_until) "
+	                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+	                  "$15, $16, $17, CASE WHEN $9 = 'running' THEN now() + interval '"
+	                  STORE_LEASE_S " seconds' END) RETURNING id) " EVENTS_FROM("$18", "$19",
+	                  "$20"), 20},
+	[S_RUN_UPDATE] = {"WITH r AS (UPDATE dmcp_runs SET status = $2, journal = $3, notes = $4, "
 	                  "last_progress = $5, last_lsn = $6, pending_id = $7, pending_method = $8, "
 	                  "steps = $9, error = $10, updated_at = now(), lease_until = CASE WHEN "
 	                  "$2 = 'running' THEN now() + interval '" STORE_LEASE_S " seconds' END "
-	                  "WHERE id = $1", 10},
+	                  "WHERE id = $1 RETURNING id) " EVENTS_FROM("$11", "$12", "$13"), 13},
 	[S_RUN_FIND] = {"SELECT id FROM dmcp_runs WHERE session_id = $1 AND principal = $2 AND "
 	                "request_id = $3 AND status IN ('running', 'waiting') LIMIT 1", 3},
-	[S_EVENT_INSERT] = {"INSERT INTO dmcp_events (run_id, lsn, kind, body) "
-	                    "VALUES ($1, $2, $3, $4)", 4},
 	[S_EVENTS_AFTER] = {"SELECT r.status, r.last_lsn, r.status = 'running' AND "
 	                    "r.lease_until < now(), e.lsn, e.kind, e.body FROM dmcp_runs r "
 	                    "LEFT JOIN LATERAL (SELECT lsn, kind, body FROM dmcp_events "
@@ -522,31 +531,80 @@ dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session
 	return rc;
 }
 
-dmcp_rc store_run_save(struct store *st, struct run_row *r)
+/* A PostgreSQL array literal of n text elements: {"a","b\\"c"}. */
+static dmcp_rc array_literal(struct buf *b, int n, const char *const *items)
 {
-	char ver[16], notes[16], lsn[24], steps[16], prog[40];
-	const char *prog_p = NULL;
-	dmcp_rc rc;
+	int i;
 
+	(void)buf_add(b, "{", 1);
+	for (i = 0; i < n; i++) {
+		const char *p = items[i];
+		(void)buf_add(b, i > 0 ? ",\"" : "\"", i > 0 ? 2 : 1);
+		while (*p != '\0') {
+			size_t plain = strcspn(p, "\"\\");
+			(void)buf_add(b, p, plain);
+			p += plain;
+			if (*p != '\0') {
+				(void)buf_add(b, "\\", 1);
+				(void)buf_add(b, p, 1);
+				p++;
+			}
+		}
+		(void)buf_add(b, "\"", 1);
+	}
+	(void)buf_add(b, "}", 1);
+	return b->fail;
+}
+
+dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, int n,
+                       const enum event_kind *kinds, const char *const *bodies)
+{
+	char ver[16], notes[16], lsn[24], steps[16], prog[40], first[24];
+	const char *prog_p = NULL, **knames = NULL;
+	struct buf ka, ba;
+	dmcp_rc rc;
+	int i;
+
+	buf_init(&ka, 1u << 20);
+	buf_init(&ba, STORE_MAX_EVENT_BYTES);
+	knames = calloc((size_t)(n > 0 ? n : 1), sizeof *knames);
+	if (knames == NULL)
+		return DMCP_E_NOMEM;
+	for (i = 0; i < n; i++)
+		knames[i] = kind_names[kinds[i]];
+	rc = array_literal(&ka, n, knames);
+	if (rc == DMCP_OK)
+		rc = array_literal(&ba, n, bodies);
+	free(knames);
+	if (rc != DMCP_OK) {
+		buf_free(&ka);
+		buf_free(&ba);
+		return rc;
+	}
 	snprintf(ver, sizeof ver, "%d", r->tool_version);
 	snprintf(notes, sizeof notes, "%d", r->notes);
 	snprintf(lsn, sizeof lsn, "%lld", (long long)r->last_lsn);
 	snprintf(steps, sizeof steps, "%d", r->steps);
+	snprintf(first, sizeof first, "%lld", (long long)first_lsn);
 	if (r->has_progress) {
 		snprintf(prog, sizeof prog, "%.17g", r->last_progress);
 		prog_p = prog;
 	}
 	if (!r->exists) {
-		const char *p[17] = {r->id, r->session_id, r->principal, r->request_id,
+		const char *p[20] = {r->id, r->session_id, r->principal, r->request_id,
 		                     r->progress_token, r->tool, ver, r->arguments,
 		                     status_names[r->status], r->journal, notes, prog_p, lsn,
-		                     r->pending_id, r->pending_method, steps, r->error};
+		                     r->pending_id, r->pending_method, steps, r->error, first,
+		                     buf_cstr(&ka), buf_cstr(&ba)};
 		rc = exec_stmt(st, S_RUN_INSERT, p, NULL);
 	} else {
-		const char *p[10] = {r->id, status_names[r->status], r->journal, notes, prog_p, lsn,
-		                     r->pending_id, r->pending_method, steps, r->error};
+		const char *p[13] = {r->id, status_names[r->status], r->journal, notes, prog_p, lsn,
+		                     r->pending_id, r->pending_method, steps, r->error, first,
+		                     buf_cstr(&ka), buf_cstr(&ba)};
 		rc = exec_stmt(st, S_RUN_UPDATE, p, NULL);
 	}
+	buf_free(&ka);
+	buf_free(&ba);
 	if (rc == DMCP_OK)
 		r->exists = 1;
 	return rc;
@@ -586,21 +644,6 @@ void store_run_clear(struct run_row *r)
 }
 
 /* ---- events ---------------------------------------------------------------------------- */
-
-dmcp_rc store_events_append(struct store *st, const char *run_id, int64_t first_lsn, int n,
-                            const enum event_kind *kinds, const char *const *bodies)
-{
-	char lsn[24];
-	int i;
-	dmcp_rc rc = DMCP_OK;
-
-	for (i = 0; i < n && rc == DMCP_OK; i++) {
-		const char *p[4] = {run_id, lsn, kind_names[kinds[i]], bodies[i]};
-		snprintf(lsn, sizeof lsn, "%lld", (long long)(first_lsn + i));
-		rc = exec_stmt(st, S_EVENT_INSERT, p, NULL);
-	}
-	return rc;
-}
 
 dmcp_rc store_events_after(struct store *st, const char *run_id, const char *session_id,
                            const char *principal, int64_t after_lsn, int max,

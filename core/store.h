@@ -90,18 +90,20 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
  * unless the run belongs to session_id and principal. */
 dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
                        const char *principal, struct run_row *out) DMCP_MUST_CHECK;
-/* Insert (exists == 0) or update the run row with every field. Sets exists. */
-dmcp_rc store_run_save(struct store *st, struct run_row *r) DMCP_MUST_CHECK;
+/* Bytes of the events one save writes together (their JSON texts, escaped). */
+#define STORE_MAX_EVENT_BYTES (64u << 20)
+
+/* Insert (exists == 0) or update the run row with every field, and append n events
+ * (bodies[i] of kinds[i]) as LSNs first_lsn .. first_lsn+n-1, in one statement (so one
+ * round trip, and outside a transaction one commit). Sets exists. */
+dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, int n,
+                       const enum event_kind *kinds, const char *const *bodies) DMCP_MUST_CHECK;
 /* The unfinished run of session_id started by the client request id (JSON text). */
 dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
                                   const char *principal, const char *request_id,
                                   char *run_id_out) DMCP_MUST_CHECK;
 void store_run_clear(struct run_row *r);
 
-/* Append n events (bodies[i] with kinds[i]) as LSNs first_lsn .. first_lsn+n-1. */
-dmcp_rc store_events_append(struct store *st, const char *run_id, int64_t first_lsn,
-                            int n, const enum event_kind *kinds,
-                            const char *const *bodies) DMCP_MUST_CHECK;
 /* Up to max events after after_lsn, oldest first, plus the run's status and last_lsn, in
  * one snapshot. The run must belong to session_id and principal (else DMCP_E_NOT_FOUND).
  * Frees with store_events_clear. */

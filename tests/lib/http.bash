@@ -46,13 +46,24 @@
 # Every curl call is bounded by --max-time $MCP_TIMEOUT (default 20 s).
 
 MCP_TIMEOUT=${MCP_TIMEOUT:-20}
+# The interpreter itself, resolved once: a version-manager shim in front of python3 can cost
+# a second per call. Exported so the tests of a file inherit it from setup_file.
+if [ -z "${MCP_PYTHON:-}" ]; then
+	MCP_PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || MCP_PYTHON=python3
+	[ -n "$MCP_PYTHON" ] || MCP_PYTHON=python3
+	export MCP_PYTHON
+fi
 MCP_PV=${MCP_PV:-2025-11-25}
 MCP_ACCEPT='application/json, text/event-stream'
 
 # _http_tmp — a private scratch directory for this test (removed with the test's tmpdir).
 _http_tmp() {
-	local d=${BATS_TEST_TMPDIR:-${BATS_TMPDIR:-/tmp}}/http
-	mkdir -p "$d" && printf '%s\n' "$d"
+	local d=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-}}
+	if [ -z "$d" ]; then
+		[ -n "${HTTP_TMP:-}" ] || HTTP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dmcp-http.XXXXXX") || return 1
+		d=$HTTP_TMP
+	fi
+	mkdir -p "$d/http" && printf '%s\n' "$d/http"
 }
 
 # _http_split FILE — sets $headers from a curl -D dump: the last block (after any 1xx), CRs
@@ -174,16 +185,16 @@ else:
 json_get() {
 	local path=$1
 	if [ $# -ge 2 ]; then
-		printf '%s' "$2" | python3 -c "$_JSON_GET_PY" "$path"
+		printf '%s' "$2" | "$MCP_PYTHON" -c "$_JSON_GET_PY" "$path"
 	else
-		printf '%s' "$body" | python3 -c "$_JSON_GET_PY" "$path"
+		printf '%s' "$body" | "$MCP_PYTHON" -c "$_JSON_GET_PY" "$path"
 	fi
 }
 
 json_check() {
 	local expr=$1 src
 	if [ $# -ge 2 ]; then src=$2; else src=$body; fi
-	printf '%s' "$src" | python3 -c '
+	printf '%s' "$src" | "$MCP_PYTHON" -c '
 import json, sys
 try:
     j = json.loads(sys.stdin.buffer.read())
@@ -286,7 +297,7 @@ db_counts() {
 # header lines up to the first empty line ("Status: NNN ..." gives the status), then the body.
 _http_parse_cgi() {
 	local file=$1
-	headers=$(python3 -c '
+	headers=$("$MCP_PYTHON" -c '
 import sys
 data = open(sys.argv[1], "rb").read()
 sep = data.find(b"\r\n\r\n")
@@ -295,7 +306,7 @@ if sep < 0:
     sep, n = data.find(b"\n\n"), 2
 head = data if sep < 0 else data[:sep]
 sys.stdout.write(head.decode("latin-1").replace("\r", ""))' "$file")
-	body=$(python3 -c '
+	body=$("$MCP_PYTHON" -c '
 import sys
 data = open(sys.argv[1], "rb").read()
 sep = data.find(b"\r\n\r\n")
@@ -408,7 +419,7 @@ fcgi_request() {
 	local mode=$1 file=$2 t
 	shift 2
 	t=$(_http_tmp) || return 1
-	timeout 30 python3 -c "$_FCGI_PY" "$STACK_DIR/fcgi.sock" "$file" "$mode" "$@" >"$t/fcgi.out"
+	timeout 30 "$MCP_PYTHON" -c "$_FCGI_PY" "$STACK_DIR/fcgi.sock" "$file" "$mode" "$@" >"$t/fcgi.out"
 	_http_parse_cgi "$t/fcgi.out"
 	last_request="FastCGI $mode $*"
 }

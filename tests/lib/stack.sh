@@ -27,6 +27,10 @@
 #                      names DIR/pg/sock/.s.PGSQL.N, nothing listens on TCP)
 #   STACK_EXTERNAL_DB  1: use the database in DMCP_DATABASE_URL instead of a private cluster
 #   STACK_INTERRUPTED  1: stop waiting (a signal trap of the caller sets it)
+#   STACK_AUTH         1: nginx asks for HTTP basic auth (auth_basic, DIR/nginx/htpasswd) with
+#                      two users: alice (password alice-pw) and bob (password bob-pw); the
+#                      program sees the user as REMOTE_USER, its principal. Default: no auth
+#                      (every request is the principal "anonymous").
 #
 # Layout of DIR: pg/data (cluster), pg/sock (its socket), pg/postgres.log, fcgi.sock,
 # dmcp.pid, dmcp.log, migrate.log, workers.pids, nginx/ (config, pid, logs, temp), stack.env.
@@ -441,6 +445,7 @@ http {
     server {
         listen 127.0.0.1:$port;
         server_name _;
+$(_stack_nginx_auth "$ng")
         include $ng/dmcp-location.conf;
         location / {
             return 404;
@@ -448,6 +453,27 @@ http {
     }
 }
 EOF
+}
+
+# _stack_nginx_auth NG — with STACK_AUTH=1, the server-level auth_basic lines (else nothing).
+_stack_nginx_auth() {
+	[ "${STACK_AUTH:-0}" = 1 ] || return 0
+	printf '        auth_basic "dmcp test stack";\n'
+	printf '        auth_basic_user_file %s/htpasswd;\n' "$1"
+}
+
+# _stack_nginx_htpasswd NG — with STACK_AUTH=1, writes NG/htpasswd: alice and bob, apr1 hashes.
+_stack_nginx_htpasswd() {
+	local ng=$1 u h
+	[ "${STACK_AUTH:-0}" = 1 ] || return 0
+	: >"$ng/htpasswd" || return 1
+	for u in alice bob; do
+		h=$(openssl passwd -apr1 "$u-pw") && [ -n "$h" ] || {
+			_stack_say "openssl passwd -apr1 failed (STACK_AUTH=1 needs openssl)"
+			return 1
+		}
+		printf '%s:%s\n' "$u" "$h" >>"$ng/htpasswd"
+	done
 }
 
 _stack_nginx_start() {
@@ -465,6 +491,7 @@ _stack_nginx_start() {
 	sock=${sock//|/\\|}
 	sed "s|@FCGI_SOCKET@|$sock|g" "$STACK_ROOT/deploy/nginx/dmcp-location.conf" \
 		>"$ng/dmcp-location.conf" || return 1
+	_stack_nginx_htpasswd "$ng" || return 1
 	for try in 1 2 3 4 5; do
 		if [ -n "$want" ]; then port=$want; else port=$(_stack_free_port) || return 1; fi
 		_stack_nginx_conf "$dir" "$port"
