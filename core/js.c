@@ -198,10 +198,11 @@ static dmcp_rc tokenize(struct json_tokener *tok, const char *data, size_t len, 
 	*o = json_tokener_parse_ex(tok, data, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue && len > 0 && json_tokener_get_parse_end(tok) == len) {
-		/* A bare number at the very end could still grow ("12" -> "123"): a NUL ends it. */
+		/* A bare number at the very end could still grow ("12" -> "123"): a NUL ends it.
+		 * The value may be NULL: that is JSON null ("null" ends the same way). */
 		*o = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
-		if (jerr == json_tokener_success && *o != NULL)
+		if (jerr == json_tokener_success)
 			return DMCP_OK;
 	}
 	if (jerr == json_tokener_continue) {

@@ -446,16 +446,36 @@ dmcp_rc dmcp_elicit(dmcp_ctx *ctx, const char *schema_name, const char *message,
 	return record_request(ctx, "elicit", "elicitation/create", params);
 }
 
+/* Copy url into b with every "{elicitationId}" replaced by eid, "/" as %2F. */
+static void url_with_id(struct buf *b, const char *url, const char *eid)
+{
+	static const char mark[] = "{elicitationId}";
+	const char *p = url, *hit;
+
+	while ((hit = strstr(p, mark)) != NULL) {
+		const char *e;
+		(void)buf_add(b, p, (size_t)(hit - p));
+		for (e = eid; *e != '\0'; e++)
+			(void)buf_add(b, *e == '/' ? "%2F" : e, *e == '/' ? 3 : 1);
+		p = hit + sizeof mark - 1;
+	}
+	(void)buf_adds(b, p);
+}
+
 static json_object *url_params(dmcp_ctx *ctx, const char *url, const char *message)
 {
 	json_object *p = json_object_new_object();
 	char eid[48];
+	struct buf b;
 
 	snprintf(eid, sizeof eid, "%s/%d", ctx->run->id, ctx->effect - 1);
+	buf_init(&b, 8192);
+	url_with_id(&b, url, eid);
 	json_object_object_add(p, "mode", json_object_new_string("url"));
 	json_object_object_add(p, "message", json_object_new_string(message ? message : ""));
 	json_object_object_add(p, "elicitationId", json_object_new_string(eid));
-	json_object_object_add(p, "url", json_object_new_string(url));
+	json_object_object_add(p, "url", json_object_new_string(buf_cstr(&b)));
+	buf_free(&b);
 	return p;
 }
 

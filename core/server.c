@@ -371,8 +371,13 @@ static void tools_call(struct req *r)
 	}
 	if (args == NULL)
 		args = owned = json_object_new_object();
-	if (schema_validate(tool->input, args, why, sizeof why) != DMCP_OK) {
-		call_invalid_args(r, why);
+	rc = schema_validate(tool->input, args, why, sizeof why);
+	if (rc != DMCP_OK) {
+		if (rc == DMCP_E_VALIDATION)
+			call_invalid_args(r, why);
+		else
+			reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "internal error; try again",
+			            NULL);
 		json_object_put(owned);
 		return;
 	}
@@ -480,6 +485,15 @@ static int parse_message(struct req *r)
 		return 0;
 	}
 	return 1;
+}
+
+/* Everything up to here was checked without the database; now it is needed. */
+static int db_ready(struct req *r)
+{
+	if (store_ready(r->w->st) == DMCP_OK)
+		return 1;
+	reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+	return 0;
 }
 
 /* Find the session the request names: 400 without one, 404 when unknown or not ours. */
@@ -606,6 +620,8 @@ static void handle_post(struct req *r)
 		            NULL);
 		return;
 	}
+	if (!db_ready(r))
+		return;
 	if (r->msg.kind == RPC_REQUEST && strcmp(r->msg.method, "initialize") == 0) {
 		answer_request(r);
 		return;
@@ -641,12 +657,12 @@ static void handle_get(struct req *r)
 		            "offered: messages travel on the stream of their call", NULL);
 		return;
 	}
-	if (!load_session(r, 0))
-		return;
 	if (!sse_parse_event_id(r->rq->last_event_id, run_id, &lsn)) {
 		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "malformed Last-Event-ID", NULL);
 		return;
 	}
+	if (!db_ready(r) || !load_session(r, 0))
+		return;
 	memset(&s, 0, sizeof s);
 	s.r = r;
 	memcpy(s.run_id, run_id, sizeof s.run_id);
@@ -684,7 +700,13 @@ static void handle_delete(struct req *r)
 		            NULL);
 		return;
 	}
-	rc = http_id_ok(sid) ? store_session_end(r->w->st, sid, r->principal) : DMCP_E_NOT_FOUND;
+	if (!http_id_ok(sid)) {
+		reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
+		return;
+	}
+	if (!db_ready(r))
+		return;
+	rc = store_session_end(r->w->st, sid, r->principal);
 	if (rc == DMCP_E_NOT_FOUND)
 		reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 	else if (rc != DMCP_OK)
@@ -745,8 +767,6 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 		            NULL);
 	} else if (strcmp(m, "POST") != 0 && strcmp(m, "GET") != 0 && strcmp(m, "DELETE") != 0) {
 		reply_error(&r, 405, NULL, RPC_SERVER_ERROR, "method not allowed", NULL);
-	} else if (store_ready(w->st) != DMCP_OK) {
-		reply_error(&r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
 	} else if (strcmp(m, "POST") == 0) {
 		handle_post(&r);
 	} else if (strcmp(m, "GET") == 0) {

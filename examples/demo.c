@@ -204,6 +204,26 @@ static dmcp_rc slow_progress(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
 	return dmcp_result_textf(res, "Finished %d steps.", steps);
 }
 
+/* connect_account {service}: URL-mode elicitation (the user signs in out of band, so no
+ * credentials pass through the client); then notifications/elicitation/complete. */
+static dmcp_rc connect_account(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	struct dmcp_elicit_answer ans;
+	char msg[256];
+	const char *service = str_arg(args, "service", "the service");
+
+	snprintf(msg, sizeof msg, "Sign in to %s in your browser to connect it.", service);
+	DMCP_TRY(dmcp_elicit_url(ctx, "https://auth.example.com/connect?elicitation={elicitationId}",
+	                         msg, &ans));
+	if (ans.action != DMCP_ACCEPT)
+		return dmcp_result_textf(res, "Not connected (%s).",
+		                         ans.action == DMCP_DECLINE ? "declined" : "cancelled");
+	/* A real tool would now check with its backend that the sign-in finished (through
+	 * dmcp_memo, so a replay asks only once); the demo takes the consent as done. */
+	DMCP_TRY(dmcp_elicit_url_complete(ctx));
+	return dmcp_result_textf(res, "Connected to %s.", service);
+}
+
 static const char confirm_schema[] =
 	"{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\",\"title\":\"OK?\","
 	"\"description\":\"Confirm\"}},\"required\":[\"ok\"]}";
@@ -265,6 +285,10 @@ static const struct dmcp_tool tools[] = {
 	 "{\"type\":\"object\",\"properties\":{\"reference\":{\"type\":\"string\"},\"from\":"
 	 "{\"type\":\"string\"},\"to\":{\"type\":\"string\"},\"seats\":{\"type\":\"integer\"}},"
 	 "\"required\":[\"reference\"]}", NULL, flight_elicits, 1, book_flight},
+	{"connect_account", "Connect an account", "Connects an external account through a "
+	 "sign-in page (URL-mode elicitation)", "{\"type\":\"object\",\"properties\":{\"service\":"
+	 "{\"type\":\"string\",\"maxLength\":64}},\"required\":[\"service\"]}", NULL, NULL, NULL,
+	 1, connect_account},
 	{"slow_progress", "Slow progress", "Works for steps x delay_ms, reporting progress at "
 	 "every step", "{\"type\":\"object\",\"properties\":{\"steps\":{\"type\":\"integer\","
 	 "\"minimum\":1,\"maximum\":100},\"delay_ms\":{\"type\":\"integer\",\"minimum\":0,"

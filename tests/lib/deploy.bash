@@ -1,0 +1,355 @@
+# shellcheck shell=bash
+# deploy.bash — helpers for tests/deploy.bats: run the files of deploy/ with real web servers
+# (Apache, lighttpd, nginx, spawn-fcgi) on 127.0.0.1, against one private PostgreSQL.
+# Sourced after tests/lib/stack.sh and tests/lib/http.bash.
+#
+#   deploy_need CMD PACKAGE          fails with "install PACKAGE" when CMD is not there.
+#   deploy_subst SRC DST NAME=VALUE...
+#                                    DST = SRC with every @NAME@ replaced by VALUE (sed); fails
+#                                    when a placeholder @[A-Z_]+@ is left over.
+#   deploy_pg_start DIR              PostgreSQL only (stack.sh's), then `dmcp.fcgi migrate`;
+#                                    exports DMCP_DATABASE_URL. stack_stop DIR stops it.
+#   deploy_bin DIR                   copies the program to DIR/bin/dmcp.fcgi, readable and
+#                                    runnable by everyone (the web servers' users); prints it.
+#   deploy_user / deploy_group       the user and group the web servers and the program run as
+#                                    in the tests: www-data when run as root, else ourselves.
+#   deploy_free_port                 a free TCP port on 127.0.0.1.
+#   deploy_wait_http URL [PID]       waits (≤10 s) until URL answers anything (not 000, not
+#                                    502/503) while PID lives.
+#   deploy_stream_check URL NAME     (a) initialize → 200 + Mcp-Session-Id; (b) tools/call of
+#                                    slow_progress {steps 3, delay 400 ms} with a progressToken,
+#                                    timestamping each line as it arrives: 3 progress events, then
+#                                    the result ≥ 600 ms after the first progress event (no
+#                                    buffering on the way). Sets DEPLOY_GAP_MS and prints a TAP
+#                                    comment "NAME: first progress → response N ms" on fd 3.
+#   deploy_pids BIN                  PIDs of the running processes whose executable is BIN.
+#   deploy_wait_gone PID... / deploy_kill PID...
+#                                    wait (≤10 s) for the PIDs to end / SIGTERM then SIGKILL them
+#                                    (only processes we started: the callers pass recorded PIDs).
+#   apache_modules NAME...           the LoadModule lines for NAME (from Debian's
+#                                    mods-available/NAME.load; skips compiled-in modules).
+#   apache_start DIR PORT SITE MODULES EXTRA
+#                                    writes DIR/apache/httpd.conf — ServerRoot, PidFile, logs,
+#                                    Listen 127.0.0.1:PORT, the MODULES, EXTRA (config text), and
+#                                    `Include SITE` — and runs `apache2 -f ... -k start`.
+#   apache_stop DIR                  `apache2 -k stop`, then waits for the parent to end.
+#   lighttpd_start DIR PORT SITE     writes DIR/lighttpd/lighttpd.conf (port, pid, logs,
+#                                    include SITE) and runs `lighttpd -D` in the background; PID in
+#                                    DIR/lighttpd/lighttpd.pid.
+
+DEPLOY_DIR=$STACK_ROOT/deploy
+DEPLOY_STEPS=3
+DEPLOY_DELAY_MS=400
+DEPLOY_MIN_GAP_MS=600
+
+_deploy_say() { printf 'deploy: %s\n' "$*" >&2; }
+
+deploy_need() {
+	local cmd=$1 pkg=$2
+	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
+		_deploy_say "$cmd not found: install $pkg (apt-get install $pkg)"
+		return 1
+	fi
+}
+
+# _deploy_sed_escape VALUE — VALUE safe on the right-hand side of s|...|...|.
+_deploy_sed_escape() {
+	local v=$1
+	v=${v//\\/\\\\}
+	v=${v//&/\\&}
+	v=${v//|/\\|}
+	printf '%s' "$v"
+}
+
+deploy_subst() {
+	local src=$1 dst=$2 kv name args=()
+	shift 2
+	for kv in "$@"; do
+		name=${kv%%=*}
+		args+=(-e "s|@${name}@|$(_deploy_sed_escape "${kv#*=}")|g")
+	done
+	sed "${args[@]}" "$src" >"$dst" || return 1
+	if grep -n -E '@[A-Z_]+@' "$dst" >&2; then
+		_deploy_say "placeholders left in $dst (from $src)"
+		return 1
+	fi
+}
+
+deploy_pg_start() {
+	local dir=$1
+	mkdir -p "$dir" || return 1
+	STACK_BIN=$(_stack_bin)
+	STACK_EXTERNAL='' STACK_PORT=''
+	if [ ! -x "$STACK_BIN" ]; then
+		_deploy_say "no program at $STACK_BIN (build it: make; or set DMCP_BIN)"
+		return 1
+	fi
+	if ! _stack_pg_start "$dir"; then
+		_stack_save "$dir" 2>/dev/null
+		stack_stop "$dir"
+		return 1
+	fi
+	export DMCP_DATABASE_URL=$STACK_DBURL
+	_stack_save "$dir"
+	if ! (cd "$dir" && exec "$STACK_BIN" migrate) </dev/null >"$dir/migrate.log" 2>&1 3>&-; then
+		_deploy_say "$STACK_BIN migrate failed"
+		_stack_tail "$dir/migrate.log"
+		stack_stop "$dir"
+		return 1
+	fi
+}
+
+deploy_bin() {
+	local dir=$1
+	mkdir -p "$dir/bin" && chmod 0755 "$dir/bin" || return 1
+	if [ ! -x "$dir/bin/dmcp.fcgi" ]; then
+		cp "$(_stack_bin)" "$dir/bin/dmcp.fcgi" && chmod 0755 "$dir/bin/dmcp.fcgi" || return 1
+	fi
+	printf '%s\n' "$dir/bin/dmcp.fcgi"
+}
+
+deploy_user() {
+	if [ "$(id -u)" -eq 0 ] && id -u www-data >/dev/null 2>&1; then echo www-data; else id -un; fi
+}
+
+deploy_group() {
+	if [ "$(id -u)" -eq 0 ] && getent group www-data >/dev/null 2>&1; then echo www-data; else id -gn; fi
+}
+
+deploy_free_port() { _stack_free_port; }
+
+deploy_wait_http() {
+	local url=$1 pid=${2:-} i code=000
+	for i in $(seq 50); do
+		code=$(_stack_http "$url")
+		case $code in 000 | 502 | 503) ;; *) return 0 ;; esac
+		if [ -n "$pid" ] && ! _stack_alive "$pid"; then
+			_deploy_say "pid $pid exited while waiting for $url"
+			return 1
+		fi
+		sleep 0.2
+	done
+	_deploy_say "$url still gives $code after 10 s"
+	return 1
+}
+
+# _deploy_us — the wall clock in microseconds (EPOCHREALTIME without its decimal separator).
+_deploy_us() { printf '%s\n' "${EPOCHREALTIME//[!0-9]/}"; }
+
+deploy_stream_check() {
+	local url=$1 name=$2 t req line rc=0 ctype enc
+	DMCP_URL=$url
+	t=$(_http_tmp) || return 1
+	# (a) initialize: 200 and a session id (then notifications/initialized: 202).
+	mcp_init || return 1
+	# (b) the streamed call. Accept-Encoding asks for compression: a compressor on the way would
+	# hold the events back (and garble the lines), so the file must keep it off.
+	req='{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"slow_progress",'
+	req=$req'"arguments":{"steps":'$DEPLOY_STEPS',"delay_ms":'$DEPLOY_DELAY_MS'},'
+	req=$req'"_meta":{"progressToken":"deploy-'$name'"}}}'
+	: >"$t/stream.ts"
+	# Each line is stamped when its newline arrives: curl -N writes what it receives at once,
+	# and bash's read takes a pipe byte by byte.
+	curl -sN --max-time 20 -D "$t/stream.h" -H 'Content-Type: application/json' \
+		-H "Accept: $MCP_ACCEPT" -H 'Accept-Encoding: gzip, br' -H "Mcp-Session-Id: $SID" \
+		-H "MCP-Protocol-Version: $MCP_PV" --data-binary "$req" "$url" |
+		while IFS= read -r line || [ -n "$line" ]; do
+			printf '%s %s\n' "$(_deploy_us)" "${line%$'\r'}"
+		done >"$t/stream.ts" || rc=$?
+	_http_split "$t/stream.h"
+	ctype=$(header Content-Type)
+	enc=$(header Content-Encoding)
+	if [[ $ctype != text/event-stream* ]] || [ -n "$enc" ]; then
+		_deploy_say "$name: expected an uncompressed text/event-stream, got" \
+			"Content-Type '$ctype', Content-Encoding '$enc' (curl status $rc)"
+		printf '%s\n' "$headers" >&2
+		cat "$t/stream.ts" >&2
+		return 1
+	fi
+	DEPLOY_GAP_MS=$(awk -v steps="$DEPLOY_STEPS" '
+		/"method":"notifications\/progress"/ { n++; if (n == 1) first = $1; next }
+		/"id":7,/ && /"result"/ { if (!res) res = $1; if (n < steps) early = 1 }
+		END {
+			if (n != steps || !res || early || !first) { print "bad " n " " (res ? 1 : 0) " " early; exit }
+			printf "%d\n", (res - first) / 1000
+		}' "$t/stream.ts")
+	case $DEPLOY_GAP_MS in
+	bad*)
+		_deploy_say "$name: expected $DEPLOY_STEPS progress events, then the result (got: $DEPLOY_GAP_MS)"
+		cat "$t/stream.ts" >&2
+		return 1
+		;;
+	esac
+	printf '# %s: first progress event -> response %s ms\n' "$name" "$DEPLOY_GAP_MS" >&3
+	if [ "$DEPLOY_GAP_MS" -lt "$DEPLOY_MIN_GAP_MS" ]; then
+		_deploy_say "$name: the result came $DEPLOY_GAP_MS ms after the first progress event" \
+			"(< $DEPLOY_MIN_GAP_MS ms): the stream was buffered on the way"
+		cat "$t/stream.ts" >&2
+		return 1
+	fi
+	if [ -n "${DEPLOY_GAP_LOG:-}" ]; then
+		printf '%s %s\n' "$name" "$DEPLOY_GAP_MS" >>"$DEPLOY_GAP_LOG"
+	fi
+}
+
+deploy_pids() {
+	local bin=$1 p exe
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		[ "$exe" = "$bin" ] || continue
+		_stack_alive "${p#/proc/}" && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+deploy_wait_gone() {
+	local i p left
+	for i in $(seq 100); do
+		left=""
+		for p in "$@"; do _stack_alive "$p" && left="$left $p"; done
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	_deploy_say "still running after 10 s:$left"
+	return 1
+}
+
+deploy_kill() {
+	local p
+	for p in "$@"; do
+		_stack_alive "$p" && kill -TERM "$p" 2>/dev/null
+	done
+	deploy_wait_gone "$@" 2>/dev/null && return 0
+	for p in "$@"; do
+		_stack_alive "$p" && kill -KILL "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- Apache
+
+_deploy_apache_bin() { command -v apache2 2>/dev/null || echo /usr/sbin/apache2; }
+
+apache_modules() {
+	local m compiled f line
+	compiled=$("$(_deploy_apache_bin)" -l 2>/dev/null)
+	for m in "$@"; do
+		case $compiled in *"mod_$m.c"*) continue ;; esac
+		f=/etc/apache2/mods-available/$m.load
+		if [ -f "$f" ]; then
+			grep -h '^LoadModule' "$f"
+		elif [ -f "/usr/lib/apache2/modules/mod_$m.so" ]; then
+			echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
+		else
+			_deploy_say "Apache module $m not found"
+			return 1
+		fi
+	done
+}
+
+apache_start() {
+	local dir=$1 port=$2 site=$3 modules=$4 extra=$5 a=$1/apache user group i pid
+	mkdir -p "$a/run" "$a/htdocs" || return 1
+	user=$(deploy_user) group=$(deploy_group)
+	{
+		echo "# Written by tests/lib/deploy.bash: one Apache for one test, all under $a."
+		echo "ServerRoot \"$a\""
+		echo "PidFile \"$a/httpd.pid\""
+		echo "DefaultRuntimeDir \"$a/run\""
+		echo "Mutex file:$a/run default"
+		echo "ErrorLog \"$a/error.log\""
+		echo "LogLevel warn"
+		echo "Listen 127.0.0.1:$port"
+		echo "ServerName 127.0.0.1"
+		printf '%s\n' "$modules"
+		if [ "$(id -u)" -eq 0 ]; then
+			echo "User $user"
+			echo "Group $group"
+		fi
+		echo "StartServers 1"
+		echo "ServerLimit 2"
+		echo "ThreadsPerChild 16"
+		echo "MaxRequestWorkers 32"
+		echo "TypesConfig /etc/mime.types"
+		echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" timed"
+		echo "CustomLog \"$a/access.log\" timed"
+		echo "DocumentRoot \"$a/htdocs\""
+		echo "<Directory />"
+		echo "    AllowOverride None"
+		echo "    Require all denied"
+		echo "</Directory>"
+		printf '%s\n' "$extra"
+		echo "Include \"$site\""
+	} >"$a/httpd.conf"
+	: >"$a/error.log"
+	if ! "$(_deploy_apache_bin)" -t -f "$a/httpd.conf" >"$a/configtest.log" 2>&1; then
+		_deploy_say "apache2 -t failed"
+		cat "$a/configtest.log" >&2
+		return 1
+	fi
+	if ! "$(_deploy_apache_bin)" -f "$a/httpd.conf" -k start </dev/null >"$a/start.log" 2>&1 3>&-; then
+		_deploy_say "apache2 -k start failed"
+		_stack_tail "$a/start.log" "$a/error.log"
+		return 1
+	fi
+	for i in $(seq 100); do
+		pid=$(cat "$a/httpd.pid" 2>/dev/null) || pid=""
+		if [ -n "$pid" ] && [ "$(_stack_http "http://127.0.0.1:$port/")" != 000 ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	_deploy_say "Apache did not answer on 127.0.0.1:$port"
+	_stack_tail "$a/start.log" "$a/error.log"
+	return 1
+}
+
+apache_stop() {
+	local a=$1/apache pid
+	[ -f "$a/httpd.conf" ] || return 0
+	pid=$(cat "$a/httpd.pid" 2>/dev/null) || pid=""
+	[ -n "$pid" ] && _stack_is "$pid" "$a/httpd.conf" || return 0
+	"$(_deploy_apache_bin)" -f "$a/httpd.conf" -k stop </dev/null >/dev/null 2>&1 3>&- ||
+		kill -TERM "$pid" 2>/dev/null
+	deploy_wait_gone "$pid" || deploy_kill "$pid"
+}
+
+# ---------------------------------------------------------------- lighttpd
+
+lighttpd_start() {
+	local dir=$1 port=$2 site=$3 l=$1/lighttpd user group i pid
+	mkdir -p "$l/htdocs" || return 1
+	user=$(deploy_user) group=$(deploy_group)
+	{
+		echo "# Written by tests/lib/deploy.bash: one lighttpd for one test, all under $l."
+		echo "server.document-root = \"$l/htdocs\""
+		echo "server.bind = \"127.0.0.1\""
+		echo "server.port = $port"
+		echo "server.errorlog = \"$l/error.log\""
+		echo "server.modules = ( \"mod_accesslog\" )"
+		echo "accesslog.filename = \"$l/access.log\""
+		if [ "$(id -u)" -eq 0 ]; then
+			echo "server.username = \"$user\""
+			echo "server.groupname = \"$group\""
+		fi
+		echo "include \"$site\""
+	} >"$l/lighttpd.conf"
+	: >"$l/error.log"
+	[ "$(id -u)" -eq 0 ] && chown "$user:$group" "$l"
+	if ! lighttpd -tt -f "$l/lighttpd.conf" >"$l/configtest.log" 2>&1; then
+		_deploy_say "lighttpd -tt failed"
+		cat "$l/configtest.log" >&2
+		return 1
+	fi
+	lighttpd -D -f "$l/lighttpd.conf" </dev/null >>"$l/lighttpd.out" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >"$l/lighttpd.pid"
+	for i in $(seq 100); do
+		_stack_alive "$pid" || break
+		[ "$(_stack_http "http://127.0.0.1:$port/")" != 000 ] && return 0
+		sleep 0.1
+	done
+	_deploy_say "lighttpd did not answer on 127.0.0.1:$port"
+	_stack_tail "$l/lighttpd.out" "$l/error.log"
+	return 1
+}

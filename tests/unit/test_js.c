@@ -1,0 +1,517 @@
+/* test_js.c — TAP tests of core/js.c: js_parse's strictness (RFC 8259 grammar, UTF-8, U+0000,
+ * depth, trailing bytes, non-finite numbers), the typed getters, js_int53 and js_equal.
+ * Knows nothing of JSON-RPC or MCP. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "js.h"
+#include "t.h"
+
+/* One-line error messages: what callers keep. */
+#define ERR_LEN 256
+/* Bytes of the nesting texts built for the depth checks. */
+#define NEST_MAX 1024
+
+/* js_parse over exactly len bytes; frees the value; returns the result code. */
+static dmcp_rc parse_len(const char *s, size_t len, char *err)
+{
+	json_object *o = (json_object *)1;
+	dmcp_rc rc;
+
+	err[0] = '\0';
+	rc = js_parse(s, len, JS_MAX_DEPTH, &o, err, ERR_LEN);
+	if (rc != DMCP_OK && o != NULL)
+		return DMCP_RC_COUNT; /* *out must be NULL on failure */
+	if (rc == DMCP_OK && o == NULL && strstr(s, "null") == NULL)
+		return DMCP_RC_COUNT; /* success gives a value (only "null" is NULL) */
+	json_object_put(o);
+	return rc;
+}
+
+static dmcp_rc parse(const char *s, char *err)
+{
+	return parse_len(s, strlen(s), err);
+}
+
+/* Check the result of parsing s, and that a failure says why in err. */
+static void expect(const char *s, dmcp_rc want, const char *name)
+{
+	char err[ERR_LEN];
+	dmcp_rc rc = parse(s, err);
+
+	T_OK(rc == want && (rc == DMCP_OK || err[0] != '\0'), "%s: %s (got %s, want %s; %s)", name,
+	     s, dmcp_rc_name(rc), dmcp_rc_name(want), err);
+}
+
+static void expect_len(const char *s, size_t len, dmcp_rc want, const char *name)
+{
+	char err[ERR_LEN];
+	dmcp_rc rc = parse_len(s, len, err);
+
+	T_OK(rc == want && (rc == DMCP_OK || err[0] != '\0'), "%s (got %s, want %s; %s)", name,
+	     dmcp_rc_name(rc), dmcp_rc_name(want), err);
+}
+
+static void test_valid(void)
+{
+	json_object *o = NULL;
+	char err[ERR_LEN];
+	dmcp_rc rc;
+	static const char text[] = "{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"x\"}}";
+
+	rc = js_parse(text, strlen(text), JS_MAX_DEPTH, &o, err, sizeof err);
+	T_EQ_INT(rc, DMCP_OK, "a nested object parses");
+	T_OK(o != NULL && json_object_is_type(o, json_type_object), "it is an object");
+	T_EQ_STR(js_text(o), "{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"x\"}}",
+	         "js_text gives it back compactly");
+	json_object_put(o);
+
+	expect("{}", DMCP_OK, "empty object");
+	expect("[]", DMCP_OK, "empty array");
+	expect(" \t\r\n{\"a\" : [ 1 , 2 ] }\r\n ", DMCP_OK, "whitespace around tokens");
+	expect("\"\"", DMCP_OK, "empty string at the top");
+	expect("true", DMCP_OK, "true at the top");
+	expect("null", DMCP_OK, "null at the top (JSON, so not a parse error)");
+	expect(" null ", DMCP_OK, "null at the top with spaces");
+	expect("false", DMCP_OK, "false at the top");
+	expect("[null]", DMCP_OK, "null in an array");
+	expect("12", DMCP_OK, "a bare number at the top (json-c needs a terminator)");
+	expect("0", DMCP_OK, "a bare 0");
+	expect("-7", DMCP_OK, "a bare negative number");
+	expect("1.25", DMCP_OK, "a bare fraction");
+	expect("1e5", DMCP_OK, "a bare exponent");
+	expect(" 12 ", DMCP_OK, "a bare number with spaces");
+	expect("[-0.0e-0,1E+2,0.5,-1.5e-3]", DMCP_OK, "every part of the number grammar");
+	expect("\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", DMCP_OK,
+	       "2-, 3- and 4-byte UTF-8 in a string");
+	expect("{\"\xc3\xa9\":\"\xef\xbf\xbf\"}", DMCP_OK, "UTF-8 in a key, U+FFFF");
+	expect("\"\xf4\x8f\xbf\xbf\"", DMCP_OK, "U+10FFFF, the last code point");
+	expect("\"\\u00e9\\ud83d\\ude00\"", DMCP_OK, "escaped BMP and surrogate pair");
+	expect("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", DMCP_OK, "every short escape");
+	expect("\"\x7f\"", DMCP_OK, "DEL may appear raw (only U+0000-U+001F must be escaped)");
+
+	o = NULL;
+	rc = js_parse("\"\\\\u0000\"", 9, JS_MAX_DEPTH, &o, err, sizeof err);
+	T_EQ_INT(rc, DMCP_OK, "an escaped backslash then u0000 is accepted");
+	T_OK(o != NULL && strcmp(json_object_get_string(o), "\\u0000") == 0,
+	     "it is a backslash and the five characters u0000");
+	json_object_put(o);
+
+	o = NULL;
+	rc = js_parse("\"\\u0041\\u00e9\"", 14, JS_MAX_DEPTH, &o, err, sizeof err);
+	T_OK(rc == DMCP_OK && o != NULL && strcmp(json_object_get_string(o), "A\xc3\xa9") == 0,
+	     "escapes decode to UTF-8");
+	json_object_put(o);
+
+	/* Exactly len bytes are read: a longer buffer's rest is ignored. */
+	o = NULL;
+	rc = js_parse("{\"a\":1}garbage", 7, JS_MAX_DEPTH, &o, err, sizeof err);
+	T_OK(rc == DMCP_OK && o != NULL, "only len bytes are parsed");
+	json_object_put(o);
+	o = NULL;
+	rc = js_parse("123456", 3, JS_MAX_DEPTH, &o, err, sizeof err);
+	T_OK(rc == DMCP_OK && o != NULL && json_object_get_int64(o) == 123,
+	     "a bare number cut by len is the number of len bytes");
+	json_object_put(o);
+}
+
+static void test_refused(void)
+{
+	/* Not JSON at all. */
+	expect("", DMCP_E_PARSE, "empty input");
+	expect("   ", DMCP_E_PARSE, "whitespace only");
+	expect("\r\n\t", DMCP_E_PARSE, "line breaks only");
+	expect("{", DMCP_E_PARSE, "unterminated object");
+	expect("[1", DMCP_E_PARSE, "unterminated array");
+	expect("[1,", DMCP_E_PARSE, "array ending after a comma");
+	expect("{\"a\":", DMCP_E_PARSE, "object ending after a colon");
+	expect("\"abc", DMCP_E_PARSE, "unterminated string");
+	expect("-", DMCP_E_PARSE, "a lone minus");
+	expect("tru", DMCP_E_PARSE, "a cut literal");
+
+	/* Trailing bytes. */
+	expect("{\"a\":1} x", DMCP_E_PARSE, "trailing garbage after an object");
+	expect("[1,2] x", DMCP_E_PARSE, "trailing garbage after an array");
+	expect("{}{}", DMCP_E_PARSE, "two values");
+	expect("1 2", DMCP_E_PARSE, "two numbers");
+	expect("12x", DMCP_E_PARSE, "a number with letters after it");
+	expect("true false", DMCP_E_PARSE, "two literals");
+	expect("{}]", DMCP_E_PARSE, "a stray bracket");
+
+	/* Grammar json-c's lenient modes would take. */
+	expect("{\"a\":1,}", DMCP_E_PARSE, "trailing comma in an object");
+	expect("[1,]", DMCP_E_PARSE, "trailing comma in an array");
+	expect("{a:1}", DMCP_E_PARSE, "unquoted key");
+	expect("['a']", DMCP_E_PARSE, "single quotes");
+	expect("[1/*c*/]", DMCP_E_PARSE, "a comment");
+	expect("[1]//c", DMCP_E_PARSE, "a line comment");
+	expect("True", DMCP_E_PARSE, "capitalized literal");
+	expect("nul", DMCP_E_PARSE, "misspelled null");
+	expect("\xef\xbb\xbf{}", DMCP_E_PARSE, "a byte order mark");
+	expect("\f{}", DMCP_E_PARSE, "form feed is not JSON whitespace");
+	expect("\"\\x41\"", DMCP_E_PARSE, "\\x escape");
+	expect("\"\\U0041\"", DMCP_E_PARSE, "\\U escape");
+	expect("\"\\u12\"", DMCP_E_PARSE, "short \\u escape");
+	expect("\"\\u12zz\"", DMCP_E_PARSE, "non-hex \\u escape");
+
+	/* Numbers outside the RFC 8259 grammar. */
+	expect("1.", DMCP_E_PARSE, "fraction without digits");
+	expect("[1.]", DMCP_E_PARSE, "fraction without digits, in an array");
+	expect("[1.e5]", DMCP_E_PARSE, "fraction without digits before an exponent");
+	expect("[.5]", DMCP_E_PARSE, "fraction without an integer part");
+	expect("01", DMCP_E_PARSE, "leading zero");
+	expect("[-01]", DMCP_E_PARSE, "leading zero after a minus");
+	expect("-01", DMCP_E_PARSE, "bare leading zero after a minus");
+	expect("[+1]", DMCP_E_PARSE, "leading plus");
+	expect("[1e]", DMCP_E_PARSE, "exponent without digits");
+	expect("1e+", DMCP_E_PARSE, "signed exponent without digits");
+	expect("[0x10]", DMCP_E_PARSE, "hex number");
+	expect("[-]", DMCP_E_PARSE, "minus without digits");
+
+	/* Raw control characters in strings. */
+	expect("\"a\nb\"", DMCP_E_PARSE, "raw newline in a string");
+	expect("\"a\tb\"", DMCP_E_PARSE, "raw tab in a string");
+	expect("\"\x1f\"", DMCP_E_PARSE, "raw U+001F in a string");
+	expect("{\"a\rb\":1}", DMCP_E_PARSE, "raw CR in a key");
+}
+
+static void test_utf8(void)
+{
+	expect("\"\xc0\xaf\"", DMCP_E_PARSE, "overlong 2-byte form of '/'");
+	expect("\"\xc1\xbf\"", DMCP_E_PARSE, "overlong 2-byte form (C1)");
+	expect("\"\xe0\x80\xaf\"", DMCP_E_PARSE, "overlong 3-byte form");
+	expect("\"\xf0\x80\x80\xaf\"", DMCP_E_PARSE, "overlong 4-byte form");
+	expect("\"\x80\"", DMCP_E_PARSE, "lone continuation byte");
+	expect("\"a\xbf\"", DMCP_E_PARSE, "continuation byte after ASCII");
+	expect("\"\xed\xa0\x80\"", DMCP_E_PARSE, "UTF-16 surrogate D800 encoded in UTF-8");
+	expect("\"\xed\xbf\xbf\"", DMCP_E_PARSE, "UTF-16 surrogate DFFF encoded in UTF-8");
+	expect("\"\xf4\x90\x80\x80\"", DMCP_E_PARSE, "beyond U+10FFFF");
+	expect("\"\xf5\x80\x80\x80\"", DMCP_E_PARSE, "F5 lead byte");
+	expect("\"\xff\"", DMCP_E_PARSE, "FF byte");
+	expect("\"\xfe\"", DMCP_E_PARSE, "FE byte");
+	expect("\"\xe2\x82\"", DMCP_E_PARSE, "3-byte sequence cut short");
+	expect("\"\xf0\x9f\x98\"", DMCP_E_PARSE, "4-byte sequence cut short");
+	expect("\"\xc3\"", DMCP_E_PARSE, "2-byte sequence cut by the quote");
+	expect_len("\"\xc3", 2, DMCP_E_PARSE, "2-byte sequence cut by the end of input");
+	expect("\"\xc3\x28\"", DMCP_E_PARSE, "lead byte followed by ASCII");
+	expect("{\"\xc0\xaf\":1}", DMCP_E_PARSE, "overlong form in a key");
+	expect("[\"ok\",\"\xed\xa0\x80\"]", DMCP_E_PARSE, "surrogate in a later array item");
+	expect("\"\xee\x80\x80\"", DMCP_OK, "U+E000, just past the surrogates");
+	expect("\"\xed\x9f\xbf\"", DMCP_OK, "U+D7FF, just before the surrogates");
+	expect("\"\xe0\xa0\x80\"", DMCP_OK, "U+0800, the shortest 3-byte form");
+	expect("\"\xf0\x90\x80\x80\"", DMCP_OK, "U+10000, the shortest 4-byte form");
+	expect("\"\xc2\x80\"", DMCP_OK, "U+0080, the shortest 2-byte form");
+}
+
+static void test_nul(void)
+{
+	char err[ERR_LEN];
+	dmcp_rc rc;
+
+	expect_len("\"a\0b\"", 5, DMCP_E_PARSE, "raw NUL byte inside a string");
+	expect_len("{}\0", 3, DMCP_E_PARSE, "raw NUL byte after the value");
+	expect_len("\0", 1, DMCP_E_PARSE, "a single NUL byte");
+	expect("\"\\u0000\"", DMCP_E_INVALID_REQUEST, "escaped U+0000 as a value");
+	expect("{\"a\":\"x\\u0000y\"}", DMCP_E_INVALID_REQUEST, "escaped U+0000 inside a value");
+	expect("{\"\\u0000\":1}", DMCP_E_INVALID_REQUEST, "escaped U+0000 as a key");
+	expect("{\"a\\u0000b\":1}", DMCP_E_INVALID_REQUEST, "escaped U+0000 inside a key");
+	expect("[[[\"\\u0000\"]]]", DMCP_E_INVALID_REQUEST, "escaped U+0000 deep in arrays");
+	expect("\"\\\\\\u0000\"", DMCP_E_INVALID_REQUEST,
+	       "escaped backslash then an escaped U+0000");
+	expect("\"\\\\u0000\"", DMCP_OK, "escaped backslash then the text u0000");
+	expect("\"\\\\\\\\u0000\"", DMCP_OK, "two escaped backslashes then the text u0000");
+	expect("\"\\u0001\"", DMCP_OK, "escaped U+0001 is fine");
+	expect("\"\\u00000\"", DMCP_E_INVALID_REQUEST, "escaped U+0000 followed by a digit");
+	rc = parse("\"\\u0000\"", err);
+	T_OK(rc == DMCP_E_INVALID_REQUEST && strstr(err, "U+0000") != NULL,
+	     "the message names U+0000 (%s)", err);
+}
+
+static void test_nonfinite(void)
+{
+	char err[ERR_LEN];
+	dmcp_rc rc;
+
+	expect("NaN", DMCP_E_INVALID_REQUEST, "NaN literal");
+	expect("[NaN]", DMCP_E_INVALID_REQUEST, "NaN in an array");
+	expect("Infinity", DMCP_E_INVALID_REQUEST, "Infinity literal");
+	expect("{\"a\":-Infinity}", DMCP_E_INVALID_REQUEST, "-Infinity as a value");
+	expect("-Infinity", DMCP_E_INVALID_REQUEST, "-Infinity at the top");
+	/* 1e400 overflows a double: json-c gives infinity, and the walk refuses it. */
+	expect("1e400", DMCP_E_INVALID_REQUEST, "1e400 overflows to infinity and is refused");
+	expect("[-1e400]", DMCP_E_INVALID_REQUEST, "-1e400 is refused");
+	expect("{\"x\":{\"y\":[1,2,1e999]}}", DMCP_E_INVALID_REQUEST, "a deep 1e999 is refused");
+	expect("1e-400", DMCP_OK, "1e-400 underflows to 0, which is finite");
+	expect("1.7976931348623157e308", DMCP_OK, "the largest double");
+	rc = parse("1e400", err);
+	T_OK(rc == DMCP_E_INVALID_REQUEST && strstr(err, "finite") != NULL,
+	     "the message says numbers must be finite (%s)", err);
+	expect("nan", DMCP_E_PARSE, "lower-case nan is not a literal");
+	expect("-NaN", DMCP_E_PARSE, "-NaN is not a literal");
+	expect("Infinityx", DMCP_E_PARSE, "Infinity with trailing letters");
+}
+
+/* Nesting: depth levels of arrays (or of objects {"k":...}); the innermost holds inner, or
+ * is empty ([] or {}) when inner is "". */
+static void nest(char *out, int depth, int objects, const char *inner)
+{
+	size_t n = 0, k = strlen(inner);
+	int i;
+
+	for (i = 0; i < depth - 1 && n + 6 + k < NEST_MAX; i++) {
+		memcpy(out + n, objects ? "{\"k\":" : "[", objects ? 5 : 1);
+		n += objects ? 5 : 1;
+	}
+	if (k == 0) {
+		memcpy(out + n, objects ? "{}" : "[]", 2);
+		n += 2;
+	} else {
+		memcpy(out + n, objects ? "{\"k\":" : "[", objects ? 5 : 1);
+		n += objects ? 5 : 1;
+		memcpy(out + n, inner, k);
+		n += k;
+		out[n++] = objects ? '}' : ']';
+	}
+	for (i = 0; i < depth - 1; i++)
+		out[n++] = objects ? '}' : ']';
+	out[n] = '\0';
+}
+
+static void test_depth(void)
+{
+	static const char *const inners[] = {"", "1", "\"s\"", "null"};
+	char text[NEST_MAX], err[ERR_LEN];
+	size_t k;
+	int objects;
+	dmcp_rc rc;
+
+	for (objects = 0; objects <= 1; objects++) {
+		for (k = 0; k < sizeof inners / sizeof inners[0]; k++) {
+			nest(text, JS_MAX_DEPTH, objects, inners[k]);
+			rc = parse(text, err);
+			T_OK(rc == DMCP_OK, "%s nested JS_MAX_DEPTH deep around '%s' accepted (%s)",
+			     objects ? "objects" : "arrays", inners[k], dmcp_rc_name(rc));
+			nest(text, JS_MAX_DEPTH + 1, objects, inners[k]);
+			rc = parse(text, err);
+			T_OK(rc == DMCP_E_LIMIT && strstr(err, "64") != NULL,
+			     "%s nested JS_MAX_DEPTH+1 deep around '%s' refused with DMCP_E_LIMIT (%s; %s)",
+			     objects ? "objects" : "arrays", inners[k], dmcp_rc_name(rc), err);
+		}
+	}
+	nest(text, JS_MAX_DEPTH + 1, 0, "1");
+	rc = parse(text, err);
+	T_EQ_INT(rc, DMCP_E_LIMIT, "too deep wins over an unterminated value");
+	nest(text, NEST_MAX / 2, 0, "");
+	rc = parse(text, err);
+	T_EQ_INT(rc, DMCP_E_LIMIT, "far too deep");
+
+	/* A custom limit. */
+	{
+		json_object *o = NULL;
+		rc = js_parse("[[1]]", 5, 2, &o, err, sizeof err);
+		T_EQ_INT(rc, DMCP_OK, "max_depth 2: [[1]] fits");
+		json_object_put(o);
+		o = NULL;
+		rc = js_parse("[[[]]]", 6, 2, &o, err, sizeof err);
+		T_OK(rc == DMCP_E_LIMIT && o == NULL, "max_depth 2: [[[]]] is too deep");
+		rc = js_parse("{\"a\":[{}]}", 10, 2, &o, err, sizeof err);
+		T_OK(rc == DMCP_E_LIMIT && o == NULL, "max_depth 2: mixed objects and arrays");
+		rc = js_parse("7", 1, 0, &o, err, sizeof err);
+		T_OK(rc == DMCP_OK && o != NULL, "max_depth 0: a scalar fits");
+		json_object_put(o);
+		o = NULL;
+		rc = js_parse("[]", 2, 0, &o, err, sizeof err);
+		T_OK(rc == DMCP_E_LIMIT && o == NULL, "max_depth 0: an array is too deep");
+	}
+}
+
+static void test_trusted(void)
+{
+	json_object *o = js_parse_trusted("{\"type\":\"object\"}");
+
+	T_OK(o != NULL && strcmp(js_str(o, "type"), "object") == 0, "js_parse_trusted parses");
+	json_object_put(o);
+	T_OK(js_parse_trusted(NULL) == NULL, "js_parse_trusted(NULL) is NULL");
+	T_OK(js_parse_trusted("{") == NULL, "js_parse_trusted of bad text is NULL");
+	T_OK(js_parse_trusted("\"\\u0000\"") == NULL, "js_parse_trusted refuses U+0000 too");
+}
+
+static void test_getters(void)
+{
+	char err[ERR_LEN];
+	json_object *o = NULL, *arr = NULL;
+	static const char text[] = "{\"s\":\"str\",\"i\":5,\"n\":null,\"o\":{},\"e\":\"\"}";
+	dmcp_rc rc = js_parse(text, strlen(text), JS_MAX_DEPTH, &o, err, sizeof err);
+
+	T_EQ_INT(rc, DMCP_OK, "getter fixture parses");
+	T_EQ_STR(js_str(o, "s"), "str", "js_str of a string");
+	T_EQ_STR(js_str(o, "e"), "", "js_str of an empty string");
+	T_OK(js_str(o, "i") == NULL, "js_str of an integer is NULL (no coercion)");
+	T_OK(js_str(o, "n") == NULL, "js_str of null is NULL");
+	T_OK(js_str(o, "missing") == NULL, "js_str of a missing key is NULL");
+	T_OK(js_get(o, "i", json_type_int) != NULL, "js_get with the right type");
+	T_OK(js_get(o, "i", json_type_string) == NULL, "js_get with the wrong type is NULL");
+	T_OK(js_get(o, "o", json_type_object) != NULL, "js_get of an object member");
+	T_OK(js_has(o, "n"), "js_has sees a null member");
+	T_OK(js_has(o, "i"), "js_has sees an integer member");
+	T_OK(!js_has(o, "missing"), "js_has of a missing key");
+	T_OK(js_get(NULL, "i", json_type_int) == NULL, "js_get(NULL) is NULL");
+	T_OK(js_str(NULL, "s") == NULL, "js_str(NULL) is NULL");
+	T_OK(!js_has(NULL, "s"), "js_has(NULL) is 0");
+	rc = js_parse("[1]", 3, JS_MAX_DEPTH, &arr, err, sizeof err);
+	T_OK(rc == DMCP_OK && js_get(arr, "0", json_type_int) == NULL && !js_has(arr, "0") &&
+	     js_str(arr, "0") == NULL, "getters on an array are NULL/0");
+	T_EQ_STR(js_text(NULL), "null", "js_text(NULL) is null");
+	json_object_put(arr);
+	json_object_put(o);
+
+	o = json_object_new_string("a/b");
+	T_EQ_STR(js_text(o), "\"a/b\"", "js_text does not escape slashes");
+	json_object_put(o);
+}
+
+/* Parses text and runs js_int53 on it; returns its result and sets *v. */
+static int int53(const char *text, int64_t *v)
+{
+	char err[ERR_LEN];
+	json_object *o = NULL;
+	int r;
+
+	*v = -12345;
+	if (js_parse(text, strlen(text), JS_MAX_DEPTH, &o, err, sizeof err) != DMCP_OK)
+		return -1;
+	r = js_int53(o, v);
+	json_object_put(o);
+	return r;
+}
+
+static void test_int53(void)
+{
+	int64_t v;
+	int r;
+	json_object *o;
+
+	r = int53("9007199254740991", &v);
+	T_OK(r == 1 && v == 9007199254740991LL, "2^53-1 accepted");
+	r = int53("9007199254740992", &v);
+	T_EQ_INT(r, 0, "2^53 refused");
+	r = int53("-9007199254740991", &v);
+	T_OK(r == 1 && v == -9007199254740991LL, "-(2^53-1) accepted");
+	r = int53("-9007199254740992", &v);
+	T_EQ_INT(r, 0, "-(2^53) refused");
+	r = int53("0", &v);
+	T_OK(r == 1 && v == 0, "0 accepted");
+	r = int53("-0", &v);
+	T_OK(r == 1 && v == 0, "-0 accepted as 0");
+	r = int53("42", &v);
+	T_OK(r == 1 && v == 42, "42 accepted");
+	/* A double with an integral value counts as an integer (JSON has one number type). */
+	r = int53("1.0", &v);
+	T_OK(r == 1 && v == 1, "1.0 accepted as the integer 1");
+	r = int53("1e2", &v);
+	T_OK(r == 1 && v == 100, "1e2 accepted as 100");
+	r = int53("-0.0", &v);
+	T_OK(r == 1 && v == 0, "-0.0 accepted as 0");
+	r = int53("9007199254740991.0", &v);
+	T_OK(r == 1 && v == 9007199254740991LL, "2^53-1 as a double accepted");
+	r = int53("9007199254740992.0", &v);
+	T_EQ_INT(r, 0, "2^53 as a double refused");
+	r = int53("1.5", &v);
+	T_EQ_INT(r, 0, "1.5 refused");
+	r = int53("-0.5", &v);
+	T_EQ_INT(r, 0, "-0.5 refused");
+	r = int53("1e-300", &v);
+	T_EQ_INT(r, 0, "a tiny fraction refused");
+	r = int53("1e300", &v);
+	T_EQ_INT(r, 0, "1e300 refused");
+	r = int53("12345678901234567890123", &v);
+	T_EQ_INT(r, 0, "12345678901234567890123 refused (beyond int64: json-c saturates)");
+	r = int53("-12345678901234567890123", &v);
+	T_EQ_INT(r, 0, "-12345678901234567890123 refused");
+	r = int53("18446744073709551615", &v);
+	T_EQ_INT(r, 0, "2^64-1 refused");
+	r = int53("9223372036854775807", &v);
+	T_EQ_INT(r, 0, "2^63-1 refused");
+	r = int53("-9223372036854775808", &v);
+	T_EQ_INT(r, 0, "-2^63 refused");
+	r = int53("\"5\"", &v);
+	T_EQ_INT(r, 0, "a string is not an integer");
+	r = int53("true", &v);
+	T_EQ_INT(r, 0, "true is not an integer");
+	r = int53("null", &v);
+	T_EQ_INT(r, 0, "null is not an integer");
+	r = int53("[1]", &v);
+	T_EQ_INT(r, 0, "an array is not an integer");
+	T_EQ_INT(js_int53(NULL, &v), 0, "js_int53(NULL) is 0");
+	o = json_object_new_double(INFINITY);
+	T_EQ_INT(js_int53(o, &v), 0, "an infinite double (built, not parsed) is refused");
+	json_object_put(o);
+}
+
+/* Parses two texts and compares them with js_equal. */
+static int equal(const char *a, const char *b)
+{
+	char err[ERR_LEN];
+	json_object *x = NULL, *y = NULL;
+	int r;
+
+	if (js_parse(a, strlen(a), JS_MAX_DEPTH, &x, err, sizeof err) != DMCP_OK ||
+	    js_parse(b, strlen(b), JS_MAX_DEPTH, &y, err, sizeof err) != DMCP_OK) {
+		json_object_put(x);
+		return -1;
+	}
+	r = js_equal(x, y);
+	if (r != js_equal(y, x))
+		r = -2; /* must be symmetric */
+	json_object_put(x);
+	json_object_put(y);
+	return r;
+}
+
+static void test_equal(void)
+{
+	T_EQ_INT(equal("1", "1.0"), 1, "1 equals 1.0");
+	T_EQ_INT(equal("1", "1e0"), 1, "1 equals 1e0");
+	T_EQ_INT(equal("100", "1E2"), 1, "100 equals 1E2");
+	T_EQ_INT(equal("0", "-0.0"), 1, "0 equals -0.0");
+	T_EQ_INT(equal("1", "2"), 0, "1 differs from 2");
+	T_EQ_INT(equal("1", "1.5"), 0, "1 differs from 1.5");
+	T_EQ_INT(equal("1", "\"1\""), 0, "a number differs from a string");
+	T_EQ_INT(equal("1", "true"), 0, "1 differs from true");
+	T_EQ_INT(equal("0", "false"), 0, "0 differs from false");
+	T_EQ_INT(equal("0", "null"), 0, "0 differs from null");
+	T_EQ_INT(equal("null", "null"), 1, "null equals null");
+	T_EQ_INT(equal("true", "true"), 1, "true equals true");
+	T_EQ_INT(equal("true", "false"), 0, "true differs from false");
+	T_EQ_INT(equal("\"a\"", "\"a\""), 1, "equal strings");
+	T_EQ_INT(equal("\"a\"", "\"ab\""), 0, "a prefix differs");
+	T_EQ_INT(equal("\"\\u00e9\"", "\"\xc3\xa9\""), 1, "an escape equals its UTF-8");
+	T_EQ_INT(equal("{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}"), 1, "key order is irrelevant");
+	T_EQ_INT(equal("{\"a\":1,\"b\":2}", "{\"a\":1}"), 0, "a missing key differs");
+	T_EQ_INT(equal("{\"a\":1}", "{\"a\":1,\"b\":2}"), 0, "an extra key differs");
+	T_EQ_INT(equal("{\"a\":1}", "{\"b\":1}"), 0, "a different key differs");
+	T_EQ_INT(equal("{\"a\":null}", "{}"), 0, "a null member differs from no member");
+	T_EQ_INT(equal("{\"a\":{\"x\":[1,{\"y\":2}]}}", "{\"a\":{\"x\":[1.0,{\"y\":2.0}]}}"), 1,
+	         "deep equality with numbers by value");
+	T_EQ_INT(equal("[1,2]", "[1,2]"), 1, "equal arrays");
+	T_EQ_INT(equal("[1,2]", "[2,1]"), 0, "arrays are order-sensitive");
+	T_EQ_INT(equal("[1,2]", "[1,2,3]"), 0, "array lengths differ");
+	T_EQ_INT(equal("[]", "{}"), 0, "an empty array differs from an empty object");
+	T_EQ_INT(equal("[]", "[]"), 1, "empty arrays");
+	T_EQ_INT(equal("{}", "{}"), 1, "empty objects");
+}
+
+int main(void)
+{
+	test_valid();
+	test_refused();
+	test_utf8();
+	test_nul();
+	test_nonfinite();
+	test_depth();
+	test_trusted();
+	test_getters();
+	test_int53();
+	test_equal();
+	return t_done();
+}
