@@ -15,6 +15,7 @@
 #include "cfg.h"
 #include "examples.h"
 #include "log.h"
+#include "runtime.h"
 #include "server.h"
 #include "store.h"
 
@@ -42,7 +43,8 @@ static const char usage[] =
 	"  --threads N         worker threads, each with one database connection\n"
 	"                      (default DMCP_THREADS or 8)\n"
 	"  migrate             apply the SQL migrations to DMCP_DATABASE_URL and exit\n"
-	"  sweep               end sessions idle longer than DMCP_SESSION_TTL, delete old ones\n"
+	"  sweep               end sessions idle longer than DMCP_SESSION_TTL, delete old ones,\n"
+	"                      and finish the steps of runs whose worker died mid-step\n"
 	"\n"
 	"Environment (defaults in brackets): DMCP_DATABASE_URL [libpq defaults],\n"
 	"DMCP_THREADS [8], DMCP_MAX_BODY [1048576], DMCP_STREAM_HOLD_MS [25000],\n"
@@ -221,9 +223,20 @@ static int cmd_migrate(const struct cfg *cfg)
 static int cmd_sweep(const struct cfg *cfg)
 {
 	struct store *st = NULL;
+	dmcp_registry *reg = dmcp_registry_new();
+	struct rt_env env;
 	char err[400];
 	long ended = 0, deleted = 0;
+	int taken = 0;
 	dmcp_rc rc;
+
+	if (reg == NULL || dmcp_examples_register(reg, err, sizeof err) != DMCP_OK) {
+		fprintf(stderr, "dmcp sweep: cannot register the tools: %s\n", reg ? err : "no memory");
+		dmcp_registry_free(reg);
+		return 1;
+	}
+	if (cfg->sampling_mock)
+		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
 
 	rc = store_open(cfg->database_url, &st, err, sizeof err);
 	if (rc != DMCP_OK) {
@@ -233,12 +246,20 @@ static int cmd_sweep(const struct cfg *cfg)
 	rc = store_ready(st);
 	if (rc == DMCP_OK)
 		rc = store_sweep(st, cfg->session_ttl_s, &ended, &deleted);
+	memset(&env, 0, sizeof env);
+	env.cfg = cfg;
+	env.reg = reg;
+	env.st = st;
+	if (rc == DMCP_OK)
+		rc = rt_recover_orphans(&env, 100, &taken);
 	store_close(st);
+	dmcp_registry_free(reg);
 	if (rc != DMCP_OK) {
 		fprintf(stderr, "dmcp sweep: database error (see the log above)\n");
 		return 1;
 	}
-	printf("sweep: %ld sessions ended, %ld deleted\n", ended, deleted);
+	printf("sweep: %ld sessions ended, %ld deleted, %d orphaned runs resumed\n", ended,
+	       deleted, taken);
 	return 0;
 }
 

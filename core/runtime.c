@@ -1125,3 +1125,37 @@ dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 	store_run_clear(&run);
 	return rc;
 }
+
+/* Orphans handled per call of rt_recover_orphans (the rest wait for the next sweep). */
+#define RT_MAX_RECOVER 100
+
+dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken)
+{
+	struct orphan o[RT_MAX_RECOVER];
+	struct session_row srow;
+	struct rt_session rs;
+	struct rt_env one = *env;
+	int n = 0, i;
+	dmcp_rc rc;
+
+	*taken = 0;
+	if (max > RT_MAX_RECOVER)
+		max = RT_MAX_RECOVER;
+	rc = store_orphans(env->st, max, o, &n);
+	for (i = 0; rc == DMCP_OK && i < n; i++) {
+		if (store_session_get(env->st, o[i].session_id, o[i].principal, 0, &srow) != DMCP_OK)
+			continue;
+		rs.id = srow.id;
+		rs.principal = srow.principal;
+		rs.protocol = srow.protocol;
+		rs.caps = js_parse_trusted(srow.client_caps);
+		rs.log_level = srow.log_level;
+		one.sess = &rs;
+		one.sink = NULL;
+		if (rt_resume(&one, o[i].run_id) == DMCP_OK)
+			(*taken)++;
+		json_object_put(rs.caps);
+		store_session_clear(&srow);
+	}
+	return rc;
+}

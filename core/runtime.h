@@ -57,6 +57,11 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
  * again. DMCP_E_CONFLICT when it is not orphaned any more. */
 dmcp_rc rt_resume(struct rt_env *env, const char *run_id) DMCP_MUST_CHECK;
 
+/* Take over up to max orphaned runs (see rt_resume) of any session: what `sweep` does for
+ * runs that nobody follows. env->sess is ignored (each run's own session is loaded).
+ * *taken counts the runs whose step completed here. */
+dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken) DMCP_MUST_CHECK;
+
 /* 1 when caps (client capabilities) declare what is needed. */
 int rt_caps_elicit_form(json_object *caps);
 int rt_caps_elicit_url(json_object *caps);

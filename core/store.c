@@ -20,7 +20,7 @@ enum stmt {
 	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_GET_RUNS, S_SESSION_TOUCH, S_SESSION_LEVEL,
 	S_SESSION_END, S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_RUN_LOCK, S_RUN_INSERT,
 	S_RUN_UPDATE, S_RUN_FIND, S_EVENTS_AFTER, S_NOTIFY, S_SWEEP_END,
-	S_SWEEP_DELETE, S_COUNT
+	S_SWEEP_DELETE, S_ORPHANS, S_COUNT
 };
 
 struct stmt_def {
@@ -90,6 +90,9 @@ static const struct stmt_def stmts[S_COUNT] = {
 	                 "pending_id = NULL, pending_method = NULL, error = 'session expired', "
 	                 "updated_at = now() WHERE session_id IN (SELECT id FROM s) AND status IN "
 	                 "('running', 'waiting') RETURNING id) SELECT (SELECT count(*) FROM s)", 1},
+	[S_ORPHANS] = {"SELECT r.id, r.session_id, r.principal FROM dmcp_runs r JOIN dmcp_sessions s "
+	               "ON s.id = r.session_id WHERE r.status = 'running' AND r.lease_until < now() "
+	               "AND s.ended_at IS NULL ORDER BY r.updated_at LIMIT $1::int", 1},
 	[S_SWEEP_DELETE] = {"WITH d AS (DELETE FROM dmcp_sessions WHERE ended_at < now() - "
 	                    "make_interval(secs => $1::int) RETURNING id) SELECT count(*) FROM d", 1},
 };
@@ -825,6 +828,29 @@ dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted)
 	if (rc != DMCP_OK)
 		return rc;
 	*deleted = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return DMCP_OK;
+}
+
+dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
+{
+	char lim[16];
+	const char *p[1] = {lim};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+	int i;
+
+	*n = 0;
+	snprintf(lim, sizeof lim, "%d", max);
+	rc = exec_stmt(st, S_ORPHANS, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	for (i = 0; i < PQntuples(res) && i < max; i++) {
+		copy_field(out[i].run_id, sizeof out[i].run_id, PQgetvalue(res, i, 0));
+		copy_field(out[i].session_id, sizeof out[i].session_id, PQgetvalue(res, i, 1));
+		copy_field(out[i].principal, sizeof out[i].principal, PQgetvalue(res, i, 2));
+		(*n)++;
+	}
 	PQclear(res);
 	return DMCP_OK;
 }

@@ -126,7 +126,16 @@ dmcp_rc store_wait(struct store *st, int timeout_ms, int client_fd, int *woke) D
  * ended more than ttl_s ago with everything they own. Counts in *ended, *deleted. */
 dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted) DMCP_MUST_CHECK;
 
-/* How many rows in dmcp_* tables (for tests that check nothing was written). */
+/* A 'running' run whose lease passed: its worker died mid-step. */
+struct orphan {
+	char run_id[33];
+	char session_id[33];
+	char principal[STORE_MAX_PRINCIPAL + 1];
+};
+
+/* Up to max orphaned runs of live sessions, oldest first, into out; count in *n. */
+dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n) DMCP_MUST_CHECK;
+
 const char *store_status_name(enum run_status s);
 
 #endif

@@ -88,16 +88,21 @@ export function rows(query, vars = {}) {
 
 /** Everything the database says about a run: its row, its events, and whether LSNs are gap-free. */
 export function runFacts(runId) {
-    const [run] = rows(`select id, session_id, principal, request_id, progress_token, tool, status,
-        journal, notes, last_lsn, pending_id, pending_method, steps, error
-        from dmcp_runs where id = :'r'`, { r: runId });
+    // One psql round trip: the row, the events, and the brief's gap-free check (LSNs 1..n with
+    // n rows; lsn is unique per run and > 0).
+    const all = JSON.parse(sql(`select json_build_object(
+        'run', (select row_to_json(r) from (select id, session_id, principal, request_id,
+            progress_token, tool, status, journal, notes, last_lsn, pending_id, pending_method,
+            steps, error from dmcp_runs where id = :'r') r),
+        'events', (select coalesce(json_agg(e order by e.lsn), '[]'::json) from
+            (select lsn, kind, body from dmcp_events where run_id = :'r') e),
+        'gapFree', (select count(*) = max(lsn) and min(lsn) = 1 from dmcp_events
+            where run_id = :'r'))`, { r: runId }));
+    const run = all.run;
     assert.ok(run, `run ${runId} is not in dmcp_runs`);
     run.journal = JSON.parse(run.journal);
-    run.events = rows(`select lsn, kind, body from dmcp_events where run_id = :'r' order by lsn`,
-        { r: runId });
-    // The brief's gap-free check: LSNs 1..n with n rows (lsn is unique per run, > 0).
-    run.gapFree = sql(`select count(*) = max(lsn) and min(lsn) = 1 from dmcp_events
-        where run_id = :'r'`, { r: runId }) === 't';
+    run.events = all.events;
+    run.gapFree = all.gapFree === true;
     run.kinds = run.events.map(e => e.kind);
     run.answers = run.journal.filter(e => e.ans !== undefined).length;
     return run;

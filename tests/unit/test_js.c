@@ -2,6 +2,7 @@
  * depth, trailing bytes, non-finite numbers), the typed getters, js_int53 and js_equal.
  * Knows nothing of JSON-RPC or MCP. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "js.h"
@@ -11,6 +12,31 @@
 #define ERR_LEN 256
 /* Bytes of the nesting texts built for the depth checks. */
 #define NEST_MAX 1024
+
+/* Bytes of a test text shown in a check's name. */
+#define SHOW_LEN 96
+
+/* s made printable for a TAP line (control and non-ASCII bytes as \xNN). Static. */
+static const char *show(const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	static char out[SHOW_LEN + 8];
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o < SHOW_LEN; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
 
 /* js_parse over exactly len bytes; frees the value; returns the result code. */
 static dmcp_rc parse_len(const char *s, size_t len, char *err)
@@ -40,7 +66,7 @@ static void expect(const char *s, dmcp_rc want, const char *name)
 	dmcp_rc rc = parse(s, err);
 
 	T_OK(rc == want && (rc == DMCP_OK || err[0] != '\0'), "%s: %s (got %s, want %s; %s)", name,
-	     s, dmcp_rc_name(rc), dmcp_rc_name(want), err);
+	     show(s, strlen(s)), dmcp_rc_name(rc), dmcp_rc_name(want), err);
 }
 
 static void expect_len(const char *s, size_t len, dmcp_rc want, const char *name)
@@ -280,11 +306,12 @@ static void nest(char *out, int depth, int objects, const char *inner)
 static void test_depth(void)
 {
 	static const char *const inners[] = {"", "1", "\"s\"", "null"};
-	char text[NEST_MAX], err[ERR_LEN];
+	char text[NEST_MAX], err[ERR_LEN], limit[32];
 	size_t k;
 	int objects;
 	dmcp_rc rc;
 
+	snprintf(limit, sizeof limit, "%d", JS_MAX_DEPTH);
 	for (objects = 0; objects <= 1; objects++) {
 		for (k = 0; k < sizeof inners / sizeof inners[0]; k++) {
 			nest(text, JS_MAX_DEPTH, objects, inners[k]);
@@ -293,7 +320,7 @@ static void test_depth(void)
 			     objects ? "objects" : "arrays", inners[k], dmcp_rc_name(rc));
 			nest(text, JS_MAX_DEPTH + 1, objects, inners[k]);
 			rc = parse(text, err);
-			T_OK(rc == DMCP_E_LIMIT && strstr(err, "64") != NULL,
+			T_OK(rc == DMCP_E_LIMIT && strstr(err, limit) != NULL,
 			     "%s nested JS_MAX_DEPTH+1 deep around '%s' refused with DMCP_E_LIMIT (%s; %s)",
 			     objects ? "objects" : "arrays", inners[k], dmcp_rc_name(rc), err);
 		}

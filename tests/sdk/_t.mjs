@@ -1,0 +1,10 @@
+import { sdk, sql, performance } from './lib.mjs';
+let t = performance.now();
+const lap = (s) => { const n = performance.now(); console.log(s, Math.round(n - t)); t = n; };
+const { client } = await sdk({ caps: { elicitation: { form: {} } }, elicit: async () => ({action:'accept', content:{ok:true}}) });
+lap('connect');
+await client.listTools(); lap('list');
+await client.callTool({ name: 'confirm', arguments: {} }); lap('call');
+await client.close(); lap('close');
+sql('select 1'); lap('psql');
+process.exit(0);
