@@ -281,7 +281,7 @@ static dmcp_rc save(dmcp_ctx *ctx)
 	}
 	if (rc == DMCP_OK && ctx->in_tx) {
 		if (notify && ctx->env->cfg->notify_mode == CFG_NOTIFY_IN_TX) {
-			store_notify(ctx->env->st, r->id); /* the naive design, kept to measure it */
+			store_notify_in_tx(ctx->env->st, r->id); /* the naive design, to measure */
 			notify = 0;
 		}
 		rc = store_commit(ctx->env->st);

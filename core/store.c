@@ -712,27 +712,54 @@ static void channel_name(char *out, size_t cap, const char *run_id)
 	snprintf(out, cap, "dmcp_%.32s", run_id);
 }
 
+/* 1 when run_id is 32 lowercase hex digits (it goes into SQL text as a channel name). */
+static int hex_id(const char *run_id)
+{
+	size_t i;
+
+	for (i = 0; run_id[i] != '\0'; i++)
+		if (!((run_id[i] >= '0' && run_id[i] <= '9') || (run_id[i] >= 'a' && run_id[i] <= 'f')))
+			return 0;
+	return i == 32;
+}
+
 void store_notify(struct store *st, const char *run_id)
+{
+	char sql[160];
+
+	/* Its own small transaction, after the step's commit: a NOTIFY inside the step would
+	 * hold the global notify lock until the commit is flushed and serialize all commits.
+	 * This one needs no flush to disk (a lost hint only delays a follower until its next
+	 * poll), so it does not wait for one: one round trip, no fsync. */
+	if (!hex_id(run_id))
+		return;
+	snprintf(sql, sizeof sql, "BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY dmcp_%s; "
+	         "COMMIT", run_id);
+	if (run_cmd(st, sql) != DMCP_OK) {
+		store_rollback(st);
+		log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", run_id);
+	}
+}
+
+void store_notify_in_tx(struct store *st, const char *run_id)
 {
 	char ch[64];
 	const char *p[1] = {ch};
 
 	channel_name(ch, sizeof ch, run_id);
 	if (exec_stmt(st, S_NOTIFY, p, NULL) != DMCP_OK)
-		log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", run_id);
+		log_msg(LOG_WARN, "NOTIFY for run %s failed", run_id);
 }
 
 dmcp_rc store_listen(struct store *st, const char *run_id)
 {
 	char sql[96];
 	dmcp_rc rc;
-	size_t i;
 
 	/* run ids are checked hex by every caller; check again, since this one is not a
 	 * parameter (LISTEN takes no parameters). */
-	for (i = 0; run_id[i] != '\0'; i++)
-		if (!((run_id[i] >= '0' && run_id[i] <= '9') || (run_id[i] >= 'a' && run_id[i] <= 'f')))
-			return DMCP_E_INTERNAL;
+	if (!hex_id(run_id))
+		return DMCP_E_INTERNAL;
 	if (st->channel[0] != '\0') {
 		rc = store_unlisten(st);
 		if (rc != DMCP_OK)

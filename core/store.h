@@ -118,6 +118,8 @@ void store_events_clear(struct event_row *ev, int n);
  * at a time; wait up to timeout_ms for a notification, or for client_fd (if >= 0) to hang
  * up. *woke: 1 notification, 2 client hang-up, 0 timeout. */
 void store_notify(struct store *st, const char *run_id);
+/* NOTIFY inside the caller's transaction (DMCP_NOTIFY=in-tx, kept only to measure it). */
+void store_notify_in_tx(struct store *st, const char *run_id);
 dmcp_rc store_listen(struct store *st, const char *run_id) DMCP_MUST_CHECK;
 dmcp_rc store_unlisten(struct store *st) DMCP_MUST_CHECK;
 dmcp_rc store_wait(struct store *st, int timeout_ms, int client_fd, int *woke) DMCP_MUST_CHECK;

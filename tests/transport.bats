@@ -37,8 +37,7 @@ ping_with() {
 
 assert_pong() {
 	assert_status 200
-	assert_rpc_result 1
-	[ "$(json_get result)" = '{}' ] || { _http_show; return 1; }
+	assert_rpc_result 1 'r == {}'
 }
 
 # ---- Accept ------------------------------------------------------------------------------
@@ -351,18 +350,15 @@ assert_pong() {
 	local sid
 	init_as 2025-11-25
 	assert_status 200
-	assert_rpc_result 1
 	[[ $(header Content-Type) == application/json* ]] || { _http_show; return 1; }
 	sid=$(header Mcp-Session-Id)
 	[[ $sid =~ ^[0-9a-f]{32}$ ]] || { echo "session id '$sid'" >&2; _http_show; return 1; }
-	[ "$(json_get result.protocolVersion)" = 2025-11-25 ]
-	[ "$(json_get result.serverInfo.name)" = dmcp ]
-	[ -n "$(json_get result.serverInfo.version)" ]
-	json_check 'isinstance(j["result"]["capabilities"]["tools"], dict)'
-	json_check 'j["result"]["capabilities"]["logging"] == {}'
-	json_check 'j["result"]["capabilities"]["completions"] == {}'
-	json_check 'j["result"]["capabilities"]["resources"]["subscribe"] is True'
-	json_check 'isinstance(j["result"]["capabilities"]["prompts"], dict)'
+	assert_rpc_result 1 'r["protocolVersion"] == "2025-11-25"
+		and r["serverInfo"]["name"] == "dmcp" and r["serverInfo"]["version"] != ""
+		and isinstance(r["capabilities"]["tools"], dict)
+		and r["capabilities"]["logging"] == {} and r["capabilities"]["completions"] == {}
+		and r["capabilities"]["resources"]["subscribe"] is True
+		and isinstance(r["capabilities"]["prompts"], dict)'
 	# The new session works.
 	SID=$sid mcp_call "$PING"
 	assert_pong
@@ -371,13 +367,13 @@ assert_pong() {
 @test "initialize negotiates the protocol version" {
 	init_as 2025-06-18
 	assert_status 200
-	[ "$(json_get result.protocolVersion)" = 2025-06-18 ] || { _http_show; return 1; }
+	assert_rpc_result 1 'r["protocolVersion"] == "2025-06-18"'
 	init_as 2025-03-26
 	assert_status 200
-	[ "$(json_get result.protocolVersion)" = 2025-03-26 ] || { _http_show; return 1; }
+	assert_rpc_result 1 'r["protocolVersion"] == "2025-03-26"'
 	init_as 2024-01-01
 	assert_status 200
-	[ "$(json_get result.protocolVersion)" = 2025-11-25 ] || { _http_show; return 1; }
+	assert_rpc_result 1 'r["protocolVersion"] == "2025-11-25"'
 }
 
 @test "initialize twice gives two different session ids" {
@@ -418,7 +414,7 @@ assert_pong() {
 	assert_rpc_result '""'
 	mcp_call '{"jsonrpc":"2.0","id":"a \"quoted\" \u00e9 id","method":"ping"}'
 	assert_status 200
-	json_check 'j["id"] == "a \"quoted\" \u00e9 id"'
+	assert_rpc_result '' 'j["id"] == "a \"quoted\" \u00e9 id"'
 	mcp_call '{"jsonrpc":"2.0","id":0,"method":"no/such/method"}'
 	assert_rpc_error -32601 "Method not found" 0
 }

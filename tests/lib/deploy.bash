@@ -133,9 +133,6 @@ deploy_wait_http() {
 	return 1
 }
 
-# _deploy_us — the wall clock in microseconds (EPOCHREALTIME without its decimal separator).
-_deploy_us() { printf '%s\n' "${EPOCHREALTIME//[!0-9]/}"; }
-
 deploy_stream_check() {
 	local url=$1 name=$2 t req line rc=0 ctype enc
 	DMCP_URL=$url
@@ -154,7 +151,7 @@ deploy_stream_check() {
 		-H "Accept: $MCP_ACCEPT" -H 'Accept-Encoding: gzip, br' -H "Mcp-Session-Id: $SID" \
 		-H "MCP-Protocol-Version: $MCP_PV" --data-binary "$req" "$url" |
 		while IFS= read -r line || [ -n "$line" ]; do
-			printf '%s %s\n' "$(_deploy_us)" "${line%$'\r'}"
+			printf '%s %s\n' "${EPOCHREALTIME//[!0-9]/}" "${line%$'\r'}"
 		done >"$t/stream.ts" || rc=$?
 	_http_split "$t/stream.h"
 	ctype=$(header Content-Type)

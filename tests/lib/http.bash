@@ -28,8 +28,10 @@
 #   assert_status CODE                   $status_code is CODE (else prints the exchange, fails).
 #   assert_rpc_error CODE FRAGMENT [ID]  $body is a JSON-RPC error with that code, a message
 #                                        containing FRAGMENT, and (when given) that id as compact
-#                                        JSON text ("null", "1", "\"abc\"").
-#   assert_rpc_result [ID]               $body is a JSON-RPC result (and the id, when given).
+#                                        JSON text ("null", "1", '"abc"').
+#   assert_rpc_result [ID [PYEXPR]]      $body is a JSON-RPC result, with that id (when given,
+#                                        "" for any) and with PYEXPR true of it (the result bound
+#                                        to `r`, the whole message to `j`).
 #   assert_empty_body                    $body is empty.
 #   db_counts [DIR]                      one line "events=N migrations=N runs=N sessions=N
 #                                        subscriptions=N": the rows of every dmcp_* table in
@@ -40,8 +42,9 @@
 #                                        add or override variables (VAR= unsets). Sets $cgi_rc,
 #                                        $status_code, $headers, $body (from "Status: ..." on
 #                                        stdout) and $cgi_stderr.
-#   fcgi_request FILE [NAME=VALUE...]    one raw FastCGI request to the socket $STACK_DIR/fcgi.sock
-#                                        with the params given and FILE as stdin; see _fcgi_py.
+#   fcgi_request MODE FILE [NAME=VALUE...]  one raw FastCGI request straight to the program's
+#                                        socket $STACK_DIR/fcgi.sock (no nginx), with those
+#                                        params and FILE as its stdin; see _FCGI_PY.
 #
 # Every curl call is bounded by --max-time $MCP_TIMEOUT (default 20 s).
 
@@ -222,53 +225,64 @@ assert_status() {
 	fi
 }
 
-assert_rpc_error() {
-	local code=$1 frag=$2 got msg id
-	got=$(json_get error.code) || got="(none)"
-	msg=$(json_get error.message) || msg=""
-	if [ "$(json_get jsonrpc)" != 2.0 ]; then
-		echo "not a JSON-RPC 2.0 message" >&2
+# The Python side of the assertions: argv = mode ("error" CODE FRAGMENT [ID] or "result"
+# [ID [PYEXPR]]); the body on stdin. Prints why it fails; status 1 then.
+_RPC_CHECK_PY='
+import json, sys
+mode, args = sys.argv[1], sys.argv[2:]
+try:
+    j = json.loads(sys.stdin.buffer.read())
+except Exception as e:
+    print("the body is not JSON (%s)" % e)
+    sys.exit(1)
+def fail(why):
+    print(why)
+    sys.exit(1)
+if not isinstance(j, dict) or j.get("jsonrpc") != "2.0":
+    fail("not a JSON-RPC 2.0 message")
+def check_id(want):
+    if "id" not in j:
+        fail("the id is missing (expected %s)" % want)
+    got = json.dumps(j["id"], separators=(",", ":"), ensure_ascii=False)
+    if got != want:
+        fail("expected id %s, got %s" % (want, got))
+if mode == "error":
+    e = j.get("error")
+    if not isinstance(e, dict) or "result" in j:
+        fail("expected a JSON-RPC error")
+    if e.get("code") != int(args[0]) or type(e.get("code")) is not int:
+        fail("expected error code %s, got %r" % (args[0], e.get("code")))
+    if not isinstance(e.get("message"), str) or args[1] not in e["message"]:
+        fail("expected the error message to contain %r, got %r" % (args[1], e.get("message")))
+    if len(args) > 2:
+        check_id(args[2])
+else:
+    if "result" not in j or "error" in j:
+        fail("expected a JSON-RPC result")
+    if len(args) > 0 and args[0] != "":
+        check_id(args[0])
+    if len(args) > 1:
+        r = j["result"]
+        if not eval(args[1]):
+            fail("the result does not satisfy: %s" % args[1])
+'
+
+# _rpc_check MODE ARGS... — runs _RPC_CHECK_PY on $body; shows the exchange on failure.
+_rpc_check() {
+	local why
+	if ! why=$(printf '%s' "$body" | "$MCP_PYTHON" -c "$_RPC_CHECK_PY" "$@"); then
+		echo "$why" >&2
 		_http_show
 		return 1
-	fi
-	if [ "$got" != "$code" ]; then
-		echo "expected error code $code, got $got" >&2
-		_http_show
-		return 1
-	fi
-	if [[ $msg != *"$frag"* ]]; then
-		echo "expected the error message to contain '$frag', got '$msg'" >&2
-		_http_show
-		return 1
-	fi
-	if [ $# -ge 3 ]; then
-		id=$(json_get id) || id="(missing)"
-		# json_get prints strings raw: compare string ids with their quotes put back.
-		if json_check 'isinstance(j.get("id"), str)'; then id="\"$id\""; fi
-		if [ "$id" != "$3" ]; then
-			echo "expected id $3, got $id" >&2
-			_http_show
-			return 1
-		fi
 	fi
 }
 
+assert_rpc_error() {
+	_rpc_check error "$@"
+}
+
 assert_rpc_result() {
-	local id
-	if [ "$(json_get jsonrpc)" != 2.0 ] || ! json_check '"result" in j and "error" not in j'; then
-		echo "expected a JSON-RPC result" >&2
-		_http_show
-		return 1
-	fi
-	if [ $# -ge 1 ]; then
-		id=$(json_get id) || id="(missing)"
-		if json_check 'isinstance(j.get("id"), str)'; then id="\"$id\""; fi
-		if [ "$id" != "$1" ]; then
-			echo "expected id $1, got $id" >&2
-			_http_show
-			return 1
-		fi
-	fi
+	_rpc_check result "$@"
 }
 
 assert_empty_body() {

@@ -1,0 +1,208 @@
+#!/usr/bin/env bats
+# lifecycle.bats — the MCP methods with one JSON answer, in a session, through nginx: ping,
+# logging/setLevel, tools/list, tools/call of echo (a one-step tool), resources, prompts,
+# completion; and how each refuses bad params (a JSON-RPC error, or for tool arguments a
+# result with isError). MCP 2025-11-25 basic/lifecycle, basic/utilities, server/*.
+
+source "$BATS_TEST_DIRNAME/lib/stack.sh"
+source "$BATS_TEST_DIRNAME/lib/http.bash"
+
+setup_file() {
+	STACK_DIR=$(stack_mktemp)
+	export STACK_DIR
+	stack_start "$STACK_DIR" >&2
+}
+
+teardown_file() {
+	stack_stop "$STACK_DIR"
+	case $STACK_DIR in /tmp/dmcp-test.*) rm -rf "$STACK_DIR" ;; esac
+}
+
+setup() {
+	mcp_init
+}
+
+# rpc ID METHOD [PARAMS] — a request in the session.
+rpc() {
+	if [ $# -ge 3 ]; then
+		mcp_call '{"jsonrpc":"2.0","id":'"$1"',"method":"'"$2"'","params":'"$3"'}'
+	else
+		mcp_call '{"jsonrpc":"2.0","id":'"$1"',"method":"'"$2"'"}'
+	fi
+}
+
+# call_echo ID ARGUMENTS_JSON — tools/call of echo.
+call_echo() {
+	rpc "$1" tools/call '{"name":"echo","arguments":'"$2"'}'
+}
+
+@test "ping answers exactly {}" {
+	rpc 1 ping
+	assert_status 200
+	assert_rpc_result 1 'r == {} and set(j) == {"jsonrpc", "id", "result"}'
+	rpc '"p"' ping '{}'
+	assert_status 200
+	assert_rpc_result '"p"' 'r == {}'
+}
+
+@test "logging/setLevel debug answers {}; an invalid level is -32602" {
+	local lvl
+	rpc 1 logging/setLevel '{"level":"debug"}'
+	assert_status 200
+	assert_rpc_result 1 'r == {}'
+	for lvl in info notice warning error critical alert emergency; do
+		rpc 2 logging/setLevel '{"level":"'"$lvl"'"}'
+		assert_rpc_result 2 'r == {}'
+	done
+	[ "$(stack_psql "$STACK_DIR" "select log_level from dmcp_sessions where id = '$SID'")" = 7 ]
+	rpc 3 logging/setLevel '{"level":"verbose"}'
+	assert_status 200
+	assert_rpc_error -32602 "level must be one of debug" 3
+	rpc 4 logging/setLevel '{"level":3}'
+	assert_rpc_error -32602 "level must be one of" 4
+	rpc 5 logging/setLevel '{}'
+	assert_rpc_error -32602 "level must be one of" 5
+}
+
+@test "tools/list has echo and the conformance tools, each with a description and an inputSchema" {
+	rpc 1 tools/list
+	assert_status 200
+	assert_rpc_result 1 'all(isinstance(t.get("description"), str) and t["description"] != ""
+		and isinstance(t.get("inputSchema"), dict) and t["inputSchema"].get("type") == "object"
+		for t in r["tools"]) and "nextCursor" not in r'
+	assert_rpc_result 1 '{"echo", "test_simple_text", "test_image_content",
+		"test_audio_content", "test_embedded_resource", "test_multiple_content_types",
+		"test_error_handling", "test_tool_with_logging", "test_tool_with_progress",
+		"test_sampling", "test_elicitation", "test_elicitation_sep1034_defaults",
+		"test_elicitation_sep1330_enums", "test_reconnection", "json_schema_2020_12_tool"}
+		<= {t["name"] for t in r["tools"]}'
+	assert_rpc_result 1 '[t for t in r["tools"] if t["name"] == "echo"][0]["inputSchema"]
+		["required"] == ["message"]'
+}
+
+@test "tools/list with cursor bogus is -32602" {
+	rpc 1 tools/list '{"cursor":"bogus"}'
+	assert_status 200
+	assert_rpc_error -32602 "unknown or expired cursor" 1
+	rpc 2 tools/list '{"cursor":7}'
+	assert_rpc_error -32602 "cursor must be a string" 2
+}
+
+@test "tools/call echo: structuredContent {echoed,length} and the same JSON as text" {
+	call_echo 1 '{"message":"hello"}'
+	assert_status 200
+	[[ $(header Content-Type) == application/json* ]]
+	assert_rpc_result 1 'r["structuredContent"] == {"echoed": "hello", "length": 5}
+		and r["content"][0]["type"] == "text"
+		and json.loads(r["content"][0]["text"]) == r["structuredContent"]
+		and not r.get("isError", False)'
+}
+
+@test "tools/call echo with uppercase" {
+	call_echo 1 '{"message":"Hello, World","uppercase":true}'
+	assert_status 200
+	assert_rpc_result 1 'r["structuredContent"] == {"echoed": "HELLO, WORLD", "length": 12}
+		and json.loads(r["content"][0]["text"]) == r["structuredContent"]'
+	call_echo 2 '{"message":"Hello","uppercase":false}'
+	assert_rpc_result 2 'r["structuredContent"] == {"echoed": "Hello", "length": 5}'
+}
+
+@test "tools/call of an unknown tool is -32602 Unknown tool" {
+	rpc 1 tools/call '{"name":"no_such_tool","arguments":{}}'
+	assert_status 200
+	assert_rpc_error -32602 "Unknown tool: no_such_tool" 1
+	rpc 2 tools/call '{"arguments":{}}'
+	assert_rpc_error -32602 "name must be a string" 2
+}
+
+@test "tools/call echo with a wrong argument type is a result with isError" {
+	call_echo 1 '{"message":42}'
+	assert_status 200
+	assert_rpc_result 1 'r["isError"] is True and r["content"][0]["type"] == "text"
+		and "Invalid arguments" in r["content"][0]["text"]
+		and "/message" in r["content"][0]["text"]'
+	call_echo 2 '{"message":"x","uppercase":"yes"}'
+	assert_rpc_result 2 'r["isError"] is True and "/uppercase" in r["content"][0]["text"]'
+}
+
+@test "tools/call echo without message is a result with isError" {
+	call_echo 1 '{}'
+	assert_status 200
+	assert_rpc_result 1 'r["isError"] is True
+		and "Invalid arguments" in r["content"][0]["text"]
+		and "message" in r["content"][0]["text"]'
+	# No arguments at all is the same as {}.
+	rpc 2 tools/call '{"name":"echo"}'
+	assert_rpc_result 2 'r["isError"] is True and "message" in r["content"][0]["text"]'
+}
+
+@test "tools/call echo with an extra property is a result with isError" {
+	call_echo 1 '{"message":"x","extra":1}'
+	assert_status 200
+	assert_rpc_result 1 'r["isError"] is True
+		and "Invalid arguments" in r["content"][0]["text"]
+		and "extra" in r["content"][0]["text"]'
+}
+
+@test "tools/call with arguments that are not an object is -32602" {
+	local a
+	for a in '"x"' '[]' 1 true null; do
+		rpc 1 tools/call '{"name":"echo","arguments":'"$a"'}'
+		assert_status 200
+		assert_rpc_error -32602 "arguments must be an object" 1
+	done
+}
+
+@test "an unknown method is -32601 with HTTP 200" {
+	rpc 1 no/such/method
+	assert_status 200
+	assert_rpc_error -32601 "Method not found" 1
+	rpc '"x"' tools/lists
+	assert_status 200
+	assert_rpc_error -32601 "Method not found" '"x"'
+}
+
+@test "resources/read of an unknown uri is -32002" {
+	rpc 1 resources/read '{"uri":"test://no-such-resource"}'
+	assert_status 200
+	assert_rpc_error -32002 "Resource not found" 1
+	[ "$(json_get error.data.uri)" = test://no-such-resource ] || { _http_show; return 1; }
+	rpc 2 resources/read '{}'
+	assert_rpc_error -32602 "uri must be a string" 2
+}
+
+@test "resources/read of a known uri works" {
+	rpc 1 resources/read '{"uri":"test://static-text"}'
+	assert_status 200
+	assert_rpc_result 1 'r["contents"][0]["uri"] == "test://static-text"
+		and r["contents"][0]["text"] == "This is the content of the static text resource."'
+}
+
+@test "prompts/get without a required argument is -32602" {
+	rpc 1 prompts/get '{"name":"test_prompt_with_arguments","arguments":{"arg1":"a"}}'
+	assert_status 200
+	assert_rpc_error -32602 "missing required argument arg2" 1
+	rpc 2 prompts/get '{"name":"test_prompt_with_arguments"}'
+	assert_rpc_error -32602 "missing required argument arg1" 2
+	rpc 3 prompts/get '{"name":"test_prompt_with_arguments","arguments":{"arg1":"a","arg2":2}}'
+	assert_rpc_error -32602 "prompt arguments must be strings" 3
+	rpc 4 prompts/get '{"name":"no_such_prompt"}'
+	assert_rpc_error -32602 "unknown prompt" 4
+	rpc 5 prompts/get '{"name":"test_prompt_with_arguments","arguments":{"arg1":"a","arg2":"b"}}'
+	assert_status 200
+	assert_rpc_result 5 'r["messages"][0]["content"]["text"] ==
+		"Prompt with arguments: arg1='"'a'"', arg2='"'b'"'"'
+}
+
+@test "completion/complete works" {
+	rpc 1 completion/complete '{"ref":{"type":"ref/prompt","name":"test_prompt_with_arguments"},"argument":{"name":"arg1","value":"te"}}'
+	assert_status 200
+	assert_rpc_result 1 'r["completion"] == {"values": ["test", "testing"], "total": 2,
+		"hasMore": False}'
+	rpc 2 completion/complete '{"ref":{"type":"ref/prompt","name":"test_prompt_with_arguments"},"argument":{"name":"arg1","value":"zz"}}'
+	assert_rpc_result 2 'r["completion"]["values"] == [] and r["completion"]["total"] == 0'
+	rpc 3 completion/complete '{"ref":{"type":"ref/prompt"},"argument":{"name":"arg1","value":"te"}}'
+	assert_rpc_error -32602 "ref must be ref/prompt with a name" 3
+	rpc 4 completion/complete '{"argument":{"name":"arg1","value":"te"}}'
+	assert_rpc_error -32602 "completion needs ref.type" 4
+}

@@ -1,0 +1,74 @@
+// progress.mjs — slow_progress {steps: 5, delay_ms: 200} with the SDK's onprogress: five
+// notifications, rising, with the call's token, delivered while the tool works (not batched at
+// the end), each one already committed to dmcp_events when it reaches the client.
+import { assert, checkRun, lsnOf, main, performance, responseOf, runOfId, sdk, sql } from './lib.mjs';
+
+// One slow_progress call; CHECK_DB: look each notification's event up in dmcp_events as it is
+// delivered (synchronously: that blocks the event loop, so timings are measured on another call).
+async function call(checkDb) {
+    const { client, errors } = await sdk({ caps: {} });
+    const got = [];
+    let lastToken = null; // the SSE id of the newest event, "<run>:<lsn>"
+    const start = performance.now();
+    const result = await client.callTool(
+        { name: 'slow_progress', arguments: { steps: 5, delay_ms: 200 } }, undefined, {
+            onresumptiontoken: t => { lastToken = t; },
+            onprogress: p => {
+                const g = { p, at: performance.now(), run: runOfId(lastToken), lsn: lsnOf(lastToken) };
+                if (checkDb) {
+                    // Nothing reaches a client before the commit that holds it: at delivery, the
+                    // event that carried this notification must be in the table already.
+                    g.row = sql(`select kind || ' ' || body from dmcp_events
+                        where run_id = :'r' and lsn = :'l'`, { r: g.run, l: g.lsn });
+                }
+                got.push(g);
+            }
+        });
+    const done = performance.now();
+    await client.close();
+    assert.deepEqual(errors, []);
+    assert.ok(!result.isError, JSON.stringify(result));
+    assert.deepEqual(result.content, [{ type: 'text', text: 'Finished 5 steps.' }]);
+    assert.equal(got.length, 5, `progress notifications: ${JSON.stringify(got.map(g => g.p))}`);
+    got.forEach((g, i) => {
+        assert.equal(g.p.progress, i + 1, `progress #${i + 1}`);
+        assert.equal(g.p.total, 5);
+        assert.equal(g.lsn, i + 1, `event id of progress #${i + 1}`);
+        if (checkDb) {
+            assert.ok(g.row.startsWith('notification '), `event ${g.lsn} was not in dmcp_events ` +
+                `at delivery (found: '${g.row}')`);
+            assert.equal(JSON.parse(g.row.slice(13)).params.progress, i + 1);
+        }
+    });
+
+    const runId = got[0].run;
+    const f = checkRun(runId, { status: 'completed', steps: 1, answers: 0,
+        kinds: ['notification', 'notification', 'notification', 'notification',
+            'notification', 'response'] });
+    // The token is the SDK's (the request id): stored once, echoed in every notification.
+    assert.equal(f.progress_token, f.request_id);
+    for (const ev of f.events.slice(0, 5)) {
+        const m = JSON.parse(ev.body);
+        assert.equal(m.method, 'notifications/progress');
+        assert.equal(JSON.stringify(m.params.progressToken), f.request_id);
+    }
+    assert.equal(f.notes, 5);
+    assert.deepEqual(responseOf(f).result.content, result.content);
+    return { got, start, done };
+}
+
+await main({
+    async slow_progress() {
+        // Timing: ~200 ms apart, the first ~800 ms before the result (the tool sleeps before
+        // each step), i.e. each one went out as the tool made it, not in a burst at the end.
+        const { got, start, done } = await call(false);
+        const gaps = got.slice(1).map((g, i) => Math.round(g.at - got[i].at));
+        const lead = Math.round(done - got[0].at);
+        console.log(`# progress: gaps ${gaps.join(', ')} ms; first one ${lead} ms before the ` +
+            `result; call ${Math.round(done - start)} ms`);
+        for (const gap of gaps) assert.ok(gap >= 100, `progress arrived in a burst: gaps ${gaps}`);
+        assert.ok(lead >= 600, `the first progress came only ${lead} ms before the result`);
+        // Committed before delivered.
+        await call(true);
+    }
+});
