@@ -379,6 +379,25 @@ static dmcp_rc answer_of(dmcp_ctx *ctx, json_object *e, json_object **result)
 	return DMCP_OK;
 }
 
+/* The common start of a request effect of type t. DMCP_OK with *answered 0: the effect is
+ * new. DMCP_OK with *answered 1 and *result: the journal holds the client's answer. Any
+ * other code ends the effect (still waiting, a refused or mismatched journal entry). */
+static dmcp_rc replay_request(dmcp_ctx *ctx, const char *t, int *answered, json_object **result)
+{
+	json_object *e;
+	dmcp_rc rc;
+
+	*answered = 0;
+	*result = NULL;
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	e = next_entry(ctx, t, &rc);
+	if (rc != DMCP_OK || e == NULL)
+		return rc;
+	*answered = 1;
+	return answer_of(ctx, e, result);
+}
+
 static dmcp_rc parse_elicit_answer(dmcp_ctx *ctx, json_object *result,
                                    const struct reg_elicit *el, struct dmcp_elicit_answer *out)
 {
@@ -417,24 +436,19 @@ dmcp_rc dmcp_elicit(dmcp_ctx *ctx, const char *schema_name, const char *message,
                     struct dmcp_elicit_answer *out)
 {
 	const struct reg_elicit *el = reg_elicit(ctx->tool, schema_name);
-	json_object *e, *result, *params;
+	json_object *result, *params;
+	int answered;
 	dmcp_rc rc;
 
 	memset(out, 0, sizeof *out);
-	if (ctx->suspended)
-		return DMCP_SUSPENDED;
-	if (el == NULL) {
+	if (el == NULL && !ctx->suspended) {
 		set_err(ctx, "the tool has no elicitation schema named %.100s",
 		        schema_name ? schema_name : "(null)");
 		return DMCP_E_PARAMS;
 	}
-	e = next_entry(ctx, "elicit", &rc);
-	if (rc != DMCP_OK)
-		return rc;
-	if (e != NULL) {
-		rc = answer_of(ctx, e, &result);
+	rc = replay_request(ctx, "elicit", &answered, &result);
+	if (rc != DMCP_OK || answered)
 		return rc == DMCP_OK ? parse_elicit_answer(ctx, result, el, out) : rc;
-	}
 	if (!rt_caps_elicit_form(ctx->env->sess->caps)) {
 		ctx->effect--;
 		set_err(ctx, "this tool needs elicitation, which the client did not declare");
@@ -482,21 +496,16 @@ static json_object *url_params(dmcp_ctx *ctx, const char *url, const char *messa
 dmcp_rc dmcp_elicit_url(dmcp_ctx *ctx, const char *url, const char *message,
                         struct dmcp_elicit_answer *out)
 {
-	json_object *e, *result;
+	json_object *result;
+	int answered;
 	dmcp_rc rc;
 
 	memset(out, 0, sizeof *out);
-	if (ctx->suspended)
-		return DMCP_SUSPENDED;
-	if (url == NULL)
+	if (url == NULL && !ctx->suspended)
 		return DMCP_E_PARAMS;
-	e = next_entry(ctx, "url", &rc);
-	if (rc != DMCP_OK)
-		return rc;
-	if (e != NULL) {
-		rc = answer_of(ctx, e, &result);
+	rc = replay_request(ctx, "url", &answered, &result);
+	if (rc != DMCP_OK || answered)
 		return rc == DMCP_OK ? parse_elicit_answer(ctx, result, NULL, out) : rc;
-	}
 	if (!rt_caps_elicit_url(ctx->env->sess->caps)) {
 		/* Journal the effect so that the -32042 error can list it. */
 		json_object *entry = json_object_new_object();
@@ -608,21 +617,16 @@ static dmcp_rc sample_fallback(dmcp_ctx *ctx, json_object *params,
 dmcp_rc dmcp_sample(dmcp_ctx *ctx, const struct dmcp_sample_req *req,
                     struct dmcp_sample_answer *out)
 {
-	json_object *e, *result, *params;
+	json_object *result, *params;
+	int answered;
 	dmcp_rc rc;
 
 	memset(out, 0, sizeof *out);
-	if (ctx->suspended)
-		return DMCP_SUSPENDED;
-	if (req == NULL || req->max_tokens <= 0)
+	if ((req == NULL || req->max_tokens <= 0) && !ctx->suspended)
 		return DMCP_E_PARAMS;
-	e = next_entry(ctx, "sample", &rc);
-	if (rc != DMCP_OK)
-		return rc;
-	if (e != NULL) {
-		rc = answer_of(ctx, e, &result);
+	rc = replay_request(ctx, "sample", &answered, &result);
+	if (rc != DMCP_OK || answered)
 		return rc == DMCP_OK ? parse_sample_answer(ctx, result, out) : rc;
-	}
 	if ((req->tools != NULL || req->tool_choice != NULL) &&
 	    !rt_caps_sampling_tools(ctx->env->sess->caps)) {
 		ctx->effect--;
