@@ -324,7 +324,7 @@ async function timed(k, setup, iter) {
 	const states = await Promise.all(Array.from({ length: k }, (_, i) => setup(i)));
 	const t0 = now(), from = t0 + warmup, to = from + duration;
 	const lat = [], extra = [];
-	let ops = 0;
+	let ops = 0, all = 0;
 	await Promise.all(states.map(async (st, i) => {
 		for (let n = 0; n < MAX_ITER && now() < to; n++) {
 			const a = now();
@@ -338,6 +338,7 @@ async function timed(k, setup, iter) {
 				continue;
 			}
 			const b = now();
+			all += r?.ops ?? 1;
 			if (b >= from && b <= to) {
 				ops += r?.ops ?? 1;
 				lat.push(b - a);
@@ -346,7 +347,7 @@ async function timed(k, setup, iter) {
 			}
 		}
 	}));
-	return { ops, window_ms: duration, rate: ops / (duration / 1000), lat: summary(lat), extra };
+	return { ops, all, window_ms: duration, rate: ops / (duration / 1000), lat: summary(lat), extra };
 }
 
 // ---- scenarios ---------------------------------------------------------------------------
@@ -358,13 +359,13 @@ async function scenario() {
 		const c = new Client(url, K);
 		const r = await timed(K, () => openSession(c), (i, sess) => echo(c, sess));
 		c.close();
-		return { rate: r.rate, ops: r.ops, lat_ms: r.lat };
+		return { rate: r.rate, ops: r.ops, ops_total: r.all, lat_ms: r.lat };
 	}
 	case 'sessions': {
 		const c = new Client(url, K);
 		const r = await timed(K, () => null, () => openSession(c));
 		c.close();
-		return { rate: r.rate, ops: r.ops, lat_ms: r.lat };
+		return { rate: r.rate, ops: r.ops, ops_total: r.all, lat_ms: r.lat };
 	}
 	case 'roundtrip': {
 		// Each worker holds its call's stream while it posts the answer: two sockets a worker.
@@ -373,7 +374,7 @@ async function scenario() {
 		c.close();
 		const w202 = r.extra.map((x) => x.wake202);
 		return {
-			rate: r.rate, ops: r.ops, lat_ms: r.lat,
+			rate: r.rate, ops: r.ops, ops_total: r.all, lat_ms: r.lat,
 			wake_202_ms: summary(w202.map((x) => Math.max(0, x))),
 			wake_202_negative: w202.filter((x) => x < 0).length,
 			wake_sent_ms: summary(r.extra.map((x) => x.wakeSent)),
@@ -383,7 +384,7 @@ async function scenario() {
 		const steps = num('steps', 100);
 		const c = new Client(url, K);
 		const warmup = num('warmup', 1000), duration = num('duration', 5000);
-		let from = 0, to = 0, notes = 0, calls = 0;
+		let from = 0, to = 0, notes = 0, calls = 0, all = 0;
 		const lat = [];
 		const states = await Promise.all(Array.from({ length: K }, () => openSession(c)));
 		const t0 = now();
@@ -403,6 +404,7 @@ async function scenario() {
 							fail('progress did not rise');
 						prev = note.params.progress;
 						seen++;
+						all++;
 						if (ev.t >= from && ev.t <= to)
 							notes++;
 					});
@@ -421,7 +423,7 @@ async function scenario() {
 			}
 		}));
 		c.close();
-		return { rate: notes / (duration / 1000), ops: notes, calls, steps, call_ms: summary(lat) };
+		return { rate: notes / (duration / 1000), ops: notes, ops_total: all, calls, steps, call_ms: summary(lat) };
 	}
 	case 'park':
 		return park();

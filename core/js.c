@@ -113,11 +113,27 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* 1 when the integer literal p[0..n) (optional '-', digits) is outside the 64-bit signed
+ * range, which json-c would silently clamp instead of refusing. */
+static int int64_overflow(const char *p, size_t n)
+{
+	int neg = p[0] == '-';
+	const char *digits = p + neg;
+	size_t nd = n - (size_t)neg;
+	const char *limit = neg ? "9223372036854775808" : "9223372036854775807";
+
+	if (nd != 19)
+		return nd > 19;
+	return memcmp(digits, limit, 19) > 0;
+}
+
 /* Bytes of the RFC 8259 number at p, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, or 0 when
- * the number there breaks that grammar (json-c takes "1.", "1.e5" and "-01"). */
-static size_t number_len(const char *p, size_t left)
+ * the number there breaks that grammar (json-c takes "1.", "1.e5" and "-01"). *big is set
+ * for an integer literal beyond 64 bits. */
+static size_t number_len(const char *p, size_t left, int *big)
 {
 	size_t i = 0, d;
+	int integral = 1;
 
 	if (i < left && p[i] == '-')
 		i++;
@@ -129,12 +145,14 @@ static size_t number_len(const char *p, size_t left)
 	else
 		return 0;
 	if (i < left && p[i] == '.') {
+		integral = 0;
 		for (d = ++i; i < left && is_digit(p[i]); i++)
 			;
 		if (i == d)
 			return 0;
 	}
 	if (i < left && (p[i] == 'e' || p[i] == 'E')) {
+		integral = 0;
 		i++;
 		if (i < left && (p[i] == '+' || p[i] == '-'))
 			i++;
@@ -146,6 +164,7 @@ static size_t number_len(const char *p, size_t left)
 	if (i < left && (is_digit(p[i]) || p[i] == '.' || p[i] == 'e' || p[i] == 'E' ||
 	                 p[i] == '+' || p[i] == '-'))
 		return 0;
+	*big = integral && int64_overflow(p, i);
 	return i;
 }
 
@@ -156,7 +175,7 @@ static dmcp_rc strict_text(const char *p, size_t len, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	size_t i = 0, n;
-	int in_string = 0;
+	int in_string = 0, big = 0;
 
 	while (i < len && why == NULL) {
 		unsigned char c = (unsigned char)p[i];
@@ -175,16 +194,19 @@ static dmcp_rc strict_text(const char *p, size_t len, char *err, size_t errlen)
 		} else if (c == '"') {
 			in_string = 1;
 		} else if (is_digit((char)c) || (c == '-' && i + 1 < len && is_digit(p[i + 1]))) {
-			n = number_len(p + i, len - i);
+			n = number_len(p + i, len - i, &big);
 			if (n == 0)
 				why = "malformed number";
+			else if (big)
+				why = "integer beyond 64 bits (send it as a string)";
 		}
 		if (why == NULL)
 			i += n;
 	}
 	if (why != NULL) {
-		snprintf(err, errlen, "parse error at byte %zu: %s", i, why);
-		return DMCP_E_PARSE;
+		snprintf(err, errlen, "%s at byte %zu: %s", big ? "invalid request" : "parse error", i,
+		         why);
+		return big ? DMCP_E_INVALID_REQUEST : DMCP_E_PARSE;
 	}
 	return DMCP_OK;
 }

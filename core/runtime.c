@@ -40,6 +40,7 @@ struct dmcp_ctx {
 	int suspended;            /* a new request was recorded: the step ends */
 	int in_tx;                /* a transaction holds the run row */
 	int64_t committed_lsn;    /* last_lsn as of the last save (for fencing) */
+	dmcp_rc failed;           /* a checkpoint could not be saved: the step is abandoned */
 	char err[RT_ERR_LEN];     /* why an effect failed, for the tool's error result */
 };
 
@@ -289,6 +290,8 @@ static dmcp_rc save(dmcp_ctx *ctx)
 	ctx->in_tx = 0;
 	if (rc != DMCP_OK) {
 		store_rollback(ctx->env->st);
+		if (rc != DMCP_CANCELLED && rc != DMCP_E_CONFLICT && ctx->failed == DMCP_OK)
+			ctx->failed = rc;
 	} else {
 		ctx->committed_lsn = r->last_lsn;
 		if (n > 0 && ctx->env->sink != NULL)
@@ -336,12 +339,36 @@ static json_object *next_entry(dmcp_ctx *ctx, const char *t, dmcp_rc *rc)
 	return e;
 }
 
+/* 1 when the run may append n more events and still have room for its final one (the
+ * response), so that a run never holds more than DMCP_MAX_EVENTS_PER_RUN events. */
+static int room_for(dmcp_ctx *ctx, int n)
+{
+	int64_t queued = (int64_t)json_object_array_length(ctx->events);
+
+	return ctx->run->last_lsn + queued + n + 1 <= (int64_t)ctx->env->cfg->max_events;
+}
+
+static dmcp_rc no_room(dmcp_ctx *ctx)
+{
+	set_err(ctx, "the run reached DMCP_MAX_EVENTS_PER_RUN (%d events)",
+	        ctx->env->cfg->max_events);
+	return DMCP_E_LIMIT;
+}
+
 /* Record a new request effect: journal entry and (at the end of the step) its event. */
 static dmcp_rc record_request(dmcp_ctx *ctx, const char *t, const char *method,
                               json_object *params)
 {
 	char id[48];
-	json_object *e = json_object_new_object(), *req = json_object_new_object();
+	json_object *e, *req;
+
+	if (!room_for(ctx, 1)) {
+		json_object_put(params);
+		ctx->effect--;
+		return no_room(ctx);
+	}
+	e = json_object_new_object();
+	req = json_object_new_object();
 
 	snprintf(id, sizeof id, "%s/%d", ctx->run->id, ctx->effect - 1);
 	json_object_object_add(req, "method", json_object_new_string(method));
@@ -641,6 +668,14 @@ dmcp_rc dmcp_sample(dmcp_ctx *ctx, const struct dmcp_sample_req *req,
 
 /* ---- notifications --------------------------------------------------------------------- */
 
+/* A JSON number: integral values as integers ("50", not "50.0"). */
+static json_object *number(double v)
+{
+	if (v == floor(v) && fabs(v) < 9007199254740992.0)
+		return json_object_new_int64((int64_t)v);
+	return json_object_new_double(v);
+}
+
 /* Count the next notification; 1 when it is new (must be emitted), 0 when replayed. */
 static int next_note(dmcp_ctx *ctx)
 {
@@ -652,11 +687,9 @@ static int next_note(dmcp_ctx *ctx)
  * tool keeps working. */
 static dmcp_rc emit(dmcp_ctx *ctx, json_object *msg)
 {
-	if (ctx->run->last_lsn + 1 >= (int64_t)ctx->env->cfg->max_events) {
+	if (!room_for(ctx, 1)) {
 		json_object_put(msg);
-		set_err(ctx, "the run reached DMCP_MAX_EVENTS_PER_RUN (%d events)",
-		        ctx->env->cfg->max_events);
-		return DMCP_E_LIMIT;
+		return no_room(ctx);
 	}
 	queue_event(ctx, EV_NOTIFICATION, msg);
 	ctx->run->status = RUN_RUNNING;
@@ -670,15 +703,22 @@ dmcp_rc dmcp_progress(dmcp_ctx *ctx, double progress, double total, const char *
 
 	if (ctx->suspended)
 		return DMCP_SUSPENDED;
-	if (!isfinite(progress) || (ctx->run->has_progress && progress <= ctx->run->last_progress))
+	if (!isfinite(progress))
 		return DMCP_E_PARAMS;
-	if (!next_note(ctx) || tok == NULL)
+	if (!next_note(ctx))
+		return DMCP_OK; /* replayed: checked and sent when it was new */
+	if (ctx->run->has_progress && progress <= ctx->run->last_progress) {
+		set_err(ctx, "progress must increase (%g after %g)", progress,
+		        ctx->run->last_progress);
+		return DMCP_E_PARAMS;
+	}
+	if (tok == NULL)
 		return DMCP_OK;
 	params = json_object_new_object();
 	json_object_object_add(params, "progressToken", js_parse_trusted(tok));
-	json_object_object_add(params, "progress", json_object_new_double(progress));
+	json_object_object_add(params, "progress", number(progress));
 	if (total >= 0 && isfinite(total))
-		json_object_object_add(params, "total", json_object_new_double(total));
+		json_object_object_add(params, "total", number(total));
 	if (message != NULL)
 		json_object_object_add(params, "message", json_object_new_string(message));
 	ctx->run->has_progress = 1;
@@ -921,7 +961,14 @@ static dmcp_rc step(dmcp_ctx *ctx)
 	}
 	if (ctx->suspended && rc != DMCP_CANCELLED && rc != DMCP_E_CONFLICT)
 		rc = DMCP_SUSPENDED;
-	if (rc == DMCP_CANCELLED || rc == DMCP_E_CONFLICT) {
+	if (ctx->failed != DMCP_OK) {
+		/* A checkpoint failed (the database): abandon the step. What earlier checkpoints
+		 * committed stays, under the run's lease; the step runs again after the lease. */
+		if (ctx->in_tx)
+			store_rollback(ctx->env->st);
+		ctx->in_tx = 0;
+		src = ctx->failed;
+	} else if (rc == DMCP_CANCELLED || rc == DMCP_E_CONFLICT) {
 		/* Someone else owns the run now (cancel or takeover): leave it to them. */
 		if (ctx->in_tx)
 			store_rollback(ctx->env->st);

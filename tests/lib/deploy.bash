@@ -23,9 +23,18 @@
 #                                    buffering on the way). Sets DEPLOY_GAP_MS and prints a TAP
 #                                    comment "NAME: first progress → response N ms" on fd 3.
 #   deploy_pids BIN                  PIDs of the running processes whose executable is BIN.
-#   deploy_wait_gone PID... / deploy_kill PID...
-#                                    wait (≤10 s) for the PIDs to end / SIGTERM then SIGKILL them
-#                                    (only processes we started: the callers pass recorded PIDs).
+#   deploy_children PID              PIDs of the running children of PID (from /proc).
+#   deploy_wait_gone PID...          waits (≤10 s) for the PIDs to end; false if some still run.
+#   deploy_kill DIR PID...           SIGTERM, then after 10 s SIGKILL, to those PIDs whose command
+#                                    line names DIR (processes this test started, never others).
+#   deploy_need_apache_module NAME PACKAGE
+#                                    fails with "install PACKAGE" when Apache's module NAME is
+#                                    not there.
+#   deploy_activate SOCKET_UNIT SERVICE_UNIT ENV_FILE LOG
+#                                    does what systemd does for socket activation, then becomes
+#                                    the service's program (exec, same PID): see
+#                                    _DEPLOY_ACTIVATE_PY.
+#   unit_get FILE SECTION KEY        the last value of KEY in [SECTION] of a systemd unit file.
 #   apache_modules NAME...           the LoadModule lines for NAME (from Debian's
 #                                    mods-available/NAME.load; skips compiled-in modules).
 #   apache_start DIR PORT SITE MODULES EXTRA
@@ -137,6 +146,7 @@ deploy_stream_check() {
 	local url=$1 name=$2 t req line rc=0 ctype enc
 	DMCP_URL=$url
 	t=$(_http_tmp) || return 1
+	rm -f "$t/stream.ts" "$t/stream.h"
 	# (a) initialize: 200 and a session id (then notifications/initialized: 202).
 	mcp_init || return 1
 	# (b) the streamed call. Accept-Encoding asks for compression: a compressor on the way would
@@ -144,7 +154,6 @@ deploy_stream_check() {
 	req='{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"slow_progress",'
 	req=$req'"arguments":{"steps":'$DEPLOY_STEPS',"delay_ms":'$DEPLOY_DELAY_MS'},'
 	req=$req'"_meta":{"progressToken":"deploy-'$name'"}}}'
-	: >"$t/stream.ts"
 	# Each line is stamped when its newline arrives: curl -N writes what it receives at once,
 	# and bash's read takes a pipe byte by byte.
 	curl -sN --max-time 20 -D "$t/stream.h" -H 'Content-Type: application/json' \
@@ -199,6 +208,17 @@ deploy_pids() {
 	return 0
 }
 
+deploy_children() {
+	local parent=$1 p st
+	for p in /proc/[0-9]*; do
+		st=$(cat "$p/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		set -- $st
+		[ "${2:-}" = "$parent" ] && _stack_alive "${p#/proc/}" && echo "${p#/proc/}"
+	done
+	return 0
+}
+
 deploy_wait_gone() {
 	local i p left
 	for i in $(seq 100); do
@@ -212,20 +232,130 @@ deploy_wait_gone() {
 }
 
 deploy_kill() {
-	local p
+	local dir=$1 p ours=()
+	shift
 	for p in "$@"; do
-		_stack_alive "$p" && kill -TERM "$p" 2>/dev/null
+		_stack_is "$p" "$dir" && ours+=("$p")
 	done
-	deploy_wait_gone "$@" 2>/dev/null && return 0
-	for p in "$@"; do
-		_stack_alive "$p" && kill -KILL "$p" 2>/dev/null
+	[ ${#ours[@]} -gt 0 ] || return 0
+	kill -TERM "${ours[@]}" 2>/dev/null
+	deploy_wait_gone "${ours[@]}" 2>/dev/null && return 0
+	for p in "${ours[@]}"; do
+		_stack_is "$p" "$dir" && kill -KILL "$p" 2>/dev/null
 	done
+	deploy_wait_gone "${ours[@]}" 2>/dev/null
 	return 0
 }
+
+# ---------------------------------------------------------------- systemd
+
+# unit_get's parser: argv = file, section, key. Prints the last value (stripped) of KEY in
+# [SECTION]; status 1 when there is none. Comment lines (# ;) and empty lines are skipped.
+_DEPLOY_UNIT_PY='
+import sys
+path, want_sec, want_key = sys.argv[1:4]
+sec, val = None, None
+for raw in open(path):
+    line = raw.strip()
+    if not line or line[0] in "#;":
+        continue
+    if line.startswith("[") and line.endswith("]"):
+        sec = line[1:-1]
+        continue
+    k, eq, v = line.partition("=")
+    if not eq:
+        sys.exit("%s: not KEY=VALUE: %r" % (path, line))
+    if sec == want_sec and k.strip() == want_key:
+        val = v.strip()
+if val is None:
+    sys.exit(1)
+print(val)
+'
+
+unit_get() { python3 -c "$_DEPLOY_UNIT_PY" "$@"; }
+
+# What systemd does when a connection arrives on dmcp.socket, for a machine without systemd:
+# argv = socket unit, service unit, environment file (stands in for the EnvironmentFile= of the
+# service), log file (stands in for the journal). From the socket unit: ListenStream= (a unix
+# socket path), SocketMode=, Backlog=; from the service: StandardInput= must be "socket",
+# ExecStart= (split like a shell would; prefixes such as "-" dropped), Environment=, UMask=;
+# a DynamicUser=/User= service runs as "nobody" when we are root. Then: bind and listen, the
+# socket on fd 0, stdout and stderr to the log, a clean environment (PATH + the file's and the
+# unit's variables), and exec — so this process becomes the service's program, same PID.
+_DEPLOY_ACTIVATE_PY='
+import os, pwd, shlex, socket, sys
+sock_unit, svc_unit, env_file, log = sys.argv[1:5]
+def parse(path):
+    d, sec = {}, None
+    for raw in open(path):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            sec = line[1:-1]
+            continue
+        k, _, v = line.partition("=")
+        d.setdefault(sec, {}).setdefault(k.strip(), []).append(v.strip())
+    return d
+def last(d, sec, key, default=None):
+    v = d.get(sec, {}).get(key)
+    return v[-1] if v else default
+so, sv = parse(sock_unit), parse(svc_unit)
+path = last(so, "Socket", "ListenStream")
+if not path or not path.startswith("/"):
+    sys.exit("ListenStream= is not a unix socket path: %r" % path)
+if last(so, "Socket", "Accept", "no") not in ("no", "false", "0"):
+    sys.exit("Accept= must be no")
+if last(sv, "Service", "StandardInput") != "socket":
+    sys.exit("StandardInput= must be socket")
+env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+for raw in open(env_file):
+    line = raw.strip()
+    if not line or line[0] in "#;":
+        continue
+    k, _, v = line.partition("=")
+    words = shlex.split(v)
+    env[k.strip()] = words[0] if words else ""
+for e in sv.get("Service", {}).get("Environment", []):
+    for w in shlex.split(e):
+        k, _, v = w.partition("=")
+        env[k] = v
+argv = shlex.split(last(sv, "Service", "ExecStart"))
+argv[0] = argv[0].lstrip("-@:+!")
+if os.path.exists(path):
+    os.unlink(path)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+os.chmod(path, int(last(so, "Socket", "SocketMode", "0666"), 8))
+s.listen(int(last(so, "Socket", "Backlog", "4096")))
+fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+os.dup2(s.fileno(), 0)
+os.dup2(fd, 1)
+os.dup2(fd, 2)
+os.umask(int(last(sv, "Service", "UMask", "0022"), 8))
+if os.getuid() == 0 and (last(sv, "Service", "DynamicUser") == "yes" or last(sv, "Service", "User")):
+    pw = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(pw.pw_gid)
+    os.setuid(pw.pw_uid)
+os.execve(argv[0], argv, env)
+'
+
+deploy_activate() { exec python3 -c "$_DEPLOY_ACTIVATE_PY" "$@"; }
 
 # ---------------------------------------------------------------- Apache
 
 _deploy_apache_bin() { command -v apache2 2>/dev/null || echo /usr/sbin/apache2; }
+
+deploy_need_apache_module() {
+	local m=$1 pkg=$2
+	case $("$(_deploy_apache_bin)" -l 2>/dev/null) in *"mod_$m.c"*) return 0 ;; esac
+	if [ ! -f "/etc/apache2/mods-available/$m.load" ] &&
+		[ ! -f "/usr/lib/apache2/modules/mod_$m.so" ]; then
+		_deploy_say "Apache module $m not found: install $pkg (apt-get install $pkg)"
+		return 1
+	fi
+}
 
 apache_modules() {
 	local m compiled f line
@@ -267,6 +397,8 @@ apache_start() {
 		echo "ServerLimit 2"
 		echo "ThreadsPerChild 16"
 		echo "MaxRequestWorkers 32"
+		echo "MinSpareThreads 1"
+		echo "MaxSpareThreads 32"
 		echo "TypesConfig /etc/mime.types"
 		echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" timed"
 		echo "CustomLog \"$a/access.log\" timed"
@@ -308,7 +440,7 @@ apache_stop() {
 	[ -n "$pid" ] && _stack_is "$pid" "$a/httpd.conf" || return 0
 	"$(_deploy_apache_bin)" -f "$a/httpd.conf" -k stop </dev/null >/dev/null 2>&1 3>&- ||
 		kill -TERM "$pid" 2>/dev/null
-	deploy_wait_gone "$pid" || deploy_kill "$pid"
+	deploy_wait_gone "$pid" || deploy_kill "$a" "$pid"
 }
 
 # ---------------------------------------------------------------- lighttpd
@@ -332,7 +464,8 @@ lighttpd_start() {
 		echo "include \"$site\""
 	} >"$l/lighttpd.conf"
 	: >"$l/error.log"
-	[ "$(id -u)" -eq 0 ] && chown "$user:$group" "$l"
+	# lighttpd opens its logs after dropping to server.username.
+	if [ "$(id -u)" -eq 0 ]; then chown -R "$user:$group" "$l" || return 1; fi
 	if ! lighttpd -tt -f "$l/lighttpd.conf" >"$l/configtest.log" 2>&1; then
 		_deploy_say "lighttpd -tt failed"
 		cat "$l/configtest.log" >&2

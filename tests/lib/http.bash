@@ -27,8 +27,8 @@
 #                                        parsed JSON bound to `j` (default $body).
 #   assert_status CODE                   $status_code is CODE (else prints the exchange, fails).
 #   assert_rpc_error CODE FRAGMENT [ID]  $body is a JSON-RPC error with that code, a message
-#                                        containing FRAGMENT, and (when given) that id as compact
-#                                        JSON text ("null", "1", '"abc"').
+#                                        containing FRAGMENT (in any case), and (when given) that
+#                                        id as compact JSON text ("null", "1", '"abc"').
 #   assert_rpc_result [ID [PYEXPR]]      $body is a JSON-RPC result, with that id (when given,
 #                                        "" for any) and with PYEXPR true of it (the result bound
 #                                        to `r`, the whole message to `j`).
@@ -203,7 +203,7 @@ try:
     j = json.loads(sys.stdin.buffer.read())
 except Exception:
     sys.exit(1)
-sys.exit(0 if eval(sys.argv[1]) else 1)' "$expr"
+sys.exit(0 if eval("(" + sys.argv[1] + "\n)") else 1)' "$expr"
 }
 
 # _http_show — the last exchange, to stderr (bats prints it when the test fails).
@@ -252,7 +252,7 @@ if mode == "error":
         fail("expected a JSON-RPC error")
     if e.get("code") != int(args[0]) or type(e.get("code")) is not int:
         fail("expected error code %s, got %r" % (args[0], e.get("code")))
-    if not isinstance(e.get("message"), str) or args[1] not in e["message"]:
+    if not isinstance(e.get("message"), str) or args[1].lower() not in e["message"].lower():
         fail("expected the error message to contain %r, got %r" % (args[1], e.get("message")))
     if len(args) > 2:
         check_id(args[2])
@@ -263,7 +263,7 @@ else:
         check_id(args[0])
     if len(args) > 1:
         r = j["result"]
-        if not eval(args[1]):
+        if not eval("(" + args[1] + "\n)"):
             fail("the result does not satisfy: %s" % args[1])
 '
 

@@ -1,7 +1,8 @@
-// elicitation.mjs — form-mode elicitation through the SDK client: confirm accepted, declined,
-// cancelled; pick_card (an enum); answers that break the requested schema (the runtime checks
-// them and the tool fails with an isError result).
-import { assert, checkRun, main, responseOf, runOfId, sdk } from './lib.mjs';
+// elicitation.mjs — elicitation through the SDK client: confirm accepted, declined, cancelled;
+// pick_card (an enum); answers that break the requested schema (the runtime checks them and the
+// tool fails with an isError result); URL mode (connect_account).
+import { assert, checkRun, ElicitationCompleteNotificationSchema, lastRunOf, main, responseOf,
+    runOfId, sdk, UrlElicitationRequiredError } from './lib.mjs';
 
 const CONFIRM_SCHEMA = {
     type: 'object',
@@ -116,5 +117,56 @@ await main({
             { action: 'accept', content: {} }), /does not fit the schema/);
         checkSchemaError(await elicitOnce('confirm', { question: 'Ship it?' },
             { action: 'accept' }), /needs a content object/);
+    },
+
+    // connect_account: a URL-mode elicitation, then notifications/elicitation/complete; from a
+    // client without the url capability, the -32042 error that lists the elicitation.
+    async url_mode() {
+        const seen = [], order = [];
+        const { client, errors } = await sdk({
+            caps: { elicitation: { form: {}, url: {} } },
+            elicit: async (req, extra) => {
+                seen.push({ params: req.params, id: extra.requestId });
+                order.push('elicit');
+                return { action: 'accept' };
+            }
+        });
+        client.setNotificationHandler(ElicitationCompleteNotificationSchema, n => {
+            order.push(`complete ${n.params.elicitationId}`);
+        });
+        const result = await client.callTool({ name: 'connect_account', arguments: { service: 'Example' } });
+        order.push('result');
+        await client.close();
+        assert.deepEqual(errors, []);
+        assert.equal(seen.length, 1);
+        const eid = seen[0].id, run = runOfId(eid);
+        assert.deepEqual(seen[0].params, { mode: 'url', elicitationId: eid,
+            message: 'Sign in to Example in your browser to connect it.',
+            url: `https://auth.example.com/connect?elicitation=${encodeURIComponent(eid)}` });
+        assert.ok(!result.isError, JSON.stringify(result));
+        assert.deepEqual(result.content, [{ type: 'text', text: 'Connected to Example.' }]);
+        assert.deepEqual(order, ['elicit', `complete ${eid}`, 'result']);
+        const f = checkRun(run, { status: 'completed', steps: 2, answers: 1,
+            kinds: ['request', 'notification', 'response'] });
+        assert.equal(JSON.parse(f.events[1].body).method, 'notifications/elicitation/complete');
+
+        // Form mode only: no request; the call fails with -32042 listing the elicitation.
+        const form = await sdk({ caps: { elicitation: { form: {} } },
+            elicit: async () => { throw new Error('no elicitation expected'); } });
+        let err = null;
+        try {
+            await form.client.callTool({ name: 'connect_account', arguments: { service: 'Example' } });
+        } catch (e) {
+            err = e;
+        }
+        await form.client.close();
+        assert.ok(err instanceof UrlElicitationRequiredError, `expected -32042, got ${err}`);
+        assert.equal(err.code, -32042);
+        assert.equal(err.elicitations.length, 1);
+        const el = err.elicitations[0];
+        assert.equal(el.mode, 'url');
+        assert.equal(runOfId(el.elicitationId), lastRunOf(form.sid));
+        assert.equal(el.url, `https://auth.example.com/connect?elicitation=${encodeURIComponent(el.elicitationId)}`);
+        checkRun(lastRunOf(form.sid), { status: 'failed', steps: 1, kinds: ['response'], answers: 0 });
     }
 });

@@ -20,12 +20,15 @@ import { Client } from '../node/node_modules/@modelcontextprotocol/sdk/dist/esm/
 import { StreamableHTTPClientTransport } from '../node/node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.js';
 import {
     CreateMessageRequestSchema,
+    ElicitationCompleteNotificationSchema,
     ElicitRequestSchema,
-    LoggingMessageNotificationSchema
+    LoggingMessageNotificationSchema,
+    UrlElicitationRequiredError
 } from '../node/node_modules/@modelcontextprotocol/sdk/dist/esm/types.js';
 
-export { assert, Client, StreamableHTTPClientTransport, CreateMessageRequestSchema, ElicitRequestSchema,
-    LoggingMessageNotificationSchema, performance };
+export { assert, Client, StreamableHTTPClientTransport, CreateMessageRequestSchema,
+    ElicitationCompleteNotificationSchema, ElicitRequestSchema, LoggingMessageNotificationSchema,
+    UrlElicitationRequiredError, performance };
 
 export const URL_ = must('DMCP_URL');
 export const DB = must('DMCP_DATABASE_URL');
@@ -86,32 +89,43 @@ export function rows(query, vars = {}) {
     return JSON.parse(sql(`select coalesce(json_agg(t), '[]'::json) from (${query}) t`, vars));
 }
 
-/** Everything the database says about a run: its row, its events, and whether LSNs are gap-free. */
-export function runFacts(runId) {
-    // One psql round trip: the row, the events, and the brief's gap-free check (LSNs 1..n with
-    // n rows; lsn is unique per run and > 0).
-    const all = JSON.parse(sql(`select json_build_object(
-        'run', (select row_to_json(r) from (select id, session_id, principal, request_id,
-            progress_token, tool, status, journal, notes, last_lsn, pending_id, pending_method,
-            steps, error from dmcp_runs where id = :'r') r),
+/** Everything the database says about some runs: a Map from id to the run's row (journal
+ * parsed), its events, and whether its LSNs are gap-free. One psql round trip. */
+export function factsOf(runIds) {
+    for (const id of runIds) assert.match(id, /^[0-9a-f]{32}$/);
+    const all = JSON.parse(sql(`select coalesce(json_agg(json_build_object(
+        'run', row_to_json(r),
         'events', (select coalesce(json_agg(e order by e.lsn), '[]'::json) from
-            (select lsn, kind, body from dmcp_events where run_id = :'r') e),
+            (select lsn, kind, body from dmcp_events where run_id = r.id) e),
+        -- the brief's gap-free check: LSNs 1..n with n rows (lsn is unique per run, > 0)
         'gapFree', (select count(*) = max(lsn) and min(lsn) = 1 from dmcp_events
-            where run_id = :'r'))`, { r: runId }));
-    const run = all.run;
-    assert.ok(run, `run ${runId} is not in dmcp_runs`);
-    run.journal = JSON.parse(run.journal);
-    run.events = all.events;
-    run.gapFree = all.gapFree === true;
-    run.kinds = run.events.map(e => e.kind);
-    run.answers = run.journal.filter(e => e.ans !== undefined).length;
-    return run;
+            where run_id = r.id))), '[]'::json)
+        from (select id, session_id, principal, request_id, progress_token, tool, status,
+            journal, notes, last_lsn, pending_id, pending_method, steps, error
+            from dmcp_runs where id = any(:'ids'::text[])) r`, { ids: `{${runIds.join(',')}}` }));
+    const out = new Map();
+    for (const { run, events, gapFree } of all) {
+        run.journal = JSON.parse(run.journal);
+        run.events = events;
+        run.gapFree = gapFree === true;
+        run.kinds = events.map(e => e.kind);
+        run.answers = run.journal.filter(e => e.ans !== undefined).length;
+        out.set(run.id, run);
+    }
+    return out;
 }
 
-/** Assert the common facts of a finished or waiting run. */
-export function checkRun(runId, { status, steps, kinds, answers }) {
-    const f = runFacts(runId);
-    const where = `run ${runId}`;
+/** factsOf for one run. */
+export function runFacts(runId) {
+    const f = factsOf([runId]).get(runId);
+    assert.ok(f, `run ${runId} is not in dmcp_runs`);
+    return f;
+}
+
+/** Assert the common facts of a run (an id, or facts from factsOf). */
+export function checkRun(run, { status, steps, kinds, answers }) {
+    const f = typeof run === 'string' ? runFacts(run) : run;
+    const where = `run ${f.id}`;
     assert.equal(f.status, status, `${where}: status`);
     if (steps !== undefined) assert.equal(f.steps, steps, `${where}: steps`);
     if (kinds !== undefined) assert.deepEqual(f.kinds, kinds, `${where}: event kinds`);
@@ -243,11 +257,13 @@ export class Raw {
         return fetch(URL_, { method: 'DELETE', headers: this.headers(h) });
     }
 
-    /** POST tools/call and return its SSE stream (asserts 200 text/event-stream). */
-    async callStream(id, name, args = {}) {
+    /** POST tools/call (META: its _meta) and return its SSE stream (asserts 200 text/event-stream). */
+    async callStream(id, name, args = {}, meta) {
         const ac = new AbortController();
-        const r = await this.post({ jsonrpc: '2.0', id, method: 'tools/call',
-            params: { name, arguments: args } }, { signal: ac.signal });
+        const params = { name, arguments: args };
+        if (meta) params._meta = meta;
+        const r = await this.post({ jsonrpc: '2.0', id, method: 'tools/call', params },
+            { signal: ac.signal });
         if (r.status !== 200 || !(r.headers.get('content-type') || '').startsWith('text/event-stream')) {
             const text = await r.text().catch(() => '');
             throw new Error(`tools/call ${name}: ${r.status} ${r.headers.get('content-type')} ${text}`);

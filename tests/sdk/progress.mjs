@@ -1,6 +1,9 @@
-// progress.mjs — slow_progress {steps: 5, delay_ms: 200} with the SDK's onprogress: five
-// notifications, rising, with the call's token, delivered while the tool works (not batched at
-// the end), each one already committed to dmcp_events when it reaches the client.
+// progress.mjs — progress notifications through the SDK's onprogress.
+//   slow_progress: {steps: 5, delay_ms: 200}: five notifications, rising, with the call's token,
+//                  delivered while the tool works (not batched at the end), each one already
+//                  committed to dmcp_events when it reaches the client.
+//   across_steps:  book_flight reports progress between its three questions: the progress of
+//                  earlier steps is replayed (not sent again) when the tool resumes.
 import { assert, checkRun, lsnOf, main, performance, responseOf, runOfId, sdk, sql } from './lib.mjs';
 
 // One slow_progress call; CHECK_DB: look each notification's event up in dmcp_events as it is
@@ -70,5 +73,42 @@ await main({
         assert.ok(lead >= 600, `the first progress came only ${lead} ms before the result`);
         // Committed before delivered.
         await call(true);
+    },
+
+    async across_steps() {
+        const answers = {
+            'Where do you want to fly?': { from: 'Oslo', to: 'Rome' },
+            'How many seats, and which class?': { count: 1, class: 'economy' },
+            'Book 1 economy seat(s) from Oslo to Rome?': { ok: true }
+        };
+        const asked = [];
+        const { client, errors } = await sdk({
+            caps: { elicitation: { form: {} } },
+            elicit: async (req, extra) => {
+                asked.push({ message: req.params.message, id: extra.requestId });
+                const content = answers[req.params.message];
+                return content ? { action: 'accept', content } : { action: 'decline' };
+            }
+        });
+        await client.listTools();
+        const got = [];
+        const result = await client.callTool({ name: 'book_flight', arguments: {} }, undefined,
+            { onprogress: p => got.push(p), timeout: 20000 });
+        await client.close();
+        assert.deepEqual(errors, []);
+        assert.ok(!result.isError, `the booking failed after ${asked.length} questions: ` +
+            `${JSON.stringify(result)}; progress: ${JSON.stringify(got)}`);
+        assert.deepEqual(asked.map(a => a.message), Object.keys(answers));
+        assert.match(result.structuredContent.reference, /^BK[0-9A-F]{8}$/);
+        assert.deepEqual(result.structuredContent, { reference: result.structuredContent.reference,
+            from: 'Oslo', to: 'Rome', seats: 1 });
+        assert.deepEqual(got, [
+            { progress: 1, total: 3, message: 'route chosen' },
+            { progress: 2, total: 3, message: 'seats chosen' },
+            { progress: 3, total: 3, message: 'booked' }]);
+        const f = checkRun(runOfId(asked[0].id), { status: 'completed', steps: 4, answers: 3,
+            kinds: ['request', 'notification', 'request', 'notification', 'request',
+                'notification', 'response'] });
+        assert.deepEqual(responseOf(f).result.structuredContent, result.structuredContent);
     }
 });

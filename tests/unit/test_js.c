@@ -10,8 +10,9 @@
 
 /* One-line error messages: what callers keep. */
 #define ERR_LEN 256
-/* Bytes of the nesting texts built for the depth checks. */
-#define NEST_MAX 1024
+/* Bytes of the nesting texts built for the depth checks, and the deepest one built. */
+#define NEST_MAX 4096
+#define NEST_FAR 600
 
 /* Bytes of a test text shown in a check's name. */
 #define SHOW_LEN 96
@@ -284,7 +285,11 @@ static void nest(char *out, int depth, int objects, const char *inner)
 	size_t n = 0, k = strlen(inner);
 	int i;
 
-	for (i = 0; i < depth - 1 && n + 6 + k < NEST_MAX; i++) {
+	if (depth < 1 || (size_t)depth * 6 + k + 8 > NEST_MAX) {
+		out[0] = '\0'; /* does not fit: an empty text, which no depth check expects */
+		return;
+	}
+	for (i = 0; i < depth - 1; i++) {
 		memcpy(out + n, objects ? "{\"k\":" : "[", objects ? 5 : 1);
 		n += objects ? 5 : 1;
 	}
@@ -328,7 +333,7 @@ static void test_depth(void)
 	nest(text, JS_MAX_DEPTH + 1, 0, "1");
 	rc = parse(text, err);
 	T_EQ_INT(rc, DMCP_E_LIMIT, "too deep wins over an unterminated value");
-	nest(text, NEST_MAX / 2, 0, "");
+	nest(text, NEST_FAR, 0, "");
 	rc = parse(text, err);
 	T_EQ_INT(rc, DMCP_E_LIMIT, "far too deep");
 
@@ -451,12 +456,10 @@ static void test_int53(void)
 	T_EQ_INT(r, 0, "a tiny fraction refused");
 	r = int53("1e300", &v);
 	T_EQ_INT(r, 0, "1e300 refused");
-	r = int53("12345678901234567890123", &v);
-	T_EQ_INT(r, 0, "12345678901234567890123 refused (beyond int64: json-c saturates)");
-	r = int53("-12345678901234567890123", &v);
-	T_EQ_INT(r, 0, "-12345678901234567890123 refused");
+	/* Integer literals beyond 64 bits never reach js_int53: json-c would clamp them
+	 * silently, so js_parse refuses them (see test_big_integers). */
 	r = int53("18446744073709551615", &v);
-	T_EQ_INT(r, 0, "2^64-1 refused");
+	T_EQ_INT(r, -1, "2^64-1 refused by the parser");
 	r = int53("9223372036854775807", &v);
 	T_EQ_INT(r, 0, "2^63-1 refused");
 	r = int53("-9223372036854775808", &v);
@@ -528,8 +531,37 @@ static void test_equal(void)
 	T_EQ_INT(equal("{}", "{}"), 1, "empty objects");
 }
 
+/* json-c clamps integer literals beyond 64 bits to the largest value without a word; the
+ * parser refuses them instead, so a value never changes silently. */
+static void test_big_integers(void)
+{
+	static const char *const big[] = {"12345678901234567890123", "-12345678901234567890123",
+	                                  "9223372036854775808", "-9223372036854775809",
+	                                  "[1,99999999999999999999]", "{\"a\":18446744073709551616}"};
+	static const char *const fine[] = {"9223372036854775807", "-9223372036854775808",
+	                                   "12345678901234567890123.0", "1e30", "[0,-0]"};
+	json_object *o = NULL;
+	char err[200];
+	size_t i;
+
+	for (i = 0; i < sizeof big / sizeof big[0]; i++) {
+		dmcp_rc rc = js_parse(big[i], strlen(big[i]), JS_MAX_DEPTH, &o, err, sizeof err);
+		T_OK(rc == DMCP_E_INVALID_REQUEST && strstr(err, "64 bits") != NULL && o == NULL,
+		     "integer beyond 64 bits refused: %s (%s)", big[i], err);
+		json_object_put(o);
+		o = NULL;
+	}
+	for (i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+		dmcp_rc rc = js_parse(fine[i], strlen(fine[i]), JS_MAX_DEPTH, &o, err, sizeof err);
+		T_OK(rc == DMCP_OK, "within 64 bits, or not an integer literal: %s", fine[i]);
+		json_object_put(o);
+		o = NULL;
+	}
+}
+
 int main(void)
 {
+	test_big_integers();
 	test_valid();
 	test_refused();
 	test_utf8();

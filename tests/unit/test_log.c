@@ -1,7 +1,6 @@
 /* test_log.c — TAP tests of core/log.c: log_escape on hostile bytes and every buffer size,
  * and log_msg's level filter and line shape (stderr captured in a temporary file). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
@@ -93,31 +92,24 @@ static void test_cut(void)
 /* Runs log_msg with stderr sent to a temporary file; returns the captured text in line. */
 static void capture(enum log_level l, const char *text, char *line, size_t linelen)
 {
-	char path[] = "/tmp/dmcp-test-log.XXXXXX";
-	int fd = mkstemp(path), saved;
-	FILE *f;
+	FILE *f = tmpfile();
+	int saved;
 	size_t n = 0;
 
 	line[0] = '\0';
-	if (fd < 0)
+	if (f == NULL)
 		return;
 	fflush(stderr);
 	saved = dup(2);
-	dup2(fd, 2);
+	dup2(fileno(f), 2);
 	log_msg(l, "%s", text);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
-	f = fdopen(fd, "r");
-	if (f != NULL) {
-		rewind(f);
-		n = fread(line, 1, linelen - 1, f);
-		fclose(f);
-	} else {
-		close(fd);
-	}
+	rewind(f);
+	n = fread(line, 1, linelen - 1, f);
+	fclose(f);
 	line[n] = '\0';
-	unlink(path);
 }
 
 static void test_msg(void)

@@ -188,8 +188,14 @@ static void test_invalid(void)
 	invalid("{\"jsonrpc\":\"2.0\",\"id\":9007199254740992,\"method\":\"ping\"}", 0, "id 2^53");
 	invalid("{\"jsonrpc\":\"2.0\",\"id\":-9007199254740992,\"method\":\"ping\"}", 0,
 	        "id -(2^53)");
-	invalid("{\"jsonrpc\":\"2.0\",\"id\":12345678901234567890123,\"method\":\"ping\"}", 0,
-	        "id beyond int64");
+	{
+		static const char big[] = "{\"jsonrpc\":\"2.0\",\"id\":12345678901234567890123,"
+		                          "\"method\":\"ping\"}";
+		json_object *root = NULL;
+		rc = js_parse(big, strlen(big), JS_MAX_DEPTH, &root, err, ERR_LEN);
+		T_OK(rc == DMCP_E_INVALID_REQUEST && strstr(err, "64 bits") != NULL && root == NULL,
+		     "id beyond int64: refused by the parser before classification (%s)", err);
+	}
 	invalid("{\"jsonrpc\":\"2.0\",\"id\":1e3,\"method\":\"ping\"}", 0, "id 1e3 (a double)");
 	invalid("{\"jsonrpc\":\"2.0\",\"id\":null,\"result\":{}}", 0, "a response with id null");
 	rc = classify("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}", &m, err);

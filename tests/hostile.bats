@@ -1,0 +1,413 @@
+#!/usr/bin/env bats
+# hostile.bats — hostile and broken input: each gets a clear error, the program keeps
+# serving (a ping afterwards succeeds), and nothing is written to the database (the row
+# counts of every dmcp_* table are the same before and after). Inputs go through nginx with
+# curl, through nginx with a raw socket, straight to the FastCGI socket, and to the program
+# run as plain CGI.
+
+source "$BATS_TEST_DIRNAME/lib/stack.sh"
+source "$BATS_TEST_DIRNAME/lib/http.bash"
+
+setup_file() {
+	STACK_DIR=$(stack_mktemp)
+	export STACK_DIR
+	stack_start "$STACK_DIR" >&2
+}
+
+teardown_file() {
+	stack_stop "$STACK_DIR"
+	case $STACK_DIR in /tmp/dmcp-test.*) rm -rf "$STACK_DIR" ;; esac
+}
+
+setup() {
+	SMALL_DIR=
+	mcp_init
+	before=$(db_counts)
+}
+
+teardown() {
+	if [ -n "${SMALL_DIR:-}" ]; then
+		stack_stop "$SMALL_DIR"
+		case $SMALL_DIR in /tmp/dmcp-test.*) rm -rf "$SMALL_DIR" ;; esac
+	fi
+}
+
+# still_fine [DIR] — a ping in the session succeeds and the row counts did not change.
+still_fine() {
+	local after
+	mcp_ping
+	after=$(db_counts "${1:-$STACK_DIR}")
+	if [ "$after" != "$before" ]; then
+		echo "the database changed: before: $before" >&2
+		echo "                      after:  $after" >&2
+		return 1
+	fi
+}
+
+# both BODY ASSERTIONS... — sends BODY in the session and without one; after each, runs the
+# assertion command line given (a string for eval).
+both() {
+	local data=$1 check=$2
+	mcp_call "$data"
+	eval "$check"
+	mcp_post "$data"
+	eval "$check"
+}
+
+# both_file FILE CHECK — the same with the body from FILE.
+both_file() {
+	local file=$1 check=$2
+	mcp_send_file POST "$file" -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" \
+		-H "Mcp-Session-Id: $SID" -H "MCP-Protocol-Version: $MCP_PV"
+	eval "$check"
+	mcp_send_file POST "$file" -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT"
+	eval "$check"
+}
+
+# ping_padded FILE BYTES — writes a ping whose params carry a string of BYTES "x" to FILE.
+ping_padded() {
+	"$MCP_PYTHON" -c '
+import sys
+sys.stdout.write("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"pad\":\"" +
+                 "x" * int(sys.argv[1]) + "\"}}")' "$2" >"$1"
+}
+
+# nested N — N nested arrays.
+nested() {
+	"$MCP_PYTHON" -c 'import sys; n = int(sys.argv[1]); sys.stdout.write("[" * n + "]" * n)' "$1"
+}
+
+# ---- size ------------------------------------------------------------------------------
+
+@test "a body of 1.5 MiB (over DMCP_MAX_BODY, under nginx's 4m) is 413 from the program" {
+	local f=$BATS_TEST_TMPDIR/big
+	ping_padded "$f" $((1536 * 1024))
+	both_file "$f" 'assert_status 413; assert_rpc_error -32600 "request body larger than DMCP_MAX_BODY" null'
+	still_fine
+}
+
+@test "a body of 5 MiB (over nginx's client_max_body_size 4m) is 413 from nginx" {
+	local f=$BATS_TEST_TMPDIR/huge
+	ping_padded "$f" $((5 * 1024 * 1024))
+	both_file "$f" 'assert_status 413; [[ $body == *"413 Request Entity Too Large"* ]] || { _http_show; return 1; }'
+	[[ $(header Server) == nginx* ]]
+	still_fine
+}
+
+@test "with DMCP_MAX_BODY=65536, a body of 100 KB is 413 and one of 60 KB is served" {
+	local f=$BATS_TEST_TMPDIR/body main_url=$DMCP_URL main_sid=$SID
+	SMALL_DIR=$(stack_mktemp)
+	DMCP_MAX_BODY=65536 stack_start "$SMALL_DIR" >&2
+	# stack_start pointed DMCP_URL at the new stack.
+	[ "$DMCP_URL" != "$main_url" ]
+	mcp_init
+	before=$(db_counts "$SMALL_DIR")
+	ping_padded "$f" 100000
+	both_file "$f" 'assert_status 413; assert_rpc_error -32600 "request body larger than DMCP_MAX_BODY" null'
+	ping_padded "$f" 61440
+	mcp_send_file POST "$f" -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" \
+		-H "Mcp-Session-Id: $SID"
+	assert_status 200
+	assert_rpc_result 1 'r == {}'
+	still_fine "$SMALL_DIR"
+	# The main stack still has the default limit: 100 KB is fine there.
+	DMCP_URL=$main_url SID=$main_sid
+	ping_padded "$f" 100000
+	mcp_send_file POST "$f" -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" \
+		-H "Mcp-Session-Id: $SID"
+	assert_status 200
+	assert_rpc_result 1 'r == {}'
+}
+
+# ---- JSON ------------------------------------------------------------------------------
+
+@test "nesting deeper than 64 is 400 -32600; 64 levels pass the JSON parser" {
+	both "$(nested 65)" 'assert_status 400; assert_rpc_error -32600 "JSON nesting deeper than 64 levels" null'
+	both "$(nested 1000)" 'assert_status 400; assert_rpc_error -32600 "JSON nesting deeper than 64 levels" null'
+	# 64 levels parse; an array is then refused as a batch, not for its depth.
+	both "$(nested 64)" 'assert_status 400; assert_rpc_error -32600 "batches are not supported" null'
+	# Inside a request: the message object, params and 62 arrays are 64 levels...
+	mcp_call '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":'"$(nested 62)"'}}'
+	assert_status 200
+	assert_rpc_result 1 'r == {}'
+	# ... and 63 arrays are 65.
+	both '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":'"$(nested 63)"'}}' \
+		'assert_status 400; assert_rpc_error -32600 "JSON nesting deeper than 64 levels" null'
+	still_fine
+}
+
+@test "the byte 0xff inside a string is 400 -32700" {
+	both "$(printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"a\377b"}}')" \
+		'assert_status 400; assert_rpc_error -32700 "invalid utf-8" null'
+	both "$(printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x\377":1}}')" \
+		'assert_status 400; assert_rpc_error -32700 "invalid utf-8" null'
+	both "$(printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"\200"}}')" \
+		'assert_status 400; assert_rpc_error -32700 "invalid utf-8" null'
+	both "$(printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"\342\202"}}')" \
+		'assert_status 400; assert_rpc_error -32700 "invalid utf-8" null'
+	still_fine
+}
+
+# RFC 3629: overlong forms (C0 AF for "/") and encoded surrogates (ED A0 80) are not UTF-8.
+@test "overlong UTF-8 and encoded surrogates in a string are 400 -32700" {
+	both "$(printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"a\300\257b"}}')" \
+		'assert_status 400; assert_rpc_error -32700 "utf-8" null'
+	both "$(printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"a\355\240\200b"}}')" \
+		'assert_status 400; assert_rpc_error -32700 "utf-8" null'
+	# Where the bytes would be stored: the echo tool's arguments and initialize's clientInfo.
+	mcp_call "$(printf '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"a\355\240\200b"}}}')"
+	assert_status 400
+	assert_rpc_error -32700 "utf-8" null
+	mcp_post "$(printf '{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"a\300\257b","version":"1"}}}')"
+	assert_status 400
+	assert_rpc_error -32700 "utf-8" null
+	still_fine
+}
+
+@test "\\u0000 inside a string value or a key is 400 -32600" {
+	both '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"a\u0000b"}}' \
+		'assert_status 400; assert_rpc_error -32600 "strings must not contain U+0000" null'
+	both '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a\u0000b":1}}' \
+		'assert_status 400; assert_rpc_error -32600 "strings must not contain U+0000" null'
+	both '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"\u0000":1}}' \
+		'assert_status 400; assert_rpc_error -32600 "strings must not contain U+0000" null'
+	# An escaped backslash followed by u0000 is an ordinary string.
+	mcp_call '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"\\u0000"}}'
+	assert_status 200
+	assert_rpc_result 1 'r == {}'
+	still_fine
+}
+
+@test "a raw NUL byte in the body is 400 -32700" {
+	local f=$BATS_TEST_TMPDIR/nul
+	printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"a\0b"}}' >"$f"
+	both_file "$f" 'assert_status 400; assert_rpc_error -32700 "NUL byte" null'
+	still_fine
+}
+
+@test "NaN, Infinity and trailing bytes are refused" {
+	both '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":NaN}}' \
+		'assert_status 400; assert_rpc_error -32600 "numbers must be finite" null'
+	both '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":-Infinity}}' \
+		'assert_status 400; assert_rpc_error -32600 "numbers must be finite" null'
+	both '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":1e999}}' \
+		'assert_status 400; assert_rpc_error -32600 "numbers must be finite" null'
+	both '{"jsonrpc":"2.0","id":1,"method":"ping"} {}' \
+		'assert_status 400; assert_rpc_error -32700 "parse error" null'
+	both "{'jsonrpc':'2.0','id':1,'method':'ping'}" \
+		'assert_status 400; assert_rpc_error -32700 "parse error" null'
+	still_fine
+}
+
+@test "ids of every wrong type are 400 -32600" {
+	local id
+	for id in null 1.5 true false '{}' '[]' '{"a":1}' '[1]' 9007199254740992 \
+		-9007199254740992 1e3 1.0 18446744073709551616; do
+		both '{"jsonrpc":"2.0","id":'"$id"',"method":"ping"}' \
+			'assert_status 400; assert_rpc_error -32600 "id must be a string or an integer" null'
+	done
+	still_fine
+}
+
+@test "params that are not an object are 400 -32600" {
+	local p
+	for p in '[]' '"x"' 1 null true; do
+		both '{"jsonrpc":"2.0","id":1,"method":"ping","params":'"$p"'}' \
+			'assert_status 400; assert_rpc_error -32600 "params must be an object" 1'
+	done
+	both '{"jsonrpc":"2.0","id":1,"method":""}' \
+		'assert_status 400; assert_rpc_error -32600 "method must be a non-empty string" 1'
+	both '{"jsonrpc":"2.0","id":1,"method":7}' \
+		'assert_status 400; assert_rpc_error -32600 "method must be a non-empty string" 1'
+	both '{"jsonrpc":"2.0","id":1,"method":"ping","result":{}}' \
+		'assert_status 400; assert_rpc_error -32600 "a request carries no result or error" 1'
+	still_fine
+}
+
+@test "an unknown method is -32601 in a session, and 400 without one" {
+	mcp_call '{"jsonrpc":"2.0","id":1,"method":"rm -rf /"}'
+	assert_status 200
+	assert_rpc_error -32601 "Method not found" 1
+	mcp_post '{"jsonrpc":"2.0","id":1,"method":"rm -rf /"}'
+	assert_status 400
+	assert_rpc_error -32600 "Mcp-Session-Id header is required" 1
+	still_fine
+}
+
+# ---- headers ---------------------------------------------------------------------------
+
+@test "a header value of 5000 bytes is 400 from the program" {
+	local long
+	long=$(printf '%05000d' 0)
+	# Without a session: the session id itself is the long header.
+	mcp_post '{"jsonrpc":"2.0","id":1,"method":"ping"}' -H "Mcp-Session-Id: $long"
+	assert_status 400
+	assert_rpc_error -32600 "a request header is longer than 4096 bytes" null
+	# In the session: another header is long.
+	mcp_post '{"jsonrpc":"2.0","id":1,"method":"ping"}' -H "Mcp-Session-Id: $SID" \
+		-H "MCP-Protocol-Version: $long"
+	assert_status 400
+	assert_rpc_error -32600 "a request header is longer than 4096 bytes" null
+	mcp_send GET "" -H 'Accept: text/event-stream' -H "Mcp-Session-Id: $SID" \
+		-H "Last-Event-ID: $long"
+	assert_status 400
+	assert_rpc_error -32600 "a request header is longer than 4096 bytes" null
+	mcp_send POST '{"jsonrpc":"2.0","id":1,"method":"ping"}' -H 'Content-Type: application/json' \
+		-H "Mcp-Session-Id: $SID" -H "Accept: $MCP_ACCEPT, ${long}/x"
+	assert_status 400
+	assert_rpc_error -32600 "a request header is longer than 4096 bytes" null
+	still_fine
+}
+
+@test "a header line over nginx's 8 KiB buffer is 400 from nginx" {
+	local long
+	long=$(printf '%09000d' 0)
+	mcp_post '{"jsonrpc":"2.0","id":1,"method":"ping"}' -H "Mcp-Session-Id: $long"
+	assert_status 400
+	[[ $body == *"Request Header Or Cookie Too Large"* ]] || { _http_show; return 1; }
+	[[ $(header Server) == nginx* ]]
+	mcp_call '{"jsonrpc":"2.0","id":1,"method":"ping"}' -H "X-Filler: $long"
+	assert_status 400
+	[[ $body == *"Request Header Or Cookie Too Large"* ]] || { _http_show; return 1; }
+	still_fine
+}
+
+# ---- cut and lying bodies --------------------------------------------------------------
+
+@test "CGI: a body shorter than CONTENT_LENGTH is 400" {
+	local data
+	data=$(head -c 500 /dev/zero | tr '\0' ' ')
+	data='{"jsonrpc":"2.0","id":1,"method":"ping"}'${data:40}
+	[ ${#data} -eq 500 ]
+	cgi_request "$data" CONTENT_LENGTH=1000 "HTTP_MCP_SESSION_ID=$SID"
+	[ "$cgi_rc" -eq 0 ] || { echo "exit status $cgi_rc: $cgi_stderr" >&2; return 1; }
+	assert_status 400
+	assert_rpc_error -32600 "the request body is shorter than its Content-Length" null
+	cgi_request "$data" CONTENT_LENGTH=1000
+	assert_status 400
+	assert_rpc_error -32600 "the request body is shorter than its Content-Length" null
+	still_fine
+}
+
+@test "FastCGI: a body shorter than CONTENT_LENGTH is 400; a connection closed mid-body is survived" {
+	local f=$BATS_TEST_TMPDIR/half i
+	ping_padded "$f" 440
+	[ "$(wc -c <"$f")" -eq 500 ]
+	fcgi_request full "$f" REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=1000 \
+		"HTTP_ACCEPT=$MCP_ACCEPT" "HTTP_HOST=$DMCP_HOSTPORT" "HTTP_MCP_SESSION_ID=$SID"
+	assert_status 400
+	assert_rpc_error -32600 "the request body is shorter than its Content-Length" null
+	# More cut connections than the program has worker threads: none may stay stuck.
+	for i in $(seq 12); do
+		fcgi_request cut "$f" REQUEST_METHOD=POST CONTENT_TYPE=application/json \
+			CONTENT_LENGTH=1000 "HTTP_ACCEPT=$MCP_ACCEPT" "HTTP_HOST=$DMCP_HOSTPORT" \
+			"HTTP_MCP_SESSION_ID=$SID"
+	done
+	still_fine
+}
+
+@test "FastCGI: a CONTENT_LENGTH that is not a number is 400, a huge one 413" {
+	local f=$BATS_TEST_TMPDIR/ping cl
+	printf '%s' '{"jsonrpc":"2.0","id":1,"method":"ping"}' >"$f"
+	for cl in abc -1 1e3 " 40" 0x28 99999999999999999999; do
+		fcgi_request full "$f" REQUEST_METHOD=POST CONTENT_TYPE=application/json \
+			"CONTENT_LENGTH=$cl" "HTTP_ACCEPT=$MCP_ACCEPT" "HTTP_HOST=$DMCP_HOSTPORT" \
+			"HTTP_MCP_SESSION_ID=$SID"
+		assert_status 400
+		assert_rpc_error -32600 "Content-Length is not a number" null
+	done
+	fcgi_request full "$f" REQUEST_METHOD=POST CONTENT_TYPE=application/json \
+		CONTENT_LENGTH=999999999999 "HTTP_ACCEPT=$MCP_ACCEPT" "HTTP_HOST=$DMCP_HOSTPORT" \
+		"HTTP_MCP_SESSION_ID=$SID"
+	assert_status 413
+	assert_rpc_error -32600 "request body larger than DMCP_MAX_BODY" null
+	# The right length is served on the same path (the client itself works).
+	fcgi_request full "$f" REQUEST_METHOD=POST CONTENT_TYPE=application/json \
+		CONTENT_LENGTH=40 "HTTP_ACCEPT=$MCP_ACCEPT" "HTTP_HOST=$DMCP_HOSTPORT" \
+		"HTTP_MCP_SESSION_ID=$SID"
+	assert_status 200
+	assert_rpc_result 1 'r == {}'
+	still_fine
+}
+
+@test "nginx: a client that sends half its Content-Length and closes gets nothing served" {
+	local out
+	out=$(timeout 30 "$MCP_PYTHON" - "$STACK_PORT" "$SID" <<'EOF'
+import socket, sys
+port, sid = int(sys.argv[1]), sys.argv[2]
+body = b'{"jsonrpc":"2.0","id":1,"method":"ping"}'.ljust(500, b" ")
+head = ("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+        "Accept: application/json, text/event-stream\r\nMcp-Session-Id: %s\r\n"
+        "Content-Length: 1000\r\n\r\n" % (port, sid)).encode()
+for half_close in (False, True):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(head + body)
+    if not half_close:
+        s.close()
+        continue
+    s.shutdown(socket.SHUT_WR)
+    got = b""
+    try:
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            got += c
+    except socket.timeout:
+        got += b"(timeout)"
+    s.close()
+    sys.stdout.write(got.decode("latin-1").split("\r\n")[0])
+EOF
+	)
+	# The cut request must never be answered as if it were whole.
+	[[ $out != *" 200 "* ]] || { echo "answered: $out" >&2; return 1; }
+	[[ $out != *timeout* ]] || { echo "nginx kept the connection: $out" >&2; return 1; }
+	still_fine
+}
+
+# ---- large but legal -------------------------------------------------------------------
+
+@test "tools/call arguments with 10,000 properties are handled and the program keeps serving" {
+	local f=$BATS_TEST_TMPDIR/wide
+	"$MCP_PYTHON" -c '
+import json, sys
+args = {"message": "hi"}
+args.update(("p%05d" % i, i) for i in range(10000))
+sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                             "params": {"name": "echo", "arguments": args}}))' >"$f"
+	[ "$(wc -c <"$f")" -lt $((1024 * 1024)) ]
+	mcp_send_file POST "$f" -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" \
+		-H "Mcp-Session-Id: $SID" -H "MCP-Protocol-Version: $MCP_PV"
+	assert_status 200
+	# echo allows no other property: a tool error, not a JSON-RPC error.
+	assert_rpc_result 1 'r["isError"] is True and "Invalid arguments" in r["content"][0]["text"]
+		and "is not allowed" in r["content"][0]["text"]'
+	# Without a session it is refused before the arguments are looked at.
+	mcp_send_file POST "$f" -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT"
+	assert_status 400
+	assert_rpc_error -32600 "Mcp-Session-Id header is required" 1
+	still_fine
+}
+
+@test "10,000 properties in params of ping and 100,000 array items are served" {
+	local f=$BATS_TEST_TMPDIR/wide
+	"$MCP_PYTHON" -c '
+import json, sys
+p = {"p%05d" % i: i for i in range(10000)}
+p["list"] = list(range(100000))
+sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": p}))' >"$f"
+	[ "$(wc -c <"$f")" -lt $((1024 * 1024)) ]
+	mcp_send_file POST "$f" -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" \
+		-H "Mcp-Session-Id: $SID"
+	assert_status 200
+	assert_rpc_result 1 'r == {}'
+	still_fine
+}
+
+# ---- last ------------------------------------------------------------------------------
+
+@test "no sanitizer reports in the program's logs" {
+	stack_stop "$STACK_DIR"
+	run stack_san_errors "$STACK_DIR"
+	[ "$status" -ne 0 ] || { echo "$output" >&2; return 1; }
+}

@@ -1,0 +1,1207 @@
+/* fake_store.c — an in-memory implementation of every function of core/store.h, for the
+ * unit tests of runtime.c, mcp.c and server.c (they link this instead of core/store.o, so
+ * no PostgreSQL is needed). Same contracts as core/store.c: sessions bound to a principal,
+ * runs inserted or updated together with their events in one call, gap-free LSNs per run,
+ * NOT_FOUND for rows of another session or principal, NOTIFY delivered at commit. One
+ * process-wide database shared by every handle; store_begin snapshots it and
+ * store_rollback restores the snapshot. Test hooks are declared in fake_store.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fake_store.h"
+#include "store.h"
+
+/* Functions whose calls are counted separately. */
+#define FS_MAX_FNS 64
+/* Failure rules set with fake_store_fail at once. */
+#define FS_MAX_RULES 8
+/* Runs one transaction may lock. */
+#define FS_MAX_LOCKS 16
+
+struct fs_event {
+	int64_t lsn;
+	enum event_kind kind;
+	char *body; /* owned */
+};
+
+struct fs_run {
+	struct run_row row; /* owned copies; row.exists is 1 */
+	int expired;        /* the lease passed */
+	long updated;       /* tick of the last write (orphans are listed oldest first) */
+	struct fs_event *ev;
+	int nev, cap;
+};
+
+struct fs_session {
+	struct session_row row; /* client_caps owned */
+	char *info;             /* owned */
+	int ended;
+};
+
+struct fs_sub {
+	char session_id[33];
+	char *uri; /* owned */
+};
+
+struct fs_db {
+	struct fs_session *sess;
+	int nsess, capsess;
+	struct fs_run *runs;
+	int nruns, capruns;
+	struct fs_sub *subs;
+	int nsubs, capsubs;
+};
+
+struct store {
+	struct store *next;         /* open handles */
+	int in_tx;                  /* a transaction is open */
+	int aborted;                /* a statement failed inside it */
+	struct fs_db snap;          /* the database as of store_begin */
+	char (*queued)[33];         /* NOTIFYs sent inside the transaction */
+	int nqueued, capqueued;
+	char locked[FS_MAX_LOCKS][33]; /* runs locked by the transaction */
+	int nlocked;
+	char channel[33];           /* the run listened to, or "" */
+	int pending;                /* a notification for channel arrived */
+};
+
+struct fs_count {
+	const char *fn; /* a string literal */
+	long n;
+};
+
+struct fs_rule {
+	char fn[40];
+	int skip, n;
+};
+
+struct fs_notified {
+	char run_id[33];
+	int n;
+};
+
+static struct fs_db db;
+static long tick;
+static int migrated;
+static struct store *handles;
+static long calls_total;
+static struct fs_count counts[FS_MAX_FNS];
+static int n_counts;
+static int fail_next;
+static struct fs_rule rules[FS_MAX_RULES];
+static int n_anomalies;
+static char last_anomaly[300];
+static struct fs_notified *notified;
+static int n_notified, cap_notified;
+static void (*wait_hook)(void *arg, struct store *st, int *woke);
+static void *wait_arg;
+
+static const char *const status_names[] = {"running", "waiting", "completed", "failed",
+                                           "cancelled"};
+
+const char *store_status_name(enum run_status s)
+{
+	return status_names[s];
+}
+
+/* ---- bookkeeping ----------------------------------------------------------------------- */
+
+static void anomaly(const char *fmt, ...) DMCP_PRINTF(1, 2);
+static void anomaly(const char *fmt, ...)
+{
+	va_list ap;
+
+	n_anomalies++;
+	va_start(ap, fmt);
+	vsnprintf(last_anomaly, sizeof last_anomaly, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "# fake store anomaly: %s\n", last_anomaly);
+}
+
+static void count(const char *fn)
+{
+	int i;
+
+	calls_total++;
+	for (i = 0; i < n_counts; i++) {
+		if (strcmp(counts[i].fn, fn) == 0) {
+			counts[i].n++;
+			return;
+		}
+	}
+	if (n_counts < FS_MAX_FNS) {
+		counts[n_counts].fn = fn;
+		counts[n_counts].n = 1;
+		n_counts++;
+	}
+}
+
+/* 1 when this call of fn must fail (an injected failure). */
+static int injected(const char *fn)
+{
+	int i;
+
+	for (i = 0; i < FS_MAX_RULES; i++) {
+		if (rules[i].fn[0] == '\0' || strcmp(rules[i].fn, fn) != 0)
+			continue;
+		if (rules[i].skip > 0) {
+			rules[i].skip--;
+			continue;
+		}
+		if (rules[i].n > 0) {
+			rules[i].n--;
+			if (rules[i].n == 0)
+				rules[i].fn[0] = '\0';
+			return 1;
+		}
+	}
+	if (fail_next > 0) {
+		fail_next--;
+		return 1;
+	}
+	return 0;
+}
+
+/* A statement failed: inside a transaction that aborts it. */
+static dmcp_rc stmt_error(struct store *st)
+{
+	if (st != NULL && st->in_tx)
+		st->aborted = 1;
+	return DMCP_E_DB;
+}
+
+/* Count a statement and decide whether it fails. */
+static dmcp_rc enter(struct store *st, const char *fn)
+{
+	count(fn);
+	if (st != NULL && st->in_tx && st->aborted) {
+		anomaly("%s inside an aborted transaction (PostgreSQL refuses every statement "
+		        "until ROLLBACK)", fn);
+		return DMCP_E_DB;
+	}
+	if (injected(fn))
+		return stmt_error(st);
+	return DMCP_OK;
+}
+
+static void *grow(void *p, int *cap, int need, size_t size)
+{
+	int c = *cap > 0 ? *cap : 4;
+	void *q;
+
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	q = realloc(p, (size_t)c * size);
+	if (q == NULL) {
+		fprintf(stderr, "fake store: out of memory\n");
+		abort();
+	}
+	*cap = c;
+	return q;
+}
+
+static char *dup_s(const char *s)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	if (d == NULL) {
+		fprintf(stderr, "fake store: out of memory\n");
+		abort();
+	}
+	return d;
+}
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src != NULL ? src : "");
+}
+
+/* ---- rows ------------------------------------------------------------------------------ */
+
+static void run_copy(struct run_row *dst, const struct run_row *src)
+{
+	*dst = *src;
+	dst->request_id = dup_s(src->request_id);
+	dst->progress_token = dup_s(src->progress_token);
+	dst->tool = dup_s(src->tool);
+	dst->arguments = dup_s(src->arguments);
+	dst->journal = dup_s(src->journal);
+	dst->pending_id = dup_s(src->pending_id);
+	dst->pending_method = dup_s(src->pending_method);
+	dst->error = dup_s(src->error);
+}
+
+static void replace(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = dup_s(src);
+}
+
+static void run_free(struct fs_run *r)
+{
+	int i;
+
+	store_run_clear(&r->row);
+	for (i = 0; i < r->nev; i++)
+		free(r->ev[i].body);
+	free(r->ev);
+}
+
+static void db_free(struct fs_db *d)
+{
+	int i;
+
+	for (i = 0; i < d->nsess; i++) {
+		free(d->sess[i].row.client_caps);
+		free(d->sess[i].info);
+	}
+	for (i = 0; i < d->nruns; i++)
+		run_free(&d->runs[i]);
+	for (i = 0; i < d->nsubs; i++)
+		free(d->subs[i].uri);
+	free(d->sess);
+	free(d->runs);
+	free(d->subs);
+	memset(d, 0, sizeof *d);
+}
+
+static void db_copy(struct fs_db *dst, const struct fs_db *src)
+{
+	int i, j;
+
+	memset(dst, 0, sizeof *dst);
+	dst->sess = grow(NULL, &dst->capsess, src->nsess > 0 ? src->nsess : 1, sizeof *dst->sess);
+	dst->runs = grow(NULL, &dst->capruns, src->nruns > 0 ? src->nruns : 1, sizeof *dst->runs);
+	dst->subs = grow(NULL, &dst->capsubs, src->nsubs > 0 ? src->nsubs : 1, sizeof *dst->subs);
+	for (i = 0; i < src->nsess; i++) {
+		dst->sess[i] = src->sess[i];
+		dst->sess[i].row.client_caps = dup_s(src->sess[i].row.client_caps);
+		dst->sess[i].info = dup_s(src->sess[i].info);
+	}
+	dst->nsess = src->nsess;
+	for (i = 0; i < src->nruns; i++) {
+		const struct fs_run *s = &src->runs[i];
+		struct fs_run *d = &dst->runs[i];
+		run_copy(&d->row, &s->row);
+		d->expired = s->expired;
+		d->updated = s->updated;
+		d->nev = s->nev;
+		d->cap = 0;
+		d->ev = grow(NULL, &d->cap, s->nev > 0 ? s->nev : 1, sizeof *d->ev);
+		for (j = 0; j < s->nev; j++) {
+			d->ev[j] = s->ev[j];
+			d->ev[j].body = dup_s(s->ev[j].body);
+		}
+	}
+	dst->nruns = src->nruns;
+	for (i = 0; i < src->nsubs; i++) {
+		dst->subs[i] = src->subs[i];
+		dst->subs[i].uri = dup_s(src->subs[i].uri);
+	}
+	dst->nsubs = src->nsubs;
+}
+
+static struct fs_session *find_session(struct fs_db *d, const char *id)
+{
+	int i;
+
+	for (i = 0; id != NULL && i < d->nsess; i++)
+		if (strcmp(d->sess[i].row.id, id) == 0)
+			return &d->sess[i];
+	return NULL;
+}
+
+static struct fs_run *find_run(struct fs_db *d, const char *id)
+{
+	int i;
+
+	for (i = 0; id != NULL && i < d->nruns; i++)
+		if (strcmp(d->runs[i].row.id, id) == 0)
+			return &d->runs[i];
+	return NULL;
+}
+
+static struct fs_event *find_event(struct fs_run *r, int64_t lsn)
+{
+	int i;
+
+	for (i = 0; r != NULL && i < r->nev; i++)
+		if (r->ev[i].lsn == lsn)
+			return &r->ev[i];
+	return NULL;
+}
+
+static int unfinished(enum run_status s)
+{
+	return s == RUN_RUNNING || s == RUN_WAITING;
+}
+
+static void append_event(struct fs_run *r, int64_t lsn, enum event_kind kind, const char *body)
+{
+	r->ev = grow(r->ev, &r->cap, r->nev + 1, sizeof *r->ev);
+	r->ev[r->nev].lsn = lsn;
+	r->ev[r->nev].kind = kind;
+	r->ev[r->nev].body = dup_s(body != NULL ? body : "");
+	r->nev++;
+}
+
+static int64_t max_lsn(const struct fs_run *r)
+{
+	int64_t m = 0;
+	int i;
+
+	for (i = 0; i < r->nev; i++)
+		if (r->ev[i].lsn > m)
+			m = r->ev[i].lsn;
+	return m;
+}
+
+/* ---- notifications --------------------------------------------------------------------- */
+
+static void deliver(const char *run_id)
+{
+	struct store *h;
+	int i;
+
+	for (i = 0; i < n_notified; i++)
+		if (strcmp(notified[i].run_id, run_id) == 0)
+			break;
+	if (i == n_notified) {
+		notified = grow(notified, &cap_notified, n_notified + 1, sizeof *notified);
+		copy_field(notified[i].run_id, sizeof notified[i].run_id, run_id);
+		notified[i].n = 0;
+		n_notified++;
+	}
+	notified[i].n++;
+	for (h = handles; h != NULL; h = h->next)
+		if (h->channel[0] != '\0' && strcmp(h->channel, run_id) == 0)
+			h->pending = 1;
+}
+
+static void end_tx(struct store *st)
+{
+	st->in_tx = 0;
+	st->aborted = 0;
+	st->nqueued = 0;
+	st->nlocked = 0;
+}
+
+static void tx_rollback(struct store *st)
+{
+	db_free(&db);
+	db = st->snap;
+	memset(&st->snap, 0, sizeof st->snap);
+	end_tx(st);
+}
+
+static int is_locked(const struct store *st, const char *run_id)
+{
+	int i;
+
+	for (i = 0; i < st->nlocked; i++)
+		if (strcmp(st->locked[i], run_id) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- connection and transactions -------------------------------------------------------- */
+
+dmcp_rc store_open(const char *conninfo, struct store **out, char *err, size_t errlen)
+{
+	struct store *st;
+
+	(void)conninfo;
+	*out = NULL;
+	if (enter(NULL, "store_open") != DMCP_OK) {
+		snprintf(err, errlen, "cannot connect to the database (injected failure)");
+		return DMCP_E_DB;
+	}
+	st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return DMCP_E_NOMEM;
+	st->next = handles;
+	handles = st;
+	*out = st;
+	return DMCP_OK;
+}
+
+void store_close(struct store *st)
+{
+	struct store **p;
+
+	if (st == NULL)
+		return;
+	if (st->in_tx)
+		tx_rollback(st);
+	for (p = &handles; *p != NULL; p = &(*p)->next) {
+		if (*p == st) {
+			*p = st->next;
+			break;
+		}
+	}
+	free(st->queued);
+	free(st);
+}
+
+dmcp_rc store_ready(struct store *st)
+{
+	if (st->in_tx)
+		tx_rollback(st); /* a transaction left open is rolled back, as store.c does */
+	st->pending = 0;     /* stale notifications are dropped */
+	return enter(st, "store_ready");
+}
+
+dmcp_rc store_migrate(struct store *st, void (*report)(const char *name, int applied),
+                      char *err, size_t errlen)
+{
+	size_t i;
+
+	if (enter(st, "store_migrate") != DMCP_OK) {
+		snprintf(err, errlen, "cannot prepare the migrations table (injected failure)");
+		return DMCP_E_DB;
+	}
+	for (i = 0; i < dmcp_migrations_count; i++)
+		if (report != NULL)
+			report(dmcp_migrations[i].name, !migrated);
+	migrated = 1;
+	return DMCP_OK;
+}
+
+dmcp_rc store_begin(struct store *st)
+{
+	struct store *h;
+	dmcp_rc rc = enter(st, "store_begin");
+
+	if (rc != DMCP_OK)
+		return rc;
+	if (st->in_tx) {
+		anomaly("BEGIN inside a transaction");
+		return DMCP_OK; /* PostgreSQL only warns */
+	}
+	for (h = handles; h != NULL; h = h->next)
+		if (h != st && h->in_tx)
+			anomaly("two transactions open at once: the fake cannot isolate them");
+	db_copy(&st->snap, &db);
+	st->in_tx = 1;
+	st->aborted = 0;
+	st->nqueued = 0;
+	st->nlocked = 0;
+	return DMCP_OK;
+}
+
+dmcp_rc store_commit(struct store *st)
+{
+	int i;
+
+	count("store_commit");
+	if (!st->in_tx) {
+		anomaly("COMMIT outside a transaction");
+		return DMCP_OK; /* PostgreSQL only warns */
+	}
+	if (st->aborted) {
+		/* PostgreSQL answers ROLLBACK (and libpq a success status): core/store.c would say
+		 * DMCP_OK here. The fake says DMCP_E_DB and notes it. */
+		anomaly("COMMIT of an aborted transaction (PostgreSQL rolls back and reports "
+		        "success)");
+		tx_rollback(st);
+		return DMCP_E_DB;
+	}
+	if (injected("store_commit")) {
+		tx_rollback(st); /* a failed COMMIT leaves nothing behind */
+		return DMCP_E_DB;
+	}
+	db_free(&st->snap);
+	for (i = 0; i < st->nqueued; i++)
+		deliver(st->queued[i]);
+	end_tx(st);
+	return DMCP_OK;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!st->in_tx)
+		return; /* store.c checks the connection's status locally: no round trip */
+	count("store_rollback");
+	tx_rollback(st);
+}
+
+/* ---- sessions -------------------------------------------------------------------------- */
+
+dmcp_rc store_session_create(struct store *st, const struct session_row *s,
+                             const char *client_info)
+{
+	struct fs_session *n;
+	dmcp_rc rc = enter(st, "store_session_create");
+
+	if (rc != DMCP_OK)
+		return rc;
+	if (find_session(&db, s->id) != NULL || s->client_caps == NULL || client_info == NULL)
+		return stmt_error(st); /* primary key, NOT NULL */
+	db.sess = grow(db.sess, &db.capsess, db.nsess + 1, sizeof *db.sess);
+	n = &db.sess[db.nsess++];
+	memset(n, 0, sizeof *n);
+	copy_field(n->row.id, sizeof n->row.id, s->id);
+	copy_field(n->row.principal, sizeof n->row.principal, s->principal);
+	copy_field(n->row.protocol, sizeof n->row.protocol, s->protocol);
+	n->row.client_caps = dup_s(s->client_caps);
+	n->row.log_level = 1; /* the column's default: the insert does not set it */
+	n->info = dup_s(client_info);
+	return DMCP_OK;
+}
+
+dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
+                          int with_runs, struct session_row *out)
+{
+	struct fs_session *s;
+	dmcp_rc rc;
+	int i;
+
+	memset(out, 0, sizeof *out);
+	rc = enter(st, "store_session_get");
+	if (rc != DMCP_OK)
+		return rc;
+	s = find_session(&db, id);
+	if (s == NULL || strcmp(s->row.principal, principal) != 0 || s->ended)
+		return DMCP_E_NOT_FOUND;
+	copy_field(out->id, sizeof out->id, id);
+	copy_field(out->principal, sizeof out->principal, principal);
+	copy_field(out->protocol, sizeof out->protocol, s->row.protocol);
+	out->client_caps = dup_s(s->row.client_caps);
+	out->log_level = s->row.log_level;
+	for (i = 0; with_runs && i < db.nruns; i++)
+		if (strcmp(db.runs[i].row.session_id, id) == 0 && unfinished(db.runs[i].row.status))
+			out->unfinished_runs++;
+	return DMCP_OK;
+}
+
+void store_session_clear(struct session_row *s)
+{
+	free(s->client_caps);
+	s->client_caps = NULL;
+}
+
+dmcp_rc store_session_set_level(struct store *st, const char *id, int level)
+{
+	struct fs_session *s;
+	dmcp_rc rc = enter(st, "store_session_set_level");
+
+	if (rc != DMCP_OK)
+		return rc;
+	if (level < 0 || level > 32767)
+		return stmt_error(st); /* smallint */
+	s = find_session(&db, id);
+	if (s != NULL)
+		s->row.log_level = level; /* an UPDATE of no row is no error */
+	return DMCP_OK;
+}
+
+/* End a session and cancel its unfinished runs; the ids to notify into *ids (owned). */
+static int end_session(const char *id, const char *principal, const char *why,
+                       char (**ids)[33])
+{
+	struct fs_session *s = find_session(&db, id);
+	int i, n = 0, cap = 0;
+
+	*ids = NULL;
+	if (s == NULL || s->ended || (principal != NULL && strcmp(s->row.principal, principal) != 0))
+		return -1;
+	s->ended = 1;
+	for (i = 0; i < db.nruns; i++) {
+		struct run_row *r = &db.runs[i].row;
+		if (strcmp(r->session_id, id) != 0 || !unfinished(r->status))
+			continue;
+		r->status = RUN_CANCELLED;
+		replace(&r->pending_id, NULL);
+		replace(&r->pending_method, NULL);
+		replace(&r->error, why);
+		db.runs[i].updated = ++tick;
+		*ids = grow(*ids, &cap, n + 1, sizeof **ids);
+		copy_field((*ids)[n], 33, r->id);
+		n++;
+	}
+	return n;
+}
+
+dmcp_rc store_session_end(struct store *st, const char *id, const char *principal)
+{
+	char (*ids)[33];
+	int n, i;
+	dmcp_rc rc = enter(st, "store_session_end");
+
+	if (rc != DMCP_OK)
+		return rc;
+	if (st->in_tx)
+		anomaly("store_session_end inside a transaction (its own BEGIN/COMMIT would commit "
+		        "the caller's)");
+	n = end_session(id, principal, "session ended by the client", &ids);
+	if (n < 0)
+		return DMCP_E_NOT_FOUND;
+	for (i = 0; i < n; i++)
+		deliver(ids[i]);
+	free(ids);
+	return DMCP_OK;
+}
+
+dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri, int on)
+{
+	int i;
+	dmcp_rc rc = enter(st, "store_subscribe");
+
+	if (rc != DMCP_OK)
+		return rc;
+	for (i = 0; i < db.nsubs; i++)
+		if (strcmp(db.subs[i].session_id, session_id) == 0 && strcmp(db.subs[i].uri, uri) == 0)
+			break;
+	if (on) {
+		if (i < db.nsubs)
+			return DMCP_OK; /* ON CONFLICT DO NOTHING */
+		if (find_session(&db, session_id) == NULL)
+			return stmt_error(st); /* foreign key */
+		db.subs = grow(db.subs, &db.capsubs, db.nsubs + 1, sizeof *db.subs);
+		copy_field(db.subs[db.nsubs].session_id, 33, session_id);
+		db.subs[db.nsubs].uri = dup_s(uri);
+		db.nsubs++;
+	} else if (i < db.nsubs) {
+		free(db.subs[i].uri);
+		db.subs[i] = db.subs[db.nsubs - 1];
+		db.nsubs--;
+	}
+	return DMCP_OK;
+}
+
+/* ---- runs ------------------------------------------------------------------------------ */
+
+dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
+                       const char *principal, struct run_row *out)
+{
+	struct fs_run *r;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	rc = enter(st, "store_run_lock");
+	if (rc != DMCP_OK)
+		return rc;
+	if (!st->in_tx)
+		anomaly("store_run_lock of %s outside a transaction: FOR UPDATE locks nothing",
+		        run_id);
+	r = find_run(&db, run_id);
+	if (r == NULL || strcmp(r->row.session_id, session_id) != 0 ||
+	    strcmp(r->row.principal, principal) != 0)
+		return DMCP_E_NOT_FOUND;
+	run_copy(out, &r->row);
+	copy_field(out->id, sizeof out->id, run_id);
+	out->exists = 1;
+	out->lease_expired = r->row.status == RUN_RUNNING && r->expired;
+	if (st->in_tx && !is_locked(st, run_id) && st->nlocked < FS_MAX_LOCKS)
+		copy_field(st->locked[st->nlocked++], 33, run_id);
+	return DMCP_OK;
+}
+
+dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, int n,
+                       const enum event_kind *kinds, const char *const *bodies)
+{
+	struct fs_run *run;
+	int64_t before;
+	int i;
+	dmcp_rc rc = enter(st, "store_run_save");
+
+	if (rc != DMCP_OK)
+		return rc;
+	if (n < 0 || (n > 0 && (kinds == NULL || bodies == NULL)))
+		return stmt_error(st);
+	for (i = 0; i < n; i++)
+		if (first_lsn + i <= 0 || bodies[i] == NULL || (int)kinds[i] < 0 || kinds[i] > EV_POLL)
+			return stmt_error(st); /* CHECK (lsn > 0), NOT NULL, CHECK (kind IN ...) */
+	if (r->request_id == NULL || r->tool == NULL || r->arguments == NULL || r->journal == NULL)
+		return stmt_error(st); /* NOT NULL */
+	if (!r->exists) {
+		if (find_run(&db, r->id) != NULL || find_session(&db, r->session_id) == NULL)
+			return stmt_error(st); /* primary key, foreign key */
+		db.runs = grow(db.runs, &db.capruns, db.nruns + 1, sizeof *db.runs);
+		run = &db.runs[db.nruns++];
+		memset(run, 0, sizeof *run);
+		run_copy(&run->row, r);
+		run->row.exists = 1;
+		run->row.lease_expired = 0;
+		before = 0;
+	} else {
+		run = find_run(&db, r->id);
+		if (run == NULL) {
+			anomaly("store_run_save updates run %s, which is not in the table (0 rows, no "
+			        "events, and no error)", r->id);
+			return DMCP_OK;
+		}
+		if (!st->in_tx || !is_locked(st, r->id))
+			anomaly("store_run_save updates run %s without holding its lock", r->id);
+		for (i = 0; i < n; i++)
+			if (find_event(run, first_lsn + i) != NULL)
+				return stmt_error(st); /* primary key (run_id, lsn) */
+		before = max_lsn(run);
+		run->row.status = r->status;
+		replace(&run->row.journal, r->journal);
+		run->row.notes = r->notes;
+		run->row.has_progress = r->has_progress;
+		run->row.last_progress = r->has_progress ? r->last_progress : 0;
+		run->row.last_lsn = r->last_lsn;
+		replace(&run->row.pending_id, r->pending_id);
+		replace(&run->row.pending_method, r->pending_method);
+		run->row.steps = r->steps;
+		replace(&run->row.error, r->error);
+	}
+	run->expired = 0; /* the lease is renewed (running) or cleared */
+	run->updated = ++tick;
+	for (i = 0; i < n; i++)
+		append_event(run, first_lsn + i, kinds[i], bodies[i]);
+	if (n > 0 && first_lsn != before + 1)
+		anomaly("run %s: events start at LSN %lld, not right after %lld (a gap)", r->id,
+		        (long long)first_lsn, (long long)before);
+	if (run->row.last_lsn != max_lsn(run))
+		anomaly("run %s: last_lsn does not match its newest event", r->id);
+	r->exists = 1;
+	return DMCP_OK;
+}
+
+dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
+                                  const char *principal, const char *request_id,
+                                  char *run_id_out)
+{
+	int i;
+	dmcp_rc rc = enter(st, "store_run_find_unfinished");
+
+	if (rc != DMCP_OK)
+		return rc;
+	for (i = 0; i < db.nruns; i++) {
+		const struct run_row *r = &db.runs[i].row;
+		if (strcmp(r->session_id, session_id) == 0 && strcmp(r->principal, principal) == 0 &&
+		    strcmp(r->request_id, request_id) == 0 && unfinished(r->status)) {
+			copy_field(run_id_out, 33, r->id);
+			return DMCP_OK;
+		}
+	}
+	return DMCP_E_NOT_FOUND;
+}
+
+void store_run_clear(struct run_row *r)
+{
+	free(r->request_id);
+	free(r->progress_token);
+	free(r->tool);
+	free(r->arguments);
+	free(r->journal);
+	free(r->pending_id);
+	free(r->pending_method);
+	free(r->error);
+	r->request_id = r->progress_token = r->tool = r->arguments = r->journal = NULL;
+	r->pending_id = r->pending_method = r->error = NULL;
+}
+
+/* ---- events ---------------------------------------------------------------------------- */
+
+dmcp_rc store_events_after(struct store *st, const char *run_id, const char *session_id,
+                           const char *principal, int64_t after_lsn, int max,
+                           struct event_row *out, int *n, enum run_status *status,
+                           int64_t *last_lsn, int *lease_expired)
+{
+	struct fs_run *r;
+	int64_t want;
+	dmcp_rc rc;
+
+	*n = 0;
+	rc = enter(st, "store_events_after");
+	if (rc != DMCP_OK)
+		return rc;
+	r = find_run(&db, run_id);
+	if (r == NULL || strcmp(r->row.session_id, session_id) != 0 ||
+	    strcmp(r->row.principal, principal) != 0)
+		return DMCP_E_NOT_FOUND;
+	*status = r->row.status;
+	*last_lsn = r->row.last_lsn;
+	*lease_expired = r->row.status == RUN_RUNNING && r->expired;
+	/* Oldest first: LSNs are gap-free, so walk them upwards. */
+	for (want = after_lsn + 1; *n < max; want++) {
+		struct fs_event *e = find_event(r, want);
+		if (e == NULL)
+			break;
+		out[*n].lsn = e->lsn;
+		out[*n].kind = e->kind;
+		out[*n].body = dup_s(e->body);
+		(*n)++;
+	}
+	return DMCP_OK;
+}
+
+void store_events_clear(struct event_row *ev, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		free(ev[i].body);
+		ev[i].body = NULL;
+	}
+}
+
+/* ---- wake-ups -------------------------------------------------------------------------- */
+
+/* 1 when run_id is 32 lowercase hex digits (store.c puts it into SQL text). */
+static int hex_id(const char *run_id)
+{
+	size_t i;
+
+	for (i = 0; run_id[i] != '\0'; i++)
+		if (!((run_id[i] >= '0' && run_id[i] <= '9') || (run_id[i] >= 'a' && run_id[i] <= 'f')))
+			return 0;
+	return i == 32;
+}
+
+static void queue_notify(struct store *st, const char *run_id)
+{
+	st->queued = grow(st->queued, &st->capqueued, st->nqueued + 1, sizeof *st->queued);
+	copy_field(st->queued[st->nqueued++], 33, run_id);
+}
+
+void store_notify(struct store *st, const char *run_id)
+{
+	if (!hex_id(run_id))
+		return;
+	if (enter(st, "store_notify") != DMCP_OK)
+		return; /* a hint only: store.c logs the failure and goes on */
+	if (st->in_tx) {
+		/* store.c sends "BEGIN; ...; NOTIFY; COMMIT": inside a transaction that COMMIT
+		 * would commit the caller's work. */
+		anomaly("store_notify of %s inside a transaction (its COMMIT would commit the "
+		        "caller's transaction)", run_id);
+		queue_notify(st, run_id);
+	} else {
+		deliver(run_id);
+	}
+}
+
+void store_notify_in_tx(struct store *st, const char *run_id)
+{
+	if (enter(st, "store_notify_in_tx") != DMCP_OK)
+		return;
+	if (st->in_tx)
+		queue_notify(st, run_id); /* delivered at the commit */
+	else
+		deliver(run_id);
+}
+
+dmcp_rc store_listen(struct store *st, const char *run_id)
+{
+	dmcp_rc rc;
+
+	if (!hex_id(run_id))
+		return DMCP_E_INTERNAL;
+	if (st->channel[0] != '\0') {
+		rc = store_unlisten(st);
+		if (rc != DMCP_OK)
+			return rc;
+	}
+	rc = enter(st, "store_listen");
+	if (rc != DMCP_OK)
+		return rc;
+	copy_field(st->channel, sizeof st->channel, run_id);
+	st->pending = 0;
+	return DMCP_OK;
+}
+
+dmcp_rc store_unlisten(struct store *st)
+{
+	if (st->channel[0] == '\0')
+		return DMCP_OK;
+	st->channel[0] = '\0';
+	st->pending = 0;
+	return enter(st, "store_unlisten");
+}
+
+dmcp_rc store_wait(struct store *st, int timeout_ms, int client_fd, int *woke)
+{
+	dmcp_rc rc;
+
+	(void)timeout_ms; /* never sleeps: a timeout is "now" */
+	(void)client_fd;
+	*woke = 0;
+	rc = enter(st, "store_wait");
+	if (rc != DMCP_OK)
+		return rc;
+	if (!st->pending && wait_hook != NULL)
+		wait_hook(wait_arg, st, woke);
+	if (*woke == 0 && st->pending)
+		*woke = 1;
+	if (*woke == 1)
+		st->pending = 0;
+	return DMCP_OK;
+}
+
+dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted)
+{
+	dmcp_rc rc = enter(st, "store_sweep");
+
+	(void)ttl_s;
+	*ended = 0;
+	*deleted = 0;
+	return rc;
+}
+
+dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
+{
+	long after = -1;
+	dmcp_rc rc = enter(st, "store_orphans");
+
+	*n = 0;
+	if (rc != DMCP_OK)
+		return rc;
+	/* Oldest first: pick the least recently updated orphan after the previous one. */
+	while (*n < max) {
+		struct fs_run *best = NULL;
+		int i;
+		for (i = 0; i < db.nruns; i++) {
+			struct fs_run *r = &db.runs[i];
+			struct fs_session *s = find_session(&db, r->row.session_id);
+			if (r->row.status != RUN_RUNNING || !r->expired || s == NULL || s->ended ||
+			    r->updated <= after)
+				continue;
+			if (best == NULL || r->updated < best->updated)
+				best = r;
+		}
+		if (best == NULL)
+			break;
+		copy_field(out[*n].run_id, sizeof out[*n].run_id, best->row.id);
+		copy_field(out[*n].session_id, sizeof out[*n].session_id, best->row.session_id);
+		copy_field(out[*n].principal, sizeof out[*n].principal, best->row.principal);
+		after = best->updated;
+		(*n)++;
+	}
+	return DMCP_OK;
+}
+
+/* ---- test hooks ------------------------------------------------------------------------ */
+
+void fake_store_reset_counters(void)
+{
+	calls_total = 0;
+	n_counts = 0;
+}
+
+void fake_store_reset(void)
+{
+	struct store *h;
+
+	for (h = handles; h != NULL; h = h->next) {
+		db_free(&h->snap);
+		end_tx(h);
+		h->channel[0] = '\0';
+		h->pending = 0;
+	}
+	db_free(&db);
+	free(notified);
+	notified = NULL;
+	n_notified = cap_notified = 0;
+	tick = 0;
+	migrated = 0;
+	fake_store_reset_counters();
+	fail_next = 0;
+	memset(rules, 0, sizeof rules);
+	n_anomalies = 0;
+	last_anomaly[0] = '\0';
+	wait_hook = NULL;
+	wait_arg = NULL;
+}
+
+long fake_store_calls(void)
+{
+	return calls_total;
+}
+
+long fake_store_calls_of(const char *fn)
+{
+	int i;
+
+	for (i = 0; i < n_counts; i++)
+		if (strcmp(counts[i].fn, fn) == 0)
+			return counts[i].n;
+	return 0;
+}
+
+int fake_store_count(const char *table)
+{
+	int i, n = 0;
+
+	if (strcmp(table, "sessions") == 0)
+		return db.nsess;
+	if (strcmp(table, "runs") == 0)
+		return db.nruns;
+	if (strcmp(table, "subscriptions") == 0)
+		return db.nsubs;
+	if (strcmp(table, "events") == 0) {
+		for (i = 0; i < db.nruns; i++)
+			n += db.runs[i].nev;
+		return n;
+	}
+	return -1;
+}
+
+int fake_store_run(const char *run_id, struct run_row *out)
+{
+	struct fs_run *r = find_run(&db, run_id);
+
+	memset(out, 0, sizeof *out);
+	if (r == NULL)
+		return 0;
+	run_copy(out, &r->row);
+	out->lease_expired = r->row.status == RUN_RUNNING && r->expired;
+	return 1;
+}
+
+int fake_store_events(const char *run_id, struct event_row *out, int max)
+{
+	struct fs_run *r = find_run(&db, run_id);
+	int i, n = 0;
+
+	for (i = 0; r != NULL && i < r->nev && n < max; i++) {
+		out[n].lsn = r->ev[i].lsn;
+		out[n].kind = r->ev[i].kind;
+		out[n].body = dup_s(r->ev[i].body);
+		n++;
+	}
+	return n;
+}
+
+const char *fake_store_event_body(const char *run_id, int64_t lsn)
+{
+	struct fs_event *e = find_event(find_run(&db, run_id), lsn);
+
+	return e != NULL ? e->body : NULL;
+}
+
+int fake_store_event_committed(const char *run_id, int64_t lsn)
+{
+	struct store *h;
+
+	if (find_event(find_run(&db, run_id), lsn) == NULL)
+		return 0;
+	for (h = handles; h != NULL; h = h->next)
+		if (h->in_tx && find_event(find_run(&h->snap, run_id), lsn) == NULL)
+			return 0; /* only inside an open transaction */
+	return 1;
+}
+
+int fake_store_subscribed(const char *session_id, const char *uri)
+{
+	int i;
+
+	for (i = 0; i < db.nsubs; i++)
+		if (strcmp(db.subs[i].session_id, session_id) == 0 && strcmp(db.subs[i].uri, uri) == 0)
+			return 1;
+	return 0;
+}
+
+void fake_store_fail_next(int n)
+{
+	fail_next = n;
+}
+
+void fake_store_fail(const char *fn, int skip, int n)
+{
+	int i;
+
+	for (i = 0; i < FS_MAX_RULES; i++) {
+		if (rules[i].fn[0] == '\0' || strcmp(rules[i].fn, fn) == 0) {
+			copy_field(rules[i].fn, sizeof rules[i].fn, n > 0 ? fn : "");
+			rules[i].skip = skip;
+			rules[i].n = n;
+			return;
+		}
+	}
+}
+
+dmcp_rc fake_store_cancel_run(const char *run_id, const char *why)
+{
+	struct fs_run *r = find_run(&db, run_id);
+
+	if (r == NULL)
+		return DMCP_E_NOT_FOUND;
+	r->row.status = RUN_CANCELLED;
+	replace(&r->row.pending_id, NULL);
+	replace(&r->row.pending_method, NULL);
+	replace(&r->row.error, why);
+	r->updated = ++tick;
+	deliver(run_id);
+	return DMCP_OK;
+}
+
+dmcp_rc fake_store_append_event(const char *run_id, enum event_kind kind, const char *body)
+{
+	struct fs_run *r = find_run(&db, run_id);
+
+	if (r == NULL)
+		return DMCP_E_NOT_FOUND;
+	r->row.last_lsn++;
+	append_event(r, r->row.last_lsn, kind, body);
+	r->updated = ++tick;
+	deliver(run_id);
+	return DMCP_OK;
+}
+
+dmcp_rc fake_store_expire_lease(const char *run_id, int expired)
+{
+	struct fs_run *r = find_run(&db, run_id);
+
+	if (r == NULL)
+		return DMCP_E_NOT_FOUND;
+	r->expired = expired;
+	return DMCP_OK;
+}
+
+dmcp_rc fake_store_end_session(const char *session_id)
+{
+	char (*ids)[33];
+	int n, i;
+
+	n = end_session(session_id, NULL, "session ended", &ids);
+	if (n < 0)
+		return DMCP_E_NOT_FOUND;
+	for (i = 0; i < n; i++)
+		deliver(ids[i]);
+	free(ids);
+	return DMCP_OK;
+}
+
+int fake_store_notifies(const char *run_id)
+{
+	int i, n = 0;
+
+	for (i = 0; i < n_notified; i++)
+		if (run_id == NULL || strcmp(notified[i].run_id, run_id) == 0)
+			n += notified[i].n;
+	return n;
+}
+
+int fake_store_open_tx(void)
+{
+	struct store *h;
+	int n = 0;
+
+	for (h = handles; h != NULL; h = h->next)
+		n += h->in_tx;
+	return n;
+}
+
+int fake_store_anomalies(char *last, size_t cap)
+{
+	if (last != NULL && cap > 0)
+		snprintf(last, cap, "%s", last_anomaly);
+	return n_anomalies;
+}
+
+void fake_store_on_wait(void (*fn)(void *arg, struct store *st, int *woke), void *arg)
+{
+	wait_hook = fn;
+	wait_arg = arg;
+}
