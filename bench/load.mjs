@@ -678,5 +678,6 @@ if (errors.length)
 	result.error_samples = errors;
 result.wall_ms = Math.round(now() - t0);
 process.stdout.write(`${JSON.stringify(result)}\n`);
-const ok = errorCount === 0 && result.ops > 0;
+// Nothing completed in the measured window is not an error on a busy machine; nothing at all is.
+const ok = errorCount === 0 && (result.ops_total ?? result.ops) > 0;
 process.exit(ok || SCENARIO === 'answer' ? 0 : 1);

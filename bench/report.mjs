@@ -167,7 +167,7 @@ const out = [];
 out.push(`# dmcp and the TypeScript SDK — ${meta.mode} run, ${meta.date}`);
 out.push('');
 out.push(`- machine: ${meta.nproc} CPUs (${meta.cpu}), ${meta.kernel}; load average (1/5/15 min) ${meta.load_start} at the start, ${meta.load_end} at the end; the run took ${meta.seconds} s`);
-out.push(`- dmcp: build/dmcp.fcgi behind nginx (1 worker process), DMCP_THREADS=${meta.threads}, DMCP_STREAM_HOLD_MS=${meta.hold_ms}, DMCP_POLL_MS=${meta.poll_ms}; PostgreSQL ${meta.pg} on a private cluster`);
+out.push(`- dmcp: ${meta.bin} (tree at ${meta.commit}) behind nginx (1 worker process), DMCP_THREADS=${meta.threads}, DMCP_STREAM_HOLD_MS=${meta.hold_ms}, DMCP_POLL_MS=${meta.poll_ms}; PostgreSQL ${meta.pg} on a private cluster`);
 out.push(`- TS SDK: @modelcontextprotocol/sdk ${meta.sdk} on Node ${meta.node}: McpServer + StreamableHTTPServerTransport per session (stateful), InMemoryEventStore, SSE answers (bench/peer/server.mjs)`);
 out.push(`- load: bench/load.mjs (Node http, keep-alive agent), one session per worker; k = ${ks.join(', ')}; rates count what completed in a ${meta.duration_ms} ms window after ${meta.warmup_ms} ms of warm-up; parking and answering at k = ${meta.park_k}`);
 out.push(`- command: ${meta.mode === 'smoke' ? 'bench/run --smoke' : 'make bench (bench/run)'}; ratio = dmcp ÷ TS SDK (for latencies and memory, below 1 means dmcp is lower)`);

@@ -712,6 +712,8 @@ dmcp_rc dmcp_progress(dmcp_ctx *ctx, double progress, double total, const char *
 		        ctx->run->last_progress);
 		return DMCP_E_PARAMS;
 	}
+	ctx->run->has_progress = 1; /* checked with or without a token: same code, same rules */
+	ctx->run->last_progress = progress;
 	if (tok == NULL)
 		return DMCP_OK;
 	params = json_object_new_object();
@@ -721,8 +723,6 @@ dmcp_rc dmcp_progress(dmcp_ctx *ctx, double progress, double total, const char *
 		json_object_object_add(params, "total", number(total));
 	if (message != NULL)
 		json_object_object_add(params, "message", json_object_new_string(message));
-	ctx->run->has_progress = 1;
-	ctx->run->last_progress = progress;
 	return emit(ctx, rpc_request(NULL, "notifications/progress", params));
 }
 

@@ -37,9 +37,11 @@ struct rt_env {
 	struct rt_sink *sink; /* or NULL */
 };
 
-/* tools/call: create the run for tool and take its first step. *run gets the row as saved
- * (clear it with store_run_clear). DMCP_OK once the step committed, whatever the tool did;
- * DMCP_E_DB and the like when nothing could be saved (nothing was). */
+/* tools/call: create the run for tool and take its first step. *run gets the row as saved;
+ * clear it with store_run_clear on every path. DMCP_OK once the step committed, whatever
+ * the tool did. DMCP_E_DB and the like when the step could not be saved: then either
+ * nothing was saved, or (when the tool had sent notifications) the run stays 'running'
+ * under its lease and is finished later by rt_resume or `sweep`. */
 dmcp_rc rt_start(struct rt_env *env, const struct reg_tool *tool, json_object *request_id,
                  json_object *args, json_object *progress_token, struct run_row *run) DMCP_MUST_CHECK;
 

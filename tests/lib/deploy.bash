@@ -199,23 +199,30 @@ deploy_stream_check() {
 }
 
 deploy_pids() {
-	local bin=$1 p exe
-	for p in /proc/[0-9]*; do
-		exe=$(readlink "$p/exe" 2>/dev/null) || continue
-		[ "$exe" = "$bin" ] || continue
-		_stack_alive "${p#/proc/}" && echo "${p#/proc/}"
+	local bin=$1 p
+	# One find over /proc/*/exe (a zombie has no exe and is not listed).
+	for p in $(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$bin" 2>/dev/null); do
+		p=${p#/proc/}
+		p=${p%/exe}
+		_stack_alive "$p" && echo "$p"
 	done
 	return 0
 }
 
 deploy_children() {
-	local parent=$1 p st
-	for p in /proc/[0-9]*; do
-		st=$(cat "$p/stat" 2>/dev/null) || continue
-		st=${st##*) }
-		set -- $st
-		[ "${2:-}" = "$parent" ] && _stack_alive "${p#/proc/}" && echo "${p#/proc/}"
-	done
+	# One awk over every /proc/*/stat: field 4 (after the command name in parentheses) is the
+	# parent PID, field 3 the state.
+	awk -v parent="$1" '{
+		rest = $0
+		sub(/^.*\) /, "", rest)
+		split(rest, f, " ")
+		if (f[2] == parent && f[1] != "Z" && f[1] != "X") {
+			pid = FILENAME
+			gsub(/[^0-9]/, "", pid)
+			print pid
+		}
+		nextfile
+	}' /proc/[0-9]*/stat 2>/dev/null
 	return 0
 }
 
@@ -249,30 +256,19 @@ deploy_kill() {
 
 # ---------------------------------------------------------------- systemd
 
-# unit_get's parser: argv = file, section, key. Prints the last value (stripped) of KEY in
-# [SECTION]; status 1 when there is none. Comment lines (# ;) and empty lines are skipped.
-_DEPLOY_UNIT_PY='
-import sys
-path, want_sec, want_key = sys.argv[1:4]
-sec, val = None, None
-for raw in open(path):
-    line = raw.strip()
-    if not line or line[0] in "#;":
-        continue
-    if line.startswith("[") and line.endswith("]"):
-        sec = line[1:-1]
-        continue
-    k, eq, v = line.partition("=")
-    if not eq:
-        sys.exit("%s: not KEY=VALUE: %r" % (path, line))
-    if sec == want_sec and k.strip() == want_key:
-        val = v.strip()
-if val is None:
-    sys.exit(1)
-print(val)
-'
-
-unit_get() { python3 -c "$_DEPLOY_UNIT_PY" "$@"; }
+unit_get() {
+	awk -v sec="$2" -v key="$3" '
+		/^[ \t]*([#;]|$)/ { next }
+		/^[ \t]*\[.*\][ \t]*$/ { s = $0; gsub(/^[ \t]*\[|\][ \t]*$/, "", s); next }
+		{
+			i = index($0, "=")
+			if (i == 0) { print FILENAME ": not KEY=VALUE: " $0 > "/dev/stderr"; bad = 1; exit }
+			k = substr($0, 1, i - 1); v = substr($0, i + 1)
+			gsub(/^[ \t]+|[ \t]+$/, "", k); gsub(/^[ \t]+|[ \t]+$/, "", v)
+			if (s == sec && k == key) { val = v; found = 1 }
+		}
+		END { if (bad || !found) exit 1; print val }' "$1"
+}
 
 # What systemd does when a connection arrives on dmcp.socket, for a machine without systemd:
 # argv = socket unit, service unit, environment file (stands in for the EnvironmentFile= of the

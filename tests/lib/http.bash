@@ -84,11 +84,11 @@ mcp_send_file() {
 	t=$(_http_tmp) || return 1
 	: >"$t/h"
 	: >"$t/b"
-	local data=()
-	[ -n "$file" ] && data=(--data-binary "@$file")
+	local upload=()
+	if [ -n "$file" ]; then upload=(--data-binary "@$file"); fi
 	rc=0
 	status_code=$(curl -s --max-time "$MCP_TIMEOUT" -X "$method" -H 'Expect:' \
-		-D "$t/h" -o "$t/b" -w '%{http_code}' "${data[@]}" "$@" "$DMCP_URL") || rc=$?
+		-D "$t/h" -o "$t/b" -w '%{http_code}' "${upload[@]}" "$@" "$DMCP_URL") || rc=$?
 	_http_split "$t/h"
 	body=$(cat "$t/b")
 	last_request="$method $DMCP_URL $*"
@@ -363,8 +363,12 @@ cgi_request() {
 		[ "$kv" = "$name=" ] || keep+=("$kv")
 		envs=("${keep[@]}")
 	done
+	# cgi_rc and cgi_stderr are this function's outputs.
+	# shellcheck disable=SC2034
 	cgi_rc=0
+	# shellcheck disable=SC2034
 	timeout 30 env -i "${envs[@]}" "$bin" <"$t/cgi.in" >"$t/cgi.out" 2>"$t/cgi.err" || cgi_rc=$?
+	# shellcheck disable=SC2034
 	cgi_stderr=$(cat "$t/cgi.err")
 	_http_parse_cgi "$t/cgi.out"
 	last_request="CGI ${envs[*]}"

@@ -10,10 +10,11 @@
 // once its question arrived and resumes it with Last-Event-ID when it has answered, which is
 // what the SDK does too, minus the timing it chooses.
 //
-// At the moment of the crash, two streams are open (followed by workers), and answers for ten
-// confirm calls are in flight. Only confirm answers are sent in flight: a confirm step is one
-// transaction, but book_flight commits a checkpoint mid-step, and a worker killed there leaves
-// the run 'running' until its lease (60 s) passes.
+// At the moment of the crash, two streams are open (followed by workers), and answers to 20
+// confirm calls go out one every 100 ms, before, during and after the crash (they are sent
+// again afterwards: a duplicate is ignored). Only confirm answers: a confirm step is one
+// transaction, but book_flight commits a checkpoint mid-step, and a worker killed there would
+// leave the run 'running' until its lease (60 s) passes.
 import { assert, checkRun, factsOf, isRequest, isResponse, main, programLog, Raw, retrying,
     runOfId, sleep, sql, stackCommand, STACK_DIR } from './lib.mjs';
 
@@ -78,8 +79,9 @@ function waitingCount(runs) {
         and status = 'waiting'`, { ids: `{${runs.join(',')}}` }));
 }
 
-function followed(run) {
-    return programLog().some(l => l.includes(`: following run ${run} after 1`));
+// How many times a worker began to follow RUN's stream after its event 1 (debug log lines).
+function follows(run) {
+    return programLog().filter(l => l.includes(`: following run ${run} after 1`)).length;
 }
 
 await main({
@@ -105,25 +107,34 @@ await main({
         // 2. Two streams open, followed by a worker each (stream headers reach the client only
         //    with the first event, so the worker's debug line says when it follows).
         const live = calls.filter(c => c.tool === 'book_flight').slice(0, 2).map(c => {
+            const before = follows(c.run);
             const ac = new AbortController();
             const done = c.raw.get(c.got.at(-1).id, { signal: ac.signal })
                 .then(async r => `${r.status}, body ${JSON.stringify(await r.text())}`,
                     e => `failed: ${e.cause ? e.cause.message || e.cause : e.message}`);
-            return { c, ac, done };
+            return { c, ac, done, before };
         });
-        for (let t = 0; !live.every(l => followed(l.c.run)); t++) {
+        for (let t = 0; !live.every(l => follows(l.c.run) > l.before); t++) {
             assert.ok(t < 50, 'the live streams are not followed');
             await sleep(100);
         }
-        // 3. Answers in flight for ten confirm calls, then the crash.
-        const inflight = calls.filter(c => c.tool === 'confirm' && c.j === 0).map(c =>
-            c.raw.answer(c.pending.id, answerFor(c, c.pending))
-                .then(r => String(r.status), e => `failed: ${e.cause ? e.cause.code || e.cause : e}`));
-        await sleep(5);
-        const code = await stackCommand(crash, [STACK_DIR]);
+        // 3. The crash, and meanwhile answers to 20 confirm calls, one every 100 ms: before,
+        //    during and after it.
+        const tStart = Date.now();
+        const crashed = stackCommand(crash, [STACK_DIR]);
+        let crashDone = false;
+        crashed.then(() => { crashDone = true; }, () => { crashDone = true; });
+        const inflight = [];
+        for (const c of calls.filter(x => x.tool === 'confirm' && x.j < 2)) {
+            const t = Date.now() - tStart;
+            const outcome = await c.raw.answer(c.pending.id, answerFor(c, c.pending))
+                .then(r => String(r.status), e => `${e.cause ? e.cause.code || e.cause : e}`);
+            inflight.push(`${t} ms${crashDone ? ' (restarted)' : ''}: ${outcome}`);
+            await sleep(100);
+        }
+        const code = await crashed;
         assert.equal(code, 0, `${crash} failed`);
         const tCrash = Date.now();
-        const inflightOutcome = await Promise.all(inflight);
         const liveOutcome = await Promise.all(live.map(l => Promise.race([l.done,
             sleep(10000).then(() => { l.ac.abort(); return 'still open after 10 s'; })])));
 
@@ -173,7 +184,8 @@ await main({
         }
         console.log(`# ${crash}: ${runs.length} runs waiting after ${tWaiting - t0} ms; crash and ` +
             `restart ${tCrash - tWaiting} ms; all answered and complete ${tDone - tCrash} ms later`);
-        console.log(`# ${crash}: answers in flight during the crash: ${inflightOutcome.join(', ')}`);
+        console.log(`# ${crash}: answers sent around the crash (ms after it began: status): ` +
+            `${inflight.join(', ')}`);
         console.log(`# ${crash}: streams open during the crash: ${liveOutcome.join('; ')}`);
         console.log(`# ${crash}: retried after the crash: ${JSON.stringify(counts)} ` +
             `(503 = database unavailable, 502 = no worker, neterr = no HTTP answer)`);

@@ -12,7 +12,7 @@ static int t_count;  /* checks run */
 static int t_failed; /* checks failed */
 
 __attribute__((format(printf, 4, 5)))
-static int t_check(int ok, const char *file, int line, const char *fmt, ...)
+static inline int t_check(int ok, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -31,14 +31,22 @@ static int t_check(int ok, const char *file, int line, const char *fmt, ...)
 }
 
 #define T_OK(cond, ...) t_check((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-#define T_EQ_INT(a, b, name) \
-	t_check((long long)(a) == (long long)(b), __FILE__, __LINE__, "%s (got %lld, want %lld)", \
-	        name, (long long)(a), (long long)(b))
-#define T_EQ_STR(a, b, name) \
-	t_check((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0, __FILE__, __LINE__, \
-	        "%s (got '%s', want '%s')", name, (a) ? (a) : "(null)", (b) ? (b) : "(null)")
+/* Each argument is evaluated once (a call in an argument runs once). */
+static inline int t_eq_int(long long a, long long b, const char *file, int line, const char *name)
+{
+	return t_check(a == b, file, line, "%s (got %lld, want %lld)", name, a, b);
+}
 
-static int t_done(void)
+static inline int t_eq_str(const char *a, const char *b, const char *file, int line, const char *name)
+{
+	return t_check(a != NULL && b != NULL && strcmp(a, b) == 0, file, line,
+	               "%s (got '%s', want '%s')", name, a ? a : "(null)", b ? b : "(null)");
+}
+
+#define T_EQ_INT(a, b, name) t_eq_int((long long)(a), (long long)(b), __FILE__, __LINE__, name)
+#define T_EQ_STR(a, b, name) t_eq_str((a), (b), __FILE__, __LINE__, name)
+
+static inline int t_done(void)
 {
 	printf("1..%d\n", t_count);
 	return t_failed ? 1 : 0;

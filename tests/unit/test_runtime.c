@@ -1093,6 +1093,8 @@ static void test_replay(void)
 	T_OK(json_object_get_double(json_object_object_get(js_get(e, "params", json_type_object),
 	                                                    "progress")) == 1.0,
 	     "replay: ... with progress 1");
+	T_OK(has(fake_store_event_body(run.id, 1), "\"progress\":1,\"total\":3,"),
+	     "replay: integral progress and total are sent as integers");
 	json_object_put(e);
 	store_run_clear(&run);
 
@@ -1345,7 +1347,26 @@ static void test_failures(void)
 	     "fail: checkpoint: rt_answer does not report an applied answer (rc %s, applied %d) "
 	     "while the run still waits for it (status %s)", dmcp_rc_name(rc), applied,
 	     store_status_name(after.status));
+	EQ(rc, DMCP_E_DB, "fail: checkpoint: the answer gives DMCP_E_DB");
+	T_OK(after.status == RUN_WAITING && after.pending_id != NULL &&
+	     strcmp(after.pending_id, pid) == 0, "fail: checkpoint: the run still waits for it");
 	store_run_clear(&after);
+	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
+	          &applied), DMCP_OK, "fail: checkpoint: the retried answer succeeds");
+	after = row_of(run.id);
+	EQ(after.status, RUN_COMPLETED, "fail: checkpoint: ... and completes the run");
+	EQ(count_method(run.id, "notifications/progress"), 1,
+	   "fail: checkpoint: ... with its progress once");
+	T_OK(gap_free(run.id), "fail: checkpoint: ... and no gap");
+	store_run_clear(&after);
+	store_run_clear(&run);
+
+	/* the first checkpoint of a new call fails: nothing is stored */
+	runs0 = fake_store_count("runs");
+	fake_store_fail("store_run_save", 0, 1);
+	rc = start(&env, "cp", "5", NULL, &run);
+	EQ(rc, DMCP_E_DB, "fail: first checkpoint: rt_start gives DMCP_E_DB");
+	EQ(fake_store_count("runs"), runs0, "fail: first checkpoint: ... and stores nothing");
 	store_run_clear(&run);
 	EQ(fake_store_open_tx(), 0, "fail: checkpoint: no transaction left open");
 	sess_free(&s);
@@ -1442,6 +1463,8 @@ static void test_limits(void)
 	T_OK(n_events(run.id) <= cfg.max_events,
 	     "limit: a run never holds more than max_events events (holds %d, max %d)",
 	     n_events(run.id), cfg.max_events);
+	T_OK(result_is_error(run.id, n_events(run.id)),
+	     "limit: the elicitation past the limit fails the call with isError");
 	store_run_clear(&run);
 	cfg.max_events = 10000;
 	sess_free(&s);
