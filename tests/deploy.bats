@@ -36,16 +36,16 @@ setup() {
 	T=$DEPLOY_TMP/t$BATS_TEST_NUMBER
 	mkdir -p "$T" && chmod 0755 "$T"
 	WUSER=$(deploy_user) WGROUP=$(deploy_group)
-	T0=${EPOCHREALTIME//[!0-9]/}
 }
 
 teardown() {
-	echo "# test $BATS_TEST_NUMBER body: $(( (${EPOCHREALTIME//[!0-9]/} - T0) / 1000 )) ms" >&3
 	apache_stop "$T"
 	[ -f "$T/lighttpd/lighttpd.pid" ] && deploy_kill "$T" "$(cat "$T/lighttpd/lighttpd.pid")"
 	_stack_nginx_stop "$T"
-	# Programs this test started (recorded PIDs, and only if they still name $T).
+	# Programs this test started: recorded PIDs, and any process running this test's own copies
+	# of the program (only if they still name $T).
 	[ -f "$T/started.pids" ] && deploy_kill "$T" $(cat "$T/started.pids")
+	deploy_kill "$T" $(deploy_pids "$T/bin/dmcp.fcgi") $(deploy_pids "$T/apache/htdocs/dmcp.fcgi")
 	true
 }
 
@@ -114,15 +114,14 @@ wait_socket() {
 	wait_socket "$T/fcgi.sock"
 	deploy_subst "$DEPLOY_DIR/apache/dmcp-proxy-fcgi.conf" "$T/site.conf" \
 		FCGI_SOCKET="$T/fcgi.sock"
-	port=$(deploy_free_port)
 	# mod_deflate is on for event streams server-wide: the file must keep it off /mcp.
-	apache_start "$T" "$port" "$T/site.conf" \
+	apache_start "$T" "$T/site.conf" \
 		"$(apache_modules mpm_event authz_core mime env proxy proxy_fcgi filter deflate)" \
 		"AddOutputFilterByType DEFLATE text/event-stream application/json"
-	deploy_wait_http "http://127.0.0.1:$port/mcp"
-	deploy_stream_check "http://127.0.0.1:$port/mcp" apache-proxy-fcgi
+	deploy_wait_http "http://127.0.0.1:$DEPLOY_PORT/mcp"
+	deploy_stream_check "http://127.0.0.1:$DEPLOY_PORT/mcp" apache-proxy-fcgi
 	# Only exactly /mcp goes to the program.
-	case $(_stack_http "http://127.0.0.1:$port/mcpx") in 403 | 404) ;; *) false ;; esac
+	case $(_stack_http "http://127.0.0.1:$DEPLOY_PORT/mcpx") in 403 | 404) ;; *) false ;; esac
 	apache_stop "$T"
 	kill -TERM $pids
 	deploy_wait_gone $pids
@@ -141,16 +140,25 @@ wait_socket() {
 	[ "$(id -u)" -ne 0 ] || chown "$WUSER:$WGROUP" "$T/apache/fcgid"
 	deploy_subst "$DEPLOY_DIR/apache/dmcp-fcgid.conf" "$T/site.conf" DMCP_DIR="$W" \
 		DATABASE_URL="$DMCP_DATABASE_URL" ALLOWED_HOSTS=127.0.0.1
-	port=$(deploy_free_port)
-	printf '<VirtualHost 127.0.0.1:%s>\n    DocumentRoot "%s"\n    Include "%s"\n</VirtualHost>\n' \
-		"$port" "$W" "$T/site.conf" >"$T/vhost.conf"
-	apache_start "$T" "$port" "$T/vhost.conf" \
+	printf '<VirtualHost *:*>\n    DocumentRoot "%s"\n    Include "%s"\n</VirtualHost>\n' \
+		"$W" "$T/site.conf" >"$T/vhost.conf"
+	apache_start "$T" "$T/vhost.conf" \
 		"$(apache_modules mpm_event authz_core mime env rewrite fcgid filter deflate)" \
 		"AddOutputFilterByType DEFLATE text/event-stream application/json
 FcgidIPCDir \"$T/apache/fcgid\"
 FcgidProcessTableFile \"$T/apache/fcgid/shm\""
-	deploy_wait_http "http://127.0.0.1:$port/mcp"
-	deploy_stream_check "http://127.0.0.1:$port/mcp" apache-fcgid
+	deploy_wait_http "http://127.0.0.1:$DEPLOY_PORT/mcp"
+	deploy_stream_check "http://127.0.0.1:$DEPLOY_PORT/mcp" apache-fcgid
+	# FcgidMaxRequestLen is DMCP_MAX_BODY: a 300 kB body (over mod_fcgid's default, 128 KiB)
+	# reaches the program, which answers it (400: no session id) — not mod_fcgid (500).
+	{
+		printf '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"'
+		head -c 300000 /dev/zero | tr '\0' a
+		printf '"}}'
+	} >"$T/big.json"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H 'Content-Type: application/json' \
+		-H "Accept: $MCP_ACCEPT" --data-binary "@$T/big.json" "http://127.0.0.1:$DEPLOY_PORT/mcp")
+	[ "$code" = 400 ] || { echo "a 300 kB body got $code" >&2; return 1; }
 	# mod_fcgid started the program; stopping Apache stops it.
 	pids=$(deploy_pids "$BIN")
 	[ -n "$pids" ]
@@ -166,13 +174,12 @@ FcgidProcessTableFile \"$T/apache/fcgid/shm\""
 	BIN=$(deploy_bin "$T")
 	deploy_subst "$DEPLOY_DIR/apache/dmcp-cgi.conf" "$T/site.conf" DMCP_BIN="$BIN" \
 		DATABASE_URL="$DMCP_DATABASE_URL" ALLOWED_HOSTS=127.0.0.1
-	port=$(deploy_free_port)
-	apache_start "$T" "$port" "$T/site.conf" \
+	apache_start "$T" "$T/site.conf" \
 		"$(apache_modules mpm_event authz_core mime env alias cgid filter deflate)" \
 		"AddOutputFilterByType DEFLATE text/event-stream application/json
 ScriptSock \"$T/apache/run/cgid.sock\""
-	deploy_wait_http "http://127.0.0.1:$port/mcp"
-	deploy_stream_check "http://127.0.0.1:$port/mcp" apache-cgi
+	deploy_wait_http "http://127.0.0.1:$DEPLOY_PORT/mcp"
+	deploy_stream_check "http://127.0.0.1:$DEPLOY_PORT/mcp" apache-cgi
 	# One process per request, gone when its response is.
 	for i in $(seq 50); do
 		[ -z "$(deploy_pids "$BIN")" ] && break
@@ -181,25 +188,34 @@ ScriptSock \"$T/apache/run/cgid.sock\""
 	[ -z "$(deploy_pids "$BIN")" ]
 }
 
-@test "lighttpd spawning the program (dmcp.conf): streams; SIGTERM to lighttpd leaves no program behind" {
+@test "lighttpd spawning the program (dmcp.conf): streams; restarts it after kill -9; SIGTERM to lighttpd leaves no program behind" {
 	deploy_need lighttpd lighttpd
 	BIN=$(deploy_bin "$T")
 	mkdir -p "$T/run"
 	[ "$(id -u)" -ne 0 ] || chown "$WUSER:$WGROUP" "$T/run"
 	deploy_subst "$DEPLOY_DIR/lighttpd/dmcp.conf" "$T/site.conf" DMCP_BIN="$BIN" \
 		FCGI_SOCKET="$T/run/dmcp.sock" DATABASE_URL="$DMCP_DATABASE_URL" ALLOWED_HOSTS=127.0.0.1
-	port=$(deploy_free_port)
-	lighttpd_start "$T" "$port" "$T/site.conf"
+	lighttpd_start "$T" "$T/site.conf"
 	lpid=$(cat "$T/lighttpd/lighttpd.pid")
-	deploy_wait_http "http://127.0.0.1:$port/mcp" "$lpid"
-	deploy_stream_check "http://127.0.0.1:$port/mcp" lighttpd
+	deploy_wait_http "http://127.0.0.1:$DEPLOY_PORT/mcp" "$lpid"
+	deploy_stream_check "http://127.0.0.1:$DEPLOY_PORT/mcp" lighttpd
 	# The program is lighttpd's child (bin-path), given the socket as fd 0.
 	kids=$(deploy_children "$lpid")
-	[ -n "$kids" ]
-	for p in $kids; do [ "$(readlink "/proc/$p/exe")" = "$BIN" ]; done
-	echo $kids >"$T/started.pids"
+	[ "$(echo $kids | wc -w)" -eq 1 ]
+	[ "$(readlink "/proc/$kids/exe")" = "$BIN" ]
+	# lighttpd restarts it when it dies: kill -9, and the program answers again (GET /mcp
+	# without Last-Event-ID: its 405) from a new process.
+	kill -KILL $kids
+	deploy_wait_gone $kids
+	deploy_wait_http "http://127.0.0.1:$DEPLOY_PORT/mcp" "$lpid"
+	[ "$(_stack_http "http://127.0.0.1:$DEPLOY_PORT/mcp")" = 405 ]
+	kids2=$(deploy_children "$lpid")
+	[ -n "$kids2" ] && [ "$kids2" != "$kids" ]
+	for p in $kids2; do [ "$(readlink "/proc/$p/exe")" = "$BIN" ]; done
+	echo $kids2 >"$T/started.pids"
+	# SIGTERM to lighttpd: lighttpd and its program end, nothing is left.
 	kill -TERM "$lpid"
-	deploy_wait_gone "$lpid" $kids
+	deploy_wait_gone "$lpid" $kids2
 	[ -z "$(deploy_pids "$BIN")" ]
 }
 
@@ -221,6 +237,7 @@ ScriptSock \"$T/apache/run/cgid.sock\""
 	echo "$pid" >"$T/started.pids"
 	wait_socket "$T/fcgi.sock" "$pid"
 	[ "$(stat -c %a "$T/fcgi.sock")" = "$(unit_get "$T/dmcp.socket" Socket SocketMode | sed 's/^0*//')" ]
+	[ "$(id -u)" -ne 0 ] || [ "$(stat -c %G "$T/fcgi.sock")" = "$WGROUP" ]
 	for i in $(seq 50); do
 		[ "$(readlink "/proc/$pid/exe")" = "$BIN" ] && break
 		sleep 0.1

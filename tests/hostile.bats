@@ -251,7 +251,7 @@ nested() {
 		-H "MCP-Protocol-Version: $long"
 	assert_status 400
 	assert_rpc_error -32600 "a request header is longer than 4096 bytes" null
-	mcp_send GET "" -H 'Accept: text/event-stream' -H "Mcp-Session-Id: $SID" \
+	mcp_get -H "Mcp-Session-Id: $SID" \
 		-H "Last-Event-ID: $long"
 	assert_status 400
 	assert_rpc_error -32600 "a request header is longer than 4096 bytes" null

@@ -143,8 +143,12 @@ setup_file() {
 	p2=$!
 	wait "$p1" || { cat "$MAIN/start.log" >&2; bad=1; }
 	wait "$p2" || { cat "$WORKERS/start.log" >&2; bad=1; }
+	if [ "$bad" -ne 0 ]; then
+		stack_stop "$MAIN"
+		stack_stop "$WORKERS"
+		return 1
+	fi
 	: >"$MAIN/program.env"
-	[ "$bad" -eq 0 ]
 }
 
 teardown_file() {

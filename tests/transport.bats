@@ -208,28 +208,28 @@ assert_pong() {
 }
 
 @test "DELETE ends the session: 200, then the session is 404" {
-	mcp_send DELETE "" -H "Mcp-Session-Id: $SID"
+	mcp_delete -H "Mcp-Session-Id: $SID"
 	assert_status 200
 	assert_empty_body
 	mcp_call "$PING"
 	assert_status 404
 	assert_rpc_error -32001 "Session not found" 1
-	mcp_send DELETE "" -H "Mcp-Session-Id: $SID"
+	mcp_delete -H "Mcp-Session-Id: $SID"
 	assert_status 404
 	assert_rpc_error -32001 "Session not found" null
 }
 
 @test "DELETE without Mcp-Session-Id is 400" {
-	mcp_send DELETE ""
+	mcp_delete
 	assert_status 400
 	assert_rpc_error -32600 "Mcp-Session-Id header is required" null
 }
 
 @test "DELETE of an unknown session is 404" {
-	mcp_send DELETE "" -H 'Mcp-Session-Id: 0123456789abcdef0123456789abcdef'
+	mcp_delete -H 'Mcp-Session-Id: 0123456789abcdef0123456789abcdef'
 	assert_status 404
 	assert_rpc_error -32001 "Session not found" null
-	mcp_send DELETE "" -H 'Mcp-Session-Id: abc'
+	mcp_delete -H 'Mcp-Session-Id: abc'
 	assert_status 404
 	assert_rpc_error -32001 "Session not found" null
 }
@@ -297,7 +297,7 @@ assert_pong() {
 # ---- GET and other methods ---------------------------------------------------------------
 
 @test "GET without Last-Event-ID is 405 with Allow" {
-	mcp_send GET "" -H 'Accept: text/event-stream' -H "Mcp-Session-Id: $SID"
+	mcp_get -H "Mcp-Session-Id: $SID"
 	assert_status 405
 	[ "$(header Allow)" = "GET, POST, DELETE" ] || { _http_show; return 1; }
 	assert_rpc_error -32000 "GET without Last-Event-ID is not offered" null
@@ -308,7 +308,7 @@ assert_pong() {
 	for bad in nonsense "0123456789abcdef0123456789abcdef" "0123456789abcdef0123456789abcdef:" \
 		"0123456789ABCDEF0123456789ABCDEF:1" "0123456789abcdef0123456789abcdef:-1" \
 		"0123456789abcdef0123456789abcdef:1x" "0123456789abcdef0123456789abcdef:1234567890123456789"; do
-		mcp_send GET "" -H 'Accept: text/event-stream' -H "Mcp-Session-Id: $SID" \
+		mcp_get -H "Mcp-Session-Id: $SID" \
 			-H "Last-Event-ID: $bad"
 		assert_status 400
 		assert_rpc_error -32600 "malformed Last-Event-ID" null
@@ -316,14 +316,38 @@ assert_pong() {
 }
 
 @test "GET with the Last-Event-ID of a run that does not exist is 404" {
-	mcp_send GET "" -H 'Accept: text/event-stream' -H "Mcp-Session-Id: $SID" \
+	mcp_get -H "Mcp-Session-Id: $SID" \
 		-H 'Last-Event-ID: 0123456789abcdef0123456789abcdef:1'
 	assert_status 404
 	assert_rpc_error -32602 "no such stream in this session" null
 }
 
+@test "GET with the Last-Event-ID of a finished run replays its events; another session gets 404" {
+	local run
+	mcp_call '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo","arguments":{"message":"again"}}}'
+	assert_status 200
+	assert_rpc_result 11 'r["structuredContent"]["echoed"] == "again"'
+	run=$(stack_psql "$STACK_DIR" "select id from dmcp_runs where session_id = '$SID'")
+	[[ $run =~ ^[0-9a-f]{32}$ ]]
+	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:0"
+	assert_status 200
+	[[ $(header Content-Type) == text/event-stream* ]] || { _http_show; return 1; }
+	[ "$(printf '%s\n' "$body" | head -n 1)" = "id: $run:1" ] || { _http_show; return 1; }
+	body=$(printf '%s\n' "$body" | sed -n 's/^data: //p')
+	assert_rpc_result 11 'r["structuredContent"] == {"echoed": "again", "length": 5}'
+	# Past the last event: nothing to resume.
+	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:2"
+	assert_status 404
+	assert_rpc_error -32602 "no such stream in this session" null
+	# The run belongs to its session only.
+	mcp_init
+	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:0"
+	assert_status 404
+	assert_rpc_error -32602 "no such stream in this session" null
+}
+
 @test "GET with Last-Event-ID but without Mcp-Session-Id is 400" {
-	mcp_send GET "" -H 'Accept: text/event-stream' \
+	mcp_get \
 		-H 'Last-Event-ID: 0123456789abcdef0123456789abcdef:1'
 	assert_status 400
 	assert_rpc_error -32600 "Mcp-Session-Id header is required" null

@@ -13,7 +13,7 @@
 #                                    runnable by everyone (the web servers' users); prints it.
 #   deploy_user / deploy_group       the user and group the web servers and the program run as
 #                                    in the tests: www-data when run as root, else ourselves.
-#   deploy_free_port                 a free TCP port on 127.0.0.1.
+#   deploy_free_port                 a free TCP port on 127.0.0.1, below the ephemeral range.
 #   deploy_wait_http URL [PID]       waits (≤10 s) until URL answers anything (not 000, not
 #                                    502/503) while PID lives.
 #   deploy_stream_check URL NAME     (a) initialize → 200 + Mcp-Session-Id; (b) tools/call of
@@ -34,17 +34,21 @@
 #                                    does what systemd does for socket activation, then becomes
 #                                    the service's program (exec, same PID): see
 #                                    _DEPLOY_ACTIVATE_PY.
-#   unit_get FILE SECTION KEY        the last value of KEY in [SECTION] of a systemd unit file.
+#   unit_get FILE SECTION KEY        the last value of KEY in [SECTION] of a systemd unit file
+#                                    (awk; comments and empty lines skipped; status 1 if none).
 #   apache_modules NAME...           the LoadModule lines for NAME (from Debian's
 #                                    mods-available/NAME.load; skips compiled-in modules).
-#   apache_start DIR PORT SITE MODULES EXTRA
+#   apache_start DIR SITE MODULES EXTRA
 #                                    writes DIR/apache/httpd.conf — ServerRoot, PidFile, logs,
-#                                    Listen 127.0.0.1:PORT, the MODULES, EXTRA (config text), and
-#                                    `Include SITE` — and runs `apache2 -f ... -k start`.
+#                                    Listen 127.0.0.1:<free port>, the MODULES, EXTRA (config
+#                                    text), and `Include SITE` — and runs `apache2 -f ... -k
+#                                    start` (another port when it loses a race for one); sets
+#                                    DEPLOY_PORT.
 #   apache_stop DIR                  `apache2 -k stop`, then waits for the parent to end.
-#   lighttpd_start DIR PORT SITE     writes DIR/lighttpd/lighttpd.conf (port, pid, logs,
-#                                    include SITE) and runs `lighttpd -D` in the background; PID in
-#                                    DIR/lighttpd/lighttpd.pid.
+#   lighttpd_start DIR SITE          writes DIR/lighttpd/lighttpd.conf (127.0.0.1:<free port>,
+#                                    pid, logs, include SITE) and runs `lighttpd -D` in the
+#                                    background; PID in DIR/lighttpd/lighttpd.pid; sets
+#                                    DEPLOY_PORT.
 
 DEPLOY_DIR=$STACK_ROOT/deploy
 DEPLOY_STEPS=3
@@ -53,9 +57,13 @@ DEPLOY_MIN_GAP_MS=600
 
 _deploy_say() { printf 'deploy: %s\n' "$*" >&2; }
 
+# _deploy_cmd NAME — the command NAME: from PATH, else /usr/sbin/NAME (where Debian puts the
+# servers, outside a normal user's PATH).
+_deploy_cmd() { command -v "$1" 2>/dev/null || echo "/usr/sbin/$1"; }
+
 deploy_need() {
 	local cmd=$1 pkg=$2
-	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
+	if [ ! -x "$(_deploy_cmd "$cmd")" ]; then
 		_deploy_say "$cmd not found: install $pkg (apt-get install $pkg)"
 		return 1
 	fi
@@ -125,7 +133,22 @@ deploy_group() {
 	if [ "$(id -u)" -eq 0 ] && getent group www-data >/dev/null 2>&1; then echo www-data; else id -gn; fi
 }
 
-deploy_free_port() { _stack_free_port; }
+deploy_free_port() {
+	local lo i p
+	# Below the kernel's ephemeral range, so no client connection holds the port as its local
+	# end (a listener cannot bind that, even with SO_REUSEADDR).
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || lo=""
+	case $lo in '' | *[!0-9]*) lo=0 ;; esac
+	if [ "$lo" -le 12000 ]; then _stack_free_port; return; fi
+	for i in $(seq 50); do
+		p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
+		if ! (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
 
 deploy_wait_http() {
 	local url=$1 pid=${2:-} i code=000
@@ -273,7 +296,7 @@ unit_get() {
 # What systemd does when a connection arrives on dmcp.socket, for a machine without systemd:
 # argv = socket unit, service unit, environment file (stands in for the EnvironmentFile= of the
 # service), log file (stands in for the journal). From the socket unit: ListenStream= (a unix
-# socket path), SocketMode=, Backlog=; from the service: StandardInput= must be "socket",
+# socket path), SocketMode=, SocketUser=/SocketGroup= (when root), Backlog=; from the service: StandardInput= must be "socket",
 # ExecStart= (split like a shell would; prefixes such as "-" dropped), Environment=, UMask=;
 # a DynamicUser=/User= service runs as "nobody" when we are root. Then: bind and listen, the
 # socket on fd 0, stdout and stderr to the log, a clean environment (PATH + the file's and the
@@ -323,6 +346,10 @@ if os.path.exists(path):
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(path)
 os.chmod(path, int(last(so, "Socket", "SocketMode", "0666"), 8))
+if os.getuid() == 0:
+    import grp
+    os.chown(path, pwd.getpwnam(last(so, "Socket", "SocketUser", "root")).pw_uid,
+             grp.getgrnam(last(so, "Socket", "SocketGroup", "root")).gr_gid)
 s.listen(int(last(so, "Socket", "Backlog", "4096")))
 fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 os.dup2(s.fileno(), 0)
@@ -341,7 +368,7 @@ deploy_activate() { exec python3 -c "$_DEPLOY_ACTIVATE_PY" "$@"; }
 
 # ---------------------------------------------------------------- Apache
 
-_deploy_apache_bin() { command -v apache2 2>/dev/null || echo /usr/sbin/apache2; }
+_deploy_apache_bin() { _deploy_cmd apache2; }
 
 deploy_need_apache_module() {
 	local m=$1 pkg=$2
@@ -371,9 +398,45 @@ apache_modules() {
 }
 
 apache_start() {
-	local dir=$1 port=$2 site=$3 modules=$4 extra=$5 a=$1/apache user group i pid
+	local dir=$1 site=$2 modules=$3 extra=$4 a=$1/apache user group i pid try port
 	mkdir -p "$a/run" "$a/htdocs" || return 1
 	user=$(deploy_user) group=$(deploy_group)
+	for try in 1 2 3 4 5; do
+		port=$(deploy_free_port) || return 1
+		_apache_conf "$a" "$port" "$site" "$modules" "$extra" "$user" "$group"
+		: >"$a/error.log"
+		if [ "$try" = 1 ] &&
+			! "$(_deploy_apache_bin)" -t -f "$a/httpd.conf" >"$a/configtest.log" 2>&1; then
+			_deploy_say "apache2 -t failed"
+			cat "$a/configtest.log" >&2
+			return 1
+		fi
+		if ! "$(_deploy_apache_bin)" -f "$a/httpd.conf" -k start </dev/null >"$a/start.log" 2>&1 3>&-; then
+			# Lost a race for the port: take another.
+			grep -q 'Address already in use' "$a/start.log" "$a/error.log" 2>/dev/null && continue
+			_deploy_say "apache2 -k start failed"
+			_stack_tail "$a/start.log" "$a/error.log"
+			return 1
+		fi
+		for i in $(seq 100); do
+			pid=$(cat "$a/httpd.pid" 2>/dev/null) || pid=""
+			if [ -n "$pid" ] && [ "$(_stack_http "http://127.0.0.1:$port/")" != 000 ]; then
+				DEPLOY_PORT=$port
+				return 0
+			fi
+			sleep 0.1
+		done
+		_deploy_say "Apache did not answer on 127.0.0.1:$port"
+		_stack_tail "$a/start.log" "$a/error.log"
+		return 1
+	done
+	_deploy_say "Apache found no free port in 5 tries"
+	_stack_tail "$a/start.log" "$a/error.log"
+	return 1
+}
+
+_apache_conf() {
+	local a=$1 port=$2 site=$3 modules=$4 extra=$5 user=$6 group=$7
 	{
 		echo "# Written by tests/lib/deploy.bash: one Apache for one test, all under $a."
 		echo "ServerRoot \"$a\""
@@ -406,27 +469,6 @@ apache_start() {
 		printf '%s\n' "$extra"
 		echo "Include \"$site\""
 	} >"$a/httpd.conf"
-	: >"$a/error.log"
-	if ! "$(_deploy_apache_bin)" -t -f "$a/httpd.conf" >"$a/configtest.log" 2>&1; then
-		_deploy_say "apache2 -t failed"
-		cat "$a/configtest.log" >&2
-		return 1
-	fi
-	if ! "$(_deploy_apache_bin)" -f "$a/httpd.conf" -k start </dev/null >"$a/start.log" 2>&1 3>&-; then
-		_deploy_say "apache2 -k start failed"
-		_stack_tail "$a/start.log" "$a/error.log"
-		return 1
-	fi
-	for i in $(seq 100); do
-		pid=$(cat "$a/httpd.pid" 2>/dev/null) || pid=""
-		if [ -n "$pid" ] && [ "$(_stack_http "http://127.0.0.1:$port/")" != 000 ]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	_deploy_say "Apache did not answer on 127.0.0.1:$port"
-	_stack_tail "$a/start.log" "$a/error.log"
-	return 1
 }
 
 apache_stop() {
@@ -442,40 +484,53 @@ apache_stop() {
 # ---------------------------------------------------------------- lighttpd
 
 lighttpd_start() {
-	local dir=$1 port=$2 site=$3 l=$1/lighttpd user group i pid
+	local dir=$1 site=$2 l=$1/lighttpd user group i pid try port
 	mkdir -p "$l/htdocs" || return 1
 	user=$(deploy_user) group=$(deploy_group)
-	{
-		echo "# Written by tests/lib/deploy.bash: one lighttpd for one test, all under $l."
-		echo "server.document-root = \"$l/htdocs\""
-		echo "server.bind = \"127.0.0.1\""
-		echo "server.port = $port"
-		echo "server.errorlog = \"$l/error.log\""
-		echo "server.modules = ( \"mod_accesslog\" )"
-		echo "accesslog.filename = \"$l/access.log\""
-		if [ "$(id -u)" -eq 0 ]; then
-			echo "server.username = \"$user\""
-			echo "server.groupname = \"$group\""
+	for try in 1 2 3 4 5; do
+		port=$(deploy_free_port) || return 1
+		{
+			echo "# Written by tests/lib/deploy.bash: one lighttpd for one test, all under $l."
+			echo "server.document-root = \"$l/htdocs\""
+			echo "server.bind = \"127.0.0.1\""
+			echo "server.port = $port"
+			echo "server.errorlog = \"$l/error.log\""
+			echo "server.modules = ( \"mod_accesslog\" )"
+			echo "accesslog.filename = \"$l/access.log\""
+			if [ "$(id -u)" -eq 0 ]; then
+				echo "server.username = \"$user\""
+				echo "server.groupname = \"$group\""
+			fi
+			echo "include \"$site\""
+		} >"$l/lighttpd.conf"
+		: >"$l/error.log"
+		: >"$l/lighttpd.out"
+		# lighttpd opens its logs after dropping to server.username.
+		if [ "$(id -u)" -eq 0 ]; then chown -R "$user:$group" "$l" || return 1; fi
+		if [ "$try" = 1 ] &&
+			! "$(_deploy_cmd lighttpd)" -tt -f "$l/lighttpd.conf" >"$l/configtest.log" 2>&1; then
+			_deploy_say "lighttpd -tt failed"
+			cat "$l/configtest.log" >&2
+			return 1
 		fi
-		echo "include \"$site\""
-	} >"$l/lighttpd.conf"
-	: >"$l/error.log"
-	# lighttpd opens its logs after dropping to server.username.
-	if [ "$(id -u)" -eq 0 ]; then chown -R "$user:$group" "$l" || return 1; fi
-	if ! lighttpd -tt -f "$l/lighttpd.conf" >"$l/configtest.log" 2>&1; then
-		_deploy_say "lighttpd -tt failed"
-		cat "$l/configtest.log" >&2
-		return 1
-	fi
-	lighttpd -D -f "$l/lighttpd.conf" </dev/null >>"$l/lighttpd.out" 2>&1 3>&- &
-	pid=$!
-	echo "$pid" >"$l/lighttpd.pid"
-	for i in $(seq 100); do
-		_stack_alive "$pid" || break
-		[ "$(_stack_http "http://127.0.0.1:$port/")" != 000 ] && return 0
-		sleep 0.1
+		"$(_deploy_cmd lighttpd)" -D -f "$l/lighttpd.conf" </dev/null >>"$l/lighttpd.out" 2>&1 3>&- &
+		pid=$!
+		echo "$pid" >"$l/lighttpd.pid"
+		for i in $(seq 100); do
+			_stack_alive "$pid" || break
+			if [ "$(_stack_http "http://127.0.0.1:$port/")" != 000 ]; then
+				DEPLOY_PORT=$port
+				return 0
+			fi
+			sleep 0.1
+		done
+		_stack_alive "$pid" && deploy_kill "$l" "$pid"
+		wait "$pid" 2>/dev/null
+		# Lost a race for the port: take another.
+		grep -q 'Address already in use' "$l/lighttpd.out" "$l/error.log" 2>/dev/null && continue
+		break
 	done
-	_deploy_say "lighttpd did not answer on 127.0.0.1:$port"
+	_deploy_say "lighttpd did not start on 127.0.0.1:$port"
 	_stack_tail "$l/lighttpd.out" "$l/error.log"
 	return 1
 }

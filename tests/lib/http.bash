@@ -12,6 +12,8 @@
 #                                        size).
 #   mcp_post BODY [curl args...]         POST with Content-Type: application/json and
 #                                        Accept: application/json, text/event-stream.
+#   mcp_get [curl args...]               GET with Accept: text/event-stream.
+#   mcp_delete [curl args...]            DELETE.
 #   mcp_call BODY [curl args...]         mcp_post in the session $SID (Mcp-Session-Id and
 #                                        MCP-Protocol-Version: $MCP_PV headers).
 #   mcp_init [PROTOCOL_VERSION]          initialize + notifications/initialized; sets $SID.
@@ -115,6 +117,14 @@ mcp_post() {
 	local data=$1
 	shift
 	mcp_send POST "$data" -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" "$@"
+}
+
+mcp_get() {
+	mcp_send GET "" -H 'Accept: text/event-stream' "$@"
+}
+
+mcp_delete() {
+	mcp_send DELETE "" "$@"
 }
 
 mcp_call() {

@@ -15,8 +15,9 @@
 // again afterwards: a duplicate is ignored). Only confirm answers: a confirm step is one
 // transaction, but book_flight commits a checkpoint mid-step, and a worker killed there would
 // leave the run 'running' until its lease (60 s) passes.
-import { assert, checkRun, factsOf, isRequest, isResponse, main, programLog, Raw, retrying,
-    runOfId, sleep, sql, stackCommand, STACK_DIR } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { assert, checkRun, factsOf, isRequest, isResponse, main, note, programLog, Raw,
+    retrying, runOfId, sleep, sql, STACK_DIR, stackCommand } from './lib.mjs';
 
 const SESSIONS = 10, PER = 5;
 const crash = process.env.CRASH_CMD;
@@ -79,6 +80,11 @@ function waitingCount(runs) {
         and status = 'waiting'`, { ids: `{${runs.join(',')}}` }));
 }
 
+function workerPids() {
+    return readFileSync(`${STACK_DIR}/workers.pids`, 'utf8').split(/\s+/).filter(Boolean)
+        .map(Number);
+}
+
 // How many times a worker began to follow RUN's stream after its event 1 (debug log lines).
 function follows(run) {
     return programLog().filter(l => l.includes(`: following run ${run} after 1`)).length;
@@ -120,6 +126,7 @@ await main({
         }
         // 3. The crash, and meanwhile answers to 20 confirm calls, one every 100 ms: before,
         //    during and after it.
+        const pidsBefore = workerPids();
         const tStart = Date.now();
         const crashed = stackCommand(crash, [STACK_DIR]);
         let crashDone = false;
@@ -135,6 +142,16 @@ await main({
         const code = await crashed;
         assert.equal(code, 0, `${crash} failed`);
         const tCrash = Date.now();
+        // kill -9: new processes. PostgreSQL restart: the same ones, still alive (they reconnect
+        // by themselves).
+        const pidsAfter = workerPids();
+        assert.equal(pidsAfter.length, pidsBefore.length, 'worker processes');
+        if (crash === 'crash_workers') {
+            assert.ok(pidsAfter.every(p => !pidsBefore.includes(p)), 'workers were not replaced');
+        } else {
+            assert.deepEqual(pidsAfter, pidsBefore, 'workers were restarted');
+        }
+        for (const p of pidsAfter) process.kill(p, 0); // throws ESRCH if it is gone
         const liveOutcome = await Promise.all(live.map(l => Promise.race([l.done,
             sleep(10000).then(() => { l.ac.abort(); return 'still open after 10 s'; })])));
 
@@ -161,7 +178,8 @@ await main({
             if (c.tool === 'confirm') {
                 checkRun(f, { status: 'completed', steps: 2, kinds: ['request', 'response'],
                     answers: 1 });
-                assert.deepEqual(result.structuredContent, { accepted: CONFIRM_ANSWERS[c.j][1] }, where);
+                assert.deepEqual(result.structuredContent, { accepted: CONFIRM_ANSWERS[c.j][1] },
+                    where);
                 assert.deepEqual(f.journal[0].ans, { result: CONFIRM_ANSWERS[c.j][0] }, where);
             } else {
                 checkRun(f, { status: 'completed', steps: 4, answers: 3,
@@ -182,12 +200,12 @@ await main({
             const evs = await (await retrying(() => c.raw.resume(`${c.run}:0`), counts)).all();
             assert.deepEqual(evs.map(e => e.data), c.got.slice(1).map(e => e.data));
         }
-        console.log(`# ${crash}: ${runs.length} runs waiting after ${tWaiting - t0} ms; crash and ` +
-            `restart ${tCrash - tWaiting} ms; all answered and complete ${tDone - tCrash} ms later`);
-        console.log(`# ${crash}: answers sent around the crash (ms after it began: status): ` +
+        note(`${crash}: ${runs.length} runs waiting after ${tWaiting - t0} ms; crash and restart ` +
+            `${tCrash - tWaiting} ms; all answered and complete ${tDone - tCrash} ms later`);
+        note(`${crash}: answers sent around the crash (ms after it began: status): ` +
             `${inflight.join(', ')}`);
-        console.log(`# ${crash}: streams open during the crash: ${liveOutcome.join('; ')}`);
-        console.log(`# ${crash}: retried after the crash: ${JSON.stringify(counts)} ` +
+        note(`${crash}: streams open during the crash: ${liveOutcome.join('; ')}`);
+        note(`${crash}: retried after the crash: ${JSON.stringify(counts)} ` +
             `(503 = database unavailable, 502 = no worker, neterr = no HTTP answer)`);
     }
 }, { timeoutMs: 150000 });

@@ -2,7 +2,7 @@
 // cancelled, and the answer afterwards gets 404 (the session is gone). The SDK makes the call
 // and sends the DELETE (transport.terminateSession); the later requests with the old session id
 // are raw, since the SDK forgets the id once it terminated the session.
-import { assert, checkRun, main, Raw, runOfId, sdk, sleep, sql } from './lib.mjs';
+import { assert, checkRun, main, note, Raw, runOfId, sdk, sleep, sql } from './lib.mjs';
 
 await main({
     async waiting_run() {
@@ -25,7 +25,8 @@ await main({
         const f = checkRun(run, { status: 'cancelled', steps: 1, kinds: ['request'], answers: 0 });
         assert.equal(f.pending_id, null);
         assert.equal(f.error, 'session ended by the client');
-        assert.equal(sql(`select ended_at is not null from dmcp_sessions where id = :'s'`, { s: sid }), 't');
+        assert.equal(sql(`select ended_at is not null from dmcp_sessions where id = :'s'`,
+            { s: sid }), 't');
 
         const raw = new Raw({ sid });
         const ans = await raw.answer(P, { action: 'accept', content: { ok: true } });
@@ -40,9 +41,11 @@ await main({
         checkRun(run, { status: 'cancelled', steps: 1, kinds: ['request'], answers: 0 });
 
         // What the SDK's own call does: the server sends no response for a cancelled run.
-        const outcome = await Promise.race([call, sleep(2500).then(() => 'still pending after 2.5 s')]);
+        const outcome = await Promise.race([call,
+            sleep(2500).then(() => 'still pending after 2.5 s')]);
         await client.close();
-        console.log(`# after DELETE, the SDK's callTool was ${outcome}; then close(): ${await call}; ` +
+        note(`after DELETE, the SDK's callTool was ${outcome}; then close(): ` +
+            `${await call}; ` +
             `transport errors: ${JSON.stringify(errors)}`);
     }
 });

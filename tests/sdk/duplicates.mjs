@@ -2,7 +2,8 @@
 // answers each request exactly once and gives no way to send a response twice). Both get 202,
 // the run advances exactly once, the open stream carries one response; the late answer changes
 // nothing.
-import { assert, checkRun, isRequest, main, programLog, Raw, responseOf, runOfId, sql } from './lib.mjs';
+import { assert, checkRun, isRequest, main, programLog, Raw, responseOf, runOfId,
+    sql } from './lib.mjs';
 
 // What must not change once the run is over: its row and its events.
 function snapshot(run) {

@@ -98,11 +98,13 @@ await main({
         assert.deepEqual(call.req.params.requestedSchema.properties.card.enum, CARDS);
         assert.deepEqual(call.req.params.requestedSchema.required, ['card']);
         assert.ok(!call.result.isError);
-        assert.deepEqual(call.result.content, [{ type: 'text', text: 'You picked the queen of hearts.' }]);
+        assert.deepEqual(call.result.content,
+            [{ type: 'text', text: 'You picked the queen of hearts.' }]);
         checkOneElicitation(call.runId, call.result, call.req);
 
         const declined = await elicitOnce('pick_card', {}, { action: 'decline' });
-        assert.deepEqual(declined.result.content, [{ type: 'text', text: 'No card picked (declined).' }]);
+        assert.deepEqual(declined.result.content,
+            [{ type: 'text', text: 'No card picked (declined).' }]);
         checkOneElicitation(declined.runId, declined.result, declined.req);
     },
 
@@ -134,7 +136,8 @@ await main({
         client.setNotificationHandler(ElicitationCompleteNotificationSchema, n => {
             order.push(`complete ${n.params.elicitationId}`);
         });
-        const result = await client.callTool({ name: 'connect_account', arguments: { service: 'Example' } });
+        const result = await client.callTool({ name: 'connect_account',
+            arguments: { service: 'Example' } });
         order.push('result');
         await client.close();
         assert.deepEqual(errors, []);
@@ -155,7 +158,8 @@ await main({
             elicit: async () => { throw new Error('no elicitation expected'); } });
         let err = null;
         try {
-            await form.client.callTool({ name: 'connect_account', arguments: { service: 'Example' } });
+            await form.client.callTool({ name: 'connect_account',
+                arguments: { service: 'Example' } });
         } catch (e) {
             err = e;
         }
@@ -166,7 +170,9 @@ await main({
         const el = err.elicitations[0];
         assert.equal(el.mode, 'url');
         assert.equal(runOfId(el.elicitationId), lastRunOf(form.sid));
-        assert.equal(el.url, `https://auth.example.com/connect?elicitation=${encodeURIComponent(el.elicitationId)}`);
-        checkRun(lastRunOf(form.sid), { status: 'failed', steps: 1, kinds: ['response'], answers: 0 });
+        assert.equal(el.url,
+            `https://auth.example.com/connect?elicitation=${encodeURIComponent(el.elicitationId)}`);
+        checkRun(lastRunOf(form.sid), { status: 'failed', steps: 1, kinds: ['response'],
+            answers: 0 });
     }
 });

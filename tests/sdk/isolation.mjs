@@ -5,7 +5,7 @@
 //   other_principal: bob with A's session id: POST, GET resume and DELETE are 404; from bob's
 //                    own session too; no credentials or a wrong password: 401 from nginx.
 // The stack runs nginx with basic auth (STACK_AUTH=1): the user is the principal.
-import { assert, checkRun, isRequest, main, Raw, runOfId, sql, URL_ } from './lib.mjs';
+import { assert, checkRun, isRequest, main, Raw, runOfId, sql } from './lib.mjs';
 
 const ALICE = 'alice:alice-pw', BOB = 'bob:bob-pw';
 const YES = { action: 'accept', content: { ok: true } };
@@ -61,7 +61,8 @@ await main({
         const w = await waitingCall();
         // bob, naming alice's session.
         const bob = new Raw({ auth: BOB, sid: w.a.sid });
-        await status404('bob POSTs in A', await bob.post({ jsonrpc: '2.0', id: 5, method: 'tools/list' }));
+        await status404('bob POSTs in A',
+            await bob.post({ jsonrpc: '2.0', id: 5, method: 'tools/list' }));
         const ans = await bob.answer(w.P, YES);
         assert.equal(ans.status, 404, `bob answers in A: ${ans.status} ${ans.text}`);
         await status404('bob resumes A\'s stream', await bob.get(w.leid));

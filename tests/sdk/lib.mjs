@@ -17,7 +17,8 @@ import { performance } from 'node:perf_hooks';
 // The SDK's package exports map "./client" etc. to these files; a relative path lets the
 // scripts live outside tests/node (Node's ES module resolution ignores NODE_PATH).
 import { Client } from '../node/node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.js';
-import { StreamableHTTPClientTransport } from '../node/node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.js';
+import { StreamableHTTPClientTransport }
+    from '../node/node_modules/@modelcontextprotocol/sdk/dist/esm/client/streamableHttp.js';
 import {
     CreateMessageRequestSchema,
     ElicitationCompleteNotificationSchema,
@@ -145,8 +146,8 @@ export function checkRun(run, { status, steps, kinds, answers }) {
 
 /** The run a session made last (by creation time). */
 export function lastRunOf(sessionId) {
-    const id = sql(`select id from dmcp_runs where session_id = :'s' order by created_at desc limit 1`,
-        { s: sessionId });
+    const id = sql(`select id from dmcp_runs where session_id = :'s'
+        order by created_at desc limit 1`, { s: sessionId });
     assert.match(id, /^[0-9a-f]{32}$/, `no run in session ${sessionId}`);
     return id;
 }
@@ -257,16 +258,17 @@ export class Raw {
         return fetch(URL_, { method: 'DELETE', headers: this.headers(h) });
     }
 
-    /** POST tools/call (META: its _meta) and return its SSE stream (asserts 200 text/event-stream). */
+    /** POST tools/call (META: its _meta); its SSE stream (asserts 200 text/event-stream). */
     async callStream(id, name, args = {}, meta) {
         const ac = new AbortController();
         const params = { name, arguments: args };
         if (meta) params._meta = meta;
         const r = await this.post({ jsonrpc: '2.0', id, method: 'tools/call', params },
             { signal: ac.signal });
-        if (r.status !== 200 || !(r.headers.get('content-type') || '').startsWith('text/event-stream')) {
+        const type = r.headers.get('content-type') || '';
+        if (r.status !== 200 || !type.startsWith('text/event-stream')) {
             const text = await r.text().catch(() => '');
-            throw new Error(`tools/call ${name}: ${r.status} ${r.headers.get('content-type')} ${text}`);
+            throw new Error(`tools/call ${name}: ${r.status} ${type} ${text}`);
         }
         return new SSE(r, ac);
     }
@@ -317,7 +319,9 @@ export class SSE {
             const field = c < 0 ? line : line.slice(0, c);
             let value = c < 0 ? '' : line.slice(c + 1);
             if (value.startsWith(' ')) value = value.slice(1);
-            if (field === 'data') this.cur.data = this.cur.data === undefined ? value : `${this.cur.data}\n${value}`;
+            if (field === 'data') {
+                this.cur.data = this.cur.data === undefined ? value : `${this.cur.data}\n${value}`;
+            }
             else if (field === 'id') this.cur.id = value;
             else if (field === 'retry') this.cur.retry = Number(value);
             else if (field === 'event') this.cur.event = value;
@@ -328,7 +332,8 @@ export class SSE {
     async next(timeoutMs = 15000) {
         let timer;
         const limit = new Promise((_, rej) => {
-            timer = setTimeout(() => rej(new Error(`no SSE event within ${timeoutMs} ms`)), timeoutMs);
+            timer = setTimeout(() => rej(new Error(`no SSE event within ${timeoutMs} ms`)),
+                timeoutMs);
         });
         try {
             while (this.pending.length === 0 && this.end === null) {
@@ -394,7 +399,8 @@ export function lsnOf(id) {
     return Number(m[1]);
 }
 
-/** Retry FN (returning { status }) while it gives 502/503 or throws a network error; counts them. */
+/** Retry FN (returning { status }) while it gives 502/503 or fails without an HTTP answer;
+ * COUNTS them by status (neterr for no answer). */
 export async function retrying(fn, counts, { tries = 60, delayMs = 100 } = {}) {
     for (let i = 1; ; i++) {
         let r;

@@ -1,6 +1,7 @@
 // logging.mjs — logging/setLevel filters the log notifications of test_tool_with_logging (three
 // at level info): none at "error", all three, in order and before the result, at "debug".
-import { assert, checkRun, lastRunOf, LoggingMessageNotificationSchema, main, sdk, sql } from './lib.mjs';
+import { assert, checkRun, lastRunOf, LoggingMessageNotificationSchema, main, sdk,
+    sql } from './lib.mjs';
 
 const LINES = ['Tool execution started', 'Tool processing data', 'Tool execution completed'];
 
@@ -14,7 +15,8 @@ await main({
         const call = async () => {
             const r = await client.callTool({ name: 'test_tool_with_logging', arguments: {} });
             seen.push('result');
-            assert.deepEqual(r.content, [{ type: 'text', text: 'Tool with logging executed successfully' }]);
+            assert.deepEqual(r.content,
+                [{ type: 'text', text: 'Tool with logging executed successfully' }]);
         };
 
         await client.setLoggingLevel('error');

@@ -7,7 +7,7 @@
 //   sdk_reconnect: the SDK's own reconnection: the program ends stream connections after
 //                  DMCP_STREAM_HOLD_MS=1000 with retry:, the handler answers after 3 s, the call
 //                  still completes (the SDK resumes with GET after each retry:).
-import { assert, checkRun, isRequest, isResponse, main, performance, Raw, responseOf,
+import { assert, checkRun, isRequest, isResponse, main, note, performance, Raw, responseOf,
     runFacts, runOfId, sdk, sleep } from './lib.mjs';
 
 const GREETING = 'Hello Ada, welcome aboard!';
@@ -68,14 +68,16 @@ await main({
         assert.deepEqual(got[3].msg.params, { level: 'info', logger: 'interactive',
             data: 'greeting drafted' });
         assert.equal(got.at(-1).msg.id, 1);
-        assert.deepEqual(got.at(-1).msg.result.content, [{ type: 'text', text: `Kept: ${GREETING}` }]);
+        assert.deepEqual(got.at(-1).msg.result.content,
+            [{ type: 'text', text: `Kept: ${GREETING}` }]);
 
         // Every suffix again, now that the run is over: after id k, exactly k+1..N.
         for (let k = 0; k <= 5; k++) {
             s = await raw.resume(`${run}:${k}`);
             evs = await s.all();
             assert.equal(s.end, 'eof');
-            assert.deepEqual(evs.map(e => e.id), got.slice(k + 1).map(e => e.id), `suffix after ${k}`);
+            assert.deepEqual(evs.map(e => e.id), got.slice(k + 1).map(e => e.id),
+                `suffix after ${k}`);
             assert.deepEqual(evs.map(e => e.data), got.slice(k + 1).map(e => e.data));
         }
         // Past the end, and a malformed id.
@@ -131,7 +133,7 @@ await main({
             `${asked && asked.at} ms; GETs (ms: Last-Event-ID -> status at ms): ${gets.map(g =>
                 `${g.sent}: ${g.leid} -> ${g.status} at ${g.got}`).join('; ')}; transport ` +
             `errors: ${JSON.stringify(errors)}`;
-        console.log(`# SDK reconnection: ${report}`);
+        note(`SDK reconnection: ${report}`);
         if (failure) throw new Error(`the call did not complete: ${failure.message}`);
         assert.deepEqual(result.structuredContent, { accepted: true });
         const run = runOfId(asked.id);

@@ -26,7 +26,8 @@ await main({
         assert.equal(p.systemPrompt, 'You write short greetings.');
         assert.equal(p.maxTokens, 100);
         assert.ok(!result.isError, JSON.stringify(result));
-        assert.deepEqual(result.content, [{ type: 'text', text: 'Ahoy, Ada! (from the test handler)' }]);
+        assert.deepEqual(result.content,
+            [{ type: 'text', text: 'Ahoy, Ada! (from the test handler)' }]);
 
         const runId = runOfId(seen[0].id);
         const f = checkRun(runId, { status: 'completed', steps: 2, kinds: ['request', 'response'],

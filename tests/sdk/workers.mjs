@@ -3,7 +3,8 @@
 // (it is busy holding the stream), yet the answer reaches the stream. Reads the debug lines
 // "pid N: following run R" and "pid N: answer ID applied" of the program's log.
 import { readFileSync } from 'node:fs';
-import { assert, checkRun, main, programLog, responseOf, runOfId, sdk, STACK_DIR } from './lib.mjs';
+import { assert, checkRun, main, note, programLog, responseOf, runOfId, sdk,
+    STACK_DIR } from './lib.mjs';
 
 const pidOf = line => Number(/ pid (\d+): /.exec(line)[1]);
 
@@ -32,11 +33,13 @@ await main({
         const log = programLog();
         const followed = log.filter(l => l.includes(`: following run ${run} `)).map(pidOf);
         const applied = log.filter(l => l.includes(`: answer ${asked} applied`)).map(pidOf);
-        console.log(`# workers ${workers.join(', ')}: run followed by ${followed.join(', ')}, ` +
+        note(`workers ${workers.join(', ')}: run followed by ${followed.join(', ')}, ` +
             `answer applied by ${applied.join(', ')}`);
         assert.equal(applied.length, 1, `"answer ${asked} applied" lines`);
         assert.ok(followed.length >= 1, `no "following run ${run}" line in the log`);
-        for (const p of [...followed, ...applied]) assert.ok(workers.includes(p), `pid ${p} is no worker`);
+        for (const p of [...followed, ...applied]) {
+            assert.ok(workers.includes(p), `pid ${p} is no worker`);
+        }
         assert.ok(!followed.includes(applied[0]),
             `the answer was applied by pid ${applied[0]}, which also followed the stream`);
     }
