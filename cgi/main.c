@@ -3,6 +3,7 @@
  * request, writing core's answer back, and a clean stop on SIGTERM/SIGINT.
  * Knows no MCP: everything past the request struct is core's. FastCGI 1.0; RFC 3875 (CGI). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ static const char usage[] =
 	"DMCP_SESSION_TTL [86400], DMCP_MAX_RUNS_PER_SESSION [100],\n"
 	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]], DMCP_ALLOWED_ORIGINS [http(s) on\n"
-	"those hosts], DMCP_LOG_LEVEL [info].\n";
+	"those hosts], DMCP_LOG_LEVEL [info], DMCP_LOG_FILE [stderr].\n";
 
 /* ---- FastCGI I/O ----------------------------------------------------------------------- */
 
@@ -377,6 +378,27 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 	return 0;
 }
 
+/* DMCP_LOG_FILE: append the log (and anything else written to stderr, such as sanitizer
+ * reports) to a file; process managers like spawn-fcgi point stderr at /dev/null. */
+static int set_log_file(void)
+{
+	const char *path = getenv("DMCP_LOG_FILE");
+	int fd;
+
+	if (path == NULL || *path == '\0')
+		return 1;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+		fprintf(stderr, "dmcp: cannot open DMCP_LOG_FILE %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (fd != STDERR_FILENO)
+		close(fd);
+	return 1;
+}
+
 static int set_log_level(void)
 {
 	static const char *const names[] = {"debug", "info", "warn", "error"};
@@ -408,7 +430,7 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc == 1 ? 0 : 2;
 	rc = 1;
-	if (!set_log_level())
+	if (!set_log_level() || !set_log_file())
 		return 2;
 	if (cfg_load(&cfg, err, sizeof err) != DMCP_OK) {
 		fprintf(stderr, "dmcp: %s\n", err);

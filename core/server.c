@@ -145,8 +145,11 @@ static void stream_head(struct stream *s)
 	s->r->headed = 1;
 	buf_init(&b, 4096);
 	(void)buf_add(&b, head, sizeof head - 1);
-	if (s->primes && s->delivered == 0) {
-		sse_event_id(id, s->run_id, 0);
+	if (s->primes) {
+		/* The priming event: an id and empty data. On a resumed stream its id is the
+		 * client's own cursor again (no new message), so a connection that ends before the
+		 * next event still leaves the client an id to resume from. */
+		sse_event_id(id, s->run_id, s->delivered);
 		(void)sse_event(&b, id, -1, "");
 	}
 	if (b.fail != DMCP_OK || put(s->r, b.data, b.len) != DMCP_OK ||
@@ -676,7 +679,7 @@ static void handle_get(struct req *r)
 	s.r = r;
 	memcpy(s.run_id, run_id, sizeof s.run_id);
 	s.delivered = lsn;
-	s.primes = 0;
+	s.primes = http_version_primes(r->sess.protocol);
 	{
 		enum run_status st;
 		int64_t last;

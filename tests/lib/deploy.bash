@@ -381,13 +381,15 @@ deploy_need_apache_module() {
 }
 
 apache_modules() {
-	local m compiled f line
-	compiled=$("$(_deploy_apache_bin)" -l 2>/dev/null)
+	local m f
+	[ -n "${_DEPLOY_APACHE_BUILTIN:-}" ] || _DEPLOY_APACHE_BUILTIN=$("$(_deploy_apache_bin)" -l 2>/dev/null)
 	for m in "$@"; do
-		case $compiled in *"mod_$m.c"*) continue ;; esac
+		case $_DEPLOY_APACHE_BUILTIN in *"mod_$m.c"*) continue ;; esac
 		f=/etc/apache2/mods-available/$m.load
 		if [ -f "$f" ]; then
-			grep -h '^LoadModule' "$f"
+			while IFS= read -r line; do
+				case $line in LoadModule*) printf '%s\n' "$line" ;; esac
+			done <"$f"
 		elif [ -f "/usr/lib/apache2/modules/mod_$m.so" ]; then
 			echo "LoadModule ${m}_module /usr/lib/apache2/modules/mod_$m.so"
 		else
@@ -405,12 +407,6 @@ apache_start() {
 		port=$(deploy_free_port) || return 1
 		_apache_conf "$a" "$port" "$site" "$modules" "$extra" "$user" "$group"
 		: >"$a/error.log"
-		if [ "$try" = 1 ] &&
-			! "$(_deploy_apache_bin)" -t -f "$a/httpd.conf" >"$a/configtest.log" 2>&1; then
-			_deploy_say "apache2 -t failed"
-			cat "$a/configtest.log" >&2
-			return 1
-		fi
 		if ! "$(_deploy_apache_bin)" -f "$a/httpd.conf" -k start </dev/null >"$a/start.log" 2>&1 3>&-; then
 			# Lost a race for the port: take another.
 			grep -q 'Address already in use' "$a/start.log" "$a/error.log" 2>/dev/null && continue
@@ -507,12 +503,6 @@ lighttpd_start() {
 		: >"$l/lighttpd.out"
 		# lighttpd opens its logs after dropping to server.username.
 		if [ "$(id -u)" -eq 0 ]; then chown -R "$user:$group" "$l" || return 1; fi
-		if [ "$try" = 1 ] &&
-			! "$(_deploy_cmd lighttpd)" -tt -f "$l/lighttpd.conf" >"$l/configtest.log" 2>&1; then
-			_deploy_say "lighttpd -tt failed"
-			cat "$l/configtest.log" >&2
-			return 1
-		fi
 		"$(_deploy_cmd lighttpd)" -D -f "$l/lighttpd.conf" </dev/null >>"$l/lighttpd.out" 2>&1 3>&- &
 		pid=$!
 		echo "$pid" >"$l/lighttpd.pid"

@@ -631,7 +631,9 @@ stack_spawn_workers() {
 	fi
 	# spawn-fcgi forks N children on one listening socket (their fd 0) and writes one PID a
 	# line to -P, leaving out any child that died in its first 100 ms.
-	if ! (cd "$dir" && DMCP_THREADS=1 exec spawn-fcgi -s "$dir/fcgi.sock" -M 0666 -F "$n" \
+	# spawn-fcgi points the workers' stderr at /dev/null: DMCP_LOG_FILE keeps their log.
+	if ! (cd "$dir" && DMCP_THREADS=1 DMCP_LOG_FILE="$dir/dmcp.log" exec spawn-fcgi \
+		-s "$dir/fcgi.sock" -M 0666 -F "$n" \
 		-P "$dir/spawn.pid" -- "$STACK_BIN") </dev/null >>"$dir/dmcp.log" 2>&1 3>&-; then
 		_stack_say "spawn-fcgi failed"
 		_stack_tail "$dir/dmcp.log"

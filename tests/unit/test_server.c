@@ -555,15 +555,18 @@ static void test_calls(const char *sid)
 	T_OK(header(&g, "Content-Type", hv, sizeof hv) != NULL &&
 	     strcmp(hv, "text/event-stream") == 0, "GET: text/event-stream");
 	ev2 = fake_store_event_body(run, 2);
-	snprintf(want, sizeof want, "id: %s:2\ndata: %s\n\n", run, ev2 ? ev2 : "?");
-	T_OK(strcmp(g.body, want) == 0, "GET after <run>:1 replays exactly the response event");
+	snprintf(want, sizeof want, "id: %s:1\ndata: \n\nid: %s:2\ndata: %s\n\n", run, run,
+	         ev2 ? ev2 : "?");
+	T_OK(strcmp(g.body, want) == 0, "GET after <run>:1: a priming event with the client's own "
+	     "cursor, then exactly the response event");
 	T_OK(has(ev2, "\"id\":5") && has(ev2, "\"accepted\":true"),
 	     "GET: ... the call's result, accepted");
 	resp_free(&g);
 	snprintf(lei, sizeof lei, "%s:0", run);
 	g = handle(get_req(sid, lei), NULL);
-	EQ(count_of(g.body, "\ndata: "), 2, "GET after <run>:0: the request and the response");
-	T_OK(!has(g.body, ":0\n"), "GET: no priming event on a resumed stream");
+	EQ(count_of(g.body, "\ndata: "), 3, "GET after <run>:0: priming, the request, the response");
+	T_OK(strncmp(g.body, "id: ", 4) == 0 && has(g.body, ":0\ndata: \n\n"),
+	     "GET: the resumed stream starts with a priming event (id = Last-Event-ID)");
 	resp_free(&g);
 	snprintf(lei, sizeof lei, "%s:9", run);
 	g = handle(get_req(sid, lei), NULL);
