@@ -148,7 +148,7 @@ function cpuOf(x) {
 }
 function cpuRow(label, k, d, t) {
 	const dc = cpuOf(d), tc = cpuOf(t);
-	const w = d?.wal && dc ? `${n(d.wal.syncs / dc.ops, 2)} / ${n(d.wal.bytes / dc.ops, 0)}` : '?';
+	const w = d?.wal && dc ? n(d.wal.bytes / dc.ops, 0) : '?';
 	cpuRows.push([label, k ?? '', dc ? `${n(dc.total)} (${n(dc.app)} / ${n(dc.pg)} / ${n(dc.web)})` : '?',
 		tc ? n(tc.total) : '?', dc && tc && tc.total > 0 ? `${n(dc.total / tc.total, 2)}×` : '—', w]);
 }
@@ -179,7 +179,7 @@ for (const r of rows)
 out.push('');
 out.push('Server CPU time per operation, ms (clock ticks of /proc/PID/stat, summed over the whole load run, warm-up included; the load generator is not counted):');
 out.push('');
-out.push('| operation | k | dmcp: total (program / PostgreSQL / nginx) | TS SDK | dmcp ÷ TS | dmcp WAL flushes / bytes per op |');
+out.push('| operation | k | dmcp: total (program / PostgreSQL / nginx) | TS SDK | dmcp ÷ TS | dmcp WAL bytes per op |');
 out.push('|---|---|---|---|---|---|');
 for (const r of cpuRows)
 	out.push(`| ${r.join(' | ')} |`);

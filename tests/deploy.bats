@@ -33,6 +33,7 @@ teardown_file() {
 setup() {
 	# The test's own directory (servers, logs, sockets, its copy of the program), which the
 	# servers' user can enter.
+	[ -d "${DEPLOY_TMP:-}" ] || { echo "no test directory (setup_file failed)" >&2; return 1; }
 	T=$DEPLOY_TMP/t$BATS_TEST_NUMBER
 	mkdir -p "$T" && chmod 0755 "$T"
 	WUSER=$(deploy_user) WGROUP=$(deploy_group)
@@ -49,7 +50,7 @@ teardown() {
 	true
 }
 
-# spawn_script NAME... — deploy/spawn-fcgi/dmcp.sh for this test as $T/dmcp.sh, socket
+# spawn_script — deploy/spawn-fcgi/dmcp.sh for this test as $T/dmcp.sh, socket
 # $T/fcgi.sock, and its environment file $T/dmcp.env (database, 127.0.0.1 allowed).
 spawn_script() {
 	deploy_subst "$DEPLOY_DIR/spawn-fcgi/dmcp.sh" "$T/dmcp.sh" DMCP_BIN="$BIN" \
@@ -57,6 +58,12 @@ spawn_script() {
 		WEB_USER="$WUSER" WEB_GROUP="$WGROUP"
 	printf 'DMCP_DATABASE_URL="%s"\nDMCP_ALLOWED_HOSTS=127.0.0.1\nDMCP_THREADS=4\n' \
 		"$DMCP_DATABASE_URL" >"$T/dmcp.env"
+}
+
+# log_file FILE — FILE, empty, writable by the program's user (for DMCP_LOG_FILE).
+log_file() {
+	: >"$1"
+	[ "$(id -u)" -ne 0 ] || chown "$WUSER:$WGROUP" "$1"
 }
 
 # wait_socket PATH [PID] — waits (≤10 s) for the unix socket PATH while PID lives.
@@ -106,6 +113,9 @@ wait_socket() {
 	deploy_need spawn-fcgi spawn-fcgi
 	BIN=$(deploy_bin "$T")
 	spawn_script
+	# spawn-fcgi sends the forked processes' stderr to /dev/null: their log goes to a file.
+	log_file "$T/workers.log"
+	echo "DMCP_LOG_FILE=$T/workers.log" >>"$T/dmcp.env"
 	DMCP_ENV_FILE=$T/dmcp.env sh "$T/dmcp.sh" 2 </dev/null >"$T/dmcp.log" 2>&1
 	pids=$(cat "$T/fcgi.sock.pids")
 	echo $pids >"$T/started.pids"
@@ -126,6 +136,7 @@ wait_socket() {
 	kill -TERM $pids
 	deploy_wait_gone $pids
 	[ -z "$(deploy_pids "$BIN")" ]
+	[ "$(grep -c 'stopped' "$T/workers.log")" -eq 2 ]
 }
 
 @test "Apache mod_fcgid (dmcp-fcgid.conf in a VirtualHost + htaccess): streams; stopping Apache stops the program" {
@@ -339,4 +350,10 @@ ScriptSock \"$T/apache/run/cgid.sock\""
 			grep -qxF -- "$ph" <<<"$doc" || { echo "$rel: $ph is not explained in its comments" >&2; return 1; }
 		done
 	done < <(find "$DEPLOY_DIR" -type f | sort)
+}
+
+@test "no sanitizer reports in the logs of the programs and servers" {
+	local re='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)'
+	run bash -c 'find "$1" -type f \( -name "*.log" -o -name "*.out" \) -exec grep -E -H -A 20 "$2" {} +' _ "$DEPLOY_TMP" "$re"
+	[ -z "$output" ] || { echo "$output" >&2; return 1; }
 }

@@ -9,9 +9,11 @@
 #                      restarts it when it dies and stops it with SIGTERM. This is the mode to
 #                      use: spawn-fcgi never restarts a program that died.
 #   dmcp.sh N          N single-threaded processes sharing the socket (spawn-fcgi -F N), forked
-#                      into the background; their PIDs go to PIDFILE. Nothing restarts them:
-#                      only for systems without a supervisor. Stop them with
+#                      into the background; their PIDs go to PIDFILE (SOCKET.pids). Nothing
+#                      restarts them: only for systems without a supervisor. Stop them with
 #                      kill $(cat PIDFILE) (SIGTERM: each ends its streams with retry: and exits).
+#                      spawn-fcgi points their stderr at /dev/null: set DMCP_LOG_FILE in the
+#                      environment file to keep their log (a file DMCP_USER may append to).
 #
 # Placeholders to replace (every @...@ in this file), e.g.
 #     sed -e 's|@DMCP_BIN@|/usr/local/lib/dmcp/dmcp.fcgi|' -e 's|@FCGI_SOCKET@|/run/dmcp/fcgi.sock|' \
