@@ -282,15 +282,18 @@ export class Raw {
             throw Object.assign(new Error(`GET Last-Event-ID ${lastEventId}: ${r.status} ${text}`),
                 { status: r.status });
         }
-        return new SSE(r, ac);
+        // A resumed stream starts with a priming event whose id is the client's own cursor
+        // (and empty data): checked here, then skipped, so callers see only the suffix.
+        return new SSE(r, ac, lastEventId);
     }
 }
 
 /** An SSE stream read event by event: { id, data, retry, msg (parsed data), at (ms) }. */
 export class SSE {
-    constructor(response, abort) {
+    constructor(response, abort, primedWith = null) {
         this.response = response;
         this.abort = abort;
+        this.primedWith = primedWith; // a resumed stream: its first event must prime with this
         this.reader = response.body.getReader();
         this.decoder = new TextDecoder();
         this.buf = '';
@@ -358,7 +361,15 @@ export class SSE {
         } finally {
             clearTimeout(timer);
         }
-        return this.pending.length > 0 ? this.pending.shift() : null;
+        const ev = this.pending.length > 0 ? this.pending.shift() : null;
+        if (ev !== null && this.primedWith !== null) {
+            const want = this.primedWith;
+            this.primedWith = null;
+            assert.ok(ev.id === want && (ev.data === undefined || ev.data === ''),
+                `a resumed stream must start with a priming event id ${want}, got ${JSON.stringify(ev)}`);
+            return this.next(timeoutMs);
+        }
+        return ev;
     }
 
     /** Read events until PRED(event) is true (returns the events read, that one included) or
