@@ -3,6 +3,7 @@
  * follow a run's event log (LISTEN/NOTIFY as a hint, the table as the truth).
  * Knows nothing of FastCGI. MCP 2025-11-25 basic/transports, basic/lifecycle,
  * basic/utilities/cancellation. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "server.h"
 #include "sse.h"
 #include "store.h"
+#include "wake.h"
 
 /* Events read from the table per query while following a run. */
 #define SRV_EVENT_BATCH 64
@@ -29,11 +31,15 @@ struct srv {
 	const struct cfg *cfg;                  /* borrowed */
 	dmcp_registry *reg;                     /* borrowed */
 	const volatile sig_atomic_t *stopping;  /* borrowed: non-zero once shutting down */
+	struct wake *wake;                      /* the process's wake-ups */
+	int wake_owned;                         /* wake is ours: free it, start its listener */
+	pthread_mutex_t wake_mu;                /* guards starting the listener */
 };
 
 struct srv_worker {
-	struct srv *srv;  /* borrowed */
-	struct store *st; /* owned: this thread's connection */
+	struct srv *srv;      /* borrowed */
+	struct store *st;     /* owned: this thread's connection */
+	struct waiter waiter; /* this thread's doorbell while it follows a run */
 };
 
 /* Everything one request owns; freed in one place at the end. */
@@ -58,6 +64,9 @@ struct stream {
 	int started;       /* SSE head written */
 	int ended;         /* the connection is done: poll, response, or client gone */
 	int primes;        /* the session's version wants priming events and polling */
+	int registered;    /* the worker's waiter is registered for this run */
+	int64_t seen_last; /* delivered == the run's last LSN when the waiter was registered
+	                      before the events were written: no first re-read needed */
 	char *stash;       /* a lone response held back for a plain JSON reply (owned) */
 };
 
@@ -219,8 +228,18 @@ static void stream_committed(void *arg, const char *run_id, int64_t first, int n
 	}
 	if (!s->started)
 		stream_head(s);
+	/* Before a request reaches the client, register for wake-ups: the answer's NOTIFY
+	 * can only come after the client saw the request, so it cannot be missed. */
+	for (i = 0; i < n && !s->registered; i++) {
+		if (kinds[i] == EV_REQUEST) {
+			wake_register(s->r->w->srv->wake, &s->r->w->waiter, s->run_id);
+			s->registered = 1;
+		}
+	}
 	for (i = 0; i < n && !s->ended; i++)
 		stream_event(s, first + i, kinds[i], bodies[i]);
+	if (s->registered)
+		s->seen_last = first + n - 1;
 }
 
 static long long now_ms(void)
@@ -275,36 +294,60 @@ static dmcp_rc stream_catch_up(struct stream *s, enum run_status *status, int *m
 	return DMCP_OK;
 }
 
+/* Start the process's listener on first use (a CGI process that never follows a run never
+ * opens the second connection). Without it, followers still poll the table. */
+static void wake_ensure(struct srv *srv)
+{
+	char err[300];
+
+	if (!srv->wake_owned)
+		return;
+	pthread_mutex_lock(&srv->wake_mu);
+	if (!wake_listening(srv->wake) &&
+	    wake_listen(srv->wake, srv->cfg->database_url, err, sizeof err) != DMCP_OK)
+		log_msg(LOG_WARN, "no listener (%s); streams poll every DMCP_POLL_MS", err);
+	pthread_mutex_unlock(&srv->wake_mu);
+}
+
 /* Follow the run: write its events as they are committed, until its response went out, the
  * hold time passed (then retry:), the client left, or the server stops. */
 static void stream_follow(struct stream *s)
 {
 	const struct cfg *cfg = s->r->w->srv->cfg;
+	struct srv_worker *w = s->r->w;
 	long long deadline = now_ms() + cfg->hold_ms, beat = now_ms() + cfg->heartbeat_ms;
 	enum run_status status;
-	int more, orphaned, woke;
+	int more, orphaned, woke = 0, read_first = 1;
 	dmcp_rc rc;
 
-	if (store_listen(s->r->w->st, s->run_id) != DMCP_OK)
-		return;
+	wake_ensure(w->srv);
+	if (!s->registered) {
+		wake_register(w->srv->wake, &w->waiter, s->run_id);
+		s->registered = 1;
+	} else if (s->delivered == s->seen_last) {
+		read_first = 0; /* registered before the client saw anything: the doorbell says */
+	}
 	log_msg(LOG_DEBUG, "pid %ld: following run %s after %lld", (long)getpid(), s->run_id,
 	        (long long)s->delivered);
 	while (!s->ended) {
 		long long now, wait;
-		rc = stream_catch_up(s, &status, &more, &orphaned);
-		if (rc != DMCP_OK || s->ended)
-			break;
-		if (more)
-			continue;
-		if (orphaned) {
-			struct rt_session rs;
-			struct rt_env env = make_env(s->r, &rs, NULL);
-			if (rt_resume(&env, s->run_id) == DMCP_E_DB)
+		if (read_first || woke != 0) {
+			rc = stream_catch_up(s, &status, &more, &orphaned);
+			if (rc != DMCP_OK || s->ended)
 				break;
-			continue;
+			if (more)
+				continue;
+			if (orphaned) {
+				struct rt_session rs;
+				struct rt_env env = make_env(s->r, &rs, NULL);
+				if (rt_resume(&env, s->run_id) == DMCP_E_DB)
+					break;
+				continue;
+			}
 		}
+		read_first = 1; /* after a timeout, re-read anyway: the table is the truth */
 		now = now_ms();
-		if (*s->r->w->srv->stopping || now >= deadline) {
+		if (*w->srv->stopping || now >= deadline) {
 			stream_retry(s);
 			break;
 		}
@@ -319,12 +362,10 @@ static void stream_follow(struct stream *s)
 			wait = cfg->poll_ms;
 		if (wait > beat - now)
 			wait = beat - now;
-		if (store_wait(s->r->w->st, (int)(wait > 0 ? wait : 0), s->r->out->fd, &woke) != DMCP_OK
-		    || woke == 2)
+		if (waiter_wait(w->srv->wake, &w->waiter, (int)(wait > 0 ? wait : 0), s->r->out->fd, &woke) !=
+		        DMCP_OK || woke == 2)
 			break;
 	}
-	if (store_unlisten(s->r->w->st) != DMCP_OK)
-		log_msg(LOG_WARN, "UNLISTEN failed; the connection will be reset");
 }
 
 /* ---- tools/call ------------------------------------------------------------------------ */
@@ -408,6 +449,8 @@ static void tools_call(struct req *r)
 		if (!s.started)
 			reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the call could not be "
 			            "stored; try again", NULL);
+		if (s.registered)
+			wake_unregister(r->w->srv->wake, &r->w->waiter);
 		free(s.stash);
 		store_run_clear(&run);
 		return;
@@ -421,6 +464,8 @@ static void tools_call(struct req *r)
 		if (!s.ended)
 			stream_follow(&s); /* catches up from the table, then follows */
 	}
+	if (s.registered)
+		wake_unregister(r->w->srv->wake, &r->w->waiter);
 	free(s.stash);
 	store_run_clear(&run);
 }
@@ -700,6 +745,8 @@ static void handle_get(struct req *r)
 	}
 	stream_head(&s);
 	stream_follow(&s);
+	if (s.registered)
+		wake_unregister(r->w->srv->wake, &r->w->waiter);
 }
 
 static void handle_delete(struct req *r)
@@ -808,6 +855,13 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 	s->cfg = cfg;
 	s->reg = reg;
 	s->stopping = stopping;
+	s->wake = wake_new();
+	s->wake_owned = 1;
+	if (s->wake == NULL || pthread_mutex_init(&s->wake_mu, NULL) != 0) {
+		wake_free(s->wake);
+		free(s);
+		return DMCP_E_NOMEM;
+	}
 	if (cfg->sampling_mock && reg->sampling == NULL)
 		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
 	*out = s;
@@ -816,7 +870,20 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 
 void srv_free(struct srv *s)
 {
+	if (s == NULL)
+		return;
+	if (s->wake_owned)
+		wake_free(s->wake);
+	pthread_mutex_destroy(&s->wake_mu);
 	free(s);
+}
+
+void srv_use_wake(struct srv *s, struct wake *w)
+{
+	if (s->wake_owned)
+		wake_free(s->wake);
+	s->wake = w;
+	s->wake_owned = 0;
 }
 
 dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err, size_t errlen)
@@ -828,8 +895,13 @@ dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err, size_t
 	if (w == NULL)
 		return DMCP_E_NOMEM;
 	w->srv = s;
+	if (waiter_init(&w->waiter) != DMCP_OK) {
+		free(w);
+		return DMCP_E_NOMEM;
+	}
 	rc = store_open(s->cfg->database_url, &w->st, err, errlen);
 	if (rc != DMCP_OK) {
+		waiter_close(&w->waiter);
 		free(w);
 		return rc;
 	}
@@ -842,5 +914,6 @@ void srv_worker_free(struct srv_worker *w)
 	if (w == NULL)
 		return;
 	store_close(w->st);
+	waiter_close(&w->waiter);
 	free(w);
 }

@@ -45,6 +45,10 @@ struct srv_worker;
 dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
                 const volatile sig_atomic_t *stopping, struct srv **out) DMCP_MUST_CHECK;
 void srv_free(struct srv *s);
+/* Use w (owned by the caller, no listener thread started) for wake-ups instead of the
+ * server's own: for tests that ring the doorbells themselves. */
+struct wake;
+void srv_use_wake(struct srv *s, struct wake *w);
 /* One per thread: owns one database connection, opened here. */
 dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err,
                        size_t errlen) DMCP_MUST_CHECK;

@@ -15,6 +15,8 @@
 /* Seconds a 'running' run stays owned by the worker executing it; a worker renews it at
  * every checkpoint, and a run whose lease passed may be taken over (crash recovery). */
 #define STORE_LEASE_S "60"
+/* The one NOTIFY channel; payloads are run ids. */
+#define STORE_CHANNEL "dmcp"
 
 enum stmt {
 	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_GET_RUNS, S_SESSION_TOUCH, S_SESSION_LEVEL,
@@ -83,7 +85,7 @@ static const struct stmt_def stmts[S_COUNT] = {
 	                    "WHERE run_id = r.id AND lsn > $4::bigint ORDER BY lsn "
 	                    "LIMIT $5::int) e ON true WHERE r.id = $1 AND r.session_id = $2 "
 	                    "AND r.principal = $3 ORDER BY e.lsn", 5},
-	[S_NOTIFY] = {"SELECT pg_notify($1, '')", 1},
+	[S_NOTIFY] = {"SELECT pg_notify('" STORE_CHANNEL "', $1)", 1},
 	[S_SWEEP_END] = {"WITH s AS (UPDATE dmcp_sessions SET ended_at = now() WHERE ended_at IS "
 	                 "NULL AND last_seen < now() - make_interval(secs => $1::int) "
 	                 "RETURNING id), r AS (UPDATE dmcp_runs SET status = 'cancelled', "
@@ -98,9 +100,8 @@ static const struct stmt_def stmts[S_COUNT] = {
 };
 
 struct store {
-	PGconn *conn;     /* one connection, owned */
-	int prepared;     /* statements prepared on this connection */
-	char channel[64]; /* the channel LISTENed to, or "" */
+	PGconn *conn; /* one connection, owned */
+	int prepared; /* statements prepared on this connection */
 };
 
 static const char *const status_names[] = {"running", "waiting", "completed", "failed",
@@ -227,7 +228,6 @@ dmcp_rc store_ready(struct store *st)
 		log_msg(LOG_WARN, "database connection lost; reconnecting");
 		PQreset(st->conn);
 		st->prepared = 0;
-		st->channel[0] = '\0';
 		if (PQstatus(st->conn) != CONNECTION_OK) {
 			log_pg(st, "reconnect", NULL);
 			return DMCP_E_DB;
@@ -716,12 +716,7 @@ void store_events_clear(struct event_row *ev, int n)
 
 /* ---- wake-ups -------------------------------------------------------------------------- */
 
-static void channel_name(char *out, size_t cap, const char *run_id)
-{
-	snprintf(out, cap, "dmcp_%.32s", run_id);
-}
-
-/* 1 when run_id is 32 lowercase hex digits (it goes into SQL text as a channel name). */
+/* 1 when run_id is 32 lowercase hex digits (it goes into SQL text as a NOTIFY payload). */
 static int hex_id(const char *run_id)
 {
 	size_t i;
@@ -742,8 +737,8 @@ void store_notify(struct store *st, const char *run_id)
 	 * poll), so it does not wait for one: one round trip, no fsync. */
 	if (!hex_id(run_id))
 		return;
-	snprintf(sql, sizeof sql, "BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY dmcp_%s; "
-	         "COMMIT", run_id);
+	snprintf(sql, sizeof sql, "BEGIN; SET LOCAL synchronous_commit TO off; "
+	         "NOTIFY " STORE_CHANNEL ", '%s'; COMMIT", run_id);
 	if (run_cmd(st, sql) != DMCP_OK) {
 		store_rollback(st);
 		log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", run_id);
@@ -752,99 +747,42 @@ void store_notify(struct store *st, const char *run_id)
 
 void store_notify_in_tx(struct store *st, const char *run_id)
 {
-	char ch[64];
-	const char *p[1] = {ch};
+	const char *p[1] = {run_id};
 
-	channel_name(ch, sizeof ch, run_id);
 	if (exec_stmt(st, S_NOTIFY, p, NULL) != DMCP_OK)
 		log_msg(LOG_WARN, "NOTIFY for run %s failed", run_id);
 }
 
-dmcp_rc store_listen(struct store *st, const char *run_id)
+dmcp_rc store_listen_all(struct store *st)
 {
-	char sql[96];
-	dmcp_rc rc;
-
-	/* run ids are checked hex by every caller; check again, since this one is not a
-	 * parameter (LISTEN takes no parameters). */
-	if (!hex_id(run_id))
-		return DMCP_E_INTERNAL;
-	if (st->channel[0] != '\0') {
-		rc = store_unlisten(st);
-		if (rc != DMCP_OK)
-			return rc;
-	}
-	channel_name(st->channel, sizeof st->channel, run_id);
-	snprintf(sql, sizeof sql, "LISTEN %s", st->channel);
-	rc = run_cmd(st, sql);
-	if (rc != DMCP_OK)
-		st->channel[0] = '\0';
-	return rc;
+	return run_cmd(st, "LISTEN " STORE_CHANNEL);
 }
 
-dmcp_rc store_unlisten(struct store *st)
+int store_socket(struct store *st)
 {
-	dmcp_rc rc;
-
-	if (st->channel[0] == '\0')
-		return DMCP_OK;
-	rc = run_cmd(st, "UNLISTEN *");
-	st->channel[0] = '\0';
-	drain_notifies(st);
-	return rc;
+	return PQsocket(st->conn);
 }
 
-/* 1 when a notification for our channel is queued (others are dropped). */
-static int take_notify(struct store *st)
+dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *run_id),
+                            void *arg)
 {
 	PGnotify *n;
-	int hit = 0;
 
+	if (PQconsumeInput(st->conn) == 0 || PQstatus(st->conn) != CONNECTION_OK) {
+		log_pg(st, "listen", NULL);
+		return DMCP_E_DB;
+	}
 	while ((n = PQnotifies(st->conn)) != NULL) {
-		if (strcmp(n->relname, st->channel) == 0)
-			hit = 1;
+		if (strcmp(n->relname, STORE_CHANNEL) == 0 && hex_id(n->extra))
+			cb(arg, n->extra);
 		PQfreemem(n);
 	}
-	return hit;
+	return DMCP_OK;
 }
 
-dmcp_rc store_wait(struct store *st, int timeout_ms, int client_fd, int *woke)
+dmcp_rc store_ping(struct store *st)
 {
-	struct pollfd fds[2];
-	int nfds = 1, r;
-
-	*woke = 0;
-	if (take_notify(st)) {
-		*woke = 1;
-		return DMCP_OK;
-	}
-	fds[0].fd = PQsocket(st->conn);
-	fds[0].events = POLLIN;
-	fds[0].revents = 0;
-	if (client_fd >= 0) {
-		fds[1].fd = client_fd;
-		fds[1].events = POLLRDHUP;
-		fds[1].revents = 0;
-		nfds = 2;
-	}
-	if (fds[0].fd < 0)
-		return DMCP_E_DB;
-	r = poll(fds, (nfds_t)nfds, timeout_ms);
-	if (r < 0)
-		return errno == EINTR ? DMCP_OK : DMCP_E_INTERNAL;
-	if (nfds == 2 && (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
-		*woke = 2;
-		return DMCP_OK;
-	}
-	if (fds[0].revents != 0) {
-		if (PQconsumeInput(st->conn) == 0) {
-			log_pg(st, "listen", NULL);
-			return DMCP_E_DB;
-		}
-		if (take_notify(st))
-			*woke = 1;
-	}
-	return DMCP_OK;
+	return run_cmd(st, "SELECT 1");
 }
 
 dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted)

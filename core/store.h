@@ -113,16 +113,23 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
                            int64_t *last_lsn, int *lease_expired) DMCP_MUST_CHECK;
 void store_events_clear(struct event_row *ev, int n);
 
-/* Wake-ups: notify the run's channel (outside any transaction; a hint only, so a failure is
- * logged and otherwise ignored: followers re-read the table on a timeout); listen to one run's channel
- * at a time; wait up to timeout_ms for a notification, or for client_fd (if >= 0) to hang
- * up. *woke: 1 notification, 2 client hang-up, 0 timeout. */
+/* Wake-ups. Every NOTIFY goes to the one channel "dmcp" with the run id as payload; each
+ * process has one listening connection (see wake.h).
+ * store_notify: outside any transaction, after the commit it announces; a hint only, so a
+ * failure is logged and otherwise ignored (followers re-read the table on a timeout). */
 void store_notify(struct store *st, const char *run_id);
 /* NOTIFY inside the caller's transaction (DMCP_NOTIFY=in-tx, kept only to measure it). */
 void store_notify_in_tx(struct store *st, const char *run_id);
-dmcp_rc store_listen(struct store *st, const char *run_id) DMCP_MUST_CHECK;
-dmcp_rc store_unlisten(struct store *st) DMCP_MUST_CHECK;
-dmcp_rc store_wait(struct store *st, int timeout_ms, int client_fd, int *woke) DMCP_MUST_CHECK;
+/* LISTEN to the channel on this connection (the listener's). */
+dmcp_rc store_listen_all(struct store *st) DMCP_MUST_CHECK;
+/* The connection's socket, to poll for incoming notifications. */
+int store_socket(struct store *st);
+/* Read what arrived and call cb(arg, run id) for each notification. DMCP_E_DB when the
+ * connection is broken. */
+dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *run_id),
+                            void *arg) DMCP_MUST_CHECK;
+/* A trivial round trip: DMCP_E_DB when the connection is broken. */
+dmcp_rc store_ping(struct store *st) DMCP_MUST_CHECK;
 
 /* Expiry: end sessions idle longer than ttl_s (cancelling their runs) and delete sessions
  * ended more than ttl_s ago with everything they own. Counts in *ended, *deleted. */

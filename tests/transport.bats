@@ -322,19 +322,34 @@ assert_pong() {
 	assert_rpc_error -32602 "no such stream in this session" null
 }
 
-@test "GET with the Last-Event-ID of a finished run replays its events; another session gets 404" {
-	local run
+# echo_run — calls echo (id 11) in $SID; sets $run to the id of its run.
+echo_run() {
 	mcp_call '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo","arguments":{"message":"again"}}}'
 	assert_status 200
 	assert_rpc_result 11 'r["structuredContent"]["echoed"] == "again"'
 	run=$(stack_psql "$STACK_DIR" "select id from dmcp_runs where session_id = '$SID'")
 	[[ $run =~ ^[0-9a-f]{32}$ ]]
-	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:0"
+}
+
+# assert_replay EVENTS_PYEXPR — the GET answered 200 text/event-stream whose events (a list
+# of {"id", "data"}, bound to `j`) satisfy EVENTS_PYEXPR; the last one carries the response.
+assert_replay() {
+	local events
 	assert_status 200
 	[[ $(header Content-Type) == text/event-stream* ]] || { _http_show; return 1; }
-	[ "$(printf '%s\n' "$body" | head -n 1)" = "id: $run:1" ] || { _http_show; return 1; }
-	body=$(printf '%s\n' "$body" | sed -n 's/^data: //p')
+	events=$(sse_json)
+	json_check "$1" "$events" || { echo "events: $events" >&2; _http_show; return 1; }
+	body=$(json_get -1.data "$events")
 	assert_rpc_result 11 'r["structuredContent"] == {"echoed": "again", "length": 5}'
+}
+
+@test "GET with the Last-Event-ID of a finished run replays its events; another session gets 404" {
+	local run
+	echo_run
+	# 2025-11-25: a priming event (the client's cursor again, empty data), then the response.
+	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:0"
+	assert_replay 'j == [{"id": "'"$run"':0", "data": ""},
+		{"id": "'"$run"':1", "data": j[1]["data"]}] and j[1]["data"] != ""'
 	# Past the last event: nothing to resume.
 	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:2"
 	assert_status 404
@@ -344,6 +359,14 @@ assert_pong() {
 	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:0"
 	assert_status 404
 	assert_rpc_error -32602 "no such stream in this session" null
+}
+
+@test "GET resumption in a 2025-06-18 session has no priming event" {
+	local run
+	mcp_init 2025-06-18
+	MCP_PV=2025-06-18 echo_run
+	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:0" -H 'MCP-Protocol-Version: 2025-06-18'
+	assert_replay 'len(j) == 1 and j[0]["id"] == "'"$run"':1"'
 }
 
 @test "GET with Last-Event-ID but without Mcp-Session-Id is 400" {

@@ -11,7 +11,9 @@
 #   mcp_send_file METHOD FILE [args...]  The same with the body read from FILE (any bytes, any
 #                                        size).
 #   mcp_post BODY [curl args...]         POST with Content-Type: application/json and
-#                                        Accept: application/json, text/event-stream.
+#                                        Accept: application/json, text/event-stream. (An extra
+#                                        -H of the same name sends a second header, and the
+#                                        program sees the first: use mcp_send to replace one.)
 #   mcp_get [curl args...]               GET with Accept: text/event-stream.
 #   mcp_delete [curl args...]            DELETE.
 #   mcp_call BODY [curl args...]         mcp_post in the session $SID (Mcp-Session-Id and
@@ -35,6 +37,8 @@
 #                                        "" for any) and with PYEXPR true of it (the result bound
 #                                        to `r`, the whole message to `j`).
 #   assert_empty_body                    $body is empty.
+#   sse_json [TEXT]                      the events of an SSE stream (default $body) as a JSON
+#                                        array of {"id", "data", "retry"} objects.
 #   db_counts [DIR]                      one line "events=N migrations=N runs=N sessions=N
 #                                        subscriptions=N": the rows of every dmcp_* table in
 #                                        the stack DIR (default $STACK_DIR).
@@ -94,6 +98,7 @@ mcp_send_file() {
 	_http_split "$t/h"
 	body=$(cat "$t/b")
 	last_request="$method $DMCP_URL $*"
+	last_body=${file:+(the file $file)}
 	if [ "$rc" -ne 0 ]; then
 		echo "curl failed with status $rc: $last_request" >&2
 	fi
@@ -214,6 +219,31 @@ try:
 except Exception:
     sys.exit(1)
 sys.exit(0 if eval("(" + sys.argv[1] + "\n)") else 1)' "$expr"
+}
+
+# sse_json [TEXT] — the events of an SSE stream (default $body) as a JSON array of objects
+# {"id", "data", "retry"} (absent fields left out; data lines joined with "\n").
+sse_json() {
+	local src
+	if [ $# -ge 1 ]; then src=$1; else src=$body; fi
+	printf '%s' "$src" | "$MCP_PYTHON" -c '
+import json, sys
+events, cur = [], {}
+for line in sys.stdin.read().replace("\r\n", "\n").split("\n") + [""]:
+    if line == "":
+        if cur:
+            events.append(cur)
+        cur = {}
+        continue
+    if line.startswith(":"):
+        continue
+    name, _, value = line.partition(":")
+    value = value[1:] if value.startswith(" ") else value
+    if name == "data":
+        cur["data"] = cur["data"] + "\n" + value if "data" in cur else value
+    elif name in ("id", "retry", "event"):
+        cur[name] = value
+sys.stdout.write(json.dumps(events))'
 }
 
 # _http_show — the last exchange, to stderr (bats prints it when the test fails).

@@ -62,8 +62,6 @@ struct store {
 	int nqueued, capqueued;
 	char locked[FS_MAX_LOCKS][33]; /* runs locked by the transaction */
 	int nlocked;
-	char channel[33];           /* the run listened to, or "" */
-	int pending;                /* a notification for channel arrived */
 };
 
 struct fs_count {
@@ -94,8 +92,8 @@ static int n_anomalies;
 static char last_anomaly[300];
 static struct fs_notified *notified;
 static int n_notified, cap_notified;
-static void (*wait_hook)(void *arg, struct store *st, int *woke);
-static void *wait_arg;
+static void (*notify_hook)(void *arg, const char *run_id);
+static void *notify_arg;
 
 static const char *const status_names[] = {"running", "waiting", "completed", "failed",
                                            "cancelled"};
@@ -366,7 +364,6 @@ static int64_t max_lsn(const struct fs_run *r)
 
 static void deliver(const char *run_id)
 {
-	struct store *h;
 	int i;
 
 	for (i = 0; i < n_notified; i++)
@@ -379,9 +376,8 @@ static void deliver(const char *run_id)
 		n_notified++;
 	}
 	notified[i].n++;
-	for (h = handles; h != NULL; h = h->next)
-		if (h->channel[0] != '\0' && strcmp(h->channel, run_id) == 0)
-			h->pending = 1;
+	if (notify_hook != NULL)
+		notify_hook(notify_arg, run_id);
 }
 
 static void end_tx(struct store *st)
@@ -453,7 +449,6 @@ dmcp_rc store_ready(struct store *st)
 {
 	if (st->in_tx)
 		tx_rollback(st); /* a transaction left open is rolled back, as store.c does */
-	st->pending = 0;     /* stale notifications are dropped */
 	return enter(st, "store_ready");
 }
 
@@ -892,51 +887,30 @@ void store_notify_in_tx(struct store *st, const char *run_id)
 		deliver(run_id);
 }
 
-dmcp_rc store_listen(struct store *st, const char *run_id)
+/* The listener's side: the fake delivers notifications through fake_store_on_notify
+ * instead of a socket, so these only count as calls. */
+dmcp_rc store_listen_all(struct store *st)
 {
-	dmcp_rc rc;
-
-	if (!hex_id(run_id))
-		return DMCP_E_INTERNAL;
-	if (st->channel[0] != '\0') {
-		rc = store_unlisten(st);
-		if (rc != DMCP_OK)
-			return rc;
-	}
-	rc = enter(st, "store_listen");
-	if (rc != DMCP_OK)
-		return rc;
-	copy_field(st->channel, sizeof st->channel, run_id);
-	st->pending = 0;
-	return DMCP_OK;
+	return enter(st, "store_listen_all");
 }
 
-dmcp_rc store_unlisten(struct store *st)
+int store_socket(struct store *st)
 {
-	if (st->channel[0] == '\0')
-		return DMCP_OK;
-	st->channel[0] = '\0';
-	st->pending = 0;
-	return enter(st, "store_unlisten");
+	(void)st;
+	return -1;
 }
 
-dmcp_rc store_wait(struct store *st, int timeout_ms, int client_fd, int *woke)
+dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *run_id),
+                            void *arg)
 {
-	dmcp_rc rc;
+	(void)cb;
+	(void)arg;
+	return enter(st, "store_take_notifies");
+}
 
-	(void)timeout_ms; /* never sleeps: a timeout is "now" */
-	(void)client_fd;
-	*woke = 0;
-	rc = enter(st, "store_wait");
-	if (rc != DMCP_OK)
-		return rc;
-	if (!st->pending && wait_hook != NULL)
-		wait_hook(wait_arg, st, woke);
-	if (*woke == 0 && st->pending)
-		*woke = 1;
-	if (*woke == 1)
-		st->pending = 0;
-	return DMCP_OK;
+dmcp_rc store_ping(struct store *st)
+{
+	return enter(st, "store_ping");
 }
 
 dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted)
@@ -996,8 +970,6 @@ void fake_store_reset(void)
 	for (h = handles; h != NULL; h = h->next) {
 		db_free(&h->snap);
 		end_tx(h);
-		h->channel[0] = '\0';
-		h->pending = 0;
 	}
 	db_free(&db);
 	free(notified);
@@ -1010,8 +982,8 @@ void fake_store_reset(void)
 	memset(rules, 0, sizeof rules);
 	n_anomalies = 0;
 	last_anomaly[0] = '\0';
-	wait_hook = NULL;
-	wait_arg = NULL;
+	notify_hook = NULL;
+	notify_arg = NULL;
 }
 
 long fake_store_calls(void)
@@ -1200,8 +1172,13 @@ int fake_store_anomalies(char *last, size_t cap)
 	return n_anomalies;
 }
 
-void fake_store_on_wait(void (*fn)(void *arg, struct store *st, int *woke), void *arg)
+void fake_store_on_notify(void (*fn)(void *arg, const char *run_id), void *arg)
 {
-	wait_hook = fn;
-	wait_arg = arg;
+	notify_hook = fn;
+	notify_arg = arg;
+}
+
+struct store *fake_store_handle(void)
+{
+	return handles;
 }

@@ -66,8 +66,9 @@ int fake_store_open_tx(void);
 /* Anomalies seen since the last reset; the last one's text into last[cap] (may be NULL). */
 int fake_store_anomalies(char *last, size_t cap);
 
-/* Called by store_wait when no notification is pending (store_wait never sleeps): it may
- * act as another worker, and set *woke (2: the client hung up). NULL: none. */
-void fake_store_on_wait(void (*fn)(void *arg, struct store *st, int *woke), void *arg);
+/* Called for every NOTIFY delivered (committed); tests route it to wake_deliver(). */
+void fake_store_on_notify(void (*fn)(void *arg, const char *run_id), void *arg);
+/* The most recently opened handle (any handle sees the same database). */
+struct store *fake_store_handle(void);
 
 #endif

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "js.h"
 #include "server.h"
+#include "wake.h"
 #include "store.h"
 #include "t.h"
 
@@ -41,6 +42,12 @@ static struct cfg cfg;
 static dmcp_registry *reg;
 static struct srv *srv;
 static struct srv_worker *w, *w2;
+static struct wake *tw; /* the test's wake-ups: NOTIFYs of the fake store ring it */
+
+static void ring_on_notify(void *arg, const char *run_id)
+{
+	wake_deliver(arg, run_id);
+}
 static volatile sig_atomic_t stopping;
 
 /* ---- request and answer in memory ------------------------------------------------------- */
@@ -414,8 +421,9 @@ static int run_id_of_stream(const struct resp *r, char *run_id)
 static char wait_sid[33];
 static int wait_calls, wait_answered;
 
-static void answer_on_w2(void *arg, struct store *st, int *woke)
+static void answer_on_w2(void *arg, int *woke)
 {
+	struct store *st = fake_store_handle();
 	struct srv_req rq = post_req(wait_sid);
 	struct resp r;
 	char body[300], run[33];
@@ -589,7 +597,7 @@ static void test_calls(const char *sid)
 	/* the answer arrives while the POST's stream follows the run (NOTIFY wakes it) */
 	snprintf(wait_sid, sizeof wait_sid, "%s", sid);
 	wait_calls = wait_answered = 0;
-	fake_store_on_wait(answer_on_w2, NULL);
+	wake_on_wait(tw, answer_on_w2, NULL);
 	rq = post_req(sid);
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":"
 	           "{\"name\":\"confirm\",\"arguments\":{\"question\":\"Now?\"}}}");
@@ -598,7 +606,7 @@ static void test_calls(const char *sid)
 	T_OK(!has(r.body, "retry: "), "follow: ... and ends without retry:");
 	EQ(count_of(r.body, "\ndata: "), 3, "follow: priming, request, response");
 	resp_free(&r);
-	fake_store_on_wait(NULL, NULL);
+	wake_on_wait(tw, NULL, NULL);
 
 	/* a session on 2025-06-18: no priming event */
 	T_OK(init_session(NULL, "2025-06-18", "{\"elicitation\":{}}", old_sid), "an older session");
@@ -707,6 +715,9 @@ int main(void)
 	T_OK(reg != NULL && dmcp_examples_register(reg, err, sizeof err) == DMCP_OK,
 	     "the examples register");
 	EQ(srv_new(&cfg, reg, &stopping, &srv), DMCP_OK, "srv_new");
+	tw = wake_new();
+	srv_use_wake(srv, tw);
+	fake_store_on_notify(ring_on_notify, tw);
 	fake_store_fail("store_open", 0, 1);
 	rc = srv_worker_new(srv, &w, err, sizeof err);
 	EQ(rc, DMCP_E_DB, "srv_worker_new: the store cannot be opened: DMCP_E_DB");
@@ -743,6 +754,7 @@ int main(void)
 	srv_worker_free(w);
 	srv_worker_free(w2);
 	srv_free(srv);
+	wake_free(tw);
 	fake_store_reset();
 	dmcp_registry_free(reg);
 	cfg_free(&cfg);

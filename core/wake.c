@@ -1,0 +1,276 @@
+/* wake.c — one LISTEN connection per process and a table of waiting threads (see wake.h).
+ * Knows nothing of HTTP; reaches PostgreSQL only through store.h. The table is the only
+ * shared mutable state between worker threads, guarded by one mutex held for list edits. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "log.h"
+#include "store.h"
+#include "wake.h"
+
+/* How long the listener sleeps between checks that its connection is alive: a broken
+ * connection is noticed within this time even when nothing is notified. */
+#define WAKE_PING_MS 10000
+/* Backoff between reconnection attempts: from the first value, doubling, up to the last. */
+#define WAKE_RETRY_MIN_MS 100
+#define WAKE_RETRY_MAX_MS 5000
+
+struct wake {
+	pthread_mutex_t mu;   /* guards head and the waiters' links */
+	struct waiter *head;  /* registered waiters */
+	pthread_t thread;     /* the listener thread */
+	int started;          /* the listener thread runs */
+	int stop_fd;          /* eventfd: rung to stop the listener */
+	struct store *st;     /* the listener's connection (owned by the thread once started) */
+	char *conninfo;       /* owned: for reconnecting */
+	void (*on_wait)(void *arg, int *woke); /* test seam, or NULL */
+	void *on_wait_arg;
+};
+
+static void ring(int fd)
+{
+	uint64_t one = 1;
+
+	while (write(fd, &one, sizeof one) < 0 && errno == EINTR)
+		;
+}
+
+struct wake *wake_new(void)
+{
+	struct wake *w = calloc(1, sizeof *w);
+
+	if (w == NULL)
+		return NULL;
+	if (pthread_mutex_init(&w->mu, NULL) != 0) {
+		free(w);
+		return NULL;
+	}
+	w->stop_fd = -1;
+	return w;
+}
+
+void wake_deliver(struct wake *w, const char *run_id)
+{
+	struct waiter *wt;
+
+	pthread_mutex_lock(&w->mu);
+	for (wt = w->head; wt != NULL; wt = wt->next)
+		if (run_id == NULL || strcmp(wt->run_id, run_id) == 0)
+			ring(wt->fd);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void deliver_cb(void *arg, const char *payload)
+{
+	wake_deliver(arg, payload);
+}
+
+/* Sleep ms, or less when asked to stop; 1 when asked to stop. */
+static int pause_or_stop(struct wake *w, int ms)
+{
+	struct pollfd p = {w->stop_fd, POLLIN, 0};
+
+	return poll(&p, 1, ms) > 0;
+}
+
+static dmcp_rc connect_listen(struct wake *w, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	dmcp_rc rc = store_open(w->conninfo, &st, err, errlen);
+
+	if (rc == DMCP_OK)
+		rc = store_listen_all(st);
+	if (rc != DMCP_OK) {
+		store_close(st);
+		st = NULL;
+	}
+	*out = st;
+	return rc;
+}
+
+/* Wait for notifications and hand them out; on a broken connection, reconnect and wake
+ * every waiter (they re-read the table, so nothing sent meanwhile is lost). */
+static void *listener(void *arg)
+{
+	struct wake *w = arg;
+	int backoff = WAKE_RETRY_MIN_MS;
+	char err[300];
+
+	for (;;) {
+		struct pollfd p[2];
+		int n;
+		if (w->st == NULL) {
+			if (connect_listen(w, &w->st, err, sizeof err) != DMCP_OK) {
+				if (pause_or_stop(w, backoff))
+					break;
+				backoff = backoff * 2 > WAKE_RETRY_MAX_MS ? WAKE_RETRY_MAX_MS : backoff * 2;
+				continue;
+			}
+			log_msg(LOG_INFO, "listener reconnected; waking every stream");
+			backoff = WAKE_RETRY_MIN_MS;
+			wake_deliver(w, NULL);
+		}
+		p[0].fd = store_socket(w->st);
+		p[0].events = POLLIN;
+		p[1].fd = w->stop_fd;
+		p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		n = poll(p, 2, WAKE_PING_MS);
+		if (n > 0 && p[1].revents != 0)
+			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if ((n == 0 ? store_ping(w->st) : DMCP_OK) != DMCP_OK ||
+		    store_take_notifies(w->st, deliver_cb, w) != DMCP_OK) {
+			log_msg(LOG_WARN, "listener connection lost; streams poll until it is back");
+			store_close(w->st);
+			w->st = NULL;
+		}
+	}
+	store_close(w->st);
+	w->st = NULL;
+	return NULL;
+}
+
+dmcp_rc wake_listen(struct wake *w, const char *conninfo, char *err, size_t errlen)
+{
+	dmcp_rc rc;
+
+	if (w->started)
+		return DMCP_OK;
+	w->conninfo = strdup(conninfo != NULL ? conninfo : "");
+	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->conninfo == NULL || w->stop_fd < 0)
+		return DMCP_E_NOMEM;
+	rc = connect_listen(w, &w->st, err, errlen);
+	if (rc != DMCP_OK)
+		return rc;
+	if (pthread_create(&w->thread, NULL, listener, w) != 0) {
+		store_close(w->st);
+		w->st = NULL;
+		return DMCP_E_NOMEM;
+	}
+	w->started = 1;
+	return DMCP_OK;
+}
+
+int wake_listening(struct wake *w)
+{
+	return w->started;
+}
+
+void wake_free(struct wake *w)
+{
+	if (w == NULL)
+		return;
+	if (w->started) {
+		ring(w->stop_fd);
+		pthread_join(w->thread, NULL);
+	}
+	if (w->stop_fd >= 0)
+		close(w->stop_fd);
+	free(w->conninfo);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+dmcp_rc waiter_init(struct waiter *wt)
+{
+	memset(wt, 0, sizeof *wt);
+	wt->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return wt->fd >= 0 ? DMCP_OK : DMCP_E_NOMEM;
+}
+
+void waiter_close(struct waiter *wt)
+{
+	if (wt->fd >= 0)
+		close(wt->fd);
+	wt->fd = -1;
+}
+
+static void drain(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof v) > 0)
+		;
+}
+
+void wake_register(struct wake *w, struct waiter *wt, const char *run_id)
+{
+	if (wt->registered)
+		wake_unregister(w, wt);
+	memcpy(wt->run_id, run_id, sizeof wt->run_id - 1);
+	wt->run_id[sizeof wt->run_id - 1] = '\0';
+	drain(wt->fd);
+	pthread_mutex_lock(&w->mu);
+	wt->next = w->head;
+	w->head = wt;
+	wt->registered = 1;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void wake_unregister(struct wake *w, struct waiter *wt)
+{
+	struct waiter **pp;
+
+	if (!wt->registered)
+		return;
+	pthread_mutex_lock(&w->mu);
+	for (pp = &w->head; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == wt) {
+			*pp = wt->next;
+			break;
+		}
+	}
+	wt->registered = 0;
+	wt->next = NULL;
+	pthread_mutex_unlock(&w->mu);
+	wt->run_id[0] = '\0';
+}
+
+void wake_on_wait(struct wake *w, void (*fn)(void *arg, int *woke), void *arg)
+{
+	w->on_wait = fn;
+	w->on_wait_arg = arg;
+}
+
+dmcp_rc waiter_wait(struct wake *w, struct waiter *wt, int timeout_ms, int client_fd,
+                    int *woke)
+{
+	struct pollfd p[2];
+	int nfds = 1, r;
+
+	*woke = 0;
+	if (w->on_wait != NULL) {
+		w->on_wait(w->on_wait_arg, woke);
+		if (*woke != 0)
+			return DMCP_OK;
+	}
+	p[0].fd = wt->fd;
+	p[0].events = POLLIN;
+	p[0].revents = 0;
+	if (client_fd >= 0) {
+		p[1].fd = client_fd;
+		p[1].events = POLLRDHUP;
+		p[1].revents = 0;
+		nfds = 2;
+	}
+	r = poll(p, (nfds_t)nfds, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? DMCP_OK : DMCP_E_INTERNAL;
+	if (nfds == 2 && (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+		*woke = 2;
+		return DMCP_OK;
+	}
+	if (p[0].revents != 0) {
+		drain(wt->fd);
+		*woke = 1;
+	}
+	return DMCP_OK;
+}

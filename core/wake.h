@@ -1,0 +1,53 @@
+/* wake.h — wake-ups for the threads that follow runs' streams: one LISTEN connection per
+ * process (a listener thread) instead of one per waiting thread, and an in-process table
+ * from run id to the threads waiting on it. Knows nothing of HTTP; reaches PostgreSQL only
+ * through store.h. PostgreSQL LISTEN/NOTIFY: before PostgreSQL 19 every NOTIFY signals every
+ * listening backend of the database, so a listener per waiting thread costs O(threads) per
+ * notification; one per process costs O(processes).
+ *
+ * A notification is only a hint: a waiter re-reads the events table when woken, and at
+ * least every DMCP_POLL_MS anyway; when the listener's connection breaks, every waiter is
+ * woken once it is back, so a lost notification delays but never loses an event. */
+#ifndef DMCP_WAKE_H
+#define DMCP_WAKE_H
+
+#include "dmcp.h"
+
+struct wake;
+
+/* One waiting thread's doorbell (an eventfd). Reused across streams by its thread. */
+struct waiter {
+	char run_id[33];      /* the run waited on, "" when not registered */
+	int fd;               /* eventfd, readable once rung */
+	struct waiter *next;  /* in the wake table (guarded by its mutex) */
+	int registered;       /* 1 while in the table */
+};
+
+/* The table; no listener thread yet (wake_listen starts one; tests ring by hand). */
+struct wake *wake_new(void);
+/* Start the listener thread on its own connection. It reconnects by itself when the
+ * connection breaks. DMCP_E_DB when the first connection fails (err says why). */
+dmcp_rc wake_listen(struct wake *w, const char *conninfo, char *err, size_t errlen) DMCP_MUST_CHECK;
+/* 1 once wake_listen started a listener thread. */
+int wake_listening(struct wake *w);
+/* Stop the listener thread (if any) and free the table. Waiters must be unregistered. */
+void wake_free(struct wake *w);
+
+dmcp_rc waiter_init(struct waiter *wt) DMCP_MUST_CHECK;
+void waiter_close(struct waiter *wt);
+/* From now on a notification for run_id rings wt. Register before reading the table. */
+void wake_register(struct wake *w, struct waiter *wt, const char *run_id);
+void wake_unregister(struct wake *w, struct waiter *wt);
+/* Wait up to timeout_ms for the doorbell, or for client_fd (if >= 0) to hang up.
+ * *woke: 1 rung, 2 client hang-up, 0 timeout. */
+dmcp_rc waiter_wait(struct wake *w, struct waiter *wt, int timeout_ms, int client_fd,
+                    int *woke) DMCP_MUST_CHECK;
+/* A test seam: fn runs at the start of every waiter_wait on w (it may act as another
+ * worker, and set *woke to end the wait at once). NULL: none. */
+void wake_on_wait(struct wake *w, void (*fn)(void *arg, int *woke), void *arg);
+
+/* Ring the waiters of run_id (NULL: every waiter). The listener thread calls it for each
+ * notification; unit tests call it directly. */
+void wake_deliver(struct wake *w, const char *run_id);
+
+#endif

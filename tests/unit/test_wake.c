@@ -1,0 +1,93 @@
+/* test_wake.c — the in-process side of wake-ups: the table of waiting threads and their
+ * doorbells (no database: the listener thread is not started; notifications are delivered
+ * by hand, as the listener would). */
+#include <sys/socket.h>
+#include <unistd.h>
+#include "t.h"
+#include "wake.h"
+
+static const char run_a[] = "0123456789abcdef0123456789abcdef";
+static const char run_b[] = "fedcba9876543210fedcba9876543210";
+
+static int hook_calls;
+
+static void hook(void *arg, int *woke)
+{
+	hook_calls++;
+	*woke = *(int *)arg;
+}
+
+int main(void)
+{
+	struct wake *w = wake_new();
+	struct waiter a, b;
+	int woke = -1, sv[2], two = 2, zero = 0;
+
+	T_OK(w != NULL, "wake_new");
+	T_OK(!wake_listening(w), "no listener thread until wake_listen");
+	T_EQ_INT(waiter_init(&a), DMCP_OK, "waiter_init a");
+	T_EQ_INT(waiter_init(&b), DMCP_OK, "waiter_init b");
+	wake_register(w, &a, run_a);
+	wake_register(w, &b, run_b);
+
+	wake_deliver(w, run_a);
+	T_EQ_INT(waiter_wait(w, &a, 1000, -1, &woke), DMCP_OK, "wait a");
+	T_EQ_INT(woke, 1, "a notification for run a rings a");
+	T_EQ_INT(waiter_wait(w, &b, 10, -1, &woke), DMCP_OK, "wait b");
+	T_EQ_INT(woke, 0, "... not b (timeout)");
+	T_EQ_INT(waiter_wait(w, &a, 10, -1, &woke), DMCP_OK, "wait a again");
+	T_EQ_INT(woke, 0, "a doorbell rings once per notification (drained)");
+
+	wake_deliver(w, run_a);
+	wake_deliver(w, run_a);
+	T_EQ_INT(waiter_wait(w, &a, 1000, -1, &woke), DMCP_OK, "two notifications");
+	T_EQ_INT(woke, 1, "... wake a");
+	T_EQ_INT(waiter_wait(w, &a, 10, -1, &woke), DMCP_OK, "and are one wake-up");
+	T_EQ_INT(woke, 0, "... coalesced");
+
+	wake_deliver(w, NULL);
+	T_EQ_INT(waiter_wait(w, &a, 1000, -1, &woke), DMCP_OK, "deliver(NULL)");
+	T_EQ_INT(woke, 1, "... rings a");
+	T_EQ_INT(waiter_wait(w, &b, 1000, -1, &woke), DMCP_OK, "deliver(NULL) b");
+	T_EQ_INT(woke, 1, "... and b (after a reconnect, everyone re-reads)");
+
+	wake_deliver(w, "00000000000000000000000000000000");
+	T_EQ_INT(waiter_wait(w, &a, 10, -1, &woke), DMCP_OK, "another run");
+	T_EQ_INT(woke, 0, "a notification for nobody rings nobody");
+
+	wake_unregister(w, &a);
+	wake_deliver(w, run_a);
+	T_EQ_INT(waiter_wait(w, &a, 10, -1, &woke), DMCP_OK, "unregistered");
+	T_EQ_INT(woke, 0, "an unregistered waiter is not rung");
+	wake_register(w, &a, run_b);
+	wake_deliver(w, run_b);
+	T_EQ_INT(waiter_wait(w, &a, 1000, -1, &woke), DMCP_OK, "re-registered on run b");
+	T_EQ_INT(woke, 1, "a waiter is reused for another run");
+	T_EQ_INT(waiter_wait(w, &b, 1000, -1, &woke), DMCP_OK, "b too");
+	T_EQ_INT(woke, 1, "two waiters on one run both ring");
+
+	T_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair (a client connection)");
+	T_EQ_INT(waiter_wait(w, &a, 10, sv[0], &woke), DMCP_OK, "client still there");
+	T_EQ_INT(woke, 0, "... timeout");
+	close(sv[1]);
+	T_EQ_INT(waiter_wait(w, &a, 1000, sv[0], &woke), DMCP_OK, "client gone");
+	T_EQ_INT(woke, 2, "... a hang-up ends the wait (woke 2)");
+	close(sv[0]);
+
+	wake_on_wait(w, hook, &two);
+	T_EQ_INT(waiter_wait(w, &a, 1000, -1, &woke), DMCP_OK, "test seam");
+	T_OK(woke == 2 && hook_calls == 1, "the hook runs first and may end the wait");
+	wake_on_wait(w, hook, &zero);
+	T_EQ_INT(waiter_wait(w, &a, 10, -1, &woke), DMCP_OK, "hook that does not end it");
+	T_OK(woke == 0 && hook_calls == 2, "... then the wait goes on");
+	wake_on_wait(w, NULL, NULL);
+
+	wake_unregister(w, &a);
+	wake_unregister(w, &b);
+	wake_unregister(w, &b);
+	T_OK(1, "unregistering twice is harmless");
+	waiter_close(&a);
+	waiter_close(&b);
+	wake_free(w);
+	return t_done();
+}
