@@ -35,6 +35,7 @@ void cfg_defaults(struct cfg *c)
 	c->session_ttl_s = 86400;
 	c->max_runs = 100;
 	c->max_events = 10000;
+	c->async_commit = 1;
 	c->n_hosts = 3;
 	snprintf(c->hosts[0], CFG_ALLOW_LEN, "localhost");
 	snprintf(c->hosts[1], CFG_ALLOW_LEN, "127.0.0.1");
@@ -131,6 +132,17 @@ dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 			c->sampling_mock = 1;
 		} else if (strcmp(s, "none") != 0) {
 			snprintf(err, errlen, "DMCP_SAMPLING_FALLBACK must be \"mock\" or \"none\"");
+			return DMCP_E_PARAMS;
+		}
+	}
+	s = getenv("DMCP_ASYNC_COMMIT");
+	if (s != NULL && *s != '\0') {
+		if (strcmp(s, "one-step") == 0) {
+			c->async_commit = 1;
+		} else if (strcmp(s, "off") == 0) {
+			c->async_commit = 0;
+		} else {
+			snprintf(err, errlen, "DMCP_ASYNC_COMMIT must be \"one-step\" or \"off\"");
 			return DMCP_E_PARAMS;
 		}
 	}

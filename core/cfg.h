@@ -34,6 +34,9 @@ struct cfg {
 	int sampling_mock;    /* DMCP_SAMPLING_FALLBACK=mock: answer sampling for clients that
 	                         cannot; "none" (default) gives the tool an error instead */
 	enum cfg_notify notify_mode; /* DMCP_NOTIFY: auto (default), always, in-tx */
+	int async_commit;     /* DMCP_ASYNC_COMMIT=one-step (default): sessions and calls that
+	                         finish in one step commit without waiting for the disk; "off":
+	                         every commit waits (see store_set_async) */
 	int allow_any_host;   /* DMCP_ALLOWED_HOSTS contains "*" */
 	int allow_any_origin; /* DMCP_ALLOWED_ORIGINS contains "*" */
 	int n_hosts;          /* entries in hosts */

@@ -258,8 +258,15 @@ static dmcp_rc save(dmcp_ctx *ctx)
 	char *journal;
 	dmcp_rc rc = DMCP_OK;
 
-	if (!ctx->in_tx && r->exists)
+	if (!ctx->in_tx && r->exists) {
 		rc = lock_again(ctx);
+	} else if (!ctx->in_tx && r->status != RUN_COMPLETED && r->status != RUN_FAILED) {
+		/* A new run that goes on (it waits, or sends progress): its first commit must be
+		 * on disk before anything reaches the client. A call finished in one step commits
+		 * without a transaction (see store_set_async). */
+		rc = store_begin(ctx->env->st);
+		ctx->in_tx = rc == DMCP_OK;
+	}
 	if (rc == DMCP_OK) {
 		journal = strdup(js_text(ctx->journal));
 		if (journal == NULL) {

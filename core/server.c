@@ -167,7 +167,8 @@ static void stream_head(struct stream *s)
 	buf_free(&b);
 }
 
-/* Write one event; poll events end the connection with retry:, responses end the stream. */
+/* Write one event (flushed by the caller, once per batch); poll events end the connection
+ * with retry:, responses end the stream. */
 static void stream_event(struct stream *s, int64_t lsn, enum event_kind kind, const char *body)
 {
 	struct buf b;
@@ -184,8 +185,7 @@ static void stream_event(struct stream *s, int64_t lsn, enum event_kind kind, co
 	} else {
 		(void)sse_event(&b, id, -1, body);
 	}
-	if (b.fail != DMCP_OK || put(s->r, b.data, b.len) != DMCP_OK ||
-	    s->r->out->flush(s->r->out->io) != DMCP_OK)
+	if (b.fail != DMCP_OK || put(s->r, b.data, b.len) != DMCP_OK)
 		s->ended = 1;
 	s->delivered = lsn;
 	if (kind == EV_POLL || kind == EV_RESPONSE)
@@ -194,6 +194,12 @@ static void stream_event(struct stream *s, int64_t lsn, enum event_kind kind, co
 }
 
 /* End the connection (not the stream): the client resumes with Last-Event-ID. */
+static void stream_flush(struct stream *s)
+{
+	if (s->started && s->r->out->flush(s->r->out->io) != DMCP_OK)
+		s->ended = 1;
+}
+
 static void stream_retry(struct stream *s)
 {
 	char line[32];
@@ -238,6 +244,7 @@ static void stream_committed(void *arg, const char *run_id, int64_t first, int n
 	}
 	for (i = 0; i < n && !s->ended; i++)
 		stream_event(s, first + i, kinds[i], bodies[i]);
+	stream_flush(s);
 	if (s->registered)
 		s->seen_last = first + n - 1;
 }
@@ -287,6 +294,8 @@ static dmcp_rc stream_catch_up(struct stream *s, enum run_status *status, int *m
 		return rc;
 	for (i = 0; i < n; i++)
 		stream_event(s, ev[i].lsn, ev[i].kind, ev[i].body);
+	if (n > 0)
+		stream_flush(s);
 	store_events_clear(ev, n);
 	*more = n == SRV_EVENT_BATCH;
 	if (terminal(*status) && s->delivered >= last)
@@ -905,6 +914,7 @@ dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err, size_t
 		free(w);
 		return rc;
 	}
+	store_set_async(w->st, s->cfg->async_commit);
 	*out = w;
 	return DMCP_OK;
 }

@@ -102,6 +102,7 @@ static const struct stmt_def stmts[S_COUNT] = {
 struct store {
 	PGconn *conn; /* one connection, owned */
 	int prepared; /* statements prepared on this connection */
+	int async;    /* commits outside store_begin do not wait for the disk */
 };
 
 static const char *const status_names[] = {"running", "waiting", "completed", "failed",
@@ -148,11 +149,15 @@ static void log_pg(struct store *st, const char *what, const PGresult *res)
 	log_msg(LOG_ERROR, "database: %s: %s", what, log_escape(line, sizeof line, msg, n));
 }
 
+static dmcp_rc run_cmd(struct store *st, const char *sql);
+
 static dmcp_rc prepare_all(struct store *st)
 {
 	char name[16];
 	int i;
 
+	if (st->async && run_cmd(st, "SET synchronous_commit TO off") != DMCP_OK)
+		return DMCP_E_DB;
 	for (i = 0; i < S_COUNT; i++) {
 		PGresult *res;
 		snprintf(name, sizeof name, "s%d", i);
@@ -269,7 +274,16 @@ static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *param
 
 dmcp_rc store_begin(struct store *st)
 {
-	return run_cmd(st, "BEGIN");
+	/* One round trip either way; with async connections, the transactions that hold
+	 * promises (a waiting run, an applied answer) still wait for the disk at COMMIT. */
+	return run_cmd(st, st->async ? "BEGIN; SET LOCAL synchronous_commit TO on" : "BEGIN");
+}
+
+void store_set_async(struct store *st, int on)
+{
+	if (st->async != on)
+		st->prepared = 0; /* store_ready sets the connection up again */
+	st->async = on;
 }
 
 dmcp_rc store_commit(struct store *st)

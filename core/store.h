@@ -68,7 +68,14 @@ dmcp_rc store_ready(struct store *st) DMCP_MUST_CHECK;
 dmcp_rc store_migrate(struct store *st, void (*report)(const char *name, int applied),
                       char *err, size_t errlen) DMCP_MUST_CHECK;
 
+/* A transaction whose COMMIT waits until it is on disk (synchronous_commit on). */
 dmcp_rc store_begin(struct store *st) DMCP_MUST_CHECK;
+/* on: statements outside store_begin (session creation, a call finished in one step, log
+ * level, subscriptions) commit without waiting for the disk (synchronous_commit off): a
+ * crash of the database host may forget the last fraction of a second of them, which a
+ * client meets as 404 (initialize again) or not at all (it already has its answer). Takes
+ * effect at the next store_ready. */
+void store_set_async(struct store *st, int on);
 dmcp_rc store_commit(struct store *st) DMCP_MUST_CHECK;
 void store_rollback(struct store *st);
 

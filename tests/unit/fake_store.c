@@ -889,6 +889,12 @@ void store_notify_in_tx(struct store *st, const char *run_id)
 
 /* The listener's side: the fake delivers notifications through fake_store_on_notify
  * instead of a socket, so these only count as calls. */
+void store_set_async(struct store *st, int on)
+{
+	(void)st;
+	(void)on;
+}
+
 dmcp_rc store_listen_all(struct store *st)
 {
 	return enter(st, "store_listen_all");
