@@ -199,12 +199,9 @@ static dmcp_rc lock_again(dmcp_ctx *ctx)
 	struct run_row fresh;
 	dmcp_rc rc;
 
-	rc = store_begin(ctx->env->st);
-	if (rc != DMCP_OK)
-		return rc;
-	ctx->in_tx = 1;
-	rc = store_run_lock(ctx->env->st, ctx->run->id, ctx->run->session_id, ctx->run->principal,
-	                    &fresh);
+	ctx->in_tx = 1; /* from here on the caller rolls back on failure */
+	rc = store_begin_lock(ctx->env->st, ctx->run->id, ctx->run->session_id,
+	                      ctx->run->principal, &fresh);
 	if (rc != DMCP_OK)
 		return rc;
 	if (fresh.status == RUN_CANCELLED)
@@ -258,15 +255,8 @@ static dmcp_rc save(dmcp_ctx *ctx)
 	char *journal;
 	dmcp_rc rc = DMCP_OK;
 
-	if (!ctx->in_tx && r->exists) {
+	if (!ctx->in_tx && r->exists)
 		rc = lock_again(ctx);
-	} else if (!ctx->in_tx && r->status != RUN_COMPLETED && r->status != RUN_FAILED) {
-		/* A new run that goes on (it waits, or sends progress): its first commit must be
-		 * on disk before anything reaches the client. A call finished in one step commits
-		 * without a transaction (see store_set_async). */
-		rc = store_begin(ctx->env->st);
-		ctx->in_tx = rc == DMCP_OK;
-	}
 	if (rc == DMCP_OK) {
 		journal = strdup(js_text(ctx->journal));
 		if (journal == NULL) {
@@ -283,16 +273,20 @@ static dmcp_rc save(dmcp_ctx *ctx)
 		r->last_lsn += n;
 		if (ctx->note > r->notes)
 			r->notes = ctx->note;
-		rc = store_run_save(ctx->env->st, r, first, n, kinds, bodies);
+		/* A new run that goes on (it waits, or sends progress) must be on disk before
+		 * anything reaches the client; a call finished in one step need not be (see
+		 * store_set_async): the client gets its answer now, nothing else refers to it. */
+		rc = store_run_save(ctx->env->st, r, first, n, kinds, bodies,
+		                    existed || (r->status != RUN_COMPLETED && r->status != RUN_FAILED));
 		if (rc != DMCP_OK)
 			r->last_lsn = first - 1;
 	}
 	if (rc == DMCP_OK && ctx->in_tx) {
-		if (notify && ctx->env->cfg->notify_mode == CFG_NOTIFY_IN_TX) {
+		if (notify && ctx->env->cfg->notify_mode == CFG_NOTIFY_IN_TX)
 			store_notify_in_tx(ctx->env->st, r->id); /* the naive design, to measure */
-			notify = 0;
-		}
-		rc = store_commit(ctx->env->st);
+		rc = store_commit_notify(ctx->env->st, notify &&
+		                         ctx->env->cfg->notify_mode != CFG_NOTIFY_IN_TX ? r->id : NULL);
+		notify = 0;
 	}
 	ctx->in_tx = 0;
 	if (rc != DMCP_OK) {
@@ -1088,10 +1082,7 @@ dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int 
 		return DMCP_E_NOT_FOUND;
 	memcpy(run_id, our_id, 32);
 	run_id[32] = '\0';
-	rc = store_begin(env->st);
-	if (rc != DMCP_OK)
-		return rc;
-	rc = store_run_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
+	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
 	if (rc != DMCP_OK) {
 		store_rollback(env->st);
 		return rc;
@@ -1128,10 +1119,7 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
 	                               run_id);
 	if (rc != DMCP_OK)
 		return rc;
-	rc = store_begin(env->st);
-	if (rc != DMCP_OK)
-		return rc;
-	rc = store_run_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
+	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
 	if (rc == DMCP_OK && (run.status == RUN_RUNNING || run.status == RUN_WAITING)) {
 		snprintf(why, sizeof why, "cancelled by the client%s%.200s", reason ? ": " : "",
 		         reason ? reason : "");
@@ -1141,18 +1129,12 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
 		free(run.error);
 		run.pending_id = run.pending_method = NULL;
 		run.error = strdup(why);
-		rc = store_run_save(env->st, &run, run.last_lsn + 1, 0, NULL, NULL);
+		rc = store_run_save(env->st, &run, run.last_lsn + 1, 0, NULL, NULL, 1);
 		if (rc == DMCP_OK)
-			rc = store_commit(env->st);
-		if (rc == DMCP_OK)
-			store_notify(env->st, run_id);
+			rc = store_commit_notify(env->st, run_id);
 	}
-	if (rc != DMCP_OK)
-		store_rollback(env->st);
-	else
-		store_rollback(env->st); /* no-op when committed; ends a read-only transaction */
-	if (rc == DMCP_OK || rc == DMCP_E_DB)
-		store_run_clear(&run);
+	store_rollback(env->st); /* after a failure, or to end a transaction that changed nothing */
+	store_run_clear(&run);   /* store_begin_lock cleared it first, so this is always safe */
 	return rc;
 }
 
@@ -1162,10 +1144,7 @@ dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 	dmcp_ctx ctx;
 	dmcp_rc rc;
 
-	rc = store_begin(env->st);
-	if (rc != DMCP_OK)
-		return rc;
-	rc = store_run_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
+	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
 	if (rc != DMCP_OK) {
 		store_rollback(env->st);
 		return rc;

@@ -20,8 +20,9 @@
 
 enum stmt {
 	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_GET_RUNS, S_SESSION_TOUCH, S_SESSION_LEVEL,
-	S_SESSION_END, S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_RUN_LOCK, S_RUN_INSERT,
-	S_RUN_UPDATE, S_RUN_FIND, S_EVENTS_AFTER, S_NOTIFY, S_SWEEP_END,
+	S_SESSION_END, S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_RUN_LOCK, S_BEGIN, S_DURABLE,
+	S_COMMIT, S_RUN_INSERT,
+	S_RUN_UPDATE, S_RUN_FIND, S_EVENTS_AFTER, S_NOTIFY, S_NOTIFY_NOW, S_SWEEP_END,
 	S_SWEEP_DELETE, S_ORPHANS, S_COUNT
 };
 
@@ -40,6 +41,12 @@ struct stmt_def {
 	"INSERT INTO dmcp_events (run_id, lsn, kind, body) SELECT r.id, " first "::bigint + " \
 	"t.o - 1, t.k, t.b FROM r, unnest(" kinds "::text[], " bodies "::text[]) WITH " \
 	"ORDINALITY AS t(k, b, o)"
+
+/* now(), after setting synchronous_commit for the current transaction ("on" or "off"):
+ * a single statement outside BEGIN commits durably or not as its caller says, in one
+ * round trip (the setting is read at COMMIT). */
+#define DURABILITY(p) "(SELECT now() FROM (SELECT set_config('synchronous_commit', " p \
+	"::text, true)) AS durability)"
 
 static const struct stmt_def stmts[S_COUNT] = {
 	[S_SESSION_INSERT] = {"INSERT INTO dmcp_sessions (id, principal, protocol, client_info, "
@@ -65,18 +72,22 @@ static const struct stmt_def stmts[S_COUNT] = {
 	[S_SUB_OFF] = {"DELETE FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
 	[S_RUN_LOCK] = {"SELECT " RUN_COLS ", status = 'running' AND lease_until < now() "
 	                "FROM dmcp_runs WHERE id = $1 FOR UPDATE", 1},
+	[S_BEGIN] = {"BEGIN", 0},
+	[S_DURABLE] = {"SELECT set_config('synchronous_commit', 'on', true)", 0},
+	[S_COMMIT] = {"COMMIT", 0},
 	/* A run row and its new events in one statement: one round trip, and, outside a
 	 * transaction, one commit. $18 is the first LSN, $19/$20 the kinds and bodies. */
-	[S_RUN_INSERT] = {"WITH r AS (INSERT INTO dmcp_runs (id, " RUN_COLS ", lease_until) "
-	                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-	                  "$15, $16, $17, CASE WHEN $9 = 'running' THEN now() + interval '"
-	                  STORE_LEASE_S " seconds' END) RETURNING id) " EVENTS_FROM("$18", "$19",
-	                  "$20"), 20},
+	[S_RUN_INSERT] = {"WITH r AS (INSERT INTO dmcp_runs (id, " RUN_COLS ", lease_until, "
+	                  "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+	                  "$13, $14, $15, $16, $17, CASE WHEN $9 = 'running' THEN now() + "
+	                  "interval '" STORE_LEASE_S " seconds' END, " DURABILITY("$21") ") "
+	                  "RETURNING id) " EVENTS_FROM("$18", "$19", "$20"), 21},
 	[S_RUN_UPDATE] = {"WITH r AS (UPDATE dmcp_runs SET status = $2, journal = $3, notes = $4, "
 	                  "last_progress = $5, last_lsn = $6, pending_id = $7, pending_method = $8, "
-	                  "steps = $9, error = $10, updated_at = now(), lease_until = CASE WHEN "
-	                  "$2 = 'running' THEN now() + interval '" STORE_LEASE_S " seconds' END "
-	                  "WHERE id = $1 RETURNING id) " EVENTS_FROM("$11", "$12", "$13"), 13},
+	                  "steps = $9, error = $10, updated_at = " DURABILITY("$14") ", "
+	                  "lease_until = CASE WHEN $2 = 'running' THEN now() + interval '"
+	                  STORE_LEASE_S " seconds' END WHERE id = $1 RETURNING id) "
+	                  EVENTS_FROM("$11", "$12", "$13"), 14},
 	[S_RUN_FIND] = {"SELECT id FROM dmcp_runs WHERE session_id = $1 AND principal = $2 AND "
 	                "request_id = $3 AND status IN ('running', 'waiting') LIMIT 1", 3},
 	[S_EVENTS_AFTER] = {"SELECT r.status, r.last_lsn, r.status = 'running' AND "
@@ -86,6 +97,9 @@ static const struct stmt_def stmts[S_COUNT] = {
 	                    "LIMIT $5::int) e ON true WHERE r.id = $1 AND r.session_id = $2 "
 	                    "AND r.principal = $3 ORDER BY e.lsn", 5},
 	[S_NOTIFY] = {"SELECT pg_notify('" STORE_CHANNEL "', $1)", 1},
+	/* Outside a transaction: a hint, so its commit does not wait for the disk. */
+	[S_NOTIFY_NOW] = {"SELECT set_config('synchronous_commit', 'off', true), pg_notify('"
+	                  STORE_CHANNEL "', $1)", 1},
 	[S_SWEEP_END] = {"WITH s AS (UPDATE dmcp_sessions SET ended_at = now() WHERE ended_at IS "
 	                 "NULL AND last_seen < now() - make_interval(secs => $1::int) "
 	                 "RETURNING id), r AS (UPDATE dmcp_runs SET status = 'cancelled', "
@@ -103,6 +117,7 @@ struct store {
 	PGconn *conn; /* one connection, owned */
 	int prepared; /* statements prepared on this connection */
 	int async;    /* commits outside store_begin do not wait for the disk */
+	int broken;   /* a pipeline went wrong: reset the connection at the next store_ready */
 };
 
 static const char *const status_names[] = {"running", "waiting", "completed", "failed",
@@ -150,6 +165,7 @@ static void log_pg(struct store *st, const char *what, const PGresult *res)
 }
 
 static dmcp_rc run_cmd(struct store *st, const char *sql);
+static int hex_id(const char *run_id);
 
 static dmcp_rc prepare_all(struct store *st)
 {
@@ -229,7 +245,8 @@ static void drain_notifies(struct store *st)
 
 dmcp_rc store_ready(struct store *st)
 {
-	if (PQstatus(st->conn) != CONNECTION_OK) {
+	if (st->broken || PQstatus(st->conn) != CONNECTION_OK) {
+		st->broken = 0;
 		log_msg(LOG_WARN, "database connection lost; reconnecting");
 		PQreset(st->conn);
 		st->prepared = 0;
@@ -270,6 +287,64 @@ static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *param
 	else
 		PQclear(res);
 	return DMCP_OK;
+}
+
+/* Send prepared statements ids[0..n) with their params in one round trip (libpq pipeline
+ * mode) and collect their results into res[0..n) (the caller clears them). DMCP_E_DB when
+ * any of them failed (the server skips the rest of a failed pipeline). */
+static dmcp_rc exec_pipeline(struct store *st, int n, const enum stmt *ids,
+                             const char *const *const *params, PGresult **res)
+{
+	char name[16];
+	PGresult *r;
+	dmcp_rc rc = DMCP_OK;
+	int i;
+
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	if (PQenterPipelineMode(st->conn) != 1)
+		return DMCP_E_DB;
+	for (i = 0; i < n && rc == DMCP_OK; i++) {
+		snprintf(name, sizeof name, "s%d", (int)ids[i]);
+		if (PQsendQueryPrepared(st->conn, name, stmts[ids[i]].nparams, params[i], NULL, NULL,
+		                        0) != 1)
+			rc = DMCP_E_DB;
+	}
+	if (rc != DMCP_OK || PQpipelineSync(st->conn) != 1) {
+		log_pg(st, "pipeline", NULL);
+		st->broken = 1;
+		return DMCP_E_DB;
+	}
+	for (i = 0; i < n; i++) {
+		ExecStatusType es;
+		res[i] = PQgetResult(st->conn);
+		es = PQresultStatus(res[i]);
+		if (res[i] == NULL || (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK)) {
+			if (es != PGRES_PIPELINE_ABORTED)
+				log_pg(st, "pipeline", res[i]);
+			rc = DMCP_E_DB;
+		}
+		while (res[i] != NULL && (r = PQgetResult(st->conn)) != NULL)
+			PQclear(r); /* NULL ends each statement's results */
+	}
+	r = PQgetResult(st->conn);
+	if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+		rc = DMCP_E_DB;
+	PQclear(r);
+	if (PQexitPipelineMode(st->conn) != 1) {
+		log_pg(st, "pipeline exit", NULL);
+		st->broken = 1;
+		rc = DMCP_E_DB;
+	}
+	return rc;
+}
+
+static void clear_all(PGresult **res, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		PQclear(res[i]);
 }
 
 dmcp_rc store_begin(struct store *st)
@@ -533,6 +608,22 @@ static dmcp_rc fill_run(const PGresult *res, struct run_row *r)
 	return DMCP_OK;
 }
 
+/* Fill out from the result of S_RUN_LOCK, checking session and principal. */
+static dmcp_rc locked_row(const PGresult *res, const char *run_id, const char *session_id,
+                          const char *principal, struct run_row *out)
+{
+	dmcp_rc rc;
+
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), session_id) != 0 ||
+	    strcmp(PQgetvalue(res, 0, 1), principal) != 0)
+		return DMCP_E_NOT_FOUND;
+	copy_field(out->id, sizeof out->id, run_id);
+	rc = fill_run(res, out);
+	if (rc != DMCP_OK)
+		store_run_clear(out);
+	return rc;
+}
+
 dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
                        const char *principal, struct run_row *out)
 {
@@ -542,18 +633,53 @@ dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session
 
 	memset(out, 0, sizeof *out);
 	rc = exec_stmt(st, S_RUN_LOCK, p, &res);
-	if (rc != DMCP_OK)
-		return rc;
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), session_id) != 0 ||
-	    strcmp(PQgetvalue(res, 0, 1), principal) != 0) {
-		PQclear(res);
-		return DMCP_E_NOT_FOUND;
-	}
-	copy_field(out->id, sizeof out->id, run_id);
-	rc = fill_run(res, out);
+	if (rc == DMCP_OK)
+		rc = locked_row(res, run_id, session_id, principal, out);
 	PQclear(res);
-	if (rc != DMCP_OK)
-		store_run_clear(out);
+	return rc;
+}
+
+dmcp_rc store_begin_lock(struct store *st, const char *run_id, const char *session_id,
+                         const char *principal, struct run_row *out)
+{
+	static const enum stmt sync_ids[] = {S_BEGIN, S_DURABLE, S_RUN_LOCK};
+	static const enum stmt plain_ids[] = {S_BEGIN, S_RUN_LOCK};
+	const char *lock_p[1] = {run_id};
+	const char *const *params[3] = {NULL, NULL, NULL};
+	PGresult *res[3];
+	int n = st->async ? 3 : 2;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	params[n - 1] = lock_p;
+	rc = exec_pipeline(st, n, st->async ? sync_ids : plain_ids, params, res);
+	if (rc == DMCP_OK)
+		rc = locked_row(res[n - 1], run_id, session_id, principal, out);
+	clear_all(res, n);
+	return rc;
+}
+
+dmcp_rc store_commit_notify(struct store *st, const char *run_id)
+{
+	static const enum stmt ids[] = {S_COMMIT, S_NOTIFY_NOW};
+	const char *notify_p[1] = {run_id};
+	const char *const *params[2] = {NULL, notify_p};
+	PGresult *res[2];
+	dmcp_rc rc;
+
+	if (run_id == NULL || !hex_id(run_id))
+		return store_commit(st);
+	rc = exec_pipeline(st, 2, ids, params, res);
+	/* COMMIT of a transaction that already failed answers "ROLLBACK" with an OK status. */
+	if (res[0] == NULL || PQresultStatus(res[0]) != PGRES_COMMAND_OK ||
+	    strcmp(PQcmdStatus(res[0]), "COMMIT") != 0) {
+		log_pg(st, "COMMIT", res[0]);
+		rc = DMCP_E_DB;
+	} else if (rc != DMCP_OK) {
+		log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", run_id);
+		rc = DMCP_OK; /* committed; the hint is optional */
+	}
+	clear_all(res, 2);
 	return rc;
 }
 
@@ -583,8 +709,9 @@ static dmcp_rc array_literal(struct buf *b, int n, const char *const *items)
 }
 
 dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, int n,
-                       const enum event_kind *kinds, const char *const *bodies)
+                       const enum event_kind *kinds, const char *const *bodies, int durable)
 {
+	const char *sync = durable || !st->async ? "on" : "off";
 	char ver[16], notes[16], lsn[24], steps[16], prog[40], first[24];
 	const char *prog_p = NULL, **knames = NULL;
 	struct buf ka, ba;
@@ -617,16 +744,16 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 		prog_p = prog;
 	}
 	if (!r->exists) {
-		const char *p[20] = {r->id, r->session_id, r->principal, r->request_id,
+		const char *p[21] = {r->id, r->session_id, r->principal, r->request_id,
 		                     r->progress_token, r->tool, ver, r->arguments,
 		                     status_names[r->status], r->journal, notes, prog_p, lsn,
 		                     r->pending_id, r->pending_method, steps, r->error, first,
-		                     buf_cstr(&ka), buf_cstr(&ba)};
+		                     buf_cstr(&ka), buf_cstr(&ba), sync};
 		rc = exec_stmt(st, S_RUN_INSERT, p, NULL);
 	} else {
-		const char *p[13] = {r->id, status_names[r->status], r->journal, notes, prog_p, lsn,
+		const char *p[14] = {r->id, status_names[r->status], r->journal, notes, prog_p, lsn,
 		                     r->pending_id, r->pending_method, steps, r->error, first,
-		                     buf_cstr(&ka), buf_cstr(&ba)};
+		                     buf_cstr(&ka), buf_cstr(&ba), sync};
 		rc = exec_stmt(st, S_RUN_UPDATE, p, NULL);
 	}
 	buf_free(&ka);
@@ -743,20 +870,16 @@ static int hex_id(const char *run_id)
 
 void store_notify(struct store *st, const char *run_id)
 {
-	char sql[160];
+	const char *p[1] = {run_id};
 
-	/* Its own small transaction, after the step's commit: a NOTIFY inside the step would
-	 * hold the global notify lock until the commit is flushed and serialize all commits.
-	 * This one needs no flush to disk (a lost hint only delays a follower until its next
-	 * poll), so it does not wait for one: one round trip, no fsync. */
+	/* After the step's commit, in its own transaction: a NOTIFY inside the step would hold
+	 * the global notify lock until the commit is flushed and serialize all commits. This
+	 * one does not wait for the disk (a lost hint only delays a follower until its next
+	 * poll): one round trip, no fsync. */
 	if (!hex_id(run_id))
 		return;
-	snprintf(sql, sizeof sql, "BEGIN; SET LOCAL synchronous_commit TO off; "
-	         "NOTIFY " STORE_CHANNEL ", '%s'; COMMIT", run_id);
-	if (run_cmd(st, sql) != DMCP_OK) {
-		store_rollback(st);
+	if (exec_stmt(st, S_NOTIFY_NOW, p, NULL) != DMCP_OK)
 		log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", run_id);
-	}
 }
 
 void store_notify_in_tx(struct store *st, const char *run_id)

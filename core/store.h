@@ -97,14 +97,23 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
  * unless the run belongs to session_id and principal. */
 dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
                        const char *principal, struct run_row *out) DMCP_MUST_CHECK;
+/* store_begin and store_run_lock in one round trip. On DMCP_E_NOT_FOUND the transaction
+ * is open (roll it back); on DMCP_E_DB it may be. */
+dmcp_rc store_begin_lock(struct store *st, const char *run_id, const char *session_id,
+                         const char *principal, struct run_row *out) DMCP_MUST_CHECK;
+/* COMMIT, then (when run_id is not NULL) a NOTIFY for run_id in its own transaction, in
+ * one round trip. DMCP_E_DB only when the COMMIT failed; a failed NOTIFY is logged. */
+dmcp_rc store_commit_notify(struct store *st, const char *run_id) DMCP_MUST_CHECK;
 /* Bytes of the events one save writes together (their JSON texts, escaped). */
 #define STORE_MAX_EVENT_BYTES (64u << 20)
 
 /* Insert (exists == 0) or update the run row with every field, and append n events
  * (bodies[i] of kinds[i]) as LSNs first_lsn .. first_lsn+n-1, in one statement (so one
- * round trip, and outside a transaction one commit). Sets exists. */
+ * round trip, and outside a transaction one commit, which waits for the disk when durable
+ * or when the connection is not async). Sets exists. */
 dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, int n,
-                       const enum event_kind *kinds, const char *const *bodies) DMCP_MUST_CHECK;
+                       const enum event_kind *kinds, const char *const *bodies,
+                       int durable) DMCP_MUST_CHECK;
 /* The unfinished run of session_id started by the client request id (JSON text). */
 dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
                                   const char *principal, const char *request_id,

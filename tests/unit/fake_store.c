@@ -699,8 +699,9 @@ dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session
 }
 
 dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, int n,
-                       const enum event_kind *kinds, const char *const *bodies)
+                       const enum event_kind *kinds, const char *const *bodies, int durable)
 {
+	(void)durable; /* the fake has no disk */
 	struct fs_run *run;
 	int64_t before;
 	int i;
@@ -889,6 +890,29 @@ void store_notify_in_tx(struct store *st, const char *run_id)
 
 /* The listener's side: the fake delivers notifications through fake_store_on_notify
  * instead of a socket, so these only count as calls. */
+/* The real store sends these in one round trip (a pipeline); the fake runs them in turn,
+ * which is what the server does with them. */
+dmcp_rc store_begin_lock(struct store *st, const char *run_id, const char *session_id,
+                         const char *principal, struct run_row *out)
+{
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	rc = store_begin(st);
+	if (rc != DMCP_OK)
+		return rc;
+	return store_run_lock(st, run_id, session_id, principal, out);
+}
+
+dmcp_rc store_commit_notify(struct store *st, const char *run_id)
+{
+	dmcp_rc rc = store_commit(st);
+
+	if (rc == DMCP_OK && run_id != NULL)
+		store_notify(st, run_id);
+	return rc;
+}
+
 void store_set_async(struct store *st, int on)
 {
 	(void)st;
