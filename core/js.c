@@ -168,6 +168,46 @@ static size_t number_len(const char *p, size_t left, int *big)
 	return i;
 }
 
+static int hex4(const char *p, size_t left, unsigned *v)
+{
+	size_t i;
+
+	*v = 0;
+	if (left < 4)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return 0;
+		*v = *v * 16 + (unsigned)d;
+	}
+	return 1;
+}
+
+/* Bytes of the escape "\uXXXX" at p (or of a surrogate pair "\uD8xx\uDCxx"); a lone
+ * surrogate sets *why (json-c would silently turn it into U+FFFD). */
+static size_t unicode_escape(const char *p, size_t left, const char **why)
+{
+	unsigned hi, lo;
+
+	if (!hex4(p + 2, left - 2, &hi))
+		return 2; /* malformed: the tokenizer reports it */
+	if (hi >= 0xdc00 && hi <= 0xdfff) {
+		*why = "lone surrogate escape in a string";
+		return 0;
+	}
+	if (hi < 0xd800 || hi > 0xdbff)
+		return 6;
+	if (left < 12 || p[6] != '\\' || p[7] != 'u' || !hex4(p + 8, left - 8, &lo) ||
+	    lo < 0xdc00 || lo > 0xdfff) {
+		*why = "lone surrogate escape in a string";
+		return 0;
+	}
+	return 12;
+}
+
 /* What json-c's strict mode lets through on text it parsed: invalid UTF-8 (overlong forms,
  * surrogates, beyond U+10FFFF), raw control characters in strings, and numbers outside the
  * RFC 8259 grammar. "-Infinity" is left to walk(), which refuses it as non-finite. */
@@ -189,6 +229,8 @@ static dmcp_rc strict_text(const char *p, size_t len, char *err, size_t errlen)
 				why = "control character in a string (it must be escaped)";
 			else if (c == '"')
 				in_string = 0;
+			else if (c == '\\' && i + 1 < len && p[i + 1] == 'u')
+				big = (n = unicode_escape(p + i, len - i, &why)) == 0; /* JSON, refused */
 			else if (c == '\\')
 				n = 2;
 		} else if (c == '"') {
@@ -204,6 +246,7 @@ static dmcp_rc strict_text(const char *p, size_t len, char *err, size_t errlen)
 			i += n;
 	}
 	if (why != NULL) {
+		/* big: the text is JSON, but a value it holds is refused (-32600, not -32700) */
 		snprintf(err, errlen, "%s at byte %zu: %s", big ? "invalid request" : "parse error", i,
 		         why);
 		return big ? DMCP_E_INVALID_REQUEST : DMCP_E_PARSE;

@@ -533,6 +533,32 @@ static void test_equal(void)
 
 /* json-c clamps integer literals beyond 64 bits to the largest value without a word; the
  * parser refuses them instead, so a value never changes silently. */
+/* Escaped surrogates must pair up: json-c would turn a lone one into U+FFFD silently. */
+static void test_surrogates(void)
+{
+	static const char *const bad[] = {"\"\\ud800\"", "\"a\\udc00b\"", "\"\\ud800\\u0041\"",
+	                                  "{\"\\udbff\":1}", "\"\\ud800x\""};
+	static const char *const fine[] = {"\"\\ud83d\\ude00\"", "\"\\u00e9\\uffff\"",
+	                                   "\"\\\\ud800\""};
+	json_object *o = NULL;
+	char err[200];
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		dmcp_rc rc = js_parse(bad[i], strlen(bad[i]), JS_MAX_DEPTH, &o, err, sizeof err);
+		T_OK(rc == DMCP_E_INVALID_REQUEST && strstr(err, "surrogate") != NULL && o == NULL,
+		     "lone surrogate escape refused: %s (%s)", bad[i], err);
+		json_object_put(o);
+		o = NULL;
+	}
+	for (i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+		dmcp_rc rc = js_parse(fine[i], strlen(fine[i]), JS_MAX_DEPTH, &o, err, sizeof err);
+		T_OK(rc == DMCP_OK, "a pair, a BMP escape, an escaped backslash: %s", fine[i]);
+		json_object_put(o);
+		o = NULL;
+	}
+}
+
 static void test_big_integers(void)
 {
 	static const char *const big[] = {"12345678901234567890123", "-12345678901234567890123",
@@ -562,6 +588,7 @@ static void test_big_integers(void)
 int main(void)
 {
 	test_big_integers();
+	test_surrogates();
 	test_valid();
 	test_refused();
 	test_utf8();
