@@ -193,13 +193,13 @@ static void stream_event(struct stream *s, int64_t lsn, enum event_kind kind, co
 	buf_free(&b);
 }
 
-/* End the connection (not the stream): the client resumes with Last-Event-ID. */
 static void stream_flush(struct stream *s)
 {
 	if (s->started && s->r->out->flush(s->r->out->io) != DMCP_OK)
 		s->ended = 1;
 }
 
+/* End the connection (not the stream): the client resumes with Last-Event-ID. */
 static void stream_retry(struct stream *s)
 {
 	char line[32];
@@ -354,7 +354,7 @@ static void stream_follow(struct stream *s)
 				continue;
 			}
 		}
-		read_first = 1; /* after a timeout, re-read anyway: the table is the truth */
+		read_first = 1; /* from now on every wake-up or timeout re-reads: the table is the truth */
 		now = now_ms();
 		if (*w->srv->stopping || now >= deadline) {
 			stream_retry(s);
@@ -371,8 +371,9 @@ static void stream_follow(struct stream *s)
 			wait = cfg->poll_ms;
 		if (wait > beat - now)
 			wait = beat - now;
-		if (waiter_wait(w->srv->wake, &w->waiter, (int)(wait > 0 ? wait : 0), s->r->out->fd, &woke) !=
-		        DMCP_OK || woke == 2)
+		rc = waiter_wait(w->srv->wake, &w->waiter, (int)(wait > 0 ? wait : 0), s->r->out->fd,
+		                 &woke);
+		if (rc != DMCP_OK || woke == 2)
 			break;
 	}
 }
