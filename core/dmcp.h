@@ -131,10 +131,10 @@ dmcp_rc dmcp_elicit(dmcp_ctx *ctx, const char *schema_name, const char *message,
 
 /* URL mode: ask the user to open url (for what must not pass through the client: credentials,
  * payments). Every "{elicitationId}" in url is replaced by the request's elicitationId, so
- * the page can name the elicitation it completes. DMCP_OK once the client answered (accept means the user agreed to open it,
- * not that the interaction is done). A client that did not declare URL mode makes the whole
- * tools/call fail with the JSON-RPC error -32042 listing this elicitation
- * (DMCP_E_URL_REQUIRED: return it). */
+ * the page can name the elicitation it completes. DMCP_OK once the client answered (accept
+ * means the user agreed to open it, not that the interaction is done). A client that did
+ * not declare URL mode makes the whole tools/call fail with the JSON-RPC error -32042
+ * listing this elicitation (DMCP_E_URL_REQUIRED: return it). */
 dmcp_rc dmcp_elicit_url(dmcp_ctx *ctx, const char *url, const char *message,
                         struct dmcp_elicit_answer *out) DMCP_MUST_CHECK;
 

@@ -1,5 +1,6 @@
 /* mcp.h — the MCP methods answered with one JSON result: initialize, ping, logging/setLevel,
- * tools/list, resources (list, read, subscribe), prompts, completion/complete. Dispatched from a static table.
+ * tools/list, resources (list, read, subscribe), prompts, completion/complete. Dispatched
+ * from a static table.
  * Knows nothing of HTTP framing or SSE; tools/call lives in server.c because it streams.
  * MCP 2025-11-25 basic/lifecycle, server (tools, resources, prompts), basic/utilities. */
 #ifndef DMCP_MCP_H

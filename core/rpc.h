@@ -22,12 +22,14 @@ struct rpc_msg {
 /* Classify the parsed value root (ownership moves into m, also on failure). A bad message
  * gives DMCP_E_INVALID_REQUEST and a one-line reason; m->id is still set when the id itself
  * was readable, so the error can echo it. A JSON array gives DMCP_E_INVALID_REQUEST too. */
-dmcp_rc rpc_classify(json_object *root, struct rpc_msg *m, char *err, size_t errlen) DMCP_MUST_CHECK;
+dmcp_rc rpc_classify(json_object *root, struct rpc_msg *m, char *err,
+                     size_t errlen) DMCP_MUST_CHECK;
 void rpc_free(struct rpc_msg *m);
 
 /* New reply objects (owned by the caller). id is copied (json_object_get); NULL means null. */
 json_object *rpc_result(json_object *id, json_object *result /* taken */);
-json_object *rpc_error(json_object *id, int code, const char *message, json_object *data /* taken */);
+json_object *rpc_error(json_object *id, int code, const char *message,
+                       json_object *data /* taken */);
 /* A server->client request or notification (id NULL). params taken. */
 json_object *rpc_request(const char *id, const char *method, json_object *params);
 

@@ -43,7 +43,8 @@ struct rt_env {
  * nothing was saved, or (when the tool had sent notifications) the run stays 'running'
  * under its lease and is finished later by rt_resume or `sweep`. */
 dmcp_rc rt_start(struct rt_env *env, const struct reg_tool *tool, json_object *request_id,
-                 json_object *args, json_object *progress_token, struct run_row *run) DMCP_MUST_CHECK;
+                 json_object *args, json_object *progress_token,
+                 struct run_row *run) DMCP_MUST_CHECK;
 
 /* A client's JSON-RPC response (msg, borrowed) to our request our_id: apply it exactly once
  * and take the run's next step. *applied is 0 for a duplicate or late answer (nothing

@@ -57,7 +57,8 @@ struct event_row {
 };
 
 /* Connect (conninfo is a libpq string). The store prepares its statements on connect. */
-dmcp_rc store_open(const char *conninfo, struct store **out, char *err, size_t errlen) DMCP_MUST_CHECK;
+dmcp_rc store_open(const char *conninfo, struct store **out, char *err,
+                   size_t errlen) DMCP_MUST_CHECK;
 void store_close(struct store *st);
 /* Before each request: reset a broken connection, roll back a transaction left open,
  * drop stale notifications. DMCP_E_DB when the database cannot be reached. */
