@@ -194,14 +194,14 @@ static void queue_event(dmcp_ctx *ctx, enum event_kind kind, json_object *msg)
 
 /* Begin a transaction holding the (existing) run row, checking that nobody else moved the
  * run since our last save (cancelled it, or took it over after our lease passed). */
-static dmcp_rc lock_again(dmcp_ctx *ctx)
+static dmcp_rc lock_again(dmcp_ctx *ctx, int durable)
 {
 	struct run_row fresh;
 	dmcp_rc rc;
 
 	ctx->in_tx = 1; /* from here on the caller rolls back on failure */
 	rc = store_begin_lock(ctx->env->st, ctx->run->id, ctx->run->session_id,
-	                      ctx->run->principal, &fresh);
+	                      ctx->run->principal, durable, &fresh);
 	if (rc != DMCP_OK)
 		return rc;
 	if (fresh.status == RUN_CANCELLED)
@@ -251,12 +251,24 @@ static dmcp_rc save(dmcp_ctx *ctx)
 	enum event_kind *kinds = NULL;
 	const char **bodies = NULL;
 	int64_t first = r->last_lsn + 1;
-	int existed = r->exists, n = 0, notify;
+	int existed = r->exists, n = 0, notify, durable;
 	char *journal;
 	dmcp_rc rc = DMCP_OK;
 
+	/* Durability. A new run that goes on (it waits, or sends progress) must be on disk
+	 * before anything reaches the client: the call now exists for it. A call finished in
+	 * one step need not be (see store_set_async). A later checkpoint of a run (the step goes
+	 * on; notifications only) in its own transaction need not be either: after a crash the
+	 * step replays and writes the same numbered notifications at the same LSNs, so a client
+	 * resuming from its last id sees no hole. Everything else — a run that waits for the
+	 * client, an applied answer (its transaction began durable in rt_answer), a result after
+	 * checkpoints — waits for the disk. */
+	if (!existed)
+		durable = r->status != RUN_COMPLETED && r->status != RUN_FAILED;
+	else
+		durable = ctx->in_tx || r->status != RUN_RUNNING;
 	if (!ctx->in_tx && r->exists)
-		rc = lock_again(ctx);
+		rc = lock_again(ctx, durable);
 	if (rc == DMCP_OK) {
 		journal = strdup(js_text(ctx->journal));
 		if (journal == NULL) {
@@ -273,11 +285,7 @@ static dmcp_rc save(dmcp_ctx *ctx)
 		r->last_lsn += n;
 		if (ctx->note > r->notes)
 			r->notes = ctx->note;
-		/* A new run that goes on (it waits, or sends progress) must be on disk before
-		 * anything reaches the client; a call finished in one step need not be (see
-		 * store_set_async): the client gets its answer now, nothing else refers to it. */
-		rc = store_run_save(ctx->env->st, r, first, n, kinds, bodies,
-		                    existed || (r->status != RUN_COMPLETED && r->status != RUN_FAILED));
+		rc = store_run_save(ctx->env->st, r, first, n, kinds, bodies, durable);
 		if (rc != DMCP_OK)
 			r->last_lsn = first - 1;
 	}
@@ -1082,7 +1090,7 @@ dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int 
 		return DMCP_E_NOT_FOUND;
 	memcpy(run_id, our_id, 32);
 	run_id[32] = '\0';
-	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
+	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, 1, &run);
 	if (rc != DMCP_OK) {
 		store_rollback(env->st);
 		return rc;
@@ -1119,7 +1127,7 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
 	                               run_id);
 	if (rc != DMCP_OK)
 		return rc;
-	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
+	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, 1, &run);
 	if (rc == DMCP_OK && (run.status == RUN_RUNNING || run.status == RUN_WAITING)) {
 		snprintf(why, sizeof why, "cancelled by the client%s%.200s", reason ? ": " : "",
 		         reason ? reason : "");
@@ -1144,7 +1152,7 @@ dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 	dmcp_ctx ctx;
 	dmcp_rc rc;
 
-	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, &run);
+	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, 1, &run);
 	if (rc != DMCP_OK) {
 		store_rollback(env->st);
 		return rc;

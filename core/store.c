@@ -640,19 +640,19 @@ dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session
 }
 
 dmcp_rc store_begin_lock(struct store *st, const char *run_id, const char *session_id,
-                         const char *principal, struct run_row *out)
+                         const char *principal, int durable, struct run_row *out)
 {
 	static const enum stmt sync_ids[] = {S_BEGIN, S_DURABLE, S_RUN_LOCK};
 	static const enum stmt plain_ids[] = {S_BEGIN, S_RUN_LOCK};
 	const char *lock_p[1] = {run_id};
 	const char *const *params[3] = {NULL, NULL, NULL};
 	PGresult *res[3];
-	int n = st->async ? 3 : 2;
+	int sync = st->async && durable, n = sync ? 3 : 2;
 	dmcp_rc rc;
 
 	memset(out, 0, sizeof *out);
 	params[n - 1] = lock_p;
-	rc = exec_pipeline(st, n, st->async ? sync_ids : plain_ids, params, res);
+	rc = exec_pipeline(st, n, sync ? sync_ids : plain_ids, params, res);
 	if (rc == DMCP_OK)
 		rc = locked_row(res[n - 1], run_id, session_id, principal, out);
 	clear_all(res, n);

@@ -98,10 +98,11 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
  * unless the run belongs to session_id and principal. */
 dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
                        const char *principal, struct run_row *out) DMCP_MUST_CHECK;
-/* store_begin and store_run_lock in one round trip. On DMCP_E_NOT_FOUND the transaction
- * is open (roll it back); on DMCP_E_DB it may be. */
+/* BEGIN and store_run_lock in one round trip; the COMMIT waits for the disk when durable
+ * (or when the connection is not async). On DMCP_E_NOT_FOUND the transaction is open (roll
+ * it back); on DMCP_E_DB it may be. */
 dmcp_rc store_begin_lock(struct store *st, const char *run_id, const char *session_id,
-                         const char *principal, struct run_row *out) DMCP_MUST_CHECK;
+                         const char *principal, int durable, struct run_row *out) DMCP_MUST_CHECK;
 /* COMMIT, then (when run_id is not NULL) a NOTIFY for run_id in its own transaction, in
  * one round trip. DMCP_E_DB only when the COMMIT failed; a failed NOTIFY is logged. */
 dmcp_rc store_commit_notify(struct store *st, const char *run_id) DMCP_MUST_CHECK;

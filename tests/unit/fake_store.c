@@ -893,10 +893,11 @@ void store_notify_in_tx(struct store *st, const char *run_id)
 /* The real store sends these in one round trip (a pipeline); the fake runs them in turn,
  * which is what the server does with them. */
 dmcp_rc store_begin_lock(struct store *st, const char *run_id, const char *session_id,
-                         const char *principal, struct run_row *out)
+                         const char *principal, int durable, struct run_row *out)
 {
 	dmcp_rc rc;
 
+	(void)durable; /* the fake has no disk */
 	memset(out, 0, sizeof *out);
 	rc = store_begin(st);
 	if (rc != DMCP_OK)
