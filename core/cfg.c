@@ -1,5 +1,5 @@
 /* cfg.c — configuration from the environment (see cfg.h).
- * Knows nothing of requests. Integers are range-checked with strtoll, never atoi. */
+ * Knows nothing of requests. Integers are range-checked with strtoll, never with unchecked conversions. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@ enum cfg_notify {
 struct cfg {
 	char *database_url;   /* DMCP_DATABASE_URL: libpq conninfo ("" = libpq defaults); owned */
 	int threads;          /* DMCP_THREADS: worker threads, each with one PG connection */
-	size_t max_body;      /* DMCP_MAX_BODY: request body bytes; larger gets 413 */
+	size_t max_body;      /* DMCP_MAX_BODY: request body bytes; larger is refused with 413 */
 	int hold_ms;          /* DMCP_STREAM_HOLD_MS: how long one connection may follow a run
 	                         before it ends with retry: and the client resumes */
 	int heartbeat_ms;     /* DMCP_HEARTBEAT_MS: SSE comment interval on a quiet stream */

@@ -22,7 +22,7 @@
 typedef enum dmcp_rc {
 	DMCP_OK = 0,
 	DMCP_SUSPENDED,         /* the run waits for the client: return it (DMCP_TRY does) */
-	DMCP_CANCELLED,         /* the run was cancelled: return it, the client gets no result */
+	DMCP_CANCELLED,         /* the run was cancelled: return it, the client receives no result */
 	DMCP_E_NOMEM,           /* out of memory */
 	DMCP_E_LIMIT,           /* a named limit was crossed */
 	DMCP_E_PARSE,           /* bytes are not JSON */
@@ -183,11 +183,11 @@ dmcp_rc dmcp_log(dmcp_ctx *ctx, dmcp_level level, const char *logger,
 
 /* SSE polling: end the HTTP connection that carries the run's stream once the events so far
  * are delivered, with retry: retry_ms; the client comes back with GET and Last-Event-ID and
- * gets the rest. Numbered like progress: done once. */
+ * receives the rest. Numbered like progress: done once. */
 dmcp_rc dmcp_stream_break(dmcp_ctx *ctx, int retry_ms) DMCP_MUST_CHECK;
 
 /* Run fn once per run and journal what it gives; on replay, return the journaled value.
- * *out is borrowed (valid for this step). fn gets arg and must set *out (owned by the
+ * *out is borrowed (valid for this step). fn receives arg and must set *out (owned by the
  * runtime afterwards). Use it for time, randomness and calls to the outside world. */
 typedef dmcp_rc (*dmcp_memo_fn)(void *arg, json_object **out);
 dmcp_rc dmcp_memo(dmcp_ctx *ctx, dmcp_memo_fn fn, void *arg, json_object **out) DMCP_MUST_CHECK;

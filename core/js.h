@@ -28,7 +28,7 @@ const char *js_str(json_object *obj, const char *key);
 int js_has(json_object *obj, const char *key);
 /* Compact JSON text of o ("null" for NULL); borrowed from o, valid until o changes. */
 const char *js_text(json_object *o);
-/* 1 when o is a number with an integral value in [-(2^53-1), 2^53-1]; *v gets it. */
+/* 1 when o is a number with an integral value in [-(2^53-1), 2^53-1]; *v receives it. */
 int js_int53(json_object *o, int64_t *v);
 /* Parse trusted JSON text (from our own database or a definition); NULL on failure. */
 json_object *js_parse_trusted(const char *text);

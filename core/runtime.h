@@ -37,7 +37,7 @@ struct rt_env {
 	struct rt_sink *sink; /* or NULL */
 };
 
-/* tools/call: create the run for tool and take its first step. *run gets the row as saved;
+/* tools/call: create the run for tool and take its first step. *run receives the row as saved;
  * clear it with store_run_clear on every path. DMCP_OK once the step committed, whatever
  * the tool did. DMCP_E_DB and the like when the step could not be saved: then either
  * nothing was saved, or (when the tool had sent notifications) the run stays 'running'

@@ -2532,7 +2532,7 @@ static dmcp_rc check_all_of(struct vctx *v, const struct snode *n, json_object *
 	return rc;
 }
 
-/* How many of list accept inst, counting no further than stop (at most 2); which[] gets
+/* How many of list accept inst, counting no further than stop (at most 2); which[] receives
  * their indexes. Failures are expected here, so no message; a limit or out-of-memory
  * comes back as the return code. */
 static dmcp_rc count_matches(struct vctx *v, const struct slist *list, json_object *inst,

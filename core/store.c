@@ -264,7 +264,7 @@ dmcp_rc store_ready(struct store *st)
 	return DMCP_OK;
 }
 
-/* Execute prepared statement s; *res gets the result (clear it) when rows come back. */
+/* Execute prepared statement s; *res receives the result (clear it) when rows come back. */
 static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *params,
                          PGresult **res_out)
 {
