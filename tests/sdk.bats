@@ -260,6 +260,18 @@ teardown_file() {
 	passed
 }
 
+@test "cancel: notifications/cancelled ends a waiting call; no response; a late answer changes nothing" {
+	main_program
+	run sdk "$MAIN" cancel waiting_call
+	passed
+}
+
+@test "cancel: of a finished call or of an unknown id is accepted (202) and ignored" {
+	main_program
+	run sdk "$MAIN" cancel finished_or_unknown
+	passed
+}
+
 # ---- tests that restart MAIN's program with other settings ---------------------------------
 
 @test "sampling: client without sampling, DMCP_SAMPLING_FALLBACK=mock -> the mock's answer" {
