@@ -351,6 +351,7 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 
 	if (args == NULL)
 		return 1;
+	srv_set_threads(srv, threads);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

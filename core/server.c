@@ -32,6 +32,9 @@ struct srv {
 	dmcp_registry *reg;                     /* borrowed */
 	const volatile sig_atomic_t *stopping;  /* borrowed: non-zero once shutting down */
 	struct wake *wake;                      /* the process's wake-ups */
+	int following;                          /* threads following a run now (atomic) */
+	int max_following;                      /* how many may: the rest stay free for requests
+	                                           such as the answers those streams wait for */
 	int wake_owned;                         /* wake is ours: free it, start its listener */
 	pthread_mutex_t wake_mu;                /* guards starting the listener */
 };
@@ -318,6 +321,16 @@ static void wake_ensure(struct srv *srv)
 	pthread_mutex_unlock(&srv->wake_mu);
 }
 
+/* Take a following slot; 0 when every slot is taken (then the stream only catches up and
+ * ends with retry:, and the client polls: a few threads must stay free for answers). */
+static int follow_slot(struct srv *srv)
+{
+	if (__atomic_add_fetch(&srv->following, 1, __ATOMIC_ACQ_REL) <= srv->max_following)
+		return 1;
+	__atomic_sub_fetch(&srv->following, 1, __ATOMIC_ACQ_REL);
+	return 0;
+}
+
 /* Follow the run: write its events as they are committed, until its response went out, the
  * hold time passed (then retry:), the client left, or the server stops. */
 static void stream_follow(struct stream *s)
@@ -326,9 +339,11 @@ static void stream_follow(struct stream *s)
 	struct srv_worker *w = s->r->w;
 	long long deadline = now_ms() + cfg->hold_ms, beat = now_ms() + cfg->heartbeat_ms;
 	enum run_status status;
-	int more, orphaned, woke = 0, read_first = 1;
+	int more, orphaned, woke = 0, read_first = 1, slot = follow_slot(w->srv);
 	dmcp_rc rc;
 
+	if (!slot)
+		deadline = now_ms(); /* no thread to spare: deliver what is there, then retry: */
 	wake_ensure(w->srv);
 	if (!s->registered) {
 		wake_register(w->srv->wake, &w->waiter, s->run_id);
@@ -376,6 +391,8 @@ static void stream_follow(struct stream *s)
 		if (rc != DMCP_OK || woke == 2)
 			break;
 	}
+	if (slot)
+		__atomic_sub_fetch(&w->srv->following, 1, __ATOMIC_ACQ_REL);
 }
 
 /* ---- tools/call ------------------------------------------------------------------------ */
@@ -867,6 +884,7 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 	s->stopping = stopping;
 	s->wake = wake_new();
 	s->wake_owned = 1;
+	srv_set_threads(s, 1);
 	if (s->wake == NULL || pthread_mutex_init(&s->wake_mu, NULL) != 0) {
 		wake_free(s->wake);
 		free(s);
@@ -886,6 +904,14 @@ void srv_free(struct srv *s)
 		wake_free(s->wake);
 	pthread_mutex_destroy(&s->wake_mu);
 	free(s);
+}
+
+void srv_set_threads(struct srv *s, int threads)
+{
+	/* One thread in four (at least one) never follows a stream, so answers and other
+	 * requests always find a thread. A single-threaded process (CGI, or one of several
+	 * spawn-fcgi workers) may follow: its siblings serve the answers. */
+	s->max_following = threads <= 1 ? 1 : threads - (threads / 4 > 1 ? threads / 4 : 1);
 }
 
 void srv_use_wake(struct srv *s, struct wake *w)

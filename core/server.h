@@ -45,6 +45,10 @@ struct srv_worker;
 dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
                 const volatile sig_atomic_t *stopping, struct srv **out) DMCP_MUST_CHECK;
 void srv_free(struct srv *s);
+/* How many worker threads serve requests in this process (default 1): at most three in four
+ * of them (all, for one) follow streams at a time; a stream that finds none free delivers
+ * what is there and ends with retry:, so the client polls. */
+void srv_set_threads(struct srv *s, int threads);
 /* Use w (owned by the caller, no listener thread started) for wake-ups instead of the
  * server's own: for tests that ring the doorbells themselves. */
 struct wake;
