@@ -177,7 +177,18 @@ export async function sdk({ caps = {}, elicit, sample, fetch: f, auth = process.
     if (elicit) client.setRequestHandler(ElicitRequestSchema, elicit);
     if (sample) client.setRequestHandler(CreateMessageRequestSchema, sample);
     const errors = [];
-    client.onerror = e => errors.push(String(e && e.message ? e.message : e));
+    // Errors reported once close() has begun are not the server's: close() aborts the SDK's
+    // background GET (the standalone stream it tries after initialize), and when that GET is
+    // still in flight the abort is reported as "This operation was aborted".
+    let closing = false;
+    const close = client.close.bind(client);
+    client.close = async () => {
+        closing = true;
+        return close();
+    };
+    client.onerror = e => {
+        if (!closing) errors.push(String(e && e.message ? e.message : e));
+    };
     const opts = {};
     if (auth) opts.requestInit = { headers: { Authorization: basicAuth(auth) } };
     if (f) opts.fetch = f;
