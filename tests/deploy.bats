@@ -3,7 +3,7 @@
 # Each test substitutes the file's @PLACEHOLDERS@ (sed), includes it from a generated top-level
 # configuration (own ServerRoot/pid/logs under a temporary directory, 127.0.0.1:<free port>),
 # and checks with curl: (a) initialize answers 200 with an Mcp-Session-Id; (b) a slow_progress
-# call streams: its progress events arrive one by one, the response ≥ 600 ms after the first
+# call streams: its progress events arrive one by one, the response ≥ 400 ms after the first
 # one (nothing buffers on the way; the measured gaps are printed as TAP comments); (d) the
 # program stops cleanly and no process of it is left (checked by PID).
 # Files: deploy/apache/dmcp-proxy-fcgi.conf, deploy/apache/dmcp-fcgid.conf,

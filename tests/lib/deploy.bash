@@ -19,7 +19,7 @@
 #   deploy_stream_check URL NAME     (a) initialize → 200 + Mcp-Session-Id; (b) tools/call of
 #                                    slow_progress {steps 3, delay 400 ms} with a progressToken,
 #                                    timestamping each line as it arrives: 3 progress events, then
-#                                    the result ≥ 600 ms after the first progress event (no
+#                                    the result ≥ 400 ms after the first progress event (no
 #                                    buffering on the way). Sets DEPLOY_GAP_MS and prints a TAP
 #                                    comment "NAME: first progress → response N ms" on fd 3.
 #   deploy_pids BIN                  PIDs of the running processes whose executable is BIN.
@@ -53,7 +53,7 @@
 DEPLOY_DIR=$STACK_ROOT/deploy
 DEPLOY_STEPS=3
 DEPLOY_DELAY_MS=400
-DEPLOY_MIN_GAP_MS=600
+DEPLOY_MIN_GAP_MS=400
 
 _deploy_say() { printf 'deploy: %s\n' "$*" >&2; }
 
