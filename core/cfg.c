@@ -1,5 +1,6 @@
 /* cfg.c — configuration from the environment (see cfg.h).
- * Knows nothing of requests. Integers are range-checked with strtoll, never with unchecked conversions. */
+ * Knows nothing of requests. Integers are range-checked with strtoll, never converted
+ * unchecked. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

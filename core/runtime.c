@@ -208,7 +208,7 @@ static dmcp_rc lock_again(dmcp_ctx *ctx, int durable)
 		rc = DMCP_CANCELLED;
 	else if (fresh.status != RUN_RUNNING || fresh.last_lsn != ctx->committed_lsn)
 		rc = DMCP_E_CONFLICT;
-	store_run_clear(&fresh);
+	row_run_clear(&fresh);
 	return rc;
 }
 
@@ -1044,7 +1044,7 @@ dmcp_rc rt_start(struct rt_env *env, const struct reg_tool *tool, json_object *r
 	run->journal = strdup("[]");
 	if (run->request_id == NULL || run->tool == NULL || run->arguments == NULL ||
 	    run->journal == NULL || (progress_token != NULL && run->progress_token == NULL)) {
-		store_run_clear(run);
+		row_run_clear(run);
 		return DMCP_E_NOMEM;
 	}
 	ctx_init(&ctx, env, run);
@@ -1099,7 +1099,7 @@ dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int 
 	    strcmp(run.pending_id, our_id) != 0) {
 		/* A duplicate, a late answer, or an answer to a cancelled run: nothing changes. */
 		store_rollback(env->st);
-		store_run_clear(&run);
+		row_run_clear(&run);
 		return DMCP_OK;
 	}
 	ctx_init(&ctx, env, &run);
@@ -1112,7 +1112,7 @@ dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int 
 		store_rollback(env->st);
 	}
 	ctx_free(&ctx);
-	store_run_clear(&run);
+	row_run_clear(&run);
 	return rc;
 }
 
@@ -1142,7 +1142,7 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
 			rc = store_commit_notify(env->st, run_id);
 	}
 	store_rollback(env->st); /* after a failure, or to end a transaction that changed nothing */
-	store_run_clear(&run);   /* store_begin_lock cleared it first, so this is always safe */
+	row_run_clear(&run);   /* store_begin_lock cleared it first, so this is always safe */
 	return rc;
 }
 
@@ -1159,7 +1159,7 @@ dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 	}
 	if (run.status != RUN_RUNNING || !run.lease_expired) {
 		store_rollback(env->st);
-		store_run_clear(&run);
+		row_run_clear(&run);
 		return DMCP_E_CONFLICT;
 	}
 	log_msg(LOG_WARN, "run %s: lease passed; taking over its step", run_id);
@@ -1167,7 +1167,7 @@ dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 	ctx.in_tx = 1;
 	rc = step(&ctx);
 	ctx_free(&ctx);
-	store_run_clear(&run);
+	row_run_clear(&run);
 	return rc;
 }
 
@@ -1200,7 +1200,7 @@ dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken)
 		if (rt_resume(&one, o[i].run_id) == DMCP_OK)
 			(*taken)++;
 		json_object_put(rs.caps);
-		store_session_clear(&srow);
+		row_session_clear(&srow);
 	}
 	return rc;
 }

@@ -38,7 +38,7 @@ struct rt_env {
 };
 
 /* tools/call: create the run for tool and take its first step. *run receives the row as saved;
- * clear it with store_run_clear on every path. DMCP_OK once the step committed, whatever
+ * clear it with row_run_clear on every path. DMCP_OK once the step committed, whatever
  * the tool did. DMCP_E_DB and the like when the step could not be saved: then either
  * nothing was saved, or (when the tool had sent notifications) the run stays 'running'
  * under its lease and is finished later by rt_resume or `sweep`. */

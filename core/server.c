@@ -50,7 +50,7 @@ struct req {
 	struct srv_worker *w;
 	const struct srv_req *rq;
 	const struct srv_out *out;
-	char principal[STORE_MAX_PRINCIPAL + 1]; /* REMOTE_USER or "anonymous" */
+	char principal[ROW_MAX_PRINCIPAL + 1]; /* REMOTE_USER or "anonymous" */
 	struct buf body;                         /* the request body */
 	struct rpc_msg msg;                      /* the parsed message (msg.root owned) */
 	struct session_row sess;                 /* the session, when have_sess */
@@ -299,7 +299,7 @@ static dmcp_rc stream_catch_up(struct stream *s, enum run_status *status, int *m
 		stream_event(s, ev[i].lsn, ev[i].kind, ev[i].body);
 	if (n > 0)
 		stream_flush(s);
-	store_events_clear(ev, n);
+	row_events_clear(ev, n);
 	*more = n == SRV_EVENT_BATCH;
 	if (terminal(*status) && s->delivered >= last)
 		s->ended = 1;
@@ -479,7 +479,7 @@ static void tools_call(struct req *r)
 		if (s.registered)
 			wake_unregister(r->w->srv->wake, &r->w->waiter);
 		free(s.stash);
-		store_run_clear(&run);
+		row_run_clear(&run);
 		return;
 	}
 	memcpy(s.run_id, run.id, sizeof s.run_id);
@@ -494,7 +494,7 @@ static void tools_call(struct req *r)
 	if (s.registered)
 		wake_unregister(r->w->srv->wake, &r->w->waiter);
 	free(s.stash);
-	store_run_clear(&run);
+	row_run_clear(&run);
 }
 
 /* ---- POST ------------------------------------------------------------------------------ */
@@ -759,7 +759,7 @@ static void handle_get(struct req *r)
 		struct event_row ev[1];
 		dmcp_rc rc = store_events_after(r->w->st, run_id, r->sess.id, r->principal, lsn, 1, ev,
 		                                &n, &st, &last, &orphan);
-		store_events_clear(ev, n);
+		row_events_clear(ev, n);
 		if (rc == DMCP_E_NOT_FOUND || lsn > last) {
 			reply_error(r, 404, NULL, RPC_INVALID_PARAMS, "no such stream in this session",
 			            NULL);
@@ -823,7 +823,7 @@ static int set_principal(struct req *r)
 	if (u == NULL || u[0] == '\0')
 		u = "anonymous";
 	n = strlen(u);
-	if (n > STORE_MAX_PRINCIPAL)
+	if (n > ROW_MAX_PRINCIPAL)
 		return 0;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
@@ -867,7 +867,7 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	if (r.msg.root != NULL)
 		rpc_free(&r.msg);
 	if (r.have_sess)
-		store_session_clear(&r.sess);
+		row_session_clear(&r.sess);
 	json_object_put(r.caps);
 }
 

@@ -120,40 +120,6 @@ struct store {
 	int broken;   /* a pipeline went wrong: reset the connection at the next store_ready */
 };
 
-static const char *const status_names[] = {"running", "waiting", "completed", "failed",
-                                           "cancelled"};
-static const char *const kind_names[] = {"notification", "request", "response", "poll"};
-
-const char *store_status_name(enum run_status s)
-{
-	return status_names[s];
-}
-
-static int parse_status(const char *s, enum run_status *out)
-{
-	int i;
-
-	for (i = 0; i < 5; i++) {
-		if (strcmp(s, status_names[i]) == 0) {
-			*out = (enum run_status)i;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int parse_kind(const char *s, enum event_kind *out)
-{
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		if (strcmp(s, kind_names[i]) == 0) {
-			*out = (enum event_kind)i;
-			return 1;
-		}
-	}
-	return 0;
-}
 
 static void log_pg(struct store *st, const char *what, const PGresult *res)
 {
@@ -478,16 +444,6 @@ dmcp_rc store_session_create(struct store *st, const struct session_row *s,
 	return exec_stmt(st, S_SESSION_INSERT, p, NULL);
 }
 
-static void copy_field(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
                           int with_runs, struct session_row *out)
 {
@@ -505,9 +461,9 @@ dmcp_rc store_session_get(struct store *st, const char *id, const char *principa
 		rc = DMCP_E_NOT_FOUND;
 		goto out;
 	}
-	copy_field(out->id, sizeof out->id, id);
-	copy_field(out->principal, sizeof out->principal, principal);
-	copy_field(out->protocol, sizeof out->protocol, PQgetvalue(res, 0, 1));
+	row_copy(out->id, sizeof out->id, id);
+	row_copy(out->principal, sizeof out->principal, principal);
+	row_copy(out->protocol, sizeof out->protocol, PQgetvalue(res, 0, 1));
 	out->client_caps = strdup(PQgetvalue(res, 0, 2));
 	out->log_level = (int)strtol(PQgetvalue(res, 0, 3), NULL, 10);
 	stale = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
@@ -519,14 +475,8 @@ out:
 	if (rc == DMCP_OK && stale && PQtransactionStatus(st->conn) == PQTRANS_IDLE)
 		rc = exec_stmt(st, S_SESSION_TOUCH, p, NULL);
 	if (rc != DMCP_OK)
-		store_session_clear(out);
+		row_session_clear(out);
 	return rc;
-}
-
-void store_session_clear(struct session_row *s)
-{
-	free(s->client_caps);
-	s->client_caps = NULL;
 }
 
 dmcp_rc store_session_set_level(struct store *st, const char *id, int level)
@@ -583,14 +533,14 @@ static char *dup_or_null(const PGresult *res, int row, int col)
 
 static dmcp_rc fill_run(const PGresult *res, struct run_row *r)
 {
-	copy_field(r->session_id, sizeof r->session_id, PQgetvalue(res, 0, 0));
-	copy_field(r->principal, sizeof r->principal, PQgetvalue(res, 0, 1));
+	row_copy(r->session_id, sizeof r->session_id, PQgetvalue(res, 0, 0));
+	row_copy(r->principal, sizeof r->principal, PQgetvalue(res, 0, 1));
 	r->request_id = dup_or_null(res, 0, 2);
 	r->progress_token = dup_or_null(res, 0, 3);
 	r->tool = dup_or_null(res, 0, 4);
 	r->tool_version = (int)strtol(PQgetvalue(res, 0, 5), NULL, 10);
 	r->arguments = dup_or_null(res, 0, 6);
-	if (!parse_status(PQgetvalue(res, 0, 7), &r->status))
+	if (!row_status_parse(PQgetvalue(res, 0, 7), &r->status))
 		return DMCP_E_INTERNAL;
 	r->journal = dup_or_null(res, 0, 8);
 	r->notes = (int)strtol(PQgetvalue(res, 0, 9), NULL, 10);
@@ -617,10 +567,10 @@ static dmcp_rc locked_row(const PGresult *res, const char *run_id, const char *s
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), session_id) != 0 ||
 	    strcmp(PQgetvalue(res, 0, 1), principal) != 0)
 		return DMCP_E_NOT_FOUND;
-	copy_field(out->id, sizeof out->id, run_id);
+	row_copy(out->id, sizeof out->id, run_id);
 	rc = fill_run(res, out);
 	if (rc != DMCP_OK)
-		store_run_clear(out);
+		row_run_clear(out);
 	return rc;
 }
 
@@ -724,7 +674,7 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 	if (knames == NULL)
 		return DMCP_E_NOMEM;
 	for (i = 0; i < n; i++)
-		knames[i] = kind_names[kinds[i]];
+		knames[i] = row_kind_name(kinds[i]);
 	rc = array_literal(&ka, n, knames);
 	if (rc == DMCP_OK)
 		rc = array_literal(&ba, n, bodies);
@@ -746,13 +696,13 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 	if (!r->exists) {
 		const char *p[21] = {r->id, r->session_id, r->principal, r->request_id,
 		                     r->progress_token, r->tool, ver, r->arguments,
-		                     status_names[r->status], r->journal, notes, prog_p, lsn,
+		                     row_status_name(r->status), r->journal, notes, prog_p, lsn,
 		                     r->pending_id, r->pending_method, steps, r->error, first,
 		                     buf_cstr(&ka), buf_cstr(&ba), sync};
 		rc = exec_stmt(st, S_RUN_INSERT, p, NULL);
 	} else {
-		const char *p[14] = {r->id, status_names[r->status], r->journal, notes, prog_p, lsn,
-		                     r->pending_id, r->pending_method, steps, r->error, first,
+		const char *p[14] = {r->id, row_status_name(r->status), r->journal, notes, prog_p,
+		                     lsn, r->pending_id, r->pending_method, steps, r->error, first,
 		                     buf_cstr(&ka), buf_cstr(&ba), sync};
 		rc = exec_stmt(st, S_RUN_UPDATE, p, NULL);
 	}
@@ -777,23 +727,9 @@ dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
 	if (PQntuples(res) != 1)
 		rc = DMCP_E_NOT_FOUND;
 	else
-		copy_field(run_id_out, 33, PQgetvalue(res, 0, 0));
+		row_copy(run_id_out, 33, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return rc;
-}
-
-void store_run_clear(struct run_row *r)
-{
-	free(r->request_id);
-	free(r->progress_token);
-	free(r->tool);
-	free(r->arguments);
-	free(r->journal);
-	free(r->pending_id);
-	free(r->pending_method);
-	free(r->error);
-	r->request_id = r->progress_token = r->tool = r->arguments = r->journal = NULL;
-	r->pending_id = r->pending_method = r->error = NULL;
 }
 
 /* ---- events ---------------------------------------------------------------------------- */
@@ -816,7 +752,7 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 	if (rc != DMCP_OK)
 		return rc;
 	rows = PQntuples(res);
-	if (rows == 0 || !parse_status(PQgetvalue(res, 0, 0), status)) {
+	if (rows == 0 || !row_status_parse(PQgetvalue(res, 0, 0), status)) {
 		PQclear(res);
 		return DMCP_E_NOT_FOUND;
 	}
@@ -826,7 +762,7 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 		if (PQgetisnull(res, i, 3))
 			break;
 		out[*n].lsn = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-		if (!parse_kind(PQgetvalue(res, i, 4), &out[*n].kind)) {
+		if (!row_kind_parse(PQgetvalue(res, i, 4), &out[*n].kind)) {
 			rc = DMCP_E_INTERNAL;
 			break;
 		}
@@ -839,20 +775,10 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 	}
 	PQclear(res);
 	if (rc != DMCP_OK) {
-		store_events_clear(out, *n);
+		row_events_clear(out, *n);
 		*n = 0;
 	}
 	return rc;
-}
-
-void store_events_clear(struct event_row *ev, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		free(ev[i].body);
-		ev[i].body = NULL;
-	}
 }
 
 /* ---- wake-ups -------------------------------------------------------------------------- */
@@ -957,9 +883,9 @@ dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
 	if (rc != DMCP_OK)
 		return rc;
 	for (i = 0; i < PQntuples(res) && i < max; i++) {
-		copy_field(out[i].run_id, sizeof out[i].run_id, PQgetvalue(res, i, 0));
-		copy_field(out[i].session_id, sizeof out[i].session_id, PQgetvalue(res, i, 1));
-		copy_field(out[i].principal, sizeof out[i].principal, PQgetvalue(res, i, 2));
+		row_copy(out[i].run_id, sizeof out[i].run_id, PQgetvalue(res, i, 0));
+		row_copy(out[i].session_id, sizeof out[i].session_id, PQgetvalue(res, i, 1));
+		row_copy(out[i].principal, sizeof out[i].principal, PQgetvalue(res, i, 2));
 		(*n)++;
 	}
 	PQclear(res);

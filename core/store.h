@@ -8,53 +8,9 @@
 #include <stdint.h>
 #include "dmcp.h"
 #include "migrations.h"
+#include "rows.h"
 
 struct store;
-
-/* Bytes of a principal name kept from REMOTE_USER (longer names are refused). */
-#define STORE_MAX_PRINCIPAL 256
-
-struct session_row {
-	char id[33];          /* session id */
-	char principal[STORE_MAX_PRINCIPAL + 1];
-	char protocol[16];    /* negotiated protocol version */
-	char *client_caps;    /* owned JSON text */
-	int log_level;        /* 0 debug .. 7 emergency */
-	int unfinished_runs;  /* filled by store_session_get only when asked */
-};
-
-enum run_status { RUN_RUNNING, RUN_WAITING, RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED };
-
-struct run_row {
-	char id[33];
-	char session_id[33];
-	char principal[STORE_MAX_PRINCIPAL + 1];
-	char *request_id;     /* owned JSON text of the client's id */
-	char *progress_token; /* owned JSON text, or NULL */
-	char *tool;           /* owned */
-	int tool_version;
-	char *arguments;      /* owned JSON text */
-	enum run_status status;
-	char *journal;        /* owned JSON text */
-	int notes;            /* notifications emitted */
-	int has_progress;     /* last_progress is set */
-	double last_progress;
-	int64_t last_lsn;
-	char *pending_id;     /* owned, or NULL */
-	char *pending_method; /* owned, or NULL */
-	int steps;
-	char *error;          /* owned, or NULL (for operators only) */
-	int exists;           /* 1 once the row is in the database (insert vs update) */
-	int lease_expired;    /* filled by store_run_lock: a running run whose lease passed */
-};
-
-enum event_kind { EV_NOTIFICATION, EV_REQUEST, EV_RESPONSE, EV_POLL };
-
-struct event_row {
-	int64_t lsn;
-	enum event_kind kind;
-	char *body; /* owned JSON text ('' for poll) */
-};
 
 /* Connect (conninfo is a libpq string). The store prepares its statements on connect. */
 dmcp_rc store_open(const char *conninfo, struct store **out, char *err,
@@ -86,7 +42,6 @@ dmcp_rc store_session_create(struct store *st, const struct session_row *s,
                              const char *client_info) DMCP_MUST_CHECK;
 dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
                           int with_runs, struct session_row *out) DMCP_MUST_CHECK;
-void store_session_clear(struct session_row *s);
 dmcp_rc store_session_set_level(struct store *st, const char *id, int level) DMCP_MUST_CHECK;
 /* Ends the session and cancels its unfinished runs, in one transaction; the ids of the
  * cancelled runs are notified. */
@@ -120,16 +75,14 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
                                   const char *principal, const char *request_id,
                                   char *run_id_out) DMCP_MUST_CHECK;
-void store_run_clear(struct run_row *r);
 
 /* Up to max events after after_lsn, oldest first, plus the run's status and last_lsn, in
  * one snapshot. The run must belong to session_id and principal (else DMCP_E_NOT_FOUND).
- * Frees with store_events_clear. */
+ * Free with row_events_clear. */
 dmcp_rc store_events_after(struct store *st, const char *run_id, const char *session_id,
                            const char *principal, int64_t after_lsn, int max,
                            struct event_row *out, int *n, enum run_status *status,
                            int64_t *last_lsn, int *lease_expired) DMCP_MUST_CHECK;
-void store_events_clear(struct event_row *ev, int n);
 
 /* Wake-ups. Every NOTIFY goes to the one channel "dmcp" with the run id as payload; each
  * process has one listening connection (see wake.h).
@@ -157,12 +110,11 @@ dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted) DMC
 struct orphan {
 	char run_id[33];
 	char session_id[33];
-	char principal[STORE_MAX_PRINCIPAL + 1];
+	char principal[ROW_MAX_PRINCIPAL + 1];
 };
 
 /* Up to max orphaned runs of live sessions, oldest first, into out; count in *n. */
 dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n) DMCP_MUST_CHECK;
 
-const char *store_status_name(enum run_status s);
 
 #endif

@@ -95,13 +95,6 @@ static int n_notified, cap_notified;
 static void (*notify_hook)(void *arg, const char *run_id);
 static void *notify_arg;
 
-static const char *const status_names[] = {"running", "waiting", "completed", "failed",
-                                           "cancelled"};
-
-const char *store_status_name(enum run_status s)
-{
-	return status_names[s];
-}
 
 /* ---- bookkeeping ----------------------------------------------------------------------- */
 
@@ -215,11 +208,6 @@ static char *dup_s(const char *s)
 	return d;
 }
 
-static void copy_field(char *dst, size_t cap, const char *src)
-{
-	snprintf(dst, cap, "%s", src != NULL ? src : "");
-}
-
 /* ---- rows ------------------------------------------------------------------------------ */
 
 static void run_copy(struct run_row *dst, const struct run_row *src)
@@ -245,7 +233,7 @@ static void run_free(struct fs_run *r)
 {
 	int i;
 
-	store_run_clear(&r->row);
+	row_run_clear(&r->row);
 	for (i = 0; i < r->nev; i++)
 		free(r->ev[i].body);
 	free(r->ev);
@@ -371,7 +359,7 @@ static void deliver(const char *run_id)
 			break;
 	if (i == n_notified) {
 		notified = grow(notified, &cap_notified, n_notified + 1, sizeof *notified);
-		copy_field(notified[i].run_id, sizeof notified[i].run_id, run_id);
+		row_copy(notified[i].run_id, sizeof notified[i].run_id, run_id);
 		notified[i].n = 0;
 		n_notified++;
 	}
@@ -541,9 +529,9 @@ dmcp_rc store_session_create(struct store *st, const struct session_row *s,
 	db.sess = grow(db.sess, &db.capsess, db.nsess + 1, sizeof *db.sess);
 	n = &db.sess[db.nsess++];
 	memset(n, 0, sizeof *n);
-	copy_field(n->row.id, sizeof n->row.id, s->id);
-	copy_field(n->row.principal, sizeof n->row.principal, s->principal);
-	copy_field(n->row.protocol, sizeof n->row.protocol, s->protocol);
+	row_copy(n->row.id, sizeof n->row.id, s->id);
+	row_copy(n->row.principal, sizeof n->row.principal, s->principal);
+	row_copy(n->row.protocol, sizeof n->row.protocol, s->protocol);
 	n->row.client_caps = dup_s(s->client_caps);
 	n->row.log_level = 1; /* the column's default: the insert does not set it */
 	n->info = dup_s(client_info);
@@ -564,21 +552,15 @@ dmcp_rc store_session_get(struct store *st, const char *id, const char *principa
 	s = find_session(&db, id);
 	if (s == NULL || strcmp(s->row.principal, principal) != 0 || s->ended)
 		return DMCP_E_NOT_FOUND;
-	copy_field(out->id, sizeof out->id, id);
-	copy_field(out->principal, sizeof out->principal, principal);
-	copy_field(out->protocol, sizeof out->protocol, s->row.protocol);
+	row_copy(out->id, sizeof out->id, id);
+	row_copy(out->principal, sizeof out->principal, principal);
+	row_copy(out->protocol, sizeof out->protocol, s->row.protocol);
 	out->client_caps = dup_s(s->row.client_caps);
 	out->log_level = s->row.log_level;
 	for (i = 0; with_runs && i < db.nruns; i++)
 		if (strcmp(db.runs[i].row.session_id, id) == 0 && unfinished(db.runs[i].row.status))
 			out->unfinished_runs++;
 	return DMCP_OK;
-}
-
-void store_session_clear(struct session_row *s)
-{
-	free(s->client_caps);
-	s->client_caps = NULL;
 }
 
 dmcp_rc store_session_set_level(struct store *st, const char *id, int level)
@@ -617,7 +599,7 @@ static int end_session(const char *id, const char *principal, const char *why,
 		replace(&r->error, why);
 		db.runs[i].updated = ++tick;
 		*ids = grow(*ids, &cap, n + 1, sizeof **ids);
-		copy_field((*ids)[n], 33, r->id);
+		row_copy((*ids)[n], 33, r->id);
 		n++;
 	}
 	return n;
@@ -659,7 +641,7 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
 		if (find_session(&db, session_id) == NULL)
 			return stmt_error(st); /* foreign key */
 		db.subs = grow(db.subs, &db.capsubs, db.nsubs + 1, sizeof *db.subs);
-		copy_field(db.subs[db.nsubs].session_id, 33, session_id);
+		row_copy(db.subs[db.nsubs].session_id, 33, session_id);
 		db.subs[db.nsubs].uri = dup_s(uri);
 		db.nsubs++;
 	} else if (i < db.nsubs) {
@@ -690,11 +672,11 @@ dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session
 	    strcmp(r->row.principal, principal) != 0)
 		return DMCP_E_NOT_FOUND;
 	run_copy(out, &r->row);
-	copy_field(out->id, sizeof out->id, run_id);
+	row_copy(out->id, sizeof out->id, run_id);
 	out->exists = 1;
 	out->lease_expired = r->row.status == RUN_RUNNING && r->expired;
 	if (st->in_tx && !is_locked(st, run_id) && st->nlocked < FS_MAX_LOCKS)
-		copy_field(st->locked[st->nlocked++], 33, run_id);
+		row_copy(st->locked[st->nlocked++], 33, run_id);
 	return DMCP_OK;
 }
 
@@ -776,25 +758,11 @@ dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
 		const struct run_row *r = &db.runs[i].row;
 		if (strcmp(r->session_id, session_id) == 0 && strcmp(r->principal, principal) == 0 &&
 		    strcmp(r->request_id, request_id) == 0 && unfinished(r->status)) {
-			copy_field(run_id_out, 33, r->id);
+			row_copy(run_id_out, 33, r->id);
 			return DMCP_OK;
 		}
 	}
 	return DMCP_E_NOT_FOUND;
-}
-
-void store_run_clear(struct run_row *r)
-{
-	free(r->request_id);
-	free(r->progress_token);
-	free(r->tool);
-	free(r->arguments);
-	free(r->journal);
-	free(r->pending_id);
-	free(r->pending_method);
-	free(r->error);
-	r->request_id = r->progress_token = r->tool = r->arguments = r->journal = NULL;
-	r->pending_id = r->pending_method = r->error = NULL;
 }
 
 /* ---- events ---------------------------------------------------------------------------- */
@@ -832,16 +800,6 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 	return DMCP_OK;
 }
 
-void store_events_clear(struct event_row *ev, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		free(ev[i].body);
-		ev[i].body = NULL;
-	}
-}
-
 /* ---- wake-ups -------------------------------------------------------------------------- */
 
 /* 1 when run_id is 32 lowercase hex digits (store.c puts it into SQL text). */
@@ -858,7 +816,7 @@ static int hex_id(const char *run_id)
 static void queue_notify(struct store *st, const char *run_id)
 {
 	st->queued = grow(st->queued, &st->capqueued, st->nqueued + 1, sizeof *st->queued);
-	copy_field(st->queued[st->nqueued++], 33, run_id);
+	row_copy(st->queued[st->nqueued++], 33, run_id);
 }
 
 void store_notify(struct store *st, const char *run_id)
@@ -977,9 +935,9 @@ dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
 		}
 		if (best == NULL)
 			break;
-		copy_field(out[*n].run_id, sizeof out[*n].run_id, best->row.id);
-		copy_field(out[*n].session_id, sizeof out[*n].session_id, best->row.session_id);
-		copy_field(out[*n].principal, sizeof out[*n].principal, best->row.principal);
+		row_copy(out[*n].run_id, sizeof out[*n].run_id, best->row.id);
+		row_copy(out[*n].session_id, sizeof out[*n].session_id, best->row.session_id);
+		row_copy(out[*n].principal, sizeof out[*n].principal, best->row.principal);
 		after = best->updated;
 		(*n)++;
 	}
@@ -1116,7 +1074,7 @@ void fake_store_fail(const char *fn, int skip, int n)
 
 	for (i = 0; i < FS_MAX_RULES; i++) {
 		if (rules[i].fn[0] == '\0' || strcmp(rules[i].fn, fn) == 0) {
-			copy_field(rules[i].fn, sizeof rules[i].fn, n > 0 ? fn : "");
+			row_copy(rules[i].fn, sizeof rules[i].fn, n > 0 ? fn : "");
 			rules[i].skip = skip;
 			rules[i].n = n;
 			return;

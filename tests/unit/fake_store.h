@@ -22,16 +22,16 @@ void fake_store_reset(void);
 void fake_store_reset_counters(void);
 
 /* Calls that would reach the database (store_* calls other than the *_clear functions,
- * store_status_name, store_close, a store_rollback with no transaction open and a
+ * row_status_name, store_close, a store_rollback with no transaction open and a
  * store_unlisten with nothing listened to), in all and for one function ("store_ready"). */
 long fake_store_calls(void);
 long fake_store_calls_of(const char *fn);
 
 /* Rows: "sessions", "runs", "events", "subscriptions"; -1 for another name. */
 int fake_store_count(const char *table);
-/* 1 and a deep copy of the run's row into *out (free with store_run_clear), else 0. */
+/* 1 and a deep copy of the run's row into *out (free with row_run_clear), else 0. */
 int fake_store_run(const char *run_id, struct run_row *out);
-/* Copies of up to max events of the run, oldest first (free with store_events_clear);
+/* Copies of up to max events of the run, oldest first (free with row_events_clear);
  * returns how many. */
 int fake_store_events(const char *run_id, struct event_row *out, int max);
 /* The body of event lsn of the run (borrowed, valid until the next store call), or NULL. */

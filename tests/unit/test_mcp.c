@@ -220,7 +220,7 @@ static void test_initialize(struct session_row *sess_out)
 	EQS(s.protocol, "2025-06-18", "initialize: the store keeps the negotiated version");
 	EQS(s.client_caps, "{\"elicitation\":{}}", "initialize: ... and the client's capabilities");
 	EQ(s.log_level, 1, "initialize: the session starts at log level info");
-	store_session_clear(&s);
+	row_session_clear(&s);
 	EQ(store_session_get(st, o.new_session, "bob", 0, &s), DMCP_E_NOT_FOUND,
 	   "initialize: ... and answers no other principal");
 	caps = js_get(o.result, "capabilities", json_type_object);
@@ -248,7 +248,7 @@ static void test_initialize(struct session_row *sess_out)
 	EQ(store_session_get(st, o.new_session, "alice", 0, &s), DMCP_OK,
 	   "initialize: ... which the session keeps");
 	EQS(s.protocol, "2025-11-25", "initialize: ... as 2025-11-25");
-	store_session_clear(&s);
+	row_session_clear(&s);
 	out_free(&o);
 
 	sessions0 = fake_store_count("sessions");
@@ -313,7 +313,7 @@ static void test_ping_level(struct session_row *sess)
 	out_free(&o);
 	EQ(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
 	EQ(s.log_level, 4, "setLevel: the store holds level 4 (error)");
-	store_session_clear(&s);
+	row_session_clear(&s);
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"loud\"}");
 	EQ(o.rc, DMCP_E_PARAMS, "setLevel: an unknown level: DMCP_E_PARAMS");
 	T_OK(has(o.err, "debug"), "setLevel: ... listing the levels (%s)", o.err);
@@ -327,13 +327,13 @@ static void test_ping_level(struct session_row *sess)
 	out_free(&o);
 	EQ(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
 	EQ(s.log_level, 4, "setLevel: refused levels changed nothing");
-	store_session_clear(&s);
+	row_session_clear(&s);
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"debug\"}");
 	EQ(o.rc, DMCP_OK, "setLevel debug: OK");
 	out_free(&o);
 	EQ(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
 	EQ(s.log_level, 0, "setLevel: the store holds level 0 (debug)");
-	store_session_clear(&s);
+	row_session_clear(&s);
 
 	fake_store_fail("store_session_set_level", 0, 1);
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"info\"}");
@@ -655,7 +655,7 @@ int main(void)
 	if (err[0] != '\0')
 		printf("#   last: %s\n", err);
 
-	store_session_clear(&sess);
+	row_session_clear(&sess);
 	store_close(st);
 	fake_store_reset();
 	dmcp_registry_free(big);

@@ -530,7 +530,7 @@ static int n_events(const char *run_id)
 	struct event_row ev[EV_MAX];
 	int n = fake_store_events(run_id, ev, EV_MAX);
 
-	store_events_clear(ev, n);
+	row_events_clear(ev, n);
 	return n;
 }
 
@@ -550,7 +550,7 @@ static int event_kind_of(const char *run_id, int64_t lsn)
 	for (i = 0; i < n; i++)
 		if (ev[i].lsn == lsn)
 			k = (int)ev[i].kind;
-	store_events_clear(ev, n);
+	row_events_clear(ev, n);
 	return k;
 }
 
@@ -594,7 +594,7 @@ static int count_method(const char *run_id, const char *method)
 			c++;
 		json_object_put(o);
 	}
-	store_events_clear(ev, n);
+	row_events_clear(ev, n);
 	return c;
 }
 
@@ -608,8 +608,8 @@ static int gap_free(const char *run_id)
 	for (i = 0; i < n; i++)
 		if (ev[i].lsn != i + 1)
 			ok = 0;
-	store_events_clear(ev, n);
-	store_run_clear(&r);
+	row_events_clear(ev, n);
+	row_run_clear(&r);
 	return ok;
 }
 
@@ -642,7 +642,7 @@ static void test_one_step(void)
 	EQ(row.steps, 1, "one-step: one step");
 	T_OK(row.pending_id == NULL, "one-step: nothing pending");
 	EQS(row.request_id, "\"req-1\"", "one-step: the request id is kept as JSON text");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	EQ(n_events(run.id), 1, "one-step: exactly one event");
 	EQ(event_kind_of(run.id, 1), EV_RESPONSE, "one-step: the event is the response");
 	e = event_json(run.id, 1);
@@ -656,7 +656,7 @@ static void test_one_step(void)
 	     "one-step: the sink got the response as LSN 1");
 	EQ(rec.mismatched + rec.uncommitted, 0, "one-step: the sink got the committed bytes");
 	EQ(fake_store_notifies(run.id), 0, "one-step: no NOTIFY for a brand-new run (auto)");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	sink_reset(&rec);
 
 	EQ(start(&env, "one", "42", NULL, &run), DMCP_OK, "one-step: integer id");
@@ -665,16 +665,16 @@ static void test_one_step(void)
 	     json_object_get_int(json_object_object_get(e, "id")) == 42,
 	     "one-step: the integer id is echoed as an integer");
 	json_object_put(e);
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	cfg.notify_mode = CFG_NOTIFY_ALWAYS;
 	EQ(start(&env, "one", "43", NULL, &run), DMCP_OK, "one-step: notify always");
 	EQ(fake_store_notifies(run.id), 1, "one-step: one NOTIFY with DMCP_NOTIFY=always");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	cfg.notify_mode = CFG_NOTIFY_IN_TX;
 	EQ(start(&env, "ask", "44", NULL, &run), DMCP_OK, "one-step: notify in-tx (a new run)");
 	EQ(fake_store_notifies(run.id), 0, "one-step: in-tx sends none for a brand-new run");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	cfg.notify_mode = CFG_NOTIFY_AUTO;
 	EQ(fake_store_open_tx(), 0, "one-step: no transaction left open");
 	sink_reset(&rec);
@@ -708,7 +708,7 @@ static void test_elicitation(void)
 	EQ(row.status, RUN_WAITING, "elicit: the run waits");
 	EQS(row.pending_id, pid, "elicit: pending id is <run>/0");
 	EQS(row.pending_method, "elicitation/create", "elicit: pending method");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	EQ(n_events(run.id), 1, "elicit: one event");
 	EQ(event_kind_of(run.id, 1), EV_REQUEST, "elicit: the event is a request");
 	e = event_json(run.id, 1);
@@ -736,7 +736,7 @@ static void test_elicitation(void)
 	         DMCP_E_NOT_FOUND, "elicit: an answer from another principal: NOT_FOUND");
 	row = row_of(run.id);
 	T_OK(row.status == RUN_WAITING && row.steps == 1, "elicit: refused answers changed nothing");
-	store_run_clear(&row);
+	row_run_clear(&row);
 
 	notif0 = fake_store_notifies(run.id);
 	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"Ann\","
@@ -765,9 +765,9 @@ static void test_elicitation(void)
 	     strcmp(after.journal, before.journal) == 0 && after.last_lsn == before.last_lsn,
 	     "elicit: the duplicate changed neither steps, status, journal nor LSN");
 	EQ(n_events(run.id), ev_before, "elicit: ... nor the events");
-	store_run_clear(&before);
-	store_run_clear(&after);
-	store_run_clear(&run);
+	row_run_clear(&before);
+	row_run_clear(&after);
+	row_run_clear(&run);
 
 	/* decline and cancel reach the tool */
 	EQ(start(&env, "ask", "8", NULL, &run), DMCP_OK, "elicit: a second call");
@@ -777,7 +777,7 @@ static void test_elicitation(void)
 	EQ(ask_action, DMCP_DECLINE, "elicit: the tool saw decline");
 	EQS(result_text(run.id, 2, text, sizeof text), "action=decline content=null",
 	         "elicit: decline has no content");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	EQ(start(&env, "ask", "9", NULL, &run), DMCP_OK, "elicit: a third call");
 	pending_of(pid, sizeof pid, run.id, 0);
 	EQ(answer(&env, pid, "\"result\":{\"action\":\"cancel\"}", &applied), DMCP_OK,
@@ -785,8 +785,8 @@ static void test_elicitation(void)
 	EQ(ask_action, DMCP_CANCEL, "elicit: the tool saw cancel");
 	row = row_of(run.id);
 	EQ(row.status, RUN_COMPLETED, "elicit: a cancelled form still completes the call");
-	store_run_clear(&row);
-	store_run_clear(&run);
+	row_run_clear(&row);
+	row_run_clear(&run);
 
 	/* content that violates the schema */
 	EQ(start(&env, "ask", "10", NULL, &run), DMCP_OK, "elicit: a fourth call");
@@ -800,8 +800,8 @@ static void test_elicitation(void)
 	row = row_of(run.id);
 	EQ(row.status, RUN_FAILED, "elicit: the run failed");
 	T_OK(row.error != NULL, "elicit: the error is kept for operators");
-	store_run_clear(&row);
-	store_run_clear(&run);
+	row_run_clear(&row);
+	row_run_clear(&run);
 
 	/* an action that is none of the three */
 	EQ(start(&env, "ask", "11", NULL, &run), DMCP_OK, "elicit: a fifth call");
@@ -809,7 +809,7 @@ static void test_elicitation(void)
 	EQ(answer(&env, pid, "\"result\":{\"action\":\"maybe\"}", &applied), DMCP_OK,
 	         "elicit: an unknown action is applied");
 	EQ(ask_rc, DMCP_E_ANSWER, "elicit: an unknown action gives DMCP_E_ANSWER");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* the client answers with an error */
 	EQ(start(&env, "ask", "12", NULL, &run), DMCP_OK, "elicit: a sixth call");
@@ -821,7 +821,7 @@ static void test_elicitation(void)
 	T_OK(result_is_error(run.id, 2), "elicit: the result is isError");
 	T_OK(has(result_text(run.id, 2, text, sizeof text), "User rejected"),
 	     "elicit: the error carries the client's message (%s)", text);
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	EQ(rec.uncommitted + rec.mismatched, 0, "elicit: the sink only saw committed events");
 	EQ(fake_store_open_tx(), 0, "elicit: no transaction left open");
@@ -854,12 +854,12 @@ static void test_capabilities(void)
 	T_OK(result_is_error(run.id, 1), "caps: the result is isError");
 	T_OK(has(result_text(run.id, 1, text, sizeof text), "elicitation"),
 	     "caps: the error names elicitation (%s)", text);
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	env = env_of(&url_only, NULL);
 	EQ(start(&env, "ask", "2", NULL, &run), DMCP_OK, "caps: url-only client");
 	EQ(ask_rc, DMCP_E_CAPABILITY, "caps: elicitation {url} alone does not allow forms");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	env = env_of(&form, NULL);
 	EQ(start(&env, "url", "3", NULL, &run), DMCP_OK, "caps: URL mode without url cap");
@@ -882,8 +882,8 @@ static void test_capabilities(void)
 	json_object_put(e);
 	row = row_of(run.id);
 	EQ(row.status, RUN_FAILED, "caps: the run is failed");
-	store_run_clear(&row);
-	store_run_clear(&run);
+	row_run_clear(&row);
+	row_run_clear(&run);
 
 	env = env_of(&url, NULL);
 	EQ(start(&env, "url", "4", NULL, &run), DMCP_OK, "caps: URL mode with url cap");
@@ -909,7 +909,7 @@ static void test_capabilities(void)
 	json_object_put(e);
 	EQS(result_text(run.id, 3, text, sizeof text), "url accept", "caps: the tool finished");
 	T_OK(gap_free(run.id), "caps: LSNs 1..3");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	sess_free(&none);
 	sess_free(&form);
@@ -955,7 +955,7 @@ static void test_sampling(void)
 	EQS(sample_text, "Hello!", "sampling: the text reached the tool");
 	EQS(result_text(run.id, 2, text, sizeof text), "got: Hello! model=m1",
 	         "sampling: the result");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	EQ(start(&env, "sample", "2", NULL, &run), DMCP_OK, "sampling: a second call");
 	pending_of(pid, sizeof pid, run.id, 0);
@@ -966,15 +966,15 @@ static void test_sampling(void)
 	T_OK(result_is_error(run.id, 2), "sampling: ... and an isError result");
 	row = row_of(run.id);
 	EQ(row.status, RUN_FAILED, "sampling: ... and a failed run");
-	store_run_clear(&row);
-	store_run_clear(&run);
+	row_run_clear(&row);
+	row_run_clear(&run);
 
 	EQ(start(&env, "sample", "3", NULL, &run), DMCP_OK, "sampling: a third call");
 	pending_of(pid, sizeof pid, run.id, 0);
 	EQ(answer(&env, pid, "\"result\":{\"role\":\"robot\",\"content\":[],\"model\":\"m\"}",
 	                &applied), DMCP_OK, "sampling: a bad role is applied");
 	EQ(sample_rc, DMCP_E_ANSWER, "sampling: a bad role gives DMCP_E_ANSWER");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* no client sampling: the fallback provider answers within the step */
 	env = env_of(&plain, NULL);
@@ -988,8 +988,8 @@ static void test_sampling(void)
 	row = row_of(run.id);
 	T_OK(has(row.journal, "\"sample\"") && has(row.journal, "mock response to: Say hi"),
 	     "sampling: fallback: the answer is journaled");
-	store_run_clear(&row);
-	store_run_clear(&run);
+	row_run_clear(&row);
+	row_run_clear(&run);
 
 	/* the fallback's answer replays: the provider is not asked again */
 	env = env_of(&eli, NULL);
@@ -1000,7 +1000,7 @@ static void test_sampling(void)
 	EQ(provider_calls, 1, "sampling: replay: the provider answered once");
 	row = row_of(run.id);
 	snprintf(journal_before, sizeof journal_before, "%s", row.journal);
-	store_run_clear(&row);
+	row_run_clear(&row);
 	pending_of(pid, sizeof pid, run.id, 1);
 	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"x\"}}",
 	                &applied), DMCP_OK, "sampling: replay: the elicitation is answered");
@@ -1009,7 +1009,7 @@ static void test_sampling(void)
 	EQS(sample_seen[1], sample_seen[0], "sampling: replay: the same text at both steps");
 	EQS(result_text(run.id, 2, text, sizeof text), "kept mock response to: Name a colour",
 	         "sampling: replay: the result");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* no client sampling, no provider */
 	env = env_of(&plain, NULL);
@@ -1019,7 +1019,7 @@ static void test_sampling(void)
 	T_OK(result_is_error(run.id, 1), "sampling: no provider: isError");
 	T_OK(has(result_text(run.id, 1, text, sizeof text), "DMCP_SAMPLING_FALLBACK"),
 	     "sampling: no provider: the error names DMCP_SAMPLING_FALLBACK (%s)", text);
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* tools need sampling.tools */
 	env = env_of(&smp, NULL);
@@ -1027,14 +1027,14 @@ static void test_sampling(void)
 	EQ(sample_rc, DMCP_E_CAPABILITY, "sampling: tools without sampling.tools: "
 	         "DMCP_E_CAPABILITY");
 	T_OK(result_is_error(run.id, 1), "sampling: ... isError");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	env = env_of(&stools, NULL);
 	EQ(start(&env, "sample_tools", "8", NULL, &run), DMCP_OK, "sampling: tools allowed");
 	e = event_json(run.id, 1);
 	T_OK(js_get(js_get(e, "params", json_type_object), "tools", json_type_array) != NULL,
 	     "sampling: with sampling.tools the request carries the tools");
 	json_object_put(e);
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	sess_free(&smp);
 	sess_free(&plain);
@@ -1067,7 +1067,7 @@ static void test_replay(void)
 	pending_of(pid, sizeof pid, run.id, 2);
 	row = row_of(run.id);
 	EQS(row.pending_id, pid, "replay: the second elicitation is effect 2");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"b\"}}",
 	                &applied), DMCP_OK, "replay: second answer applied");
 	EQ(replay_rc, DMCP_OK, "replay: no effect failed while replaying");
@@ -1084,7 +1084,7 @@ static void test_replay(void)
 	EQ(n_events(run.id), 7, "replay: 3 progress + 1 log + 2 requests + 1 response");
 	T_OK(gap_free(run.id), "replay: LSNs are 1..N without a gap");
 	EQ(row.notes, 4, "replay: notes equals the number of notifications");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	EQS(result_text(run.id, 7, text, sizeof text), "memo=4242",
 	         "replay: the memo's value reached the result");
 	e = event_json(run.id, 1);
@@ -1096,7 +1096,7 @@ static void test_replay(void)
 	T_OK(has(fake_store_event_body(run.id, 1), "\"progress\":1,\"total\":3,"),
 	     "replay: integral progress and total are sent as integers");
 	json_object_put(e);
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* the code changes the order of its effects between steps */
 	flip = 0;
@@ -1109,10 +1109,10 @@ static void test_replay(void)
 	EQ(row.status, RUN_FAILED, "replay: flip: the run failed");
 	T_OK(has(row.error, "journal"), "replay: flip: the error says the journal does not match "
 	     "(%s)", row.error ? row.error : "(null)");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	T_OK(result_is_error(run.id, 2), "replay: flip: the client gets isError");
 	flip = 0;
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* the tool's version changed while the call waited */
 	reg2 = dmcp_registry_new();
@@ -1128,9 +1128,9 @@ static void test_replay(void)
 	EQ(row.status, RUN_FAILED, "replay: version change: the run failed");
 	T_OK(has(row.error, "changed"), "replay: version change: the error says the tool changed "
 	     "(%s)", row.error ? row.error : "(null)");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	T_OK(result_is_error(run.id, 2), "replay: version change: isError");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* the tool is gone altogether */
 	reg3 = dmcp_registry_new();
@@ -1142,8 +1142,8 @@ static void test_replay(void)
 	row = row_of(run.id);
 	T_OK(row.status == RUN_FAILED && has(row.error, "changed"),
 	     "replay: a removed tool fails the run cleanly");
-	store_run_clear(&row);
-	store_run_clear(&run);
+	row_run_clear(&row);
+	row_run_clear(&run);
 	dmcp_registry_free(reg2);
 	dmcp_registry_free(reg3);
 	sess_free(&s);
@@ -1182,7 +1182,7 @@ static void test_progress(void)
 	T_OK(ok, "progress: ... as LSNs 1, 2, 3");
 	EQ(rec.uncommitted, 0, "progress: every event was committed before the sink got it");
 	EQ(rec.mismatched, 0, "progress: ... with the stored bytes");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	sink_reset(&rec);
 
 	/* with a progressToken, a progress sent before an elicitation replays at the next step */
@@ -1197,8 +1197,8 @@ static void test_progress(void)
 	   "not refused (dmcp.h: not emitted again), so the run completes");
 	EQ(count_method(run.id, "notifications/progress"), 3,
 	   "progress: token: the third progress is sent once, the first two not again");
-	store_run_clear(&row);
-	store_run_clear(&run);
+	row_run_clear(&row);
+	row_run_clear(&run);
 	sink_reset(&rec);
 	/* without a progressToken: nothing is sent, the numbering stays stable */
 	EQ(start(&env, "prog_ask", "2", NULL, &run), DMCP_OK, "progress: no token: rt_start");
@@ -1211,8 +1211,8 @@ static void test_progress(void)
 	EQ(row.notes, 3, "progress: no token: the three progress calls are counted");
 	EQ(count_method(run.id, "notifications/progress"), 0, "progress: no token: none sent");
 	EQ(n_events(run.id), 2, "progress: no token: request and response");
-	store_run_clear(&row);
-	store_run_clear(&run);
+	row_run_clear(&row);
+	row_run_clear(&run);
 	sink_reset(&rec);
 
 	/* log level 4 (error) drops info */
@@ -1237,9 +1237,9 @@ static void test_progress(void)
 	row = row_of(run.id);
 	EQ(row.notes, 4, "logs: all four calls are counted");
 	EQ(row.status, RUN_COMPLETED, "logs: completed");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	T_OK(gap_free(run.id), "logs: LSNs without a gap");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	sink_reset(&rec);
 
 	/* stream break */
@@ -1249,7 +1249,7 @@ static void test_progress(void)
 	EQ(event_kind_of(run.id, 1), EV_POLL, "break: LSN 1 is a poll event");
 	EQS(fake_store_event_body(run.id, 1), "500", "break: its body is the retry (500)");
 	EQ(event_kind_of(run.id, 2), EV_RESPONSE, "break: then the response");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	sess_free(&s);
 	sess_free(&quiet);
@@ -1277,14 +1277,14 @@ static void test_failures(void)
 	EQ(rc, DMCP_E_DB, "fail: the final save fails: rt_start gives DMCP_E_DB");
 	EQ(fake_store_count("runs"), runs0, "fail: ... and no run row is stored");
 	EQ(fake_store_count("events"), events0, "fail: ... and no event");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* the commit of an elicitation call cannot fail (no transaction), but its save can */
 	fake_store_fail("store_run_save", 0, 1);
 	rc = start(&env, "ask", "2", NULL, &run);
 	EQ(rc, DMCP_E_DB, "fail: a suspended call whose save fails gives DMCP_E_DB");
 	EQ(fake_store_count("runs"), runs0, "fail: ... and stores nothing");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* an answer step whose save fails leaves the run exactly as it was */
 	EQ(start(&env, "ask", "3", NULL, &run), DMCP_OK, "fail: a waiting call");
@@ -1304,7 +1304,7 @@ static void test_failures(void)
 	     "fail: journal, steps, LSN and notes as before");
 	EQ(n_events(run.id), ev_before, "fail: no event added");
 	EQ(fake_store_open_tx(), 0, "fail: the transaction was rolled back");
-	store_run_clear(&after);
+	row_run_clear(&after);
 
 	/* the commit fails: the same */
 	fake_store_fail("store_commit", 0, 1);
@@ -1314,7 +1314,7 @@ static void test_failures(void)
 	after = row_of(run.id);
 	T_OK(after.status == RUN_WAITING && strcmp(after.journal, before.journal) == 0 &&
 	     after.last_lsn == before.last_lsn, "fail: ... and the run is as it was");
-	store_run_clear(&after);
+	row_run_clear(&after);
 
 	/* the lock fails */
 	fake_store_fail("store_run_lock", 0, 1);
@@ -1330,9 +1330,9 @@ static void test_failures(void)
 	after = row_of(run.id);
 	EQ(after.status, RUN_COMPLETED, "fail: ... and completes the run");
 	EQ(after.steps, before.steps + 1, "fail: ... with one more step");
-	store_run_clear(&after);
-	store_run_clear(&before);
-	store_run_clear(&run);
+	row_run_clear(&after);
+	row_run_clear(&before);
+	row_run_clear(&run);
 
 	/* A checkpoint inside an answer step fails (the progress save). runtime.h: rt_answer
 	 * gives DMCP_OK "once the step committed"; applied 1 must mean the answer is in. */
@@ -1346,11 +1346,11 @@ static void test_failures(void)
 	T_OK(rc != DMCP_OK || !applied || after.status != RUN_WAITING,
 	     "fail: checkpoint: rt_answer does not report an applied answer (rc %s, applied %d) "
 	     "while the run still waits for it (status %s)", dmcp_rc_name(rc), applied,
-	     store_status_name(after.status));
+	     row_status_name(after.status));
 	EQ(rc, DMCP_E_DB, "fail: checkpoint: the answer gives DMCP_E_DB");
 	T_OK(after.status == RUN_WAITING && after.pending_id != NULL &&
 	     strcmp(after.pending_id, pid) == 0, "fail: checkpoint: the run still waits for it");
-	store_run_clear(&after);
+	row_run_clear(&after);
 	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	          &applied), DMCP_OK, "fail: checkpoint: the retried answer succeeds");
 	after = row_of(run.id);
@@ -1358,8 +1358,8 @@ static void test_failures(void)
 	EQ(count_method(run.id, "notifications/progress"), 1,
 	   "fail: checkpoint: ... with its progress once");
 	T_OK(gap_free(run.id), "fail: checkpoint: ... and no gap");
-	store_run_clear(&after);
-	store_run_clear(&run);
+	row_run_clear(&after);
+	row_run_clear(&run);
 
 	/* the first checkpoint of a new call fails: nothing is stored */
 	runs0 = fake_store_count("runs");
@@ -1367,7 +1367,7 @@ static void test_failures(void)
 	rc = start(&env, "cp", "5", NULL, &run);
 	EQ(rc, DMCP_E_DB, "fail: first checkpoint: rt_start gives DMCP_E_DB");
 	EQ(fake_store_count("runs"), runs0, "fail: first checkpoint: ... and stores nothing");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	EQ(fake_store_open_tx(), 0, "fail: checkpoint: no transaction left open");
 	sess_free(&s);
 }
@@ -1393,7 +1393,7 @@ static void test_cancel(void)
 	EQ(row.status, RUN_CANCELLED, "cancel: the run is cancelled");
 	T_OK(row.pending_id == NULL && row.pending_method == NULL, "cancel: nothing pending");
 	T_OK(has(row.error, "changed my mind"), "cancel: the reason is kept");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	EQ(n_events(run.id), ev, "cancel: no event (the client gets no result)");
 	EQ(fake_store_notifies(run.id), notif0 + 1, "cancel: followers are woken");
 	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
@@ -1401,14 +1401,14 @@ static void test_cancel(void)
 	EQ(applied, 0, "cancel: ... and not applied");
 	row = row_of(run.id);
 	EQ(row.status, RUN_CANCELLED, "cancel: the run stays cancelled");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	EQ(rt_cancel(&env, "\"c-1\"", NULL), DMCP_E_NOT_FOUND,
 	         "cancel: cancelling it again: NOT_FOUND");
 	EQ(rt_cancel(&env, "\"nope\"", NULL), DMCP_E_NOT_FOUND,
 	         "cancel: an unknown request id: NOT_FOUND");
 	EQ(rt_cancel(&env, "1", NULL), DMCP_E_NOT_FOUND,
 	         "cancel: ids compare as JSON (1 is not \"1\")");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* another worker cancels the run while its step runs */
 	cancel_rc = DMCP_OK;
@@ -1417,9 +1417,9 @@ static void test_cancel(void)
 	EQ(cancel_rc, DMCP_CANCELLED, "cancel: the next progress call says DMCP_CANCELLED");
 	row = row_of(run.id);
 	EQ(row.status, RUN_CANCELLED, "cancel: the run stays cancelled");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	EQ(n_events(run.id), 1, "cancel: only the first progress, no response");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* another worker committed meanwhile (took the run over) */
 	conflict_rc = DMCP_OK;
@@ -1427,7 +1427,7 @@ static void test_cancel(void)
 	EQ(conflict_rc, DMCP_E_CONFLICT, "conflict: the next checkpoint says DMCP_E_CONFLICT");
 	EQ(n_events(run.id), 2, "conflict: our first line and the other worker's event only");
 	T_OK(gap_free(run.id), "conflict: LSNs stay gap-free");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	EQ(fake_store_open_tx(), 0, "cancel: no transaction left open");
 	sess_free(&s);
 }
@@ -1452,7 +1452,7 @@ static void test_limits(void)
 	EQ(many_at, 4, "limit: ... at the 4th (room is left for the response)");
 	EQ(n_events(run.id), 4, "limit: the run holds max_events events");
 	EQ(event_kind_of(run.id, 4), EV_RESPONSE, "limit: the last is the response");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* requests after the limit: cfg.h says DMCP_MAX_EVENTS_PER_RUN is the events one run
 	 * may append */
@@ -1465,7 +1465,7 @@ static void test_limits(void)
 	     n_events(run.id), cfg.max_events);
 	T_OK(result_is_error(run.id, n_events(run.id)),
 	     "limit: the elicitation past the limit fails the call with isError");
-	store_run_clear(&run);
+	row_run_clear(&run);
 	cfg.max_events = 10000;
 	sess_free(&s);
 }
@@ -1493,7 +1493,7 @@ static void test_resume(void)
 	row = row_of(run.id);
 	EQ(row.status, RUN_RUNNING, "resume: the run is left running");
 	EQ(n_events(run.id), 1, "resume: with its checkpoint's event");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	EQ(rt_resume(&env, run.id), DMCP_E_CONFLICT,
 	         "resume: the lease has not passed: DMCP_E_CONFLICT");
 	EQ(rt_resume(&env_other, run.id), DMCP_E_NOT_FOUND,
@@ -1503,19 +1503,19 @@ static void test_resume(void)
 	row = row_of(run.id);
 	EQ(row.status, RUN_COMPLETED, "resume: the run completed");
 	EQ(row.steps, 2, "resume: in a second step");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	EQ(count_method(run.id, "notifications/message"), 1,
 	         "resume: the checkpoint's notification is not sent twice");
 	EQS(result_text(run.id, 2, text, sizeof text), "cp done", "resume: the result");
 	T_OK(gap_free(run.id), "resume: LSNs without a gap");
 	EQ(rt_resume(&env, run.id), DMCP_E_CONFLICT, "resume: a finished run: DMCP_E_CONFLICT");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* a waiting run is not an orphan */
 	EQ(start(&env, "ask", "2", NULL, &run), DMCP_OK, "resume: a waiting call");
 	EQ(fake_store_expire_lease(run.id, 1), DMCP_OK, "resume: (its lease flag set)");
 	EQ(rt_resume(&env, run.id), DMCP_E_CONFLICT, "resume: a waiting run: DMCP_E_CONFLICT");
-	store_run_clear(&run);
+	row_run_clear(&run);
 
 	/* sweep's recovery finds orphans of any session */
 	fake_store_fail("store_run_save", 1, 1);
@@ -1526,8 +1526,8 @@ static void test_resume(void)
 	EQ(taken, 1, "recover: one run taken over");
 	row = row_of(run.id);
 	EQ(row.status, RUN_COMPLETED, "recover: the orphan completed");
-	store_run_clear(&row);
-	store_run_clear(&run);
+	row_run_clear(&row);
+	row_run_clear(&run);
 	EQ(fake_store_open_tx(), 0, "resume: no transaction left open");
 	sess_free(&s);
 	sess_free(&other);

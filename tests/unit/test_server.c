@@ -539,7 +539,7 @@ static void test_calls(const char *sid)
 	EQ(r.body_len, 0, "answer: empty");
 	resp_free(&r);
 	T_OK(fake_store_run(run, &row) && row.status == RUN_COMPLETED, "answer: the run completed");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	rq = post_req(sid);
 	r = handle(rq, body);
 	EQ(r.status, 202, "answer: the same answer again: 202");
@@ -658,7 +658,7 @@ static void test_calls(const char *sid)
 	EQ(r.status, 202, "cancel: 202");
 	resp_free(&r);
 	T_OK(fake_store_run(run, &row) && row.status == RUN_CANCELLED, "cancel: the run is cancelled");
-	store_run_clear(&row);
+	row_run_clear(&row);
 	snprintf(lei, sizeof lei, "%s:1", run);
 	g = handle(get_req(sid, lei), NULL);
 	T_OK(g.status == 200 && !has(g.body, "data: {"), "cancel: GET ends at once, with no event");

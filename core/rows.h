@@ -1,0 +1,68 @@
+/* rows.h — the rows dmcp keeps (session, run, event) as C structs, their names in SQL, and
+ * how their memory is freed. Knows nothing of PostgreSQL or HTTP: the store fills these
+ * (core/store.c, or the in-memory store of the unit tests) and the runtime reads them. */
+#ifndef DMCP_ROWS_H
+#define DMCP_ROWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes of a principal name kept from REMOTE_USER (longer names are refused). */
+#define ROW_MAX_PRINCIPAL 256
+
+struct session_row {
+	char id[33];          /* session id */
+	char principal[ROW_MAX_PRINCIPAL + 1]; /* who made it */
+	char protocol[16];    /* negotiated protocol version */
+	char *client_caps;    /* owned JSON text */
+	int log_level;        /* 0 debug .. 7 emergency */
+	int unfinished_runs;  /* filled by store_session_get only when asked */
+};
+
+enum run_status { RUN_RUNNING, RUN_WAITING, RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED };
+
+struct run_row {
+	char id[33];          /* run id */
+	char session_id[33];  /* the session that owns it */
+	char principal[ROW_MAX_PRINCIPAL + 1]; /* who started it */
+	char *request_id;     /* owned JSON text of the client's id */
+	char *progress_token; /* owned JSON text, or NULL */
+	char *tool;           /* owned */
+	int tool_version;      /* the tool's version when the run began */
+	char *arguments;      /* owned JSON text */
+	enum run_status status;
+	char *journal;        /* owned JSON text */
+	int notes;            /* notifications emitted */
+	int has_progress;     /* last_progress is set */
+	double last_progress; /* the last progress value sent */
+	int64_t last_lsn;     /* LSN of the newest event */
+	char *pending_id;     /* owned, or NULL */
+	char *pending_method; /* owned, or NULL */
+	int steps;            /* steps taken */
+	char *error;          /* owned, or NULL (for operators only) */
+	int exists;           /* 1 once the row is in the database (insert vs update) */
+	int lease_expired;    /* filled when the row is locked: a running run whose lease passed */
+};
+
+enum event_kind { EV_NOTIFICATION, EV_REQUEST, EV_RESPONSE, EV_POLL };
+
+struct event_row {
+	int64_t lsn;          /* its place in the run's log */
+	enum event_kind kind; /* what it carries */
+	char *body; /* owned JSON text ('' for poll) */
+};
+
+/* Free what the row owns (its strings); the struct itself is the caller's. */
+void row_session_clear(struct session_row *s);
+void row_run_clear(struct run_row *r);
+void row_events_clear(struct event_row *ev, int n);
+/* The names of statuses and kinds in SQL ("running", "request", ...); static strings. */
+const char *row_status_name(enum run_status s);
+const char *row_kind_name(enum event_kind k);
+/* Parse those names: 1 on success. */
+int row_status_parse(const char *s, enum run_status *out);
+int row_kind_parse(const char *s, enum event_kind *out);
+/* Copy src into dst[cap], cut to fit, always NUL-terminated. */
+void row_copy(char *dst, size_t cap, const char *src);
+
+#endif
