@@ -229,22 +229,10 @@ dmcp_rc http_content_length(const char *s, size_t *out)
 	if (s == NULL || *s == '\0')
 		return DMCP_E_PARAMS;
 	for (p = s; *p != '\0'; p++) {
-		if (!isdigit((unsigned char)*p) || p - s >= 18)
+		if (!isdigit((unsigned char)*p) || p - s >= HTTP_MAX_LENGTH_DIGITS)
 			return DMCP_E_PARAMS;
 		v = v * 10 + (size_t)(*p - '0');
 	}
 	*out = v;
 	return DMCP_OK;
-}
-
-int http_id_ok(const char *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; i < HTTP_SESSION_ID_LEN; i++)
-		if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
-			return 0;
-	return s[HTTP_SESSION_ID_LEN] == '\0';
 }

@@ -11,8 +11,8 @@
 /* Bytes of any single request header dmcp reads; a longer value is refused with 400
  * (nginx allows 8 KiB per header line by default; none of ours needs more than 300). */
 #define HTTP_MAX_HEADER 4096
-/* Length of a session id: 128 random bits as lowercase hex. */
-#define HTTP_SESSION_ID_LEN 32
+/* Digits of a Content-Length: 18 never overflow a size_t, and far exceed DMCP_MAX_BODY. */
+#define HTTP_MAX_LENGTH_DIGITS 18
 
 /* 1 when the Accept list admits media type (type/subtype), by exact match, type/" *" or
  * "* / *", with q > 0. Order and spacing do not matter. NULL or "" admits nothing. */
@@ -31,7 +31,5 @@ const char *http_version_negotiate(const char *v);
 int http_version_primes(const char *v);
 /* Parse a CONTENT_LENGTH value: digits only, no overflow. DMCP_E_PARAMS otherwise. */
 dmcp_rc http_content_length(const char *s, size_t *out) DMCP_MUST_CHECK;
-/* 1 when s has the shape of a session or run id (32 lowercase hex digits). */
-int http_id_ok(const char *s);
 
 #endif

@@ -9,6 +9,8 @@
 
 /* Longest tool name (MCP 2025-11-25 server/tools: 1 to 128 characters). */
 #define REG_MAX_NAME 128
+/* Bytes of a variable name in a URI template ("{id}"): a longer one never matches. */
+#define REG_MAX_VAR 64
 
 dmcp_registry *dmcp_registry_new(void)
 {
@@ -454,7 +456,7 @@ int reg_template_match(const char *tmpl, const char *uri, json_object *vars)
 		if (*t == '{') {
 			const char *close = strchr(t, '}');
 			size_t vlen = strcspn(u, "/?#");
-			char name[64];
+			char name[REG_MAX_VAR];
 			if (close == NULL || (size_t)(close - t - 1) >= sizeof name || vlen == 0)
 				return 0;
 			memcpy(name, t + 1, (size_t)(close - t - 1));

@@ -26,3 +26,15 @@ dmcp_rc rnd_id(char *out)
 	out[32] = '\0';
 	return DMCP_OK;
 }
+
+int rnd_id_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < RND_ID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[RND_ID_LEN] == '\0';
+}

@@ -20,6 +20,11 @@
 #define RT_ERR_LEN 512
 /* Bytes of one log message a tool formats. */
 #define RT_LOG_LEN 4096
+/* Bytes of one text block a tool formats with dmcp_result_textf (a longer one is refused
+ * with DMCP_E_LIMIT): results larger than this belong in resources. */
+#define RT_TEXT_MAX (1u << 20)
+/* Bytes of a URL-mode elicitation's URL, after its {elicitationId} is filled in. */
+#define RT_URL_MAX 8192
 
 struct dmcp_result {
 	json_object *content;    /* owned array of content blocks */
@@ -110,7 +115,7 @@ dmcp_rc dmcp_result_textf(dmcp_result *res, const char *fmt, ...)
 	va_list ap;
 	dmcp_rc rc;
 
-	buf_init(&b, 1u << 20);
+	buf_init(&b, RT_TEXT_MAX);
 	va_start(ap, fmt);
 	rc = buf_vaddf(&b, fmt, ap);
 	va_end(ap);
@@ -512,15 +517,21 @@ static void url_with_id(struct buf *b, const char *url, const char *eid)
 	(void)buf_adds(b, p);
 }
 
+/* The params of a URL-mode request, or NULL when the URL is longer than RT_URL_MAX. */
 static json_object *url_params(dmcp_ctx *ctx, const char *url, const char *message)
 {
-	json_object *p = json_object_new_object();
+	json_object *p;
 	char eid[48];
 	struct buf b;
 
 	snprintf(eid, sizeof eid, "%s/%d", ctx->run->id, ctx->effect - 1);
-	buf_init(&b, 8192);
+	buf_init(&b, RT_URL_MAX);
 	url_with_id(&b, url, eid);
+	if (b.fail != DMCP_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	p = json_object_new_object();
 	json_object_object_add(p, "mode", json_object_new_string("url"));
 	json_object_object_add(p, "message", json_object_new_string(message ? message : ""));
 	json_object_object_add(p, "elicitationId", json_object_new_string(eid));
@@ -532,7 +543,7 @@ static json_object *url_params(dmcp_ctx *ctx, const char *url, const char *messa
 dmcp_rc dmcp_elicit_url(dmcp_ctx *ctx, const char *url, const char *message,
                         struct dmcp_elicit_answer *out)
 {
-	json_object *result;
+	json_object *result, *params, *entry;
 	int answered;
 	dmcp_rc rc;
 
@@ -542,16 +553,22 @@ dmcp_rc dmcp_elicit_url(dmcp_ctx *ctx, const char *url, const char *message,
 	rc = replay_request(ctx, "url", &answered, &result);
 	if (rc != DMCP_OK || answered)
 		return rc == DMCP_OK ? parse_elicit_answer(ctx, result, NULL, out) : rc;
+	params = url_params(ctx, url, message);
+	if (params == NULL) {
+		ctx->effect--;
+		set_err(ctx, "the elicitation URL is longer than %u bytes", (unsigned)RT_URL_MAX);
+		return DMCP_E_LIMIT;
+	}
 	if (!rt_caps_elicit_url(ctx->env->sess->caps)) {
 		/* Journal the effect so that the -32042 error can list it. */
-		json_object *entry = json_object_new_object();
+		entry = json_object_new_object();
 		json_object_object_add(entry, "t", json_object_new_string("url"));
-		json_object_object_add(entry, "required", url_params(ctx, url, message));
+		json_object_object_add(entry, "required", params);
 		json_object_array_add(ctx->journal, entry);
 		set_err(ctx, "this call needs a URL-mode elicitation first");
 		return DMCP_E_URL_REQUIRED;
 	}
-	return record_request(ctx, "url", "elicitation/create", url_params(ctx, url, message));
+	return record_request(ctx, "url", "elicitation/create", params);
 }
 
 /* ---- sampling -------------------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include "js.h"
 #include "log.h"
 #include "mcp.h"
+#include "rnd.h"
 #include "rpc.h"
 #include "runtime.h"
 #include "server.h"
@@ -24,6 +25,8 @@
 
 /* Events read from the table per query while following a run. */
 #define SRV_EVENT_BATCH 64
+/* Bytes of a reply's head (status and headers; none of ours is long). */
+#define SRV_MAX_HEAD 4096
 /* Bytes of one reply or event written at once (bodies are capped by their producers). */
 #define SRV_MAX_REPLY (16u << 20)
 
@@ -107,7 +110,7 @@ static void reply(struct req *r, int status, const char *ctype, const char *extr
 	if (r->headed)
 		return;
 	r->headed = 1;
-	buf_init(&h, 4096);
+	buf_init(&h, SRV_MAX_HEAD);
 	(void)buf_addf(&h, "Status: %d %s\r\n", status, reason(status));
 	if (ctype != NULL)
 		(void)buf_addf(&h, "Content-Type: %s\r\n", ctype);
@@ -155,7 +158,7 @@ static void stream_head(struct stream *s)
 
 	s->started = 1;
 	s->r->headed = 1;
-	buf_init(&b, 4096);
+	buf_init(&b, SRV_MAX_HEAD);
 	(void)buf_add(&b, head, sizeof head - 1);
 	if (s->primes) {
 		/* The priming event: an id and empty data. On a resumed stream its id is the
@@ -590,7 +593,7 @@ static int load_session(struct req *r, int with_runs)
 
 	if (!session_header(r))
 		return 0;
-	rc = http_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, with_runs, &r->sess)
+	rc = rnd_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, with_runs, &r->sess)
 	                     : DMCP_E_NOT_FOUND;
 	if (rc == DMCP_E_NOT_FOUND) {
 		reply_error(r, 404, r->msg.id, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
@@ -786,7 +789,7 @@ static void handle_delete(struct req *r)
 		            NULL);
 		return;
 	}
-	if (!http_id_ok(sid)) {
+	if (!rnd_id_ok(sid)) {
 		reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 		return;
 	}

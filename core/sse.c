@@ -2,7 +2,7 @@
  * Knows nothing of HTTP. Ids are strict: 32 lowercase hex, ':', decimal LSN < 2^63. */
 #include <stdio.h>
 #include <string.h>
-#include "http.h"
+#include "rnd.h"
 #include "sse.h"
 
 dmcp_rc sse_event(struct buf *b, const char *id, int retry_ms, const char *data)
@@ -43,14 +43,14 @@ int sse_parse_event_id(const char *s, char *run_id, int64_t *lsn)
 	const char *p;
 	int64_t v = 0;
 
-	if (s == NULL || strlen(s) < HTTP_SESSION_ID_LEN + 2 || s[HTTP_SESSION_ID_LEN] != ':')
+	if (s == NULL || strlen(s) < RND_ID_LEN + 2 || s[RND_ID_LEN] != ':')
 		return 0;
-	memcpy(run_id, s, HTTP_SESSION_ID_LEN);
-	run_id[HTTP_SESSION_ID_LEN] = '\0';
-	if (!http_id_ok(run_id))
+	memcpy(run_id, s, RND_ID_LEN);
+	run_id[RND_ID_LEN] = '\0';
+	if (!rnd_id_ok(run_id))
 		return 0;
-	p = s + HTTP_SESSION_ID_LEN + 1;
-	if (strlen(p) > 18)
+	p = s + RND_ID_LEN + 1;
+	if (strlen(p) > SSE_MAX_LSN_DIGITS)
 		return 0;
 	for (; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9')

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 #include "buf.h"
 #include "log.h"
+#include "rnd.h"
 #include "store.h"
 
 /* Seconds a 'running' run stays owned by the worker executing it; a worker renews it at
@@ -131,7 +132,6 @@ static void log_pg(struct store *st, const char *what, const PGresult *res)
 }
 
 static dmcp_rc run_cmd(struct store *st, const char *sql);
-static int hex_id(const char *run_id);
 
 static dmcp_rc prepare_all(struct store *st)
 {
@@ -617,7 +617,7 @@ dmcp_rc store_commit_notify(struct store *st, const char *run_id)
 	PGresult *res[2];
 	dmcp_rc rc;
 
-	if (run_id == NULL || !hex_id(run_id))
+	if (!rnd_id_ok(run_id))
 		return store_commit(st);
 	rc = exec_pipeline(st, 2, ids, params, res);
 	/* COMMIT of a transaction that already failed answers "ROLLBACK" with an OK status. */
@@ -668,7 +668,7 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 	dmcp_rc rc;
 	int i;
 
-	buf_init(&ka, 1u << 20);
+	buf_init(&ka, STORE_MAX_EVENT_BYTES);
 	buf_init(&ba, STORE_MAX_EVENT_BYTES);
 	knames = calloc((size_t)(n > 0 ? n : 1), sizeof *knames);
 	if (knames == NULL)
@@ -783,17 +783,6 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 
 /* ---- wake-ups -------------------------------------------------------------------------- */
 
-/* 1 when run_id is 32 lowercase hex digits (it goes into SQL text as a NOTIFY payload). */
-static int hex_id(const char *run_id)
-{
-	size_t i;
-
-	for (i = 0; run_id[i] != '\0'; i++)
-		if (!((run_id[i] >= '0' && run_id[i] <= '9') || (run_id[i] >= 'a' && run_id[i] <= 'f')))
-			return 0;
-	return i == 32;
-}
-
 void store_notify(struct store *st, const char *run_id)
 {
 	const char *p[1] = {run_id};
@@ -802,7 +791,7 @@ void store_notify(struct store *st, const char *run_id)
 	 * the global notify lock until the commit is flushed and serialize all commits. This
 	 * one does not wait for the disk (a lost hint only delays a follower until its next
 	 * poll): one round trip, no fsync. */
-	if (!hex_id(run_id))
+	if (!rnd_id_ok(run_id))
 		return;
 	if (exec_stmt(st, S_NOTIFY_NOW, p, NULL) != DMCP_OK)
 		log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", run_id);
@@ -836,7 +825,7 @@ dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *
 		return DMCP_E_DB;
 	}
 	while ((n = PQnotifies(st->conn)) != NULL) {
-		if (strcmp(n->relname, STORE_CHANNEL) == 0 && hex_id(n->extra))
+		if (strcmp(n->relname, STORE_CHANNEL) == 0 && rnd_id_ok(n->extra))
 			cb(arg, n->extra);
 		PQfreemem(n);
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fake_store.h"
+#include "rnd.h"
 #include "store.h"
 
 /* Functions whose calls are counted separately. */
@@ -802,17 +803,6 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 
 /* ---- wake-ups -------------------------------------------------------------------------- */
 
-/* 1 when run_id is 32 lowercase hex digits (store.c puts it into SQL text). */
-static int hex_id(const char *run_id)
-{
-	size_t i;
-
-	for (i = 0; run_id[i] != '\0'; i++)
-		if (!((run_id[i] >= '0' && run_id[i] <= '9') || (run_id[i] >= 'a' && run_id[i] <= 'f')))
-			return 0;
-	return i == 32;
-}
-
 static void queue_notify(struct store *st, const char *run_id)
 {
 	st->queued = grow(st->queued, &st->capqueued, st->nqueued + 1, sizeof *st->queued);
@@ -821,7 +811,7 @@ static void queue_notify(struct store *st, const char *run_id)
 
 void store_notify(struct store *st, const char *run_id)
 {
-	if (!hex_id(run_id))
+	if (!rnd_id_ok(run_id))
 		return;
 	if (enter(st, "store_notify") != DMCP_OK)
 		return; /* a hint only: store.c logs the failure and goes on */

@@ -3,6 +3,7 @@
  * Pure functions: no FastCGI, no database. */
 #include <string.h>
 #include "http.h"
+#include "rnd.h"
 #include "t.h"
 
 #define JSON "application/json"
@@ -277,17 +278,17 @@ static void test_content_length(void)
 
 static void test_id_ok(void)
 {
-	T_EQ_INT(http_id_ok("0123456789abcdef0123456789abcdef"), 1, "32 lowercase hex");
-	T_EQ_INT(http_id_ok("ffffffffffffffffffffffffffffffff"), 1, "all f");
-	T_EQ_INT(http_id_ok("0123456789ABCDEF0123456789abcdef"), 0, "upper case refused");
-	T_EQ_INT(http_id_ok("0123456789abcdef0123456789abcde"), 0, "31 characters refused");
-	T_EQ_INT(http_id_ok("0123456789abcdef0123456789abcdef0"), 0, "33 characters refused");
-	T_EQ_INT(http_id_ok("0123456789abcdef0123456789abcdeg"), 0, "g refused");
-	T_EQ_INT(http_id_ok("0123456789abcdef-123456789abcdef"), 0, "a dash refused");
-	T_EQ_INT(http_id_ok("0123456789abcdef0123456789abcde "), 0, "a space refused");
-	T_EQ_INT(http_id_ok(""), 0, "empty refused");
-	T_EQ_INT(http_id_ok(NULL), 0, "NULL refused");
-	T_EQ_INT(http_id_ok("../../../../../../etc/passwd/xx"), 0, "a path refused");
+	T_EQ_INT(rnd_id_ok("0123456789abcdef0123456789abcdef"), 1, "32 lowercase hex");
+	T_EQ_INT(rnd_id_ok("ffffffffffffffffffffffffffffffff"), 1, "all f");
+	T_EQ_INT(rnd_id_ok("0123456789ABCDEF0123456789abcdef"), 0, "upper case refused");
+	T_EQ_INT(rnd_id_ok("0123456789abcdef0123456789abcde"), 0, "31 characters refused");
+	T_EQ_INT(rnd_id_ok("0123456789abcdef0123456789abcdef0"), 0, "33 characters refused");
+	T_EQ_INT(rnd_id_ok("0123456789abcdef0123456789abcdeg"), 0, "g refused");
+	T_EQ_INT(rnd_id_ok("0123456789abcdef-123456789abcdef"), 0, "a dash refused");
+	T_EQ_INT(rnd_id_ok("0123456789abcdef0123456789abcde "), 0, "a space refused");
+	T_EQ_INT(rnd_id_ok(""), 0, "empty refused");
+	T_EQ_INT(rnd_id_ok(NULL), 0, "NULL refused");
+	T_EQ_INT(rnd_id_ok("../../../../../../etc/passwd/xx"), 0, "a path refused");
 }
 
 int main(void)

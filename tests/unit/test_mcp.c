@@ -15,6 +15,7 @@
 #include "js.h"
 #include "mcp.h"
 #include "registry.h"
+#include "rnd.h"
 #include "rpc.h"
 #include "store.h"
 #include "t.h"
@@ -212,7 +213,7 @@ static void test_initialize(struct session_row *sess_out)
 	EQ(o.rc, DMCP_OK, "initialize: OK");
 	EQS(js_str(o.result, "protocolVersion"), "2025-06-18",
 	    "initialize: a supported version is kept");
-	T_OK(http_id_ok(o.new_session), "initialize: a new session id of 32 hex digits (%s)",
+	T_OK(rnd_id_ok(o.new_session), "initialize: a new session id of 32 hex digits (%s)",
 	     o.new_session);
 	EQ(fake_store_count("sessions"), sessions0 + 1, "initialize: one session row");
 	EQ(store_session_get(st, o.new_session, "alice", 0, &s), DMCP_OK,

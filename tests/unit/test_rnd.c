@@ -1,5 +1,5 @@
 /* test_rnd.c — TAP tests of core/rnd.c: ids are 32 lowercase hex digits, NUL-terminated,
- * accepted by http_id_ok, and not repeated. Knows nothing else. */
+ * accepted by rnd_id_ok, and not repeated. Knows nothing else. */
 #include <string.h>
 #include "http.h"
 #include "rnd.h"
@@ -8,7 +8,7 @@
 /* Ids drawn for the uniqueness and spread checks. */
 #define DRAWS 200
 /* Bytes of one id with its NUL. */
-#define ID_SIZE (HTTP_SESSION_ID_LEN + 1)
+#define ID_SIZE (RND_ID_LEN + 1)
 
 int main(void)
 {
@@ -20,13 +20,13 @@ int main(void)
 	memset(guard, 'Z', sizeof guard);
 	rc = rnd_id(guard);
 	T_EQ_INT(rc, DMCP_OK, "rnd_id succeeds");
-	T_EQ_INT(strlen(guard), HTTP_SESSION_ID_LEN, "32 characters");
+	T_EQ_INT(strlen(guard), RND_ID_LEN, "32 characters");
 	T_OK(guard[ID_SIZE] == 'Z', "writes exactly 33 bytes");
-	T_OK(http_id_ok(guard), "the id has the shape http_id_ok accepts (%s)", guard);
+	T_OK(rnd_id_ok(guard), "the id has the shape rnd_id_ok accepts (%s)", guard);
 
 	for (i = 0; i < DRAWS; i++) {
 		rc = rnd_id(ids[i]);
-		if (rc != DMCP_OK || !http_id_ok(ids[i]))
+		if (rc != DMCP_OK || !rnd_id_ok(ids[i]))
 			shape++;
 		for (j = 0; ids[i][j] != '\0'; j++) {
 			char c = ids[i][j];

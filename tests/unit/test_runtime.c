@@ -352,6 +352,20 @@ static dmcp_rc counting_create(void *state, json_object *params, json_object **r
 
 static const struct dmcp_sampling_provider counting = {"counting", counting_create, NULL};
 
+/* dmcp_elicit_url with a URL past RT_URL_MAX (8192 bytes). */
+static dmcp_rc tool_long_url(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	static char url[9001];
+	struct dmcp_elicit_answer ans;
+
+	(void)args;
+	(void)res;
+	memset(url, 'a', sizeof url - 1);
+	memcpy(url, "https://x/", 10);
+	url_rc = dmcp_elicit_url(ctx, url, "Sign in", &ans);
+	return url_rc;
+}
+
 #define OBJ "{\"type\":\"object\"}"
 #define TOOL(n, f) {.name = n, .description = "test tool " n, .input_schema = OBJ, \
 	.elicits = form_elicits, .version = 1, .run = f}
@@ -360,6 +374,7 @@ static const struct dmcp_tool tools[] = {
 	TOOL("one", tool_one),
 	TOOL("ask", tool_ask),
 	TOOL("url", tool_url),
+	TOOL("long_url", tool_long_url),
 	TOOL("sample", tool_sample),
 	TOOL("sample_tools", tool_sample_tools),
 	TOOL("sample_ask", tool_sample_ask),
@@ -1442,6 +1457,13 @@ static void test_limits(void)
 	char pid[48];
 	int applied;
 
+	sess_make(&s, "alice", "{\"elicitation\":{\"form\":{},\"url\":{}}}", 0);
+	env = env_of(&s, NULL);
+	EQ(start(&env, "long_url", "\"lu\"", NULL, &run), DMCP_OK, "limit: a 9000-byte URL");
+	EQ(url_rc, DMCP_E_LIMIT, "limit: ... the tool gets DMCP_E_LIMIT (RT_URL_MAX)");
+	EQ(n_events(run.id), 1, "limit: ... and no request is sent, only the response");
+	T_OK(result_is_error(run.id, 1), "limit: ... an isError result");
+	row_run_clear(&run);
 	sess_make(&s, "alice", "{\"elicitation\":{}}", 0);
 	env = env_of(&s, NULL);
 	cfg.max_events = 4;

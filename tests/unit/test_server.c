@@ -16,10 +16,11 @@
 #include "fake_store.h"
 #include "http.h"
 #include "js.h"
+#include "rnd.h"
 #include "server.h"
-#include "wake.h"
 #include "store.h"
 #include "t.h"
+#include "wake.h"
 
 /* T_EQ_INT and T_EQ_STR evaluate their arguments twice: these evaluate them once. */
 #define EQ(a, b, name)                                               \
@@ -246,7 +247,7 @@ static int init_session(const char *principal, const char *version, const char *
 	rq.remote_user = principal;
 	r = handle(rq, body);
 	ok = r.status == 200 && header(&r, "Mcp-Session-Id", hv, sizeof hv) != NULL &&
-	     http_id_ok(hv);
+	     rnd_id_ok(hv);
 	if (ok)
 		snprintf(sid, 33, "%.32s", hv);
 	resp_free(&r);
@@ -412,7 +413,7 @@ static int run_id_of_stream(const struct resp *r, char *run_id)
 	if (p == NULL || strlen(p) < 4 + 32)
 		return 0;
 	snprintf(run_id, 33, "%.32s", p + 4);
-	return http_id_ok(run_id);
+	return rnd_id_ok(run_id);
 }
 
 /* While the first worker's stream waits, the second worker takes the client's answer to

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "http.h"
+#include "rnd.h"
 #include "sse.h"
 #include "t.h"
 
@@ -118,7 +119,7 @@ static void test_comment(void)
 
 static void test_ids(void)
 {
-	char buf[SSE_ID_MAX], run[HTTP_SESSION_ID_LEN + 1];
+	char buf[SSE_ID_MAX], run[RND_ID_LEN + 1];
 	char *id = buf;
 	int64_t lsn;
 	int ok;
