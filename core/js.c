@@ -27,13 +27,6 @@ static dmcp_rc walk(json_object *o, int level, int max_depth, char *err, size_t 
 			return DMCP_E_INVALID_REQUEST;
 		}
 		return DMCP_OK;
-	case json_type_string:
-		n = (size_t)json_object_get_string_len(o);
-		if (memchr(json_object_get_string(o), '\0', n) != NULL) {
-			snprintf(err, errlen, "strings must not contain U+0000");
-			return DMCP_E_INVALID_REQUEST;
-		}
-		return DMCP_OK;
 	case json_type_array:
 		n = json_object_array_length(o);
 		for (i = 0; i < n; i++) {
@@ -55,23 +48,6 @@ static dmcp_rc walk(json_object *o, int level, int max_depth, char *err, size_t 
 	default:
 		return DMCP_OK;
 	}
-}
-
-/* json-c keeps object keys as C strings: a key with an escaped NUL is cut at the NUL, so it
- * is caught on the raw text instead (an escaped NUL anywhere is refused, key or value). */
-static int has_escaped_nul(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 5 < len; i++) {
-		if (p[i] != '\\')
-			continue;
-		if (p[i + 1] == 'u' && p[i + 2] == '0' && p[i + 3] == '0' && p[i + 4] == '0' &&
-		    p[i + 5] == '0')
-			return 1;
-		i++; /* skip the escaped character, so "\\u0000" (an escaped backslash) is fine */
-	}
-	return 0;
 }
 
 /* Bytes of the valid UTF-8 sequence at p (RFC 3629: shortest form, no surrogates, at most
@@ -186,14 +162,20 @@ static int hex4(const char *p, size_t left, unsigned *v)
 	return 1;
 }
 
-/* Bytes of the escape "\uXXXX" at p (or of a surrogate pair "\uD8xx\uDCxx"); a lone
- * surrogate sets *why (json-c would silently turn it into U+FFFD). */
+/* Bytes of the escape "\uXXXX" at p (or of a surrogate pair "\uD8xx\uDCxx"); 0 with *why
+ * set for U+0000 and for a lone surrogate (json-c would silently turn it into U+FFFD). */
 static size_t unicode_escape(const char *p, size_t left, const char **why)
 {
 	unsigned hi, lo;
 
 	if (!hex4(p + 2, left - 2, &hi))
 		return 2; /* malformed: the tokenizer reports it */
+	if (hi == 0) {
+		/* C tools take strings as C strings: a NUL would silently cut them. (json-c keeps
+		 * keys as C strings too, so this must be caught in the text, not the tree.) */
+		*why = "strings must not contain U+0000";
+		return 0;
+	}
 	if (hi >= 0xdc00 && hi <= 0xdfff) {
 		*why = "lone surrogate escape in a string";
 		return 0;
@@ -316,10 +298,6 @@ dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
 	json_tokener_free(tok);
 	if (rc == DMCP_OK)
 		rc = strict_text(data, len, err, errlen);
-	if (rc == DMCP_OK && has_escaped_nul(data, len)) {
-		snprintf(err, errlen, "strings must not contain U+0000");
-		rc = DMCP_E_INVALID_REQUEST;
-	}
 	if (rc == DMCP_OK)
 		rc = walk(o, 0, max_depth, err, errlen);
 	if (rc != DMCP_OK) {

@@ -205,6 +205,19 @@ static void stream_flush(struct stream *s)
 		s->ended = 1;
 }
 
+/* An SSE comment on a quiet stream, so proxies keep it open; 0 when the client is gone. */
+static int stream_heartbeat(struct stream *s)
+{
+	struct buf b;
+	int ok;
+
+	buf_init(&b, SRV_MAX_HEAD);
+	ok = sse_comment(&b, "keepalive") == DMCP_OK && put(s->r, b.data, b.len) == DMCP_OK &&
+	     s->r->out->flush(s->r->out->io) == DMCP_OK;
+	buf_free(&b);
+	return ok;
+}
+
 /* End the connection (not the stream): the client resumes with Last-Event-ID. */
 static void stream_retry(struct stream *s)
 {
@@ -348,7 +361,7 @@ static void stream_follow(struct stream *s)
 	if (!slot)
 		deadline = now_ms(); /* no thread to spare: deliver what is there, then retry: */
 	wake_ensure(w->srv);
-	if (!s->registered) {
+	if (!s->registered && slot) {
 		wake_register(w->srv->wake, &w->waiter, s->run_id);
 		s->registered = 1;
 	} else if (s->delivered == s->seen_last) {
@@ -379,8 +392,7 @@ static void stream_follow(struct stream *s)
 			break;
 		}
 		if (now >= beat) {
-			if (put(s->r, ": keepalive\n\n", 13) != DMCP_OK ||
-			    s->r->out->flush(s->r->out->io) != DMCP_OK)
+			if (!stream_heartbeat(s))
 				break;
 			beat = now + cfg->heartbeat_ms;
 		}
@@ -632,7 +644,8 @@ static void answer_request(struct req *r)
 			snprintf(extra, sizeof extra, "Mcp-Session-Id: %s\r\n", c.new_session);
 		reply_json(r, 200, rpc_result(r->msg.id, result), extra);
 	} else if (rc == DMCP_E_DB || rc == DMCP_E_NOMEM || rc == DMCP_E_INTERNAL) {
-		reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "internal error; try again", NULL);
+		reply_error(r, err_http_status(rc), r->msg.id, err_rpc_code(rc),
+		            "internal error; try again", NULL);
 		json_object_put(c.error_data);
 	} else {
 		reply_error(r, 200, r->msg.id, c.rpc_code ? c.rpc_code : err_rpc_code(rc),

@@ -201,16 +201,13 @@ void store_close(struct store *st)
 	free(st);
 }
 
-static void drain_notifies(struct store *st)
-{
-	PGnotify *n;
-
-	while ((n = PQnotifies(st->conn)) != NULL)
-		PQfreemem(n);
-}
-
 dmcp_rc store_ready(struct store *st)
 {
+	/* Read whatever the server sent while the connection was idle: a server that went away
+	 * (restart, idle timeout) shows up now, and the connection is reset before this request
+	 * instead of failing it. Worker connections never LISTEN, so nothing else arrives. */
+	if (!st->broken && PQstatus(st->conn) == CONNECTION_OK && PQconsumeInput(st->conn) == 0)
+		st->broken = 1;
 	if (st->broken || PQstatus(st->conn) != CONNECTION_OK) {
 		st->broken = 0;
 		log_msg(LOG_WARN, "database connection lost; reconnecting");
@@ -225,8 +222,6 @@ dmcp_rc store_ready(struct store *st)
 		store_rollback(st);
 	if (!st->prepared && prepare_all(st) != DMCP_OK)
 		return DMCP_E_DB;
-	PQconsumeInput(st->conn);
-	drain_notifies(st);
 	return DMCP_OK;
 }
 

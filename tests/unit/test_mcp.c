@@ -20,18 +20,6 @@
 #include "store.h"
 #include "t.h"
 
-/* T_EQ_INT and T_EQ_STR evaluate their arguments twice: these evaluate them once. */
-#define EQ(a, b, name)                                               \
-	do {                                                             \
-		long long eq_a_ = (long long)(a), eq_b_ = (long long)(b);    \
-		T_EQ_INT(eq_a_, eq_b_, name);                                \
-	} while (0)
-#define EQS(a, b, name)                                              \
-	do {                                                             \
-		const char *eqs_a_ = (a), *eqs_b_ = (b);                     \
-		T_EQ_STR(eqs_a_, eqs_b_, name);                              \
-	} while (0)
-
 /* Tools in the registry that needs three pages. */
 #define BIG_TOOLS 120
 /* Candidates of the completer that gives too many. */
@@ -210,19 +198,19 @@ static void test_initialize(struct session_row *sess_out)
 	char big[20000], params[20200];
 
 	o = dispatch(NULL, "initialize", init_params);
-	EQ(o.rc, DMCP_OK, "initialize: OK");
-	EQS(js_str(o.result, "protocolVersion"), "2025-06-18",
+	T_EQ_INT(o.rc, DMCP_OK, "initialize: OK");
+	T_EQ_STR(js_str(o.result, "protocolVersion"), "2025-06-18",
 	    "initialize: a supported version is kept");
 	T_OK(rnd_id_ok(o.new_session), "initialize: a new session id of 32 hex digits (%s)",
 	     o.new_session);
-	EQ(fake_store_count("sessions"), sessions0 + 1, "initialize: one session row");
-	EQ(store_session_get(st, o.new_session, "alice", 0, &s), DMCP_OK,
+	T_EQ_INT(fake_store_count("sessions"), sessions0 + 1, "initialize: one session row");
+	T_EQ_INT(store_session_get(st, o.new_session, "alice", 0, &s), DMCP_OK,
 	   "initialize: the session is in the store for its principal");
-	EQS(s.protocol, "2025-06-18", "initialize: the store keeps the negotiated version");
-	EQS(s.client_caps, "{\"elicitation\":{}}", "initialize: ... and the client's capabilities");
-	EQ(s.log_level, 1, "initialize: the session starts at log level info");
+	T_EQ_STR(s.protocol, "2025-06-18", "initialize: the store keeps the negotiated version");
+	T_EQ_STR(s.client_caps, "{\"elicitation\":{}}", "initialize: ... and the client's capabilities");
+	T_EQ_INT(s.log_level, 1, "initialize: the session starts at log level info");
 	row_session_clear(&s);
-	EQ(store_session_get(st, o.new_session, "bob", 0, &s), DMCP_E_NOT_FOUND,
+	T_EQ_INT(store_session_get(st, o.new_session, "bob", 0, &s), DMCP_E_NOT_FOUND,
 	   "initialize: ... and answers no other principal");
 	caps = js_get(o.result, "capabilities", json_type_object);
 	T_OK(js_get(caps, "tools", json_type_object) != NULL, "initialize: capabilities.tools");
@@ -235,35 +223,35 @@ static void test_initialize(struct session_row *sess_out)
 	T_OK(js_get(caps, "logging", json_type_object) != NULL, "initialize: logging");
 	T_OK(js_get(caps, "completions", json_type_object) != NULL, "initialize: completions");
 	si = js_get(o.result, "serverInfo", json_type_object);
-	EQS(js_str(si, "name"), MCP_SERVER_NAME, "initialize: serverInfo.name");
-	EQS(js_str(si, "version"), MCP_SERVER_VERSION, "initialize: serverInfo.version");
+	T_EQ_STR(js_str(si, "name"), MCP_SERVER_NAME, "initialize: serverInfo.name");
+	T_EQ_STR(js_str(si, "version"), MCP_SERVER_VERSION, "initialize: serverInfo.version");
 	if (store_session_get(st, o.new_session, "alice", 0, sess_out) != DMCP_OK)
 		abort();
 	out_free(&o);
 
 	o = dispatch(NULL, "initialize", "{\"protocolVersion\":\"1999-01-01\",\"capabilities\":{},"
 	             "\"clientInfo\":{\"name\":\"c\",\"version\":\"1\"}}");
-	EQ(o.rc, DMCP_OK, "initialize: an unknown version is OK");
-	EQS(js_str(o.result, "protocolVersion"), "2025-11-25",
+	T_EQ_INT(o.rc, DMCP_OK, "initialize: an unknown version is OK");
+	T_EQ_STR(js_str(o.result, "protocolVersion"), "2025-11-25",
 	    "initialize: ... answered with the latest");
-	EQ(store_session_get(st, o.new_session, "alice", 0, &s), DMCP_OK,
+	T_EQ_INT(store_session_get(st, o.new_session, "alice", 0, &s), DMCP_OK,
 	   "initialize: ... which the session keeps");
-	EQS(s.protocol, "2025-11-25", "initialize: ... as 2025-11-25");
+	T_EQ_STR(s.protocol, "2025-11-25", "initialize: ... as 2025-11-25");
 	row_session_clear(&s);
 	out_free(&o);
 
 	sessions0 = fake_store_count("sessions");
 	o = dispatch(NULL, "initialize", "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}");
-	EQ(o.rc, DMCP_E_PARAMS, "initialize: without clientInfo: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "initialize: without clientInfo: DMCP_E_PARAMS");
 	T_OK(has(o.err, "clientInfo"), "initialize: ... saying what is missing (%s)", o.err);
-	EQ(fake_store_count("sessions"), sessions0, "initialize: ... and no session");
+	T_EQ_INT(fake_store_count("sessions"), sessions0, "initialize: ... and no session");
 	out_free(&o);
 	o = dispatch(NULL, "initialize", "{\"protocolVersion\":2025,\"capabilities\":{},"
 	             "\"clientInfo\":{}}");
-	EQ(o.rc, DMCP_E_PARAMS, "initialize: a numeric protocolVersion: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "initialize: a numeric protocolVersion: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch(NULL, "initialize", NULL);
-	EQ(o.rc, DMCP_E_PARAMS, "initialize: without params: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "initialize: without params: DMCP_E_PARAMS");
 	out_free(&o);
 
 	memset(big, 'x', sizeof big - 1);
@@ -271,14 +259,14 @@ static void test_initialize(struct session_row *sess_out)
 	snprintf(params, sizeof params, "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":"
 	         "{\"x\":\"%s\"},\"clientInfo\":{}}", big);
 	o = dispatch(NULL, "initialize", params);
-	EQ(o.rc, DMCP_E_PARAMS, "initialize: capabilities over 16 KiB: DMCP_E_PARAMS");
-	EQ(fake_store_count("sessions"), sessions0, "initialize: ... and no session");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "initialize: capabilities over 16 KiB: DMCP_E_PARAMS");
+	T_EQ_INT(fake_store_count("sessions"), sessions0, "initialize: ... and no session");
 	out_free(&o);
 
 	fake_store_fail("store_session_create", 0, 1);
 	o = dispatch(NULL, "initialize", init_params);
-	EQ(o.rc, DMCP_E_DB, "initialize: the insert fails: DMCP_E_DB");
-	EQ(fake_store_count("sessions"), sessions0, "initialize: ... and no session");
+	T_EQ_INT(o.rc, DMCP_E_DB, "initialize: the insert fails: DMCP_E_DB");
+	T_EQ_INT(fake_store_count("sessions"), sessions0, "initialize: ... and no session");
 	T_OK(o.result == NULL, "initialize: ... and no result");
 	out_free(&o);
 
@@ -312,33 +300,33 @@ static void test_ping_level(struct session_row *sess)
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"error\"}");
 	T_OK(o.rc == DMCP_OK && json_object_object_length(o.result) == 0, "setLevel error: {}");
 	out_free(&o);
-	EQ(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
-	EQ(s.log_level, 4, "setLevel: the store holds level 4 (error)");
+	T_EQ_INT(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
+	T_EQ_INT(s.log_level, 4, "setLevel: the store holds level 4 (error)");
 	row_session_clear(&s);
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"loud\"}");
-	EQ(o.rc, DMCP_E_PARAMS, "setLevel: an unknown level: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "setLevel: an unknown level: DMCP_E_PARAMS");
 	T_OK(has(o.err, "debug"), "setLevel: ... listing the levels (%s)", o.err);
-	EQ(err_rpc_code(o.rc), RPC_INVALID_PARAMS, "setLevel: ... which is -32602");
+	T_EQ_INT(err_rpc_code(o.rc), RPC_INVALID_PARAMS, "setLevel: ... which is -32602");
 	out_free(&o);
 	o = dispatch(sess, "logging/setLevel", "{\"level\":3}");
-	EQ(o.rc, DMCP_E_PARAMS, "setLevel: a number: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "setLevel: a number: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch(sess, "logging/setLevel", "{}");
-	EQ(o.rc, DMCP_E_PARAMS, "setLevel: no level: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "setLevel: no level: DMCP_E_PARAMS");
 	out_free(&o);
-	EQ(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
-	EQ(s.log_level, 4, "setLevel: refused levels changed nothing");
+	T_EQ_INT(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
+	T_EQ_INT(s.log_level, 4, "setLevel: refused levels changed nothing");
 	row_session_clear(&s);
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"debug\"}");
-	EQ(o.rc, DMCP_OK, "setLevel debug: OK");
+	T_EQ_INT(o.rc, DMCP_OK, "setLevel debug: OK");
 	out_free(&o);
-	EQ(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
-	EQ(s.log_level, 0, "setLevel: the store holds level 0 (debug)");
+	T_EQ_INT(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
+	T_EQ_INT(s.log_level, 0, "setLevel: the store holds level 0 (debug)");
 	row_session_clear(&s);
 
 	fake_store_fail("store_session_set_level", 0, 1);
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"info\"}");
-	EQ(o.rc, DMCP_E_DB, "setLevel: the update fails: DMCP_E_DB");
+	T_EQ_INT(o.rc, DMCP_E_DB, "setLevel: the update fails: DMCP_E_DB");
 	out_free(&o);
 }
 
@@ -355,8 +343,8 @@ static void test_lists(struct session_row *sess, dmcp_registry *big)
 	char cur[16] = "";
 
 	o = dispatch(sess, "tools/list", NULL);
-	EQ(o.rc, DMCP_OK, "tools/list: OK");
-	EQ(arr_len(o.result, "tools"), reg->n_tools, "tools/list: every example tool on one page");
+	T_EQ_INT(o.rc, DMCP_OK, "tools/list: OK");
+	T_EQ_INT(arr_len(o.result, "tools"), reg->n_tools, "tools/list: every example tool on one page");
 	T_OK(!js_has(o.result, "nextCursor"), "tools/list: no nextCursor");
 	t = json_object_array_get_idx(js_get(o.result, "tools", json_type_array), 0);
 	T_OK(js_str(t, "name") != NULL && js_get(t, "inputSchema", json_type_object) != NULL,
@@ -387,7 +375,7 @@ static void test_lists(struct session_row *sess, dmcp_registry *big)
 			seen++;
 		}
 		if (page == 0)
-			EQ(n, REG_PAGE_SIZE, "tools/list: the first page holds REG_PAGE_SIZE tools");
+			T_EQ_INT(n, REG_PAGE_SIZE, "tools/list: the first page holds REG_PAGE_SIZE tools");
 		cursor = js_str(o.result, "nextCursor");
 		if (cursor != NULL)
 			snprintf(cur, sizeof cur, "%s", cursor);
@@ -396,39 +384,39 @@ static void test_lists(struct session_row *sess, dmcp_registry *big)
 		if (cursor == NULL)
 			break;
 	}
-	EQ(page + 1, 3, "tools/list: 120 tools come in 3 pages");
-	EQ(seen, BIG_TOOLS, "tools/list: every tool once");
-	EQ(dup, 0, "tools/list: no tool twice");
+	T_EQ_INT(page + 1, 3, "tools/list: 120 tools come in 3 pages");
+	T_EQ_INT(seen, BIG_TOOLS, "tools/list: every tool once");
+	T_EQ_INT(dup, 0, "tools/list: no tool twice");
 
 	o = dispatch_as(big, sess, "alice", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
 	                "\"params\":{\"cursor\":\"zz\"}}");
-	EQ(o.rc, DMCP_E_PARAMS, "tools/list: a bad cursor: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "tools/list: a bad cursor: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch_as(big, sess, "alice", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
 	                "\"params\":{\"cursor\":\"c500\"}}");
-	EQ(o.rc, DMCP_E_PARAMS, "tools/list: a cursor past the end: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "tools/list: a cursor past the end: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch_as(big, sess, "alice", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
 	                "\"params\":{\"cursor\":50}}");
-	EQ(o.rc, DMCP_E_PARAMS, "tools/list: a numeric cursor: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "tools/list: a numeric cursor: DMCP_E_PARAMS");
 	out_free(&o);
 
 	o = dispatch(sess, "resources/list", NULL);
-	EQ(o.rc, DMCP_OK, "resources/list: OK");
-	EQ(arr_len(o.result, "resources"), 3, "resources/list: the three example resources");
-	EQS(js_str(json_object_array_get_idx(js_get(o.result, "resources", json_type_array), 0),
+	T_EQ_INT(o.rc, DMCP_OK, "resources/list: OK");
+	T_EQ_INT(arr_len(o.result, "resources"), 3, "resources/list: the three example resources");
+	T_EQ_STR(js_str(json_object_array_get_idx(js_get(o.result, "resources", json_type_array), 0),
 	           "uri"), "test://static-text", "resources/list: with their uris");
 	out_free(&o);
 	o = dispatch(sess, "resources/templates/list", NULL);
-	EQ(o.rc, DMCP_OK, "resources/templates/list: OK");
-	EQ(arr_len(o.result, "resourceTemplates"), 1, "resources/templates/list: one template");
-	EQS(js_str(json_object_array_get_idx(js_get(o.result, "resourceTemplates",
+	T_EQ_INT(o.rc, DMCP_OK, "resources/templates/list: OK");
+	T_EQ_INT(arr_len(o.result, "resourceTemplates"), 1, "resources/templates/list: one template");
+	T_EQ_STR(js_str(json_object_array_get_idx(js_get(o.result, "resourceTemplates",
 	                                            json_type_array), 0), "uriTemplate"),
 	    "test://template/{id}/data", "resources/templates/list: its uriTemplate");
 	out_free(&o);
 	o = dispatch(sess, "prompts/list", NULL);
-	EQ(o.rc, DMCP_OK, "prompts/list: OK");
-	EQ(arr_len(o.result, "prompts"), 4, "prompts/list: the four example prompts");
+	T_EQ_INT(o.rc, DMCP_OK, "prompts/list: OK");
+	T_EQ_INT(arr_len(o.result, "prompts"), 4, "prompts/list: the four example prompts");
 	out_free(&o);
 }
 
@@ -442,10 +430,10 @@ static void test_resources(struct session_row *sess)
 
 	o = dispatch(sess, "resources/read", "{\"uri\":\"test://static-text\"}");
 	c = json_object_array_get_idx(js_get(o.result, "contents", json_type_array), 0);
-	EQ(o.rc, DMCP_OK, "resources/read: OK");
-	EQS(js_str(c, "text"), "This is the content of the static text resource.",
+	T_EQ_INT(o.rc, DMCP_OK, "resources/read: OK");
+	T_EQ_STR(js_str(c, "text"), "This is the content of the static text resource.",
 	    "resources/read: the text");
-	EQS(js_str(c, "uri"), "test://static-text", "resources/read: ... with its uri");
+	T_EQ_STR(js_str(c, "uri"), "test://static-text", "resources/read: ... with its uri");
 	out_free(&o);
 	o = dispatch(sess, "resources/read", "{\"uri\":\"test://static-binary\"}");
 	c = json_object_array_get_idx(js_get(o.result, "contents", json_type_array), 0);
@@ -458,12 +446,12 @@ static void test_resources(struct session_row *sess)
 	     "resources/read: a templated resource is read with its variable");
 	out_free(&o);
 	o = dispatch(sess, "resources/read", "{\"uri\":\"test://nothing\"}");
-	EQ(o.rc, DMCP_E_NOT_FOUND, "resources/read: unknown: DMCP_E_NOT_FOUND");
-	EQ(o.rpc_code, RPC_RESOURCE_NOT_FOUND, "resources/read: ... as -32002");
-	EQS(js_str(o.data, "uri"), "test://nothing", "resources/read: ... with data.uri");
+	T_EQ_INT(o.rc, DMCP_E_NOT_FOUND, "resources/read: unknown: DMCP_E_NOT_FOUND");
+	T_EQ_INT(o.rpc_code, RPC_RESOURCE_NOT_FOUND, "resources/read: ... as -32002");
+	T_EQ_STR(js_str(o.data, "uri"), "test://nothing", "resources/read: ... with data.uri");
 	out_free(&o);
 	o = dispatch(sess, "resources/read", "{\"uri\":7}");
-	EQ(o.rc, DMCP_E_PARAMS, "resources/read: a numeric uri: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "resources/read: a numeric uri: DMCP_E_PARAMS");
 	out_free(&o);
 
 	o = dispatch(sess, "resources/subscribe", "{\"uri\":\"test://watched-resource\"}");
@@ -472,16 +460,16 @@ static void test_resources(struct session_row *sess)
 	T_OK(fake_store_subscribed(sess->id, "test://watched-resource"),
 	     "subscribe: the store holds the subscription");
 	o = dispatch(sess, "resources/subscribe", "{\"uri\":\"test://watched-resource\"}");
-	EQ(o.rc, DMCP_OK, "subscribe: twice is OK");
+	T_EQ_INT(o.rc, DMCP_OK, "subscribe: twice is OK");
 	out_free(&o);
-	EQ(fake_store_count("subscriptions"), subs0 + 1, "subscribe: ... and one row");
+	T_EQ_INT(fake_store_count("subscriptions"), subs0 + 1, "subscribe: ... and one row");
 	o = dispatch(sess, "resources/subscribe", "{\"uri\":\"test://template/9/data\"}");
-	EQ(o.rc, DMCP_OK, "subscribe: a uri of a template is OK");
+	T_EQ_INT(o.rc, DMCP_OK, "subscribe: a uri of a template is OK");
 	out_free(&o);
 	o = dispatch(sess, "resources/subscribe", "{\"uri\":\"test://nothing\"}");
-	EQ(o.rc, DMCP_E_NOT_FOUND, "subscribe: unknown uri: DMCP_E_NOT_FOUND");
-	EQ(o.rpc_code, RPC_RESOURCE_NOT_FOUND, "subscribe: ... as -32002");
-	EQS(js_str(o.data, "uri"), "test://nothing", "subscribe: ... with data.uri");
+	T_EQ_INT(o.rc, DMCP_E_NOT_FOUND, "subscribe: unknown uri: DMCP_E_NOT_FOUND");
+	T_EQ_INT(o.rpc_code, RPC_RESOURCE_NOT_FOUND, "subscribe: ... as -32002");
+	T_EQ_STR(js_str(o.data, "uri"), "test://nothing", "subscribe: ... with data.uri");
 	out_free(&o);
 	T_OK(!fake_store_subscribed(sess->id, "test://nothing"), "subscribe: ... and no row");
 	o = dispatch(sess, "resources/unsubscribe", "{\"uri\":\"test://watched-resource\"}");
@@ -494,7 +482,7 @@ static void test_resources(struct session_row *sess)
 	     has(js_str(o.data, "uri"), "nothing"), "unsubscribe: unknown uri: -32002 with data.uri");
 	out_free(&o);
 	o = dispatch(sess, "resources/subscribe", "{}");
-	EQ(o.rc, DMCP_E_PARAMS, "subscribe: no uri: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "subscribe: no uri: DMCP_E_PARAMS");
 	out_free(&o);
 }
 
@@ -508,52 +496,52 @@ static void test_prompts(struct session_row *sess, dmcp_registry *big)
 
 	o = dispatch(sess, "prompts/get", "{\"name\":\"test_simple_prompt\"}");
 	m = json_object_array_get_idx(js_get(o.result, "messages", json_type_array), 0);
-	EQ(o.rc, DMCP_OK, "prompts/get: OK");
-	EQS(js_str(m, "role"), "user", "prompts/get: a user message");
-	EQS(js_str(js_get(m, "content", json_type_object), "text"),
+	T_EQ_INT(o.rc, DMCP_OK, "prompts/get: OK");
+	T_EQ_STR(js_str(m, "role"), "user", "prompts/get: a user message");
+	T_EQ_STR(js_str(js_get(m, "content", json_type_object), "text"),
 	    "This is a simple prompt for testing.", "prompts/get: its text");
-	EQS(js_str(o.result, "description"), "A prompt without arguments",
+	T_EQ_STR(js_str(o.result, "description"), "A prompt without arguments",
 	    "prompts/get: the description");
 	out_free(&o);
 	o = dispatch(sess, "prompts/get", "{\"name\":\"test_prompt_with_arguments\","
 	             "\"arguments\":{\"arg1\":\"a\",\"arg2\":\"b\"}}");
 	m = json_object_array_get_idx(js_get(o.result, "messages", json_type_array), 0);
-	EQS(js_str(js_get(m, "content", json_type_object), "text"),
+	T_EQ_STR(js_str(js_get(m, "content", json_type_object), "text"),
 	    "Prompt with arguments: arg1='a', arg2='b'", "prompts/get: with its arguments");
 	out_free(&o);
 	o = dispatch(sess, "prompts/get", "{\"name\":\"test_prompt_with_arguments\","
 	             "\"arguments\":{\"arg1\":\"a\"}}");
-	EQ(o.rc, DMCP_E_PARAMS, "prompts/get: a required argument missing: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "prompts/get: a required argument missing: DMCP_E_PARAMS");
 	T_OK(has(o.err, "arg2"), "prompts/get: ... naming it (%s)", o.err);
 	out_free(&o);
 	o = dispatch(sess, "prompts/get", "{\"name\":\"test_prompt_with_arguments\"}");
-	EQ(o.rc, DMCP_E_PARAMS, "prompts/get: no arguments at all: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "prompts/get: no arguments at all: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch(sess, "prompts/get", "{\"name\":\"test_prompt_with_arguments\","
 	             "\"arguments\":{\"arg1\":\"a\",\"arg2\":2}}");
-	EQ(o.rc, DMCP_E_PARAMS, "prompts/get: a non-string argument: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "prompts/get: a non-string argument: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch(sess, "prompts/get", "{\"name\":\"test_simple_prompt\",\"arguments\":[]}");
-	EQ(o.rc, DMCP_E_PARAMS, "prompts/get: arguments not an object: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "prompts/get: arguments not an object: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch(sess, "prompts/get", "{\"name\":\"test_simple_prompt\",\"arguments\":null}");
-	EQ(o.rc, DMCP_OK, "prompts/get: arguments null: OK");
+	T_EQ_INT(o.rc, DMCP_OK, "prompts/get: arguments null: OK");
 	out_free(&o);
 	o = dispatch(sess, "prompts/get", "{\"name\":\"no_such_prompt\"}");
-	EQ(o.rc, DMCP_E_PARAMS, "prompts/get: an unknown prompt: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "prompts/get: an unknown prompt: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch(sess, "prompts/get", "{}");
-	EQ(o.rc, DMCP_E_PARAMS, "prompts/get: no name: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "prompts/get: no name: DMCP_E_PARAMS");
 	out_free(&o);
 
 	o = dispatch(sess, "completion/complete", "{\"ref\":{\"type\":\"ref/prompt\",\"name\":"
 	             "\"test_prompt_with_arguments\"},\"argument\":{\"name\":\"arg1\",\"value\":"
 	             "\"te\"}}");
 	v = js_get(o.result, "completion", json_type_object);
-	EQ(o.rc, DMCP_OK, "complete: OK");
-	EQS(js_text(js_get(v, "values", json_type_array)), "[\"test\",\"testing\"]",
+	T_EQ_INT(o.rc, DMCP_OK, "complete: OK");
+	T_EQ_STR(js_text(js_get(v, "values", json_type_array)), "[\"test\",\"testing\"]",
 	    "complete: the values are filtered by the prefix");
-	EQ(json_object_get_int(js_get(v, "total", json_type_int)), 2, "complete: total 2");
+	T_EQ_INT(json_object_get_int(js_get(v, "total", json_type_int)), 2, "complete: total 2");
 	T_OK(js_get(v, "hasMore", json_type_boolean) != NULL &&
 	     !json_object_get_boolean(js_get(v, "hasMore", json_type_boolean)),
 	     "complete: hasMore false");
@@ -561,7 +549,7 @@ static void test_prompts(struct session_row *sess, dmcp_registry *big)
 	o = dispatch(sess, "completion/complete", "{\"ref\":{\"type\":\"ref/prompt\",\"name\":"
 	             "\"test_prompt_with_arguments\"},\"argument\":{\"name\":\"arg1\",\"value\":\"\"}}");
 	v = js_get(o.result, "completion", json_type_object);
-	EQ(arr_len(v, "values"), 4, "complete: an empty value gives every candidate");
+	T_EQ_INT(arr_len(v, "values"), 4, "complete: an empty value gives every candidate");
 	out_free(&o);
 	o = dispatch(sess, "completion/complete", "{\"ref\":{\"type\":\"ref/prompt\",\"name\":"
 	             "\"test_simple_prompt\"},\"argument\":{\"name\":\"x\",\"value\":\"\"}}");
@@ -572,19 +560,19 @@ static void test_prompts(struct session_row *sess, dmcp_registry *big)
 	out_free(&o);
 	o = dispatch(sess, "completion/complete", "{\"ref\":{\"type\":\"ref/resource\",\"uri\":"
 	             "\"test://template/{id}/data\"},\"argument\":{\"name\":\"id\",\"value\":\"1\"}}");
-	EQ(o.rc, DMCP_OK, "complete: ref/resource: OK");
+	T_EQ_INT(o.rc, DMCP_OK, "complete: ref/resource: OK");
 	out_free(&o);
 	o = dispatch(sess, "completion/complete", "{\"ref\":{\"type\":\"ref/prompt\"},"
 	             "\"argument\":{\"name\":\"x\",\"value\":\"\"}}");
-	EQ(o.rc, DMCP_E_PARAMS, "complete: ref/prompt without a name: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "complete: ref/prompt without a name: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch(sess, "completion/complete", "{\"ref\":{\"type\":\"ref/other\",\"name\":\"x\"},"
 	             "\"argument\":{\"name\":\"x\",\"value\":\"\"}}");
-	EQ(o.rc, DMCP_E_PARAMS, "complete: an unknown ref type: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "complete: an unknown ref type: DMCP_E_PARAMS");
 	out_free(&o);
 	o = dispatch(sess, "completion/complete", "{\"ref\":{\"type\":\"ref/prompt\",\"name\":"
 	             "\"test_prompt_with_arguments\"}}");
-	EQ(o.rc, DMCP_E_PARAMS, "complete: no argument: DMCP_E_PARAMS");
+	T_EQ_INT(o.rc, DMCP_E_PARAMS, "complete: no argument: DMCP_E_PARAMS");
 	out_free(&o);
 
 	snprintf(text, sizeof text, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
@@ -592,8 +580,8 @@ static void test_prompts(struct session_row *sess, dmcp_registry *big)
 	         "\"many\"},\"argument\":{\"name\":\"x\",\"value\":\"\"}}}");
 	o = dispatch_as(big, sess, "alice", text);
 	v = js_get(o.result, "completion", json_type_object);
-	EQ(arr_len(v, "values"), 100, "complete: at most 100 values");
-	EQ(json_object_get_int(js_get(v, "total", json_type_int)), MANY_VALUES,
+	T_EQ_INT(arr_len(v, "values"), 100, "complete: at most 100 values");
+	T_EQ_INT(json_object_get_int(js_get(v, "total", json_type_int)), MANY_VALUES,
 	   "complete: total counts them all");
 	T_OK(js_get(v, "hasMore", json_type_boolean) != NULL &&
 	     json_object_get_boolean(js_get(v, "hasMore", json_type_boolean)), "complete: hasMore");
@@ -602,7 +590,7 @@ static void test_prompts(struct session_row *sess, dmcp_registry *big)
 	         "\"completion/complete\",\"params\":{\"ref\":{\"type\":\"ref/prompt\",\"name\":"
 	         "\"bad\"},\"argument\":{\"name\":\"x\",\"value\":\"\"}}}");
 	o = dispatch_as(big, sess, "alice", text);
-	EQ(o.rc, DMCP_E_TOOL, "complete: a failing completer: DMCP_E_TOOL");
+	T_EQ_INT(o.rc, DMCP_E_TOOL, "complete: a failing completer: DMCP_E_TOOL");
 	T_OK(o.result == NULL, "complete: ... and no result");
 	out_free(&o);
 }
@@ -612,16 +600,16 @@ static void test_unknown(struct session_row *sess)
 	struct out o;
 
 	o = dispatch(sess, "tools/frobnicate", NULL);
-	EQ(o.rc, DMCP_E_METHOD, "unknown method: DMCP_E_METHOD");
-	EQS(o.err, "Method not found", "unknown method: Method not found");
-	EQ(err_rpc_code(o.rc), RPC_METHOD_NOT_FOUND, "unknown method: -32601");
+	T_EQ_INT(o.rc, DMCP_E_METHOD, "unknown method: DMCP_E_METHOD");
+	T_EQ_STR(o.err, "Method not found", "unknown method: Method not found");
+	T_EQ_INT(err_rpc_code(o.rc), RPC_METHOD_NOT_FOUND, "unknown method: -32601");
 	T_OK(o.result == NULL, "unknown method: no result");
 	out_free(&o);
 	o = dispatch(sess, "tools/call", "{\"name\":\"echo\"}");
-	EQ(o.rc, DMCP_E_METHOD, "tools/call is not answered here (server.c streams it)");
+	T_EQ_INT(o.rc, DMCP_E_METHOD, "tools/call is not answered here (server.c streams it)");
 	out_free(&o);
 	o = dispatch(sess, "Ping", NULL);
-	EQ(o.rc, DMCP_E_METHOD, "method names are case-sensitive");
+	T_EQ_INT(o.rc, DMCP_E_METHOD, "method names are case-sensitive");
 	out_free(&o);
 }
 
@@ -636,7 +624,7 @@ int main(void)
 	reg = dmcp_registry_new();
 	T_OK(reg != NULL && dmcp_examples_register(reg, err, sizeof err) == DMCP_OK,
 	     "the examples register");
-	EQ(store_open("", &st, err, sizeof err), DMCP_OK, "the fake store opens");
+	T_EQ_INT(store_open("", &st, err, sizeof err), DMCP_OK, "the fake store opens");
 	big = big_registry();
 
 	memset(&sess, 0, sizeof sess);
@@ -644,14 +632,14 @@ int main(void)
 	test_ping_level(&sess);
 	calls = fake_store_calls();
 	test_lists(&sess, big);
-	EQ(fake_store_calls(), calls, "the list methods do not touch the store");
+	T_EQ_INT(fake_store_calls(), calls, "the list methods do not touch the store");
 	test_resources(&sess);
 	calls = fake_store_calls();
 	test_prompts(&sess, big);
 	test_unknown(&sess);
-	EQ(fake_store_calls(), calls, "prompts, completion and unknown methods do not touch it");
-	EQ(fake_store_open_tx(), 0, "no transaction left open");
-	EQ(fake_store_anomalies(err, sizeof err), 0,
+	T_EQ_INT(fake_store_calls(), calls, "prompts, completion and unknown methods do not touch it");
+	T_EQ_INT(fake_store_open_tx(), 0, "no transaction left open");
+	T_EQ_INT(fake_store_anomalies(err, sizeof err), 0,
 	   "the store saw nothing PostgreSQL would allow but dmcp must not do");
 	if (err[0] != '\0')
 		printf("#   last: %s\n", err);

@@ -17,19 +17,6 @@
 #include "store.h"
 #include "t.h"
 
-/* T_EQ_INT and T_EQ_STR evaluate their arguments twice: these evaluate them once (the
- * checks here call the runtime inside them). */
-#define EQ(a, b, name)                                               \
-	do {                                                             \
-		long long eq_a_ = (long long)(a), eq_b_ = (long long)(b);    \
-		T_EQ_INT(eq_a_, eq_b_, name);                                \
-	} while (0)
-#define EQS(a, b, name)                                              \
-	do {                                                             \
-		const char *eqs_a_ = (a), *eqs_b_ = (b);                     \
-		T_EQ_STR(eqs_a_, eqs_b_, name);                              \
-	} while (0)
-
 /* Events one sink keeps. */
 #define SINK_MAX 64
 /* Events read back from the store at once. */
@@ -649,32 +636,32 @@ static void test_one_step(void)
 	sess_make(&s, "alice", "{}", 0);
 	env = env_of(&s, &sink);
 	cfg.notify_mode = CFG_NOTIFY_AUTO;
-	EQ(start(&env, "one", "\"req-1\"", NULL, &run), DMCP_OK, "one-step: rt_start is OK");
-	EQ(run.status, RUN_COMPLETED, "one-step: the returned row is completed");
-	EQ(fake_store_count("runs"), runs0 + 1, "one-step: one run row");
+	T_EQ_INT(start(&env, "one", "\"req-1\"", NULL, &run), DMCP_OK, "one-step: rt_start is OK");
+	T_EQ_INT(run.status, RUN_COMPLETED, "one-step: the returned row is completed");
+	T_EQ_INT(fake_store_count("runs"), runs0 + 1, "one-step: one run row");
 	row = row_of(run.id);
-	EQ(row.status, RUN_COMPLETED, "one-step: the stored run is completed");
-	EQ(row.steps, 1, "one-step: one step");
+	T_EQ_INT(row.status, RUN_COMPLETED, "one-step: the stored run is completed");
+	T_EQ_INT(row.steps, 1, "one-step: one step");
 	T_OK(row.pending_id == NULL, "one-step: nothing pending");
-	EQS(row.request_id, "\"req-1\"", "one-step: the request id is kept as JSON text");
+	T_EQ_STR(row.request_id, "\"req-1\"", "one-step: the request id is kept as JSON text");
 	row_run_clear(&row);
-	EQ(n_events(run.id), 1, "one-step: exactly one event");
-	EQ(event_kind_of(run.id, 1), EV_RESPONSE, "one-step: the event is the response");
+	T_EQ_INT(n_events(run.id), 1, "one-step: exactly one event");
+	T_EQ_INT(event_kind_of(run.id, 1), EV_RESPONSE, "one-step: the event is the response");
 	e = event_json(run.id, 1);
-	EQS(js_str(e, "id"), "req-1", "one-step: the string id is echoed");
-	EQS(js_str(e, "jsonrpc"), "2.0", "one-step: a JSON-RPC 2.0 message");
+	T_EQ_STR(js_str(e, "id"), "req-1", "one-step: the string id is echoed");
+	T_EQ_STR(js_str(e, "jsonrpc"), "2.0", "one-step: a JSON-RPC 2.0 message");
 	json_object_put(e);
-	EQS(result_text(run.id, 1, text, sizeof text), "one done", "one-step: the tool's text");
+	T_EQ_STR(result_text(run.id, 1, text, sizeof text), "one done", "one-step: the tool's text");
 	T_OK(!result_is_error(run.id, 1), "one-step: not an error");
-	EQ(rec.calls, 1, "one-step: the sink was called once");
+	T_EQ_INT(rec.calls, 1, "one-step: the sink was called once");
 	T_OK(rec.n == 1 && rec.lsn[0] == 1 && rec.kind[0] == EV_RESPONSE,
 	     "one-step: the sink got the response as LSN 1");
-	EQ(rec.mismatched + rec.uncommitted, 0, "one-step: the sink got the committed bytes");
-	EQ(fake_store_notifies(run.id), 0, "one-step: no NOTIFY for a brand-new run (auto)");
+	T_EQ_INT(rec.mismatched + rec.uncommitted, 0, "one-step: the sink got the committed bytes");
+	T_EQ_INT(fake_store_notifies(run.id), 0, "one-step: no NOTIFY for a brand-new run (auto)");
 	row_run_clear(&run);
 	sink_reset(&rec);
 
-	EQ(start(&env, "one", "42", NULL, &run), DMCP_OK, "one-step: integer id");
+	T_EQ_INT(start(&env, "one", "42", NULL, &run), DMCP_OK, "one-step: integer id");
 	e = event_json(run.id, 1);
 	T_OK(json_object_is_type(json_object_object_get(e, "id"), json_type_int) &&
 	     json_object_get_int(json_object_object_get(e, "id")) == 42,
@@ -683,15 +670,15 @@ static void test_one_step(void)
 	row_run_clear(&run);
 
 	cfg.notify_mode = CFG_NOTIFY_ALWAYS;
-	EQ(start(&env, "one", "43", NULL, &run), DMCP_OK, "one-step: notify always");
-	EQ(fake_store_notifies(run.id), 1, "one-step: one NOTIFY with DMCP_NOTIFY=always");
+	T_EQ_INT(start(&env, "one", "43", NULL, &run), DMCP_OK, "one-step: notify always");
+	T_EQ_INT(fake_store_notifies(run.id), 1, "one-step: one NOTIFY with DMCP_NOTIFY=always");
 	row_run_clear(&run);
 	cfg.notify_mode = CFG_NOTIFY_IN_TX;
-	EQ(start(&env, "ask", "44", NULL, &run), DMCP_OK, "one-step: notify in-tx (a new run)");
-	EQ(fake_store_notifies(run.id), 0, "one-step: in-tx sends none for a brand-new run");
+	T_EQ_INT(start(&env, "ask", "44", NULL, &run), DMCP_OK, "one-step: notify in-tx (a new run)");
+	T_EQ_INT(fake_store_notifies(run.id), 0, "one-step: in-tx sends none for a brand-new run");
 	row_run_clear(&run);
 	cfg.notify_mode = CFG_NOTIFY_AUTO;
-	EQ(fake_store_open_tx(), 0, "one-step: no transaction left open");
+	T_EQ_INT(fake_store_open_tx(), 0, "one-step: no transaction left open");
 	sink_reset(&rec);
 	sess_free(&s);
 }
@@ -716,20 +703,20 @@ static void test_elicitation(void)
 	env_other = env_of(&other, NULL);
 	env_foreign = env_of(&foreign, NULL);
 
-	EQ(start(&env, "ask", "7", NULL, &run), DMCP_OK, "elicit: rt_start is OK");
-	EQ(ask_rc, DMCP_SUSPENDED, "elicit: the tool got DMCP_SUSPENDED");
+	T_EQ_INT(start(&env, "ask", "7", NULL, &run), DMCP_OK, "elicit: rt_start is OK");
+	T_EQ_INT(ask_rc, DMCP_SUSPENDED, "elicit: the tool got DMCP_SUSPENDED");
 	pending_of(pid, sizeof pid, run.id, 0);
 	row = row_of(run.id);
-	EQ(row.status, RUN_WAITING, "elicit: the run waits");
-	EQS(row.pending_id, pid, "elicit: pending id is <run>/0");
-	EQS(row.pending_method, "elicitation/create", "elicit: pending method");
+	T_EQ_INT(row.status, RUN_WAITING, "elicit: the run waits");
+	T_EQ_STR(row.pending_id, pid, "elicit: pending id is <run>/0");
+	T_EQ_STR(row.pending_method, "elicitation/create", "elicit: pending method");
 	row_run_clear(&row);
-	EQ(n_events(run.id), 1, "elicit: one event");
-	EQ(event_kind_of(run.id, 1), EV_REQUEST, "elicit: the event is a request");
+	T_EQ_INT(n_events(run.id), 1, "elicit: one event");
+	T_EQ_INT(event_kind_of(run.id, 1), EV_REQUEST, "elicit: the event is a request");
 	e = event_json(run.id, 1);
-	EQS(js_str(e, "method"), "elicitation/create", "elicit: method elicitation/create");
-	EQS(js_str(e, "id"), pid, "elicit: the request's id is the pending id");
-	EQS(js_str(js_get(e, "params", json_type_object), "message"), "Tell me",
+	T_EQ_STR(js_str(e, "method"), "elicitation/create", "elicit: method elicitation/create");
+	T_EQ_STR(js_str(e, "id"), pid, "elicit: the request's id is the pending id");
+	T_EQ_STR(js_str(js_get(e, "params", json_type_object), "message"), "Tell me",
 	         "elicit: the message");
 	schema = js_parse_trusted(form_schema);
 	T_OK(js_equal(js_get(js_get(e, "params", json_type_object), "requestedSchema",
@@ -737,109 +724,109 @@ static void test_elicitation(void)
 	     "elicit: requestedSchema equals the tool's schema");
 	json_object_put(schema);
 	json_object_put(e);
-	EQ(rec.n, 1, "elicit: the sink got the request");
+	T_EQ_INT(rec.n, 1, "elicit: the sink got the request");
 
 	/* Answers that do not belong here. */
 	memcpy(bogus, "0123456789abcdef0123456789abcdef/0", 35);
-	EQ(answer(&env, bogus, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"x\"}}",
+	T_EQ_INT(answer(&env, bogus, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"x\"}}",
 	                &applied), DMCP_E_NOT_FOUND, "elicit: an answer for an unknown run: NOT_FOUND");
-	EQ(answer(&env, "abc", "\"result\":{\"action\":\"decline\"}", &applied),
+	T_EQ_INT(answer(&env, "abc", "\"result\":{\"action\":\"decline\"}", &applied),
 	         DMCP_E_NOT_FOUND, "elicit: a malformed answer id: NOT_FOUND");
-	EQ(answer(&env_other, pid, "\"result\":{\"action\":\"decline\"}", &applied),
+	T_EQ_INT(answer(&env_other, pid, "\"result\":{\"action\":\"decline\"}", &applied),
 	         DMCP_E_NOT_FOUND, "elicit: an answer from another session: NOT_FOUND");
-	EQ(answer(&env_foreign, pid, "\"result\":{\"action\":\"decline\"}", &applied),
+	T_EQ_INT(answer(&env_foreign, pid, "\"result\":{\"action\":\"decline\"}", &applied),
 	         DMCP_E_NOT_FOUND, "elicit: an answer from another principal: NOT_FOUND");
 	row = row_of(run.id);
 	T_OK(row.status == RUN_WAITING && row.steps == 1, "elicit: refused answers changed nothing");
 	row_run_clear(&row);
 
 	notif0 = fake_store_notifies(run.id);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"Ann\","
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"Ann\","
 	                "\"age\":3}}", &applied), DMCP_OK, "elicit: the answer is applied");
-	EQ(applied, 1, "elicit: applied is 1");
-	EQ(ask_action, DMCP_ACCEPT, "elicit: the tool saw accept");
-	EQS(ask_content, "{\"name\":\"Ann\",\"age\":3}", "elicit: the tool saw the content");
+	T_EQ_INT(applied, 1, "elicit: applied is 1");
+	T_EQ_INT(ask_action, DMCP_ACCEPT, "elicit: the tool saw accept");
+	T_EQ_STR(ask_content, "{\"name\":\"Ann\",\"age\":3}", "elicit: the tool saw the content");
 	before = row_of(run.id);
-	EQ(before.status, RUN_COMPLETED, "elicit: step 2 completed the run");
-	EQ(before.steps, 2, "elicit: two steps");
+	T_EQ_INT(before.status, RUN_COMPLETED, "elicit: step 2 completed the run");
+	T_EQ_INT(before.steps, 2, "elicit: two steps");
 	T_OK(before.pending_id == NULL && before.pending_method == NULL,
 	     "elicit: nothing pending any more");
-	EQ(event_kind_of(run.id, 2), EV_RESPONSE, "elicit: LSN 2 is the response");
+	T_EQ_INT(event_kind_of(run.id, 2), EV_RESPONSE, "elicit: LSN 2 is the response");
 	e = event_json(run.id, 2);
-	EQ(json_object_get_int(json_object_object_get(e, "id")), 7,
+	T_EQ_INT(json_object_get_int(json_object_object_get(e, "id")), 7,
 	         "elicit: the response carries the call's id");
 	json_object_put(e);
-	EQ(fake_store_notifies(run.id), notif0 + 1, "elicit: the answer step rang NOTIFY");
+	T_EQ_INT(fake_store_notifies(run.id), notif0 + 1, "elicit: the answer step rang NOTIFY");
 	ev_before = n_events(run.id);
 
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"Bob\"}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"Bob\"}}",
 	                &applied), DMCP_OK, "elicit: a duplicate answer is OK");
-	EQ(applied, 0, "elicit: ... and not applied");
+	T_EQ_INT(applied, 0, "elicit: ... and not applied");
 	after = row_of(run.id);
 	T_OK(after.steps == before.steps && after.status == before.status &&
 	     strcmp(after.journal, before.journal) == 0 && after.last_lsn == before.last_lsn,
 	     "elicit: the duplicate changed neither steps, status, journal nor LSN");
-	EQ(n_events(run.id), ev_before, "elicit: ... nor the events");
+	T_EQ_INT(n_events(run.id), ev_before, "elicit: ... nor the events");
 	row_run_clear(&before);
 	row_run_clear(&after);
 	row_run_clear(&run);
 
 	/* decline and cancel reach the tool */
-	EQ(start(&env, "ask", "8", NULL, &run), DMCP_OK, "elicit: a second call");
+	T_EQ_INT(start(&env, "ask", "8", NULL, &run), DMCP_OK, "elicit: a second call");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"decline\"}", &applied), DMCP_OK,
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"decline\"}", &applied), DMCP_OK,
 	         "elicit: decline applied");
-	EQ(ask_action, DMCP_DECLINE, "elicit: the tool saw decline");
-	EQS(result_text(run.id, 2, text, sizeof text), "action=decline content=null",
+	T_EQ_INT(ask_action, DMCP_DECLINE, "elicit: the tool saw decline");
+	T_EQ_STR(result_text(run.id, 2, text, sizeof text), "action=decline content=null",
 	         "elicit: decline has no content");
 	row_run_clear(&run);
-	EQ(start(&env, "ask", "9", NULL, &run), DMCP_OK, "elicit: a third call");
+	T_EQ_INT(start(&env, "ask", "9", NULL, &run), DMCP_OK, "elicit: a third call");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"cancel\"}", &applied), DMCP_OK,
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"cancel\"}", &applied), DMCP_OK,
 	         "elicit: cancel applied");
-	EQ(ask_action, DMCP_CANCEL, "elicit: the tool saw cancel");
+	T_EQ_INT(ask_action, DMCP_CANCEL, "elicit: the tool saw cancel");
 	row = row_of(run.id);
-	EQ(row.status, RUN_COMPLETED, "elicit: a cancelled form still completes the call");
+	T_EQ_INT(row.status, RUN_COMPLETED, "elicit: a cancelled form still completes the call");
 	row_run_clear(&row);
 	row_run_clear(&run);
 
 	/* content that violates the schema */
-	EQ(start(&env, "ask", "10", NULL, &run), DMCP_OK, "elicit: a fourth call");
+	T_EQ_INT(start(&env, "ask", "10", NULL, &run), DMCP_OK, "elicit: a fourth call");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":5}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":5}}",
 	                &applied), DMCP_OK, "elicit: a non-conforming answer is applied");
-	EQ(ask_rc, DMCP_E_ANSWER, "elicit: the tool got DMCP_E_ANSWER");
+	T_EQ_INT(ask_rc, DMCP_E_ANSWER, "elicit: the tool got DMCP_E_ANSWER");
 	T_OK(result_is_error(run.id, 2), "elicit: the result is isError");
 	T_OK(has(result_text(run.id, 2, text, sizeof text), "schema"),
 	     "elicit: the error mentions the schema (%s)", text);
 	row = row_of(run.id);
-	EQ(row.status, RUN_FAILED, "elicit: the run failed");
+	T_EQ_INT(row.status, RUN_FAILED, "elicit: the run failed");
 	T_OK(row.error != NULL, "elicit: the error is kept for operators");
 	row_run_clear(&row);
 	row_run_clear(&run);
 
 	/* an action that is none of the three */
-	EQ(start(&env, "ask", "11", NULL, &run), DMCP_OK, "elicit: a fifth call");
+	T_EQ_INT(start(&env, "ask", "11", NULL, &run), DMCP_OK, "elicit: a fifth call");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"maybe\"}", &applied), DMCP_OK,
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"maybe\"}", &applied), DMCP_OK,
 	         "elicit: an unknown action is applied");
-	EQ(ask_rc, DMCP_E_ANSWER, "elicit: an unknown action gives DMCP_E_ANSWER");
+	T_EQ_INT(ask_rc, DMCP_E_ANSWER, "elicit: an unknown action gives DMCP_E_ANSWER");
 	row_run_clear(&run);
 
 	/* the client answers with an error */
-	EQ(start(&env, "ask", "12", NULL, &run), DMCP_OK, "elicit: a sixth call");
+	T_EQ_INT(start(&env, "ask", "12", NULL, &run), DMCP_OK, "elicit: a sixth call");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"error\":{\"code\":-1,\"message\":\"User rejected\"}",
+	T_EQ_INT(answer(&env, pid, "\"error\":{\"code\":-1,\"message\":\"User rejected\"}",
 	                &applied), DMCP_OK, "elicit: an error answer is applied");
-	EQ(applied, 1, "elicit: ... applied 1");
-	EQ(ask_rc, DMCP_E_REJECTED, "elicit: the tool got DMCP_E_REJECTED");
+	T_EQ_INT(applied, 1, "elicit: ... applied 1");
+	T_EQ_INT(ask_rc, DMCP_E_REJECTED, "elicit: the tool got DMCP_E_REJECTED");
 	T_OK(result_is_error(run.id, 2), "elicit: the result is isError");
 	T_OK(has(result_text(run.id, 2, text, sizeof text), "User rejected"),
 	     "elicit: the error carries the client's message (%s)", text);
 	row_run_clear(&run);
 
-	EQ(rec.uncommitted + rec.mismatched, 0, "elicit: the sink only saw committed events");
-	EQ(fake_store_open_tx(), 0, "elicit: no transaction left open");
+	T_EQ_INT(rec.uncommitted + rec.mismatched, 0, "elicit: the sink only saw committed events");
+	T_EQ_INT(fake_store_open_tx(), 0, "elicit: no transaction left open");
 	sink_reset(&rec);
 	sess_free(&s);
 	sess_free(&other);
@@ -863,66 +850,66 @@ static void test_capabilities(void)
 	sess_make(&url_only, "alice", "{\"elicitation\":{\"url\":{}}}", 0);
 
 	env = env_of(&none, NULL);
-	EQ(start(&env, "ask", "1", NULL, &run), DMCP_OK, "caps: no elicitation: rt_start OK");
-	EQ(ask_rc, DMCP_E_CAPABILITY, "caps: the tool got DMCP_E_CAPABILITY");
-	EQ(n_events(run.id), 1, "caps: only the response");
+	T_EQ_INT(start(&env, "ask", "1", NULL, &run), DMCP_OK, "caps: no elicitation: rt_start OK");
+	T_EQ_INT(ask_rc, DMCP_E_CAPABILITY, "caps: the tool got DMCP_E_CAPABILITY");
+	T_EQ_INT(n_events(run.id), 1, "caps: only the response");
 	T_OK(result_is_error(run.id, 1), "caps: the result is isError");
 	T_OK(has(result_text(run.id, 1, text, sizeof text), "elicitation"),
 	     "caps: the error names elicitation (%s)", text);
 	row_run_clear(&run);
 
 	env = env_of(&url_only, NULL);
-	EQ(start(&env, "ask", "2", NULL, &run), DMCP_OK, "caps: url-only client");
-	EQ(ask_rc, DMCP_E_CAPABILITY, "caps: elicitation {url} alone does not allow forms");
+	T_EQ_INT(start(&env, "ask", "2", NULL, &run), DMCP_OK, "caps: url-only client");
+	T_EQ_INT(ask_rc, DMCP_E_CAPABILITY, "caps: elicitation {url} alone does not allow forms");
 	row_run_clear(&run);
 
 	env = env_of(&form, NULL);
-	EQ(start(&env, "url", "3", NULL, &run), DMCP_OK, "caps: URL mode without url cap");
-	EQ(url_rc, DMCP_E_URL_REQUIRED, "caps: the tool got DMCP_E_URL_REQUIRED");
-	EQ(n_events(run.id), 1, "caps: one event");
+	T_EQ_INT(start(&env, "url", "3", NULL, &run), DMCP_OK, "caps: URL mode without url cap");
+	T_EQ_INT(url_rc, DMCP_E_URL_REQUIRED, "caps: the tool got DMCP_E_URL_REQUIRED");
+	T_EQ_INT(n_events(run.id), 1, "caps: one event");
 	e = event_json(run.id, 1);
-	EQ(json_object_get_int(js_get(js_get(e, "error", json_type_object), "code",
+	T_EQ_INT(json_object_get_int(js_get(js_get(e, "error", json_type_object), "code",
 	                                    json_type_int)), -32042,
 	         "caps: the response is the JSON-RPC error -32042");
-	EQ(json_object_get_int(json_object_object_get(e, "id")), 3,
+	T_EQ_INT(json_object_get_int(json_object_object_get(e, "id")), 3,
 	         "caps: ... for the call's id");
 	el = json_object_array_get_idx(js_get(js_get(js_get(e, "error", json_type_object), "data",
 	                                             json_type_object), "elicitations",
 	                                      json_type_array), 0);
-	EQS(js_str(el, "mode"), "url", "caps: data.elicitations[0].mode is url");
+	T_EQ_STR(js_str(el, "mode"), "url", "caps: data.elicitations[0].mode is url");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQS(js_str(el, "elicitationId"), pid, "caps: ... with an elicitationId");
+	T_EQ_STR(js_str(el, "elicitationId"), pid, "caps: ... with an elicitationId");
 	snprintf(want, sizeof want, "https://auth.example.com/c?e=%s%%2F0", run.id);
-	EQS(js_str(el, "url"), want, "caps: {elicitationId} in the URL is replaced, / as %%2F");
+	T_EQ_STR(js_str(el, "url"), want, "caps: {elicitationId} in the URL is replaced, / as %%2F");
 	json_object_put(e);
 	row = row_of(run.id);
-	EQ(row.status, RUN_FAILED, "caps: the run is failed");
+	T_EQ_INT(row.status, RUN_FAILED, "caps: the run is failed");
 	row_run_clear(&row);
 	row_run_clear(&run);
 
 	env = env_of(&url, NULL);
-	EQ(start(&env, "url", "4", NULL, &run), DMCP_OK, "caps: URL mode with url cap");
-	EQ(url_rc, DMCP_SUSPENDED, "caps: the URL elicitation suspends");
+	T_EQ_INT(start(&env, "url", "4", NULL, &run), DMCP_OK, "caps: URL mode with url cap");
+	T_EQ_INT(url_rc, DMCP_SUSPENDED, "caps: the URL elicitation suspends");
 	pending_of(pid, sizeof pid, run.id, 0);
 	e = event_json(run.id, 1);
 	p = js_get(e, "params", json_type_object);
-	EQS(js_str(e, "method"), "elicitation/create", "caps: a request elicitation/create");
-	EQS(js_str(p, "mode"), "url", "caps: ... with mode url");
-	EQS(js_str(p, "elicitationId"), pid, "caps: ... and an elicitationId");
+	T_EQ_STR(js_str(e, "method"), "elicitation/create", "caps: a request elicitation/create");
+	T_EQ_STR(js_str(p, "mode"), "url", "caps: ... with mode url");
+	T_EQ_STR(js_str(p, "elicitationId"), pid, "caps: ... and an elicitationId");
 	snprintf(want, sizeof want, "https://auth.example.com/c?e=%s%%2F0", run.id);
-	EQS(js_str(p, "url"), want, "caps: ... and the url");
+	T_EQ_STR(js_str(p, "url"), want, "caps: ... and the url");
 	json_object_put(e);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\"}", &applied), DMCP_OK,
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\"}", &applied), DMCP_OK,
 	         "caps: the URL answer is applied");
-	EQ(n_events(run.id), 3, "caps: request, complete notification, response");
+	T_EQ_INT(n_events(run.id), 3, "caps: request, complete notification, response");
 	e = event_json(run.id, 2);
-	EQS(js_str(e, "method"), "notifications/elicitation/complete",
+	T_EQ_STR(js_str(e, "method"), "notifications/elicitation/complete",
 	         "caps: notifications/elicitation/complete");
-	EQS(js_str(js_get(e, "params", json_type_object), "elicitationId"), pid,
+	T_EQ_STR(js_str(js_get(e, "params", json_type_object), "elicitationId"), pid,
 	         "caps: ... with the same elicitationId");
 	T_OK(!js_has(e, "id"), "caps: ... as a notification (no id)");
 	json_object_put(e);
-	EQS(result_text(run.id, 3, text, sizeof text), "url accept", "caps: the tool finished");
+	T_EQ_STR(result_text(run.id, 3, text, sizeof text), "url accept", "caps: the tool finished");
 	T_OK(gap_free(run.id), "caps: LSNs 1..3");
 	row_run_clear(&run);
 
@@ -949,56 +936,56 @@ static void test_sampling(void)
 	sess_make(&eli, "alice", "{\"elicitation\":{}}", 0);
 
 	env = env_of(&smp, NULL);
-	EQ(start(&env, "sample", "1", NULL, &run), DMCP_OK, "sampling: rt_start OK");
-	EQ(sample_rc, DMCP_SUSPENDED, "sampling: the tool suspends");
+	T_EQ_INT(start(&env, "sample", "1", NULL, &run), DMCP_OK, "sampling: rt_start OK");
+	T_EQ_INT(sample_rc, DMCP_SUSPENDED, "sampling: the tool suspends");
 	pending_of(pid, sizeof pid, run.id, 0);
 	e = event_json(run.id, 1);
 	p = js_get(e, "params", json_type_object);
-	EQS(js_str(e, "method"), "sampling/createMessage", "sampling: sampling/createMessage");
-	EQS(js_str(e, "id"), pid, "sampling: the request id");
-	EQ(json_object_get_int(js_get(p, "maxTokens", json_type_int)), 50,
+	T_EQ_STR(js_str(e, "method"), "sampling/createMessage", "sampling: sampling/createMessage");
+	T_EQ_STR(js_str(e, "id"), pid, "sampling: the request id");
+	T_EQ_INT(json_object_get_int(js_get(p, "maxTokens", json_type_int)), 50,
 	         "sampling: maxTokens");
 	m = json_object_array_get_idx(js_get(p, "messages", json_type_array), 0);
-	EQS(js_str(m, "role"), "user", "sampling: one user message");
-	EQS(js_str(js_get(m, "content", json_type_object), "text"), "Say hi",
+	T_EQ_STR(js_str(m, "role"), "user", "sampling: one user message");
+	T_EQ_STR(js_str(js_get(m, "content", json_type_object), "text"), "Say hi",
 	         "sampling: ... with the prompt");
-	EQS(js_str(p, "systemPrompt"), "Be brief.", "sampling: the system prompt");
+	T_EQ_STR(js_str(p, "systemPrompt"), "Be brief.", "sampling: the system prompt");
 	json_object_put(e);
-	EQ(answer(&env, pid, "\"result\":{\"role\":\"assistant\",\"content\":{\"type\":\"text\","
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"role\":\"assistant\",\"content\":{\"type\":\"text\","
 	                "\"text\":\"Hello!\"},\"model\":\"m1\",\"stopReason\":\"endTurn\"}",
 	                &applied), DMCP_OK, "sampling: the answer is applied");
-	EQS(sample_text, "Hello!", "sampling: the text reached the tool");
-	EQS(result_text(run.id, 2, text, sizeof text), "got: Hello! model=m1",
+	T_EQ_STR(sample_text, "Hello!", "sampling: the text reached the tool");
+	T_EQ_STR(result_text(run.id, 2, text, sizeof text), "got: Hello! model=m1",
 	         "sampling: the result");
 	row_run_clear(&run);
 
-	EQ(start(&env, "sample", "2", NULL, &run), DMCP_OK, "sampling: a second call");
+	T_EQ_INT(start(&env, "sample", "2", NULL, &run), DMCP_OK, "sampling: a second call");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"role\":\"assistant\",\"content\":{\"type\":\"text\","
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"role\":\"assistant\",\"content\":{\"type\":\"text\","
 	                "\"text\":\"no model\"}}", &applied), DMCP_OK,
 	         "sampling: a malformed answer is applied");
-	EQ(sample_rc, DMCP_E_ANSWER, "sampling: a missing model gives DMCP_E_ANSWER");
+	T_EQ_INT(sample_rc, DMCP_E_ANSWER, "sampling: a missing model gives DMCP_E_ANSWER");
 	T_OK(result_is_error(run.id, 2), "sampling: ... and an isError result");
 	row = row_of(run.id);
-	EQ(row.status, RUN_FAILED, "sampling: ... and a failed run");
+	T_EQ_INT(row.status, RUN_FAILED, "sampling: ... and a failed run");
 	row_run_clear(&row);
 	row_run_clear(&run);
 
-	EQ(start(&env, "sample", "3", NULL, &run), DMCP_OK, "sampling: a third call");
+	T_EQ_INT(start(&env, "sample", "3", NULL, &run), DMCP_OK, "sampling: a third call");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"role\":\"robot\",\"content\":[],\"model\":\"m\"}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"role\":\"robot\",\"content\":[],\"model\":\"m\"}",
 	                &applied), DMCP_OK, "sampling: a bad role is applied");
-	EQ(sample_rc, DMCP_E_ANSWER, "sampling: a bad role gives DMCP_E_ANSWER");
+	T_EQ_INT(sample_rc, DMCP_E_ANSWER, "sampling: a bad role gives DMCP_E_ANSWER");
 	row_run_clear(&run);
 
 	/* no client sampling: the fallback provider answers within the step */
 	env = env_of(&plain, NULL);
 	dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
-	EQ(start(&env, "sample", "4", NULL, &run), DMCP_OK, "sampling: fallback: rt_start OK");
-	EQ(sample_rc, DMCP_OK, "sampling: fallback: answered within the step");
-	EQS(sample_text, "mock response to: Say hi", "sampling: fallback: the mock's text");
-	EQ(n_events(run.id), 1, "sampling: fallback: no request, only the response");
-	EQS(result_text(run.id, 1, text, sizeof text),
+	T_EQ_INT(start(&env, "sample", "4", NULL, &run), DMCP_OK, "sampling: fallback: rt_start OK");
+	T_EQ_INT(sample_rc, DMCP_OK, "sampling: fallback: answered within the step");
+	T_EQ_STR(sample_text, "mock response to: Say hi", "sampling: fallback: the mock's text");
+	T_EQ_INT(n_events(run.id), 1, "sampling: fallback: no request, only the response");
+	T_EQ_STR(result_text(run.id, 1, text, sizeof text),
 	         "got: mock response to: Say hi model=dmcp-mock", "sampling: fallback: the result");
 	row = row_of(run.id);
 	T_OK(has(row.journal, "\"sample\"") && has(row.journal, "mock response to: Say hi"),
@@ -1011,26 +998,26 @@ static void test_sampling(void)
 	dmcp_set_sampling_provider(reg, &counting);
 	provider_calls = 0;
 	sample_steps = 0;
-	EQ(start(&env, "sample_ask", "5", NULL, &run), DMCP_OK, "sampling: replay: rt_start");
-	EQ(provider_calls, 1, "sampling: replay: the provider answered once");
+	T_EQ_INT(start(&env, "sample_ask", "5", NULL, &run), DMCP_OK, "sampling: replay: rt_start");
+	T_EQ_INT(provider_calls, 1, "sampling: replay: the provider answered once");
 	row = row_of(run.id);
 	snprintf(journal_before, sizeof journal_before, "%s", row.journal);
 	row_run_clear(&row);
 	pending_of(pid, sizeof pid, run.id, 1);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"x\"}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"x\"}}",
 	                &applied), DMCP_OK, "sampling: replay: the elicitation is answered");
-	EQ(provider_calls, 1, "sampling: replay: the provider was not asked again");
-	EQ(sample_steps, 2, "sampling: replay: the tool ran twice");
-	EQS(sample_seen[1], sample_seen[0], "sampling: replay: the same text at both steps");
-	EQS(result_text(run.id, 2, text, sizeof text), "kept mock response to: Name a colour",
+	T_EQ_INT(provider_calls, 1, "sampling: replay: the provider was not asked again");
+	T_EQ_INT(sample_steps, 2, "sampling: replay: the tool ran twice");
+	T_EQ_STR(sample_seen[1], sample_seen[0], "sampling: replay: the same text at both steps");
+	T_EQ_STR(result_text(run.id, 2, text, sizeof text), "kept mock response to: Name a colour",
 	         "sampling: replay: the result");
 	row_run_clear(&run);
 
 	/* no client sampling, no provider */
 	env = env_of(&plain, NULL);
 	dmcp_set_sampling_provider(reg, NULL);
-	EQ(start(&env, "sample", "6", NULL, &run), DMCP_OK, "sampling: no provider: rt_start");
-	EQ(sample_rc, DMCP_E_NO_SAMPLING, "sampling: no provider: DMCP_E_NO_SAMPLING");
+	T_EQ_INT(start(&env, "sample", "6", NULL, &run), DMCP_OK, "sampling: no provider: rt_start");
+	T_EQ_INT(sample_rc, DMCP_E_NO_SAMPLING, "sampling: no provider: DMCP_E_NO_SAMPLING");
 	T_OK(result_is_error(run.id, 1), "sampling: no provider: isError");
 	T_OK(has(result_text(run.id, 1, text, sizeof text), "DMCP_SAMPLING_FALLBACK"),
 	     "sampling: no provider: the error names DMCP_SAMPLING_FALLBACK (%s)", text);
@@ -1038,13 +1025,13 @@ static void test_sampling(void)
 
 	/* tools need sampling.tools */
 	env = env_of(&smp, NULL);
-	EQ(start(&env, "sample_tools", "7", NULL, &run), DMCP_OK, "sampling: tools: rt_start");
-	EQ(sample_rc, DMCP_E_CAPABILITY, "sampling: tools without sampling.tools: "
+	T_EQ_INT(start(&env, "sample_tools", "7", NULL, &run), DMCP_OK, "sampling: tools: rt_start");
+	T_EQ_INT(sample_rc, DMCP_E_CAPABILITY, "sampling: tools without sampling.tools: "
 	         "DMCP_E_CAPABILITY");
 	T_OK(result_is_error(run.id, 1), "sampling: ... isError");
 	row_run_clear(&run);
 	env = env_of(&stools, NULL);
-	EQ(start(&env, "sample_tools", "8", NULL, &run), DMCP_OK, "sampling: tools allowed");
+	T_EQ_INT(start(&env, "sample_tools", "8", NULL, &run), DMCP_OK, "sampling: tools allowed");
 	e = event_json(run.id, 1);
 	T_OK(js_get(js_get(e, "params", json_type_object), "tools", json_type_array) != NULL,
 	     "sampling: with sampling.tools the request carries the tools");
@@ -1074,36 +1061,36 @@ static void test_replay(void)
 	env = env_of(&s, NULL);
 	memo_runs = 0;
 	replay_rc = DMCP_OK;
-	EQ(start(&env, "replay", "1", "\"tok-1\"", &run), DMCP_OK, "replay: rt_start OK");
-	EQ(memo_runs, 1, "replay: the memo ran at step 1");
+	T_EQ_INT(start(&env, "replay", "1", "\"tok-1\"", &run), DMCP_OK, "replay: rt_start OK");
+	T_EQ_INT(memo_runs, 1, "replay: the memo ran at step 1");
 	pending_of(pid, sizeof pid, run.id, 1);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	                &applied), DMCP_OK, "replay: first answer applied");
 	pending_of(pid, sizeof pid, run.id, 2);
 	row = row_of(run.id);
-	EQS(row.pending_id, pid, "replay: the second elicitation is effect 2");
+	T_EQ_STR(row.pending_id, pid, "replay: the second elicitation is effect 2");
 	row_run_clear(&row);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"b\"}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"b\"}}",
 	                &applied), DMCP_OK, "replay: second answer applied");
-	EQ(replay_rc, DMCP_OK, "replay: no effect failed while replaying");
+	T_EQ_INT(replay_rc, DMCP_OK, "replay: no effect failed while replaying");
 	if (replay_rc != DMCP_OK)
 		printf("#   the tool saw %s\n", dmcp_rc_name(replay_rc));
-	EQ(memo_runs, 1, "replay: the memo function ran exactly once");
+	T_EQ_INT(memo_runs, 1, "replay: the memo function ran exactly once");
 	row = row_of(run.id);
-	EQ(row.status, RUN_COMPLETED, "replay: the run completed");
-	EQ(row.steps, 3, "replay: three steps");
-	EQ(count_method(run.id, "notifications/progress"), 3,
+	T_EQ_INT(row.status, RUN_COMPLETED, "replay: the run completed");
+	T_EQ_INT(row.steps, 3, "replay: three steps");
+	T_EQ_INT(count_method(run.id, "notifications/progress"), 3,
 	         "replay: every progress notification exactly once");
-	EQ(count_method(run.id, "notifications/message"), 1, "replay: the log line once");
-	EQ(count_method(run.id, "elicitation/create"), 2, "replay: two requests");
-	EQ(n_events(run.id), 7, "replay: 3 progress + 1 log + 2 requests + 1 response");
+	T_EQ_INT(count_method(run.id, "notifications/message"), 1, "replay: the log line once");
+	T_EQ_INT(count_method(run.id, "elicitation/create"), 2, "replay: two requests");
+	T_EQ_INT(n_events(run.id), 7, "replay: 3 progress + 1 log + 2 requests + 1 response");
 	T_OK(gap_free(run.id), "replay: LSNs are 1..N without a gap");
-	EQ(row.notes, 4, "replay: notes equals the number of notifications");
+	T_EQ_INT(row.notes, 4, "replay: notes equals the number of notifications");
 	row_run_clear(&row);
-	EQS(result_text(run.id, 7, text, sizeof text), "memo=4242",
+	T_EQ_STR(result_text(run.id, 7, text, sizeof text), "memo=4242",
 	         "replay: the memo's value reached the result");
 	e = event_json(run.id, 1);
-	EQS(js_str(js_get(e, "params", json_type_object), "progressToken"), "tok-1",
+	T_EQ_STR(js_str(js_get(e, "params", json_type_object), "progressToken"), "tok-1",
 	    "replay: the first progress echoes the token");
 	T_OK(json_object_get_double(json_object_object_get(js_get(e, "params", json_type_object),
 	                                                    "progress")) == 1.0,
@@ -1115,13 +1102,13 @@ static void test_replay(void)
 
 	/* the code changes the order of its effects between steps */
 	flip = 0;
-	EQ(start(&env, "flip", "2", NULL, &run), DMCP_OK, "replay: flip: rt_start");
+	T_EQ_INT(start(&env, "flip", "2", NULL, &run), DMCP_OK, "replay: flip: rt_start");
 	flip = 1;
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	                &applied), DMCP_OK, "replay: flip: the answer is applied");
 	row = row_of(run.id);
-	EQ(row.status, RUN_FAILED, "replay: flip: the run failed");
+	T_EQ_INT(row.status, RUN_FAILED, "replay: flip: the run failed");
 	T_OK(has(row.error, "journal"), "replay: flip: the error says the journal does not match "
 	     "(%s)", row.error ? row.error : "(null)");
 	row_run_clear(&row);
@@ -1133,14 +1120,14 @@ static void test_replay(void)
 	reg2 = dmcp_registry_new();
 	T_OK(reg2 != NULL && dmcp_register_tool(reg2, &versioned_v2, err, sizeof err) == DMCP_OK,
 	     "replay: a registry with version 2 of the tool");
-	EQ(start(&env, "versioned", "3", NULL, &run), DMCP_OK, "replay: version 1 waits");
+	T_EQ_INT(start(&env, "versioned", "3", NULL, &run), DMCP_OK, "replay: version 1 waits");
 	env2 = env;
 	env2.reg = reg2;
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env2, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
+	T_EQ_INT(answer(&env2, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	                &applied), DMCP_OK, "replay: answered through version 2");
 	row = row_of(run.id);
-	EQ(row.status, RUN_FAILED, "replay: version change: the run failed");
+	T_EQ_INT(row.status, RUN_FAILED, "replay: version change: the run failed");
 	T_OK(has(row.error, "changed"), "replay: version change: the error says the tool changed "
 	     "(%s)", row.error ? row.error : "(null)");
 	row_run_clear(&row);
@@ -1149,10 +1136,10 @@ static void test_replay(void)
 
 	/* the tool is gone altogether */
 	reg3 = dmcp_registry_new();
-	EQ(start(&env, "versioned", "4", NULL, &run), DMCP_OK, "replay: another waiting call");
+	T_EQ_INT(start(&env, "versioned", "4", NULL, &run), DMCP_OK, "replay: another waiting call");
 	env2.reg = reg3;
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env2, pid, "\"result\":{\"action\":\"decline\"}", &applied), DMCP_OK,
+	T_EQ_INT(answer(&env2, pid, "\"result\":{\"action\":\"decline\"}", &applied), DMCP_OK,
 	         "replay: answered where the tool is gone");
 	row = row_of(run.id);
 	T_OK(row.status == RUN_FAILED && has(row.error, "changed"),
@@ -1179,53 +1166,53 @@ static void test_progress(void)
 
 	sess_make(&s, "alice", "{\"elicitation\":{}}", 0);
 	env = env_of(&s, &sink);
-	EQ(start(&env, "prog_strict", "1", "7", &run), DMCP_OK, "progress: rt_start OK");
-	EQ(prog_rc[0], DMCP_OK, "progress: the first value is accepted");
-	EQ(prog_rc[1], DMCP_E_PARAMS, "progress: an equal value gives DMCP_E_PARAMS");
-	EQ(prog_rc[2], DMCP_E_PARAMS, "progress: a smaller value gives DMCP_E_PARAMS");
-	EQ(prog_rc[3], DMCP_OK, "progress: a larger value is accepted");
-	EQ(count_method(run.id, "notifications/progress"), 2, "progress: two notifications");
+	T_EQ_INT(start(&env, "prog_strict", "1", "7", &run), DMCP_OK, "progress: rt_start OK");
+	T_EQ_INT(prog_rc[0], DMCP_OK, "progress: the first value is accepted");
+	T_EQ_INT(prog_rc[1], DMCP_E_PARAMS, "progress: an equal value gives DMCP_E_PARAMS");
+	T_EQ_INT(prog_rc[2], DMCP_E_PARAMS, "progress: a smaller value gives DMCP_E_PARAMS");
+	T_EQ_INT(prog_rc[3], DMCP_OK, "progress: a larger value is accepted");
+	T_EQ_INT(count_method(run.id, "notifications/progress"), 2, "progress: two notifications");
 	e = event_json(run.id, 1);
 	T_OK(json_object_get_int(js_get(js_get(e, "params", json_type_object), "progressToken",
 	                                json_type_int)) == 7,
 	     "progress: an integer token is echoed as an integer");
 	json_object_put(e);
-	EQ(rec.calls, 3, "progress: the sink got each progress, then the response, apart");
+	T_EQ_INT(rec.calls, 3, "progress: the sink got each progress, then the response, apart");
 	ok = rec.n == 3;
 	for (i = 0; i < rec.n; i++)
 		ok = ok && rec.lsn[i] == i + 1;
 	T_OK(ok, "progress: ... as LSNs 1, 2, 3");
-	EQ(rec.uncommitted, 0, "progress: every event was committed before the sink got it");
-	EQ(rec.mismatched, 0, "progress: ... with the stored bytes");
+	T_EQ_INT(rec.uncommitted, 0, "progress: every event was committed before the sink got it");
+	T_EQ_INT(rec.mismatched, 0, "progress: ... with the stored bytes");
 	row_run_clear(&run);
 	sink_reset(&rec);
 
 	/* with a progressToken, a progress sent before an elicitation replays at the next step */
-	EQ(start(&env, "prog_ask", "\"pt\"", "\"pt\"", &run), DMCP_OK,
+	T_EQ_INT(start(&env, "prog_ask", "\"pt\"", "\"pt\"", &run), DMCP_OK,
 	   "progress: token: progress, progress, elicitation");
-	EQ(count_method(run.id, "notifications/progress"), 2, "progress: token: two sent");
+	T_EQ_INT(count_method(run.id, "notifications/progress"), 2, "progress: token: two sent");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	          &applied), DMCP_OK, "progress: token: answered");
 	row = row_of(run.id);
-	EQ(row.status, RUN_COMPLETED, "progress: token: replaying the progress already sent is "
+	T_EQ_INT(row.status, RUN_COMPLETED, "progress: token: replaying the progress already sent is "
 	   "not refused (dmcp.h: not emitted again), so the run completes");
-	EQ(count_method(run.id, "notifications/progress"), 3,
+	T_EQ_INT(count_method(run.id, "notifications/progress"), 3,
 	   "progress: token: the third progress is sent once, the first two not again");
 	row_run_clear(&row);
 	row_run_clear(&run);
 	sink_reset(&rec);
 	/* without a progressToken: nothing is sent, the numbering stays stable */
-	EQ(start(&env, "prog_ask", "2", NULL, &run), DMCP_OK, "progress: no token: rt_start");
-	EQ(n_events(run.id), 1, "progress: no token: only the request");
+	T_EQ_INT(start(&env, "prog_ask", "2", NULL, &run), DMCP_OK, "progress: no token: rt_start");
+	T_EQ_INT(n_events(run.id), 1, "progress: no token: only the request");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	                &applied), DMCP_OK, "progress: no token: answered");
 	row = row_of(run.id);
-	EQ(row.status, RUN_COMPLETED, "progress: no token: completed");
-	EQ(row.notes, 3, "progress: no token: the three progress calls are counted");
-	EQ(count_method(run.id, "notifications/progress"), 0, "progress: no token: none sent");
-	EQ(n_events(run.id), 2, "progress: no token: request and response");
+	T_EQ_INT(row.status, RUN_COMPLETED, "progress: no token: completed");
+	T_EQ_INT(row.notes, 3, "progress: no token: the three progress calls are counted");
+	T_EQ_INT(count_method(run.id, "notifications/progress"), 0, "progress: no token: none sent");
+	T_EQ_INT(n_events(run.id), 2, "progress: no token: request and response");
 	row_run_clear(&row);
 	row_run_clear(&run);
 	sink_reset(&rec);
@@ -1233,25 +1220,25 @@ static void test_progress(void)
 	/* log level 4 (error) drops info */
 	sess_make(&quiet, "alice", "{\"elicitation\":{}}", 4);
 	env = env_of(&quiet, &sink);
-	EQ(start(&env, "logs", "3", NULL, &run), DMCP_OK, "logs: rt_start OK");
+	T_EQ_INT(start(&env, "logs", "3", NULL, &run), DMCP_OK, "logs: rt_start OK");
 	pending_of(pid, sizeof pid, run.id, 0);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	                &applied), DMCP_OK, "logs: answered");
-	EQ(count_method(run.id, "notifications/message"), 2,
+	T_EQ_INT(count_method(run.id, "notifications/message"), 2,
 	         "logs: only the two error lines were sent");
 	e = event_json(run.id, 1);
-	EQS(js_str(js_get(e, "params", json_type_object), "level"), "error",
+	T_EQ_STR(js_str(js_get(e, "params", json_type_object), "level"), "error",
 	         "logs: LSN 1 is the first error line");
-	EQS(js_str(js_get(e, "params", json_type_object), "data"), "error b",
+	T_EQ_STR(js_str(js_get(e, "params", json_type_object), "data"), "error b",
 	         "logs: ... with its text");
 	json_object_put(e);
 	e = event_json(run.id, 3);
-	EQS(js_str(js_get(e, "params", json_type_object), "data"), "error d",
+	T_EQ_STR(js_str(js_get(e, "params", json_type_object), "data"), "error d",
 	         "logs: LSN 3 is the second error line (not re-sent, not skipped)");
 	json_object_put(e);
 	row = row_of(run.id);
-	EQ(row.notes, 4, "logs: all four calls are counted");
-	EQ(row.status, RUN_COMPLETED, "logs: completed");
+	T_EQ_INT(row.notes, 4, "logs: all four calls are counted");
+	T_EQ_INT(row.status, RUN_COMPLETED, "logs: completed");
 	row_run_clear(&row);
 	T_OK(gap_free(run.id), "logs: LSNs without a gap");
 	row_run_clear(&run);
@@ -1259,11 +1246,11 @@ static void test_progress(void)
 
 	/* stream break */
 	env = env_of(&s, NULL);
-	EQ(start(&env, "brk", "4", NULL, &run), DMCP_OK, "break: rt_start OK");
-	EQ(break_rc, DMCP_E_PARAMS, "break: a negative retry is DMCP_E_PARAMS");
-	EQ(event_kind_of(run.id, 1), EV_POLL, "break: LSN 1 is a poll event");
-	EQS(fake_store_event_body(run.id, 1), "500", "break: its body is the retry (500)");
-	EQ(event_kind_of(run.id, 2), EV_RESPONSE, "break: then the response");
+	T_EQ_INT(start(&env, "brk", "4", NULL, &run), DMCP_OK, "break: rt_start OK");
+	T_EQ_INT(break_rc, DMCP_E_PARAMS, "break: a negative retry is DMCP_E_PARAMS");
+	T_EQ_INT(event_kind_of(run.id, 1), EV_POLL, "break: LSN 1 is a poll event");
+	T_EQ_STR(fake_store_event_body(run.id, 1), "500", "break: its body is the retry (500)");
+	T_EQ_INT(event_kind_of(run.id, 2), EV_RESPONSE, "break: then the response");
 	row_run_clear(&run);
 
 	sess_free(&s);
@@ -1289,43 +1276,43 @@ static void test_failures(void)
 	events0 = fake_store_count("events");
 	fake_store_fail("store_run_save", 0, 1);
 	rc = start(&env, "one", "1", NULL, &run);
-	EQ(rc, DMCP_E_DB, "fail: the final save fails: rt_start gives DMCP_E_DB");
-	EQ(fake_store_count("runs"), runs0, "fail: ... and no run row is stored");
-	EQ(fake_store_count("events"), events0, "fail: ... and no event");
+	T_EQ_INT(rc, DMCP_E_DB, "fail: the final save fails: rt_start gives DMCP_E_DB");
+	T_EQ_INT(fake_store_count("runs"), runs0, "fail: ... and no run row is stored");
+	T_EQ_INT(fake_store_count("events"), events0, "fail: ... and no event");
 	row_run_clear(&run);
 
 	/* the commit of an elicitation call cannot fail (no transaction), but its save can */
 	fake_store_fail("store_run_save", 0, 1);
 	rc = start(&env, "ask", "2", NULL, &run);
-	EQ(rc, DMCP_E_DB, "fail: a suspended call whose save fails gives DMCP_E_DB");
-	EQ(fake_store_count("runs"), runs0, "fail: ... and stores nothing");
+	T_EQ_INT(rc, DMCP_E_DB, "fail: a suspended call whose save fails gives DMCP_E_DB");
+	T_EQ_INT(fake_store_count("runs"), runs0, "fail: ... and stores nothing");
 	row_run_clear(&run);
 
 	/* an answer step whose save fails leaves the run exactly as it was */
-	EQ(start(&env, "ask", "3", NULL, &run), DMCP_OK, "fail: a waiting call");
+	T_EQ_INT(start(&env, "ask", "3", NULL, &run), DMCP_OK, "fail: a waiting call");
 	pending_of(pid, sizeof pid, run.id, 0);
 	before = row_of(run.id);
 	ev_before = n_events(run.id);
 	fake_store_fail("store_run_save", 0, 1);
 	rc = answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	            &applied);
-	EQ(rc, DMCP_E_DB, "fail: the answer's save fails: DMCP_E_DB");
-	EQ(applied, 0, "fail: ... not applied");
+	T_EQ_INT(rc, DMCP_E_DB, "fail: the answer's save fails: DMCP_E_DB");
+	T_EQ_INT(applied, 0, "fail: ... not applied");
 	after = row_of(run.id);
 	T_OK(after.status == RUN_WAITING && after.pending_id != NULL &&
 	     strcmp(after.pending_id, pid) == 0, "fail: the run still waits for the same request");
 	T_OK(strcmp(after.journal, before.journal) == 0 && after.steps == before.steps &&
 	     after.last_lsn == before.last_lsn && after.notes == before.notes,
 	     "fail: journal, steps, LSN and notes as before");
-	EQ(n_events(run.id), ev_before, "fail: no event added");
-	EQ(fake_store_open_tx(), 0, "fail: the transaction was rolled back");
+	T_EQ_INT(n_events(run.id), ev_before, "fail: no event added");
+	T_EQ_INT(fake_store_open_tx(), 0, "fail: the transaction was rolled back");
 	row_run_clear(&after);
 
 	/* the commit fails: the same */
 	fake_store_fail("store_commit", 0, 1);
 	rc = answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	            &applied);
-	EQ(rc, DMCP_E_DB, "fail: the answer's commit fails: DMCP_E_DB");
+	T_EQ_INT(rc, DMCP_E_DB, "fail: the answer's commit fails: DMCP_E_DB");
 	after = row_of(run.id);
 	T_OK(after.status == RUN_WAITING && strcmp(after.journal, before.journal) == 0 &&
 	     after.last_lsn == before.last_lsn, "fail: ... and the run is as it was");
@@ -1335,23 +1322,23 @@ static void test_failures(void)
 	fake_store_fail("store_run_lock", 0, 1);
 	rc = answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	            &applied);
-	EQ(rc, DMCP_E_DB, "fail: the answer's lock fails: DMCP_E_DB");
-	EQ(fake_store_open_tx(), 0, "fail: ... and no transaction stays open");
+	T_EQ_INT(rc, DMCP_E_DB, "fail: the answer's lock fails: DMCP_E_DB");
+	T_EQ_INT(fake_store_open_tx(), 0, "fail: ... and no transaction stays open");
 
 	rc = answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	            &applied);
-	EQ(rc, DMCP_OK, "fail: the retried answer succeeds");
-	EQ(applied, 1, "fail: ... and is applied");
+	T_EQ_INT(rc, DMCP_OK, "fail: the retried answer succeeds");
+	T_EQ_INT(applied, 1, "fail: ... and is applied");
 	after = row_of(run.id);
-	EQ(after.status, RUN_COMPLETED, "fail: ... and completes the run");
-	EQ(after.steps, before.steps + 1, "fail: ... with one more step");
+	T_EQ_INT(after.status, RUN_COMPLETED, "fail: ... and completes the run");
+	T_EQ_INT(after.steps, before.steps + 1, "fail: ... with one more step");
 	row_run_clear(&after);
 	row_run_clear(&before);
 	row_run_clear(&run);
 
 	/* A checkpoint inside an answer step fails (the progress save). runtime.h: rt_answer
 	 * gives DMCP_OK "once the step committed"; applied 1 must mean the answer is in. */
-	EQ(start(&env, "ask_prog", "4", "\"p\"", &run), DMCP_OK, "fail: checkpoint: waiting");
+	T_EQ_INT(start(&env, "ask_prog", "4", "\"p\"", &run), DMCP_OK, "fail: checkpoint: waiting");
 	pending_of(pid, sizeof pid, run.id, 0);
 	fake_store_fail("store_run_save", 0, 1);
 	applied = -1;
@@ -1362,15 +1349,15 @@ static void test_failures(void)
 	     "fail: checkpoint: rt_answer does not report an applied answer (rc %s, applied %d) "
 	     "while the run still waits for it (status %s)", dmcp_rc_name(rc), applied,
 	     row_status_name(after.status));
-	EQ(rc, DMCP_E_DB, "fail: checkpoint: the answer gives DMCP_E_DB");
+	T_EQ_INT(rc, DMCP_E_DB, "fail: checkpoint: the answer gives DMCP_E_DB");
 	T_OK(after.status == RUN_WAITING && after.pending_id != NULL &&
 	     strcmp(after.pending_id, pid) == 0, "fail: checkpoint: the run still waits for it");
 	row_run_clear(&after);
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	          &applied), DMCP_OK, "fail: checkpoint: the retried answer succeeds");
 	after = row_of(run.id);
-	EQ(after.status, RUN_COMPLETED, "fail: checkpoint: ... and completes the run");
-	EQ(count_method(run.id, "notifications/progress"), 1,
+	T_EQ_INT(after.status, RUN_COMPLETED, "fail: checkpoint: ... and completes the run");
+	T_EQ_INT(count_method(run.id, "notifications/progress"), 1,
 	   "fail: checkpoint: ... with its progress once");
 	T_OK(gap_free(run.id), "fail: checkpoint: ... and no gap");
 	row_run_clear(&after);
@@ -1380,10 +1367,10 @@ static void test_failures(void)
 	runs0 = fake_store_count("runs");
 	fake_store_fail("store_run_save", 0, 1);
 	rc = start(&env, "cp", "5", NULL, &run);
-	EQ(rc, DMCP_E_DB, "fail: first checkpoint: rt_start gives DMCP_E_DB");
-	EQ(fake_store_count("runs"), runs0, "fail: first checkpoint: ... and stores nothing");
+	T_EQ_INT(rc, DMCP_E_DB, "fail: first checkpoint: rt_start gives DMCP_E_DB");
+	T_EQ_INT(fake_store_count("runs"), runs0, "fail: first checkpoint: ... and stores nothing");
 	row_run_clear(&run);
-	EQ(fake_store_open_tx(), 0, "fail: checkpoint: no transaction left open");
+	T_EQ_INT(fake_store_open_tx(), 0, "fail: checkpoint: no transaction left open");
 	sess_free(&s);
 }
 
@@ -1399,51 +1386,51 @@ static void test_cancel(void)
 
 	sess_make(&s, "alice", "{\"elicitation\":{}}", 0);
 	env = env_of(&s, NULL);
-	EQ(start(&env, "ask", "\"c-1\"", NULL, &run), DMCP_OK, "cancel: a waiting call");
+	T_EQ_INT(start(&env, "ask", "\"c-1\"", NULL, &run), DMCP_OK, "cancel: a waiting call");
 	pending_of(pid, sizeof pid, run.id, 0);
 	ev = n_events(run.id);
 	notif0 = fake_store_notifies(run.id);
-	EQ(rt_cancel(&env, "\"c-1\"", "changed my mind"), DMCP_OK, "cancel: rt_cancel OK");
+	T_EQ_INT(rt_cancel(&env, "\"c-1\"", "changed my mind"), DMCP_OK, "cancel: rt_cancel OK");
 	row = row_of(run.id);
-	EQ(row.status, RUN_CANCELLED, "cancel: the run is cancelled");
+	T_EQ_INT(row.status, RUN_CANCELLED, "cancel: the run is cancelled");
 	T_OK(row.pending_id == NULL && row.pending_method == NULL, "cancel: nothing pending");
 	T_OK(has(row.error, "changed my mind"), "cancel: the reason is kept");
 	row_run_clear(&row);
-	EQ(n_events(run.id), ev, "cancel: no event (the client gets no result)");
-	EQ(fake_store_notifies(run.id), notif0 + 1, "cancel: followers are woken");
-	EQ(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
+	T_EQ_INT(n_events(run.id), ev, "cancel: no event (the client gets no result)");
+	T_EQ_INT(fake_store_notifies(run.id), notif0 + 1, "cancel: followers are woken");
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	                &applied), DMCP_OK, "cancel: a later answer is OK");
-	EQ(applied, 0, "cancel: ... and not applied");
+	T_EQ_INT(applied, 0, "cancel: ... and not applied");
 	row = row_of(run.id);
-	EQ(row.status, RUN_CANCELLED, "cancel: the run stays cancelled");
+	T_EQ_INT(row.status, RUN_CANCELLED, "cancel: the run stays cancelled");
 	row_run_clear(&row);
-	EQ(rt_cancel(&env, "\"c-1\"", NULL), DMCP_E_NOT_FOUND,
+	T_EQ_INT(rt_cancel(&env, "\"c-1\"", NULL), DMCP_E_NOT_FOUND,
 	         "cancel: cancelling it again: NOT_FOUND");
-	EQ(rt_cancel(&env, "\"nope\"", NULL), DMCP_E_NOT_FOUND,
+	T_EQ_INT(rt_cancel(&env, "\"nope\"", NULL), DMCP_E_NOT_FOUND,
 	         "cancel: an unknown request id: NOT_FOUND");
-	EQ(rt_cancel(&env, "1", NULL), DMCP_E_NOT_FOUND,
+	T_EQ_INT(rt_cancel(&env, "1", NULL), DMCP_E_NOT_FOUND,
 	         "cancel: ids compare as JSON (1 is not \"1\")");
 	row_run_clear(&run);
 
 	/* another worker cancels the run while its step runs */
 	cancel_rc = DMCP_OK;
-	EQ(start(&env, "cancel_mid", "5", "1", &run), DMCP_OK,
+	T_EQ_INT(start(&env, "cancel_mid", "5", "1", &run), DMCP_OK,
 	         "cancel: cancelled mid-step: rt_start OK");
-	EQ(cancel_rc, DMCP_CANCELLED, "cancel: the next progress call says DMCP_CANCELLED");
+	T_EQ_INT(cancel_rc, DMCP_CANCELLED, "cancel: the next progress call says DMCP_CANCELLED");
 	row = row_of(run.id);
-	EQ(row.status, RUN_CANCELLED, "cancel: the run stays cancelled");
+	T_EQ_INT(row.status, RUN_CANCELLED, "cancel: the run stays cancelled");
 	row_run_clear(&row);
-	EQ(n_events(run.id), 1, "cancel: only the first progress, no response");
+	T_EQ_INT(n_events(run.id), 1, "cancel: only the first progress, no response");
 	row_run_clear(&run);
 
 	/* another worker committed meanwhile (took the run over) */
 	conflict_rc = DMCP_OK;
-	EQ(start(&env, "conflict", "6", NULL, &run), DMCP_OK, "conflict: rt_start OK");
-	EQ(conflict_rc, DMCP_E_CONFLICT, "conflict: the next checkpoint says DMCP_E_CONFLICT");
-	EQ(n_events(run.id), 2, "conflict: our first line and the other worker's event only");
+	T_EQ_INT(start(&env, "conflict", "6", NULL, &run), DMCP_OK, "conflict: rt_start OK");
+	T_EQ_INT(conflict_rc, DMCP_E_CONFLICT, "conflict: the next checkpoint says DMCP_E_CONFLICT");
+	T_EQ_INT(n_events(run.id), 2, "conflict: our first line and the other worker's event only");
 	T_OK(gap_free(run.id), "conflict: LSNs stay gap-free");
 	row_run_clear(&run);
-	EQ(fake_store_open_tx(), 0, "cancel: no transaction left open");
+	T_EQ_INT(fake_store_open_tx(), 0, "cancel: no transaction left open");
 	sess_free(&s);
 }
 
@@ -1459,9 +1446,9 @@ static void test_limits(void)
 
 	sess_make(&s, "alice", "{\"elicitation\":{\"form\":{},\"url\":{}}}", 0);
 	env = env_of(&s, NULL);
-	EQ(start(&env, "long_url", "\"lu\"", NULL, &run), DMCP_OK, "limit: a 9000-byte URL");
-	EQ(url_rc, DMCP_E_LIMIT, "limit: ... the tool gets DMCP_E_LIMIT (RT_URL_MAX)");
-	EQ(n_events(run.id), 1, "limit: ... and no request is sent, only the response");
+	T_EQ_INT(start(&env, "long_url", "\"lu\"", NULL, &run), DMCP_OK, "limit: a 9000-byte URL");
+	T_EQ_INT(url_rc, DMCP_E_LIMIT, "limit: ... the tool gets DMCP_E_LIMIT (RT_URL_MAX)");
+	T_EQ_INT(n_events(run.id), 1, "limit: ... and no request is sent, only the response");
 	T_OK(result_is_error(run.id, 1), "limit: ... an isError result");
 	row_run_clear(&run);
 	sess_make(&s, "alice", "{\"elicitation\":{}}", 0);
@@ -1469,16 +1456,16 @@ static void test_limits(void)
 	cfg.max_events = 4;
 	many_rc = DMCP_OK;
 	many_at = 0;
-	EQ(start(&env, "many", "1", "1", &run), DMCP_OK, "limit: rt_start OK");
-	EQ(many_rc, DMCP_E_LIMIT, "limit: a notification past the limit gives DMCP_E_LIMIT");
-	EQ(many_at, 4, "limit: ... at the 4th (room is left for the response)");
-	EQ(n_events(run.id), 4, "limit: the run holds max_events events");
-	EQ(event_kind_of(run.id, 4), EV_RESPONSE, "limit: the last is the response");
+	T_EQ_INT(start(&env, "many", "1", "1", &run), DMCP_OK, "limit: rt_start OK");
+	T_EQ_INT(many_rc, DMCP_E_LIMIT, "limit: a notification past the limit gives DMCP_E_LIMIT");
+	T_EQ_INT(many_at, 4, "limit: ... at the 4th (room is left for the response)");
+	T_EQ_INT(n_events(run.id), 4, "limit: the run holds max_events events");
+	T_EQ_INT(event_kind_of(run.id, 4), EV_RESPONSE, "limit: the last is the response");
 	row_run_clear(&run);
 
 	/* requests after the limit: cfg.h says DMCP_MAX_EVENTS_PER_RUN is the events one run
 	 * may append */
-	EQ(start(&env, "many_ask", "2", NULL, &run), DMCP_OK, "limit: many, then asks");
+	T_EQ_INT(start(&env, "many_ask", "2", NULL, &run), DMCP_OK, "limit: many, then asks");
 	pending_of(pid, sizeof pid, run.id, 0);
 	if (answer(&env, pid, "\"result\":{\"action\":\"decline\"}", &applied) != DMCP_OK)
 		applied = -1;
@@ -1511,46 +1498,46 @@ static void test_resume(void)
 	/* the checkpoint commits, the final save fails: the run is left 'running' */
 	fake_store_fail("store_run_save", 1, 1);
 	rc = start(&env, "cp", "1", NULL, &run);
-	EQ(rc, DMCP_E_DB, "resume: the step failed after its checkpoint");
+	T_EQ_INT(rc, DMCP_E_DB, "resume: the step failed after its checkpoint");
 	row = row_of(run.id);
-	EQ(row.status, RUN_RUNNING, "resume: the run is left running");
-	EQ(n_events(run.id), 1, "resume: with its checkpoint's event");
+	T_EQ_INT(row.status, RUN_RUNNING, "resume: the run is left running");
+	T_EQ_INT(n_events(run.id), 1, "resume: with its checkpoint's event");
 	row_run_clear(&row);
-	EQ(rt_resume(&env, run.id), DMCP_E_CONFLICT,
+	T_EQ_INT(rt_resume(&env, run.id), DMCP_E_CONFLICT,
 	         "resume: the lease has not passed: DMCP_E_CONFLICT");
-	EQ(rt_resume(&env_other, run.id), DMCP_E_NOT_FOUND,
+	T_EQ_INT(rt_resume(&env_other, run.id), DMCP_E_NOT_FOUND,
 	         "resume: from another session: NOT_FOUND");
-	EQ(fake_store_expire_lease(run.id, 1), DMCP_OK, "resume: the lease passes");
-	EQ(rt_resume(&env, run.id), DMCP_OK, "resume: rt_resume takes the run over");
+	T_EQ_INT(fake_store_expire_lease(run.id, 1), DMCP_OK, "resume: the lease passes");
+	T_EQ_INT(rt_resume(&env, run.id), DMCP_OK, "resume: rt_resume takes the run over");
 	row = row_of(run.id);
-	EQ(row.status, RUN_COMPLETED, "resume: the run completed");
-	EQ(row.steps, 2, "resume: in a second step");
+	T_EQ_INT(row.status, RUN_COMPLETED, "resume: the run completed");
+	T_EQ_INT(row.steps, 2, "resume: in a second step");
 	row_run_clear(&row);
-	EQ(count_method(run.id, "notifications/message"), 1,
+	T_EQ_INT(count_method(run.id, "notifications/message"), 1,
 	         "resume: the checkpoint's notification is not sent twice");
-	EQS(result_text(run.id, 2, text, sizeof text), "cp done", "resume: the result");
+	T_EQ_STR(result_text(run.id, 2, text, sizeof text), "cp done", "resume: the result");
 	T_OK(gap_free(run.id), "resume: LSNs without a gap");
-	EQ(rt_resume(&env, run.id), DMCP_E_CONFLICT, "resume: a finished run: DMCP_E_CONFLICT");
+	T_EQ_INT(rt_resume(&env, run.id), DMCP_E_CONFLICT, "resume: a finished run: DMCP_E_CONFLICT");
 	row_run_clear(&run);
 
 	/* a waiting run is not an orphan */
-	EQ(start(&env, "ask", "2", NULL, &run), DMCP_OK, "resume: a waiting call");
-	EQ(fake_store_expire_lease(run.id, 1), DMCP_OK, "resume: (its lease flag set)");
-	EQ(rt_resume(&env, run.id), DMCP_E_CONFLICT, "resume: a waiting run: DMCP_E_CONFLICT");
+	T_EQ_INT(start(&env, "ask", "2", NULL, &run), DMCP_OK, "resume: a waiting call");
+	T_EQ_INT(fake_store_expire_lease(run.id, 1), DMCP_OK, "resume: (its lease flag set)");
+	T_EQ_INT(rt_resume(&env, run.id), DMCP_E_CONFLICT, "resume: a waiting run: DMCP_E_CONFLICT");
 	row_run_clear(&run);
 
 	/* sweep's recovery finds orphans of any session */
 	fake_store_fail("store_run_save", 1, 1);
 	rc = start(&env, "cp", "3", NULL, &run);
-	EQ(rc, DMCP_E_DB, "recover: another orphan");
-	EQ(fake_store_expire_lease(run.id, 1), DMCP_OK, "recover: its lease passes");
-	EQ(rt_recover_orphans(&env_other, 10, &taken), DMCP_OK, "recover: OK");
-	EQ(taken, 1, "recover: one run taken over");
+	T_EQ_INT(rc, DMCP_E_DB, "recover: another orphan");
+	T_EQ_INT(fake_store_expire_lease(run.id, 1), DMCP_OK, "recover: its lease passes");
+	T_EQ_INT(rt_recover_orphans(&env_other, 10, &taken), DMCP_OK, "recover: OK");
+	T_EQ_INT(taken, 1, "recover: one run taken over");
 	row = row_of(run.id);
-	EQ(row.status, RUN_COMPLETED, "recover: the orphan completed");
+	T_EQ_INT(row.status, RUN_COMPLETED, "recover: the orphan completed");
 	row_run_clear(&row);
 	row_run_clear(&run);
-	EQ(fake_store_open_tx(), 0, "resume: no transaction left open");
+	T_EQ_INT(fake_store_open_tx(), 0, "resume: no transaction left open");
 	sess_free(&s);
 	sess_free(&other);
 }
@@ -1568,8 +1555,8 @@ int main(void)
 			printf("# cannot register %s: %s\n", tools[i].name, err);
 			bad++;
 		}
-	EQ(bad, 0, "the test tools register");
-	EQ(store_open("", &st, err, sizeof err), DMCP_OK, "the fake store opens");
+	T_EQ_INT(bad, 0, "the test tools register");
+	T_EQ_INT(store_open("", &st, err, sizeof err), DMCP_OK, "the fake store opens");
 
 	test_one_step();
 	test_elicitation();
@@ -1582,7 +1569,7 @@ int main(void)
 	test_limits();
 	test_resume();
 
-	EQ(fake_store_anomalies(err, sizeof err), 0,
+	T_EQ_INT(fake_store_anomalies(err, sizeof err), 0,
 	         "the store saw nothing PostgreSQL would allow but dmcp must not do");
 	if (err[0] != '\0')
 		printf("#   last: %s\n", err);

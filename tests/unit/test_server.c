@@ -22,18 +22,6 @@
 #include "t.h"
 #include "wake.h"
 
-/* T_EQ_INT and T_EQ_STR evaluate their arguments twice: these evaluate them once. */
-#define EQ(a, b, name)                                               \
-	do {                                                             \
-		long long eq_a_ = (long long)(a), eq_b_ = (long long)(b);    \
-		T_EQ_INT(eq_a_, eq_b_, name);                                \
-	} while (0)
-#define EQS(a, b, name)                                              \
-	do {                                                             \
-		const char *eqs_a_ = (a), *eqs_b_ = (b);                     \
-		T_EQ_STR(eqs_a_, eqs_b_, name);                              \
-	} while (0)
-
 /* Bytes of one captured answer. */
 #define OUT_MAX (4u << 20)
 /* The body limit the tests configure. */
@@ -262,10 +250,10 @@ static void check_rejected(struct srv_req rq, const char *body, int declared, in
 	long calls = fake_store_calls();
 	struct resp r = handle_on(w, rq, body, declared);
 
-	EQ(r.status, status, name);
+	T_EQ_INT(r.status, status, name);
 	if (code != 0)
 		T_OK(rpc_code(&r) == code, "%s: JSON-RPC error %d (got %d)", name, code, rpc_code(&r));
-	EQ(fake_store_calls() - calls, 0, "... and the store was not touched");
+	T_EQ_INT(fake_store_calls() - calls, 0, "... and the store was not touched");
 	resp_free(&r);
 }
 
@@ -289,7 +277,7 @@ static void test_transport(const char *sid)
 	rq = post_req(sid);
 	rq.method = "PUT";
 	r = handle(rq, ping);
-	EQ(r.status, 405, "405: PUT");
+	T_EQ_INT(r.status, 405, "405: PUT");
 	T_OK(header(&r, "Allow", hv, sizeof hv) != NULL && has(hv, "POST"),
 	     "405: ... with an Allow header");
 	resp_free(&r);
@@ -315,9 +303,9 @@ static void test_transport(const char *sid)
 	rq = post_req(sid);
 	calls = fake_store_calls();
 	r = handle_on(w, rq, big, 1);
-	EQ(r.status, 413, "413: a declared Content-Length over DMCP_MAX_BODY");
-	EQ(r.read, 0, "413: ... refused before reading the body");
-	EQ(fake_store_calls() - calls, 0, "... and the store was not touched");
+	T_EQ_INT(r.status, 413, "413: a declared Content-Length over DMCP_MAX_BODY");
+	T_EQ_INT(r.read, 0, "413: ... refused before reading the body");
+	T_EQ_INT(fake_store_calls() - calls, 0, "... and the store was not touched");
 	resp_free(&r);
 	rq = post_req(sid);
 	check_rejected(rq, big, 0, 413, RPC_INVALID_REQUEST, "413: an undeclared body over the cap");
@@ -372,34 +360,34 @@ static void test_transport(const char *sid)
 	calls = fake_store_calls();
 	gets = fake_store_calls_of("store_session_get");
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
-	EQ(r.status, 400, "400: no Mcp-Session-Id");
-	EQ(rpc_code(&r), RPC_INVALID_REQUEST, "400: ... -32600");
-	EQ(fake_store_calls_of("store_session_get") - gets, 0, "400: ... without a session lookup");
+	T_EQ_INT(r.status, 400, "400: no Mcp-Session-Id");
+	T_EQ_INT(rpc_code(&r), RPC_INVALID_REQUEST, "400: ... -32600");
+	T_EQ_INT(fake_store_calls_of("store_session_get") - gets, 0, "400: ... without a session lookup");
 	if (fake_store_calls() != calls)
 		printf("# note: a POST without Mcp-Session-Id made %ld store call(s) (store_ready)\n",
 		       fake_store_calls() - calls);
 	resp_free(&r);
 	rq = post_req("0123456789abcdef0123456789abcdef");
 	r = handle(rq, ping);
-	EQ(r.status, 404, "404: an unknown session");
-	EQ(rpc_code(&r), RPC_SESSION_NOT_FOUND, "404: ... -32001");
+	T_EQ_INT(r.status, 404, "404: an unknown session");
+	T_EQ_INT(rpc_code(&r), RPC_SESSION_NOT_FOUND, "404: ... -32001");
 	resp_free(&r);
 	rq = post_req("not-hex");
 	gets = fake_store_calls_of("store_session_get");
 	r = handle(rq, ping);
-	EQ(r.status, 404, "404: a malformed session id");
-	EQ(fake_store_calls_of("store_session_get") - gets, 0, "404: ... not looked up");
+	T_EQ_INT(r.status, 404, "404: a malformed session id");
+	T_EQ_INT(fake_store_calls_of("store_session_get") - gets, 0, "404: ... not looked up");
 	resp_free(&r);
 	rq = post_req(sid);
 	rq.remote_user = "bob";
 	r = handle(rq, ping);
-	EQ(r.status, 404, "404: another principal's session");
+	T_EQ_INT(r.status, 404, "404: another principal's session");
 	resp_free(&r);
 	rq = post_req(sid);
 	fake_store_fail("store_ready", 0, 1);
 	r = handle(rq, ping);
-	EQ(r.status, 503, "503: the database is unavailable");
-	EQ(rpc_code(&r), RPC_INTERNAL_ERROR, "503: ... -32603");
+	T_EQ_INT(r.status, 503, "503: the database is unavailable");
+	T_EQ_INT(rpc_code(&r), RPC_INTERNAL_ERROR, "503: ... -32603");
 	resp_free(&r);
 }
 
@@ -457,8 +445,8 @@ static void test_calls(const char *sid)
 	/* notifications */
 	rq = post_req(sid);
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
-	EQ(r.status, 202, "202: a notification");
-	EQ(r.body_len, 0, "202: ... with an empty body");
+	T_EQ_INT(r.status, 202, "202: a notification");
+	T_EQ_INT(r.body_len, 0, "202: ... with an empty body");
 	T_OK(header(&r, "Content-Length", hv, sizeof hv) != NULL && strcmp(hv, "0") == 0,
 	     "202: ... and Content-Length: 0");
 	resp_free(&r);
@@ -466,8 +454,8 @@ static void test_calls(const char *sid)
 	/* a plain request */
 	rq = post_req(sid);
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\"}");
-	EQ(r.status, 200, "ping: 200");
-	EQS(js_str(r.json, "id"), "p", "ping: the id is echoed");
+	T_EQ_INT(r.status, 200, "ping: 200");
+	T_EQ_STR(js_str(r.json, "id"), "p", "ping: the id is echoed");
 	resp_free(&r);
 	rq = post_req(sid);
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"}");
@@ -479,16 +467,16 @@ static void test_calls(const char *sid)
 	runs0 = fake_store_count("runs");
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":"
 	           "{\"name\":\"echo\",\"arguments\":{\"message\":\"hi\"}}}");
-	EQ(r.status, 200, "echo: 200");
+	T_EQ_INT(r.status, 200, "echo: 200");
 	T_OK(header(&r, "Content-Type", hv, sizeof hv) != NULL &&
 	     strcmp(hv, "application/json") == 0, "echo: application/json");
 	T_OK(header(&r, "Content-Length", hv, sizeof hv) != NULL &&
 	     strtoul(hv, NULL, 10) == r.body_len, "echo: Content-Length is the body's length");
-	EQ(json_object_get_int(json_object_object_get(r.json, "id")), 3, "echo: the id");
+	T_EQ_INT(json_object_get_int(json_object_object_get(r.json, "id")), 3, "echo: the id");
 	sc = js_get(js_get(r.json, "result", json_type_object), "structuredContent",
 	            json_type_object);
-	EQS(js_str(sc, "echoed"), "hi", "echo: structuredContent.echoed");
-	EQ(fake_store_count("runs"), runs0 + 1, "echo: the run is stored");
+	T_EQ_STR(js_str(sc, "echoed"), "hi", "echo: structuredContent.echoed");
+	T_EQ_INT(fake_store_count("runs"), runs0 + 1, "echo: the run is stored");
 	resp_free(&r);
 
 	rq = post_req(sid);
@@ -510,7 +498,7 @@ static void test_calls(const char *sid)
 	rq = post_req(sid);
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":"
 	           "{\"name\":\"confirm\",\"arguments\":{\"question\":\"Sure?\"}}}");
-	EQ(r.status, 200, "confirm: 200");
+	T_EQ_INT(r.status, 200, "confirm: 200");
 	T_OK(header(&r, "Content-Type", hv, sizeof hv) != NULL &&
 	     strcmp(hv, "text/event-stream") == 0, "confirm: text/event-stream");
 	T_OK(header(&r, "X-Accel-Buffering", hv, sizeof hv) != NULL && strcmp(hv, "no") == 0,
@@ -536,31 +524,31 @@ static void test_calls(const char *sid)
 	         "\"accept\",\"content\":{\"ok\":true}}}", run);
 	rq = post_req(sid);
 	r = handle(rq, body);
-	EQ(r.status, 202, "answer: 202");
-	EQ(r.body_len, 0, "answer: empty");
+	T_EQ_INT(r.status, 202, "answer: 202");
+	T_EQ_INT(r.body_len, 0, "answer: empty");
 	resp_free(&r);
 	T_OK(fake_store_run(run, &row) && row.status == RUN_COMPLETED, "answer: the run completed");
 	row_run_clear(&row);
 	rq = post_req(sid);
 	r = handle(rq, body);
-	EQ(r.status, 202, "answer: the same answer again: 202");
+	T_EQ_INT(r.status, 202, "answer: the same answer again: 202");
 	resp_free(&r);
-	EQ(fake_store_count("events") > 0 && fake_store_event_body(run, 3) == NULL, 1,
+	T_EQ_INT(fake_store_count("events") > 0 && fake_store_event_body(run, 3) == NULL, 1,
 	   "answer: ... and no new event");
 	rq = post_req(sid);
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":\"0123456789abcdef0123456789abcdef/0\","
 	           "\"result\":{\"action\":\"decline\"}}");
-	EQ(r.status, 404, "answer: to no request of ours: 404");
+	T_EQ_INT(r.status, 404, "answer: to no request of ours: 404");
 	resp_free(&r);
 	rq = post_req(sid);
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":77,\"result\":{}}");
-	EQ(r.status, 404, "answer: with a numeric id: 404");
+	T_EQ_INT(r.status, 404, "answer: with a numeric id: 404");
 	resp_free(&r);
 
 	/* resume with GET */
 	snprintf(lei, sizeof lei, "%s:1", run);
 	g = handle(get_req(sid, lei), NULL);
-	EQ(g.status, 200, "GET: 200");
+	T_EQ_INT(g.status, 200, "GET: 200");
 	T_OK(header(&g, "Content-Type", hv, sizeof hv) != NULL &&
 	     strcmp(hv, "text/event-stream") == 0, "GET: text/event-stream");
 	ev2 = fake_store_event_body(run, 2);
@@ -573,26 +561,26 @@ static void test_calls(const char *sid)
 	resp_free(&g);
 	snprintf(lei, sizeof lei, "%s:0", run);
 	g = handle(get_req(sid, lei), NULL);
-	EQ(count_of(g.body, "\ndata: "), 3, "GET after <run>:0: priming, the request, the response");
+	T_EQ_INT(count_of(g.body, "\ndata: "), 3, "GET after <run>:0: priming, the request, the response");
 	T_OK(strncmp(g.body, "id: ", 4) == 0 && has(g.body, ":0\ndata: \n\n"),
 	     "GET: the resumed stream starts with a priming event (id = Last-Event-ID)");
 	resp_free(&g);
 	snprintf(lei, sizeof lei, "%s:9", run);
 	g = handle(get_req(sid, lei), NULL);
-	EQ(g.status, 404, "GET after an LSN the run never had: 404");
+	T_EQ_INT(g.status, 404, "GET after an LSN the run never had: 404");
 	resp_free(&g);
 
 	/* another session may not read this run */
 	T_OK(init_session(NULL, "2025-11-25", "{}", sid2), "a second session");
 	snprintf(lei, sizeof lei, "%s:1", run);
 	g = handle(get_req(sid2, lei), NULL);
-	EQ(g.status, 404, "GET: another session's run: 404");
+	T_EQ_INT(g.status, 404, "GET: another session's run: 404");
 	T_OK(!has(g.body, "accepted"), "GET: ... and nothing of it");
 	resp_free(&g);
 	rq = get_req(sid, lei);
 	rq.remote_user = "bob";
 	g = handle(rq, NULL);
-	EQ(g.status, 404, "GET: another principal: 404");
+	T_EQ_INT(g.status, 404, "GET: another principal: 404");
 	resp_free(&g);
 
 	/* the answer arrives while the POST's stream follows the run (NOTIFY wakes it) */
@@ -605,7 +593,7 @@ static void test_calls(const char *sid)
 	T_OK(wait_answered, "follow: the answer came while the stream waited");
 	T_OK(has(r.body, "\"id\":6,\"result\""), "follow: the stream carries the response");
 	T_OK(!has(r.body, "retry: "), "follow: ... and ends without retry:");
-	EQ(count_of(r.body, "\ndata: "), 3, "follow: priming, request, response");
+	T_EQ_INT(count_of(r.body, "\ndata: "), 3, "follow: priming, request, response");
 	resp_free(&r);
 	wake_on_wait(tw, NULL, NULL);
 
@@ -627,8 +615,8 @@ static void test_calls(const char *sid)
 	           "{\"name\":\"test_tool_with_progress\",\"_meta\":{\"progressToken\":\"pt\"}}}");
 	T_OK(header(&r, "Content-Type", hv, sizeof hv) != NULL &&
 	     strcmp(hv, "text/event-stream") == 0, "progress: a stream");
-	EQ(count_of(r.body, "notifications/progress"), 3, "progress: three notifications");
-	EQ(count_of(r.body, "\"progressToken\":\"pt\""), 3, "progress: ... with the token");
+	T_EQ_INT(count_of(r.body, "notifications/progress"), 3, "progress: three notifications");
+	T_EQ_INT(count_of(r.body, "\"progressToken\":\"pt\""), 3, "progress: ... with the token");
 	T_OK(has(r.body, "\"id\":8,\"result\""), "progress: then the result");
 	T_OK(!has(r.body, "retry: "), "progress: the stream ends with the result");
 	resp_free(&r);
@@ -656,7 +644,7 @@ static void test_calls(const char *sid)
 	rq = post_req(sid);
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":"
 	           "{\"requestId\":\"c\",\"reason\":\"no\"}}");
-	EQ(r.status, 202, "cancel: 202");
+	T_EQ_INT(r.status, 202, "cancel: 202");
 	resp_free(&r);
 	T_OK(fake_store_run(run, &row) && row.status == RUN_CANCELLED, "cancel: the run is cancelled");
 	row_run_clear(&row);
@@ -684,23 +672,23 @@ static void test_calls(const char *sid)
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":"
 	           "{\"name\":\"echo\",\"arguments\":{\"message\":\"x\"}}}");
 	T_OK(r.status == 503 && rpc_code(&r) == RPC_INTERNAL_ERROR, "store fails: 503, -32603");
-	EQ(fake_store_count("runs"), runs0, "store fails: no run");
+	T_EQ_INT(fake_store_count("runs"), runs0, "store fails: no run");
 	resp_free(&r);
 
 	/* DELETE */
 	rq = get_req(sid2, NULL);
 	rq.method = "DELETE";
 	r = handle(rq, NULL);
-	EQ(r.status, 200, "DELETE: 200");
+	T_EQ_INT(r.status, 200, "DELETE: 200");
 	resp_free(&r);
 	rq = post_req(sid2);
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}");
-	EQ(r.status, 404, "DELETE: the session is gone: 404");
+	T_EQ_INT(r.status, 404, "DELETE: the session is gone: 404");
 	resp_free(&r);
 	rq = get_req(sid2, NULL);
 	rq.method = "DELETE";
 	r = handle(rq, NULL);
-	EQ(r.status, 404, "DELETE: twice: 404");
+	T_EQ_INT(r.status, 404, "DELETE: twice: 404");
 	resp_free(&r);
 }
 
@@ -715,16 +703,16 @@ int main(void)
 	reg = dmcp_registry_new();
 	T_OK(reg != NULL && dmcp_examples_register(reg, err, sizeof err) == DMCP_OK,
 	     "the examples register");
-	EQ(srv_new(&cfg, reg, &stopping, &srv), DMCP_OK, "srv_new");
+	T_EQ_INT(srv_new(&cfg, reg, &stopping, &srv), DMCP_OK, "srv_new");
 	tw = wake_new();
 	srv_use_wake(srv, tw);
 	fake_store_on_notify(ring_on_notify, tw);
 	fake_store_fail("store_open", 0, 1);
 	rc = srv_worker_new(srv, &w, err, sizeof err);
-	EQ(rc, DMCP_E_DB, "srv_worker_new: the store cannot be opened: DMCP_E_DB");
+	T_EQ_INT(rc, DMCP_E_DB, "srv_worker_new: the store cannot be opened: DMCP_E_DB");
 	T_OK(w == NULL && err[0] != '\0', "srv_worker_new: ... no worker, and a message");
-	EQ(srv_worker_new(srv, &w, err, sizeof err), DMCP_OK, "srv_worker_new");
-	EQ(srv_worker_new(srv, &w2, err, sizeof err), DMCP_OK, "a second worker");
+	T_EQ_INT(srv_worker_new(srv, &w, err, sizeof err), DMCP_OK, "srv_worker_new");
+	T_EQ_INT(srv_worker_new(srv, &w2, err, sizeof err), DMCP_OK, "a second worker");
 
 	T_OK(init_session(NULL, "2025-11-25", "{\"elicitation\":{}}", sid),
 	     "initialize: 200 with an Mcp-Session-Id");
@@ -734,12 +722,12 @@ int main(void)
 		                       "\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
 		                       "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}");
 		char hv[100];
-		EQ(r.status, 200, "initialize: 200");
+		T_EQ_INT(r.status, 200, "initialize: 200");
 		T_OK(header(&r, "Content-Type", hv, sizeof hv) != NULL &&
 		     strcmp(hv, "application/json") == 0, "initialize: application/json");
 		T_OK(header(&r, "Content-Length", hv, sizeof hv) != NULL &&
 		     strtoul(hv, NULL, 10) == r.body_len, "initialize: Content-Length");
-		EQS(js_str(js_get(r.json, "result", json_type_object), "protocolVersion"),
+		T_EQ_STR(js_str(js_get(r.json, "result", json_type_object), "protocolVersion"),
 		    "2025-06-18", "initialize: the negotiated version");
 		resp_free(&r);
 	}
@@ -747,8 +735,8 @@ int main(void)
 	test_transport(sid);
 	test_calls(sid);
 
-	EQ(fake_store_open_tx(), 0, "no transaction left open");
-	EQ(fake_store_anomalies(err, sizeof err), 0,
+	T_EQ_INT(fake_store_open_tx(), 0, "no transaction left open");
+	T_EQ_INT(fake_store_anomalies(err, sizeof err), 0,
 	   "the store saw nothing PostgreSQL would allow but dmcp must not do");
 	if (err[0] != '\0')
 		printf("#   last: %s\n", err);
