@@ -8,14 +8,11 @@ source "$BATS_TEST_DIRNAME/lib/stack.sh"
 source "$BATS_TEST_DIRNAME/lib/http.bash"
 
 setup_file() {
-	STACK_DIR=$(stack_mktemp)
-	export STACK_DIR
-	DMCP_STREAM_HOLD_MS=20000 STACK_THREADS=4 stack_start "$STACK_DIR" >&2
+	DMCP_STREAM_HOLD_MS=20000 STACK_THREADS=4 stack_file_up
 }
 
 teardown_file() {
-	stack_stop "$STACK_DIR"
-	case $STACK_DIR in /tmp/dmcp-test.*) rm -rf "$STACK_DIR" ;; esac
+	stack_file_down
 }
 
 @test "six waiting calls on four threads: requests still served, every call completes" {

@@ -10,14 +10,11 @@ source "$BATS_TEST_DIRNAME/lib/http.bash"
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"cgi","version":"1"}}}'
 
 setup_file() {
-	STACK_DIR=$(stack_mktemp)
-	export STACK_DIR
-	stack_start "$STACK_DIR" >&2
+	stack_file_up
 }
 
 teardown_file() {
-	stack_stop "$STACK_DIR"
-	case $STACK_DIR in /tmp/dmcp-test.*) rm -rf "$STACK_DIR" ;; esac
+	stack_file_down
 }
 
 # cgi_ok — the process exited 0 (its log lines on stderr are shown if not).

@@ -8,14 +8,11 @@ source "$BATS_TEST_DIRNAME/lib/stack.sh"
 source "$BATS_TEST_DIRNAME/lib/http.bash"
 
 setup_file() {
-	STACK_DIR=$(stack_mktemp)
-	export STACK_DIR
-	stack_start "$STACK_DIR" >&2
+	stack_file_up
 }
 
 teardown_file() {
-	stack_stop "$STACK_DIR"
-	case $STACK_DIR in /tmp/dmcp-test.*) rm -rf "$STACK_DIR" ;; esac
+	stack_file_down
 }
 
 setup() {

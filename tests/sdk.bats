@@ -120,16 +120,6 @@ setup_file() {
 	fi
 	MAIN=$(stack_mktemp) WORKERS=$(stack_mktemp)
 	export SDK_NODE MAIN WORKERS
-	# spawn-fcgi points its children's stdout and stderr at /dev/null. This wrapper, the
-	# WORKERS stack's DMCP_BIN, sends the program's stderr to dmcp.log next to itself in that
-	# case (the debug lines, sanitizer reports), and keeps its own path as argv[0], by which
-	# stack.sh recognises the stack's processes.
-	cat >"$WORKERS/dmcp-logged" <<-EOF
-		#!/bin/bash
-		[ "\$(readlink /proc/self/fd/2)" = /dev/null ] && exec 2>>"\${0%/*}/dmcp.log"
-		exec -a "\$0" $(printf %q "$(_stack_bin)") "\$@"
-	EOF
-	chmod 0755 "$WORKERS/dmcp-logged"
 	(
 		export DMCP_LOG_LEVEL=debug
 		stack_start "$MAIN"
@@ -137,7 +127,9 @@ setup_file() {
 	p1=$!
 	(
 		workers_env
-		export STACK_PG_DURABLE=1 STACK_AUTH=1 DMCP_BIN=$WORKERS/dmcp-logged
+		# stack_spawn_workers gives the workers DMCP_LOG_FILE: their log (debug lines,
+		# sanitizer reports) goes to $WORKERS/dmcp.log although spawn-fcgi drops stderr.
+		export STACK_PG_DURABLE=1 STACK_AUTH=1
 		stack_start "$WORKERS" && stack_spawn_workers "$WORKERS" 4
 	) >"$WORKERS/start.log" 2>&1 &
 	p2=$!

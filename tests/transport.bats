@@ -10,14 +10,11 @@ PING='{"jsonrpc":"2.0","id":1,"method":"ping"}'
 INIT_PARAMS='"capabilities":{},"clientInfo":{"name":"bats","version":"1"}'
 
 setup_file() {
-	STACK_DIR=$(stack_mktemp)
-	export STACK_DIR
-	stack_start "$STACK_DIR" >&2
+	stack_file_up
 }
 
 teardown_file() {
-	stack_stop "$STACK_DIR"
-	case $STACK_DIR in /tmp/dmcp-test.*) rm -rf "$STACK_DIR" ;; esac
+	stack_file_down
 }
 
 setup() {

@@ -93,27 +93,8 @@ deploy_subst() {
 }
 
 deploy_pg_start() {
-	local dir=$1
-	mkdir -p "$dir" || return 1
-	STACK_BIN=$(_stack_bin)
-	STACK_EXTERNAL='' STACK_PORT=''
-	if [ ! -x "$STACK_BIN" ]; then
-		_deploy_say "no program at $STACK_BIN (build it: make; or set DMCP_BIN)"
-		return 1
-	fi
-	if ! _stack_pg_start "$dir"; then
-		_stack_save "$dir" 2>/dev/null
-		stack_stop "$dir"
-		return 1
-	fi
-	export DMCP_DATABASE_URL=$STACK_DBURL
-	_stack_save "$dir"
-	if ! (cd "$dir" && exec "$STACK_BIN" migrate) </dev/null >"$dir/migrate.log" 2>&1 3>&-; then
-		_deploy_say "$STACK_BIN migrate failed"
-		_stack_tail "$dir/migrate.log"
-		stack_stop "$dir"
-		return 1
-	fi
+	local dir
+	stack_db_start "$1"
 }
 
 deploy_bin() {

@@ -14,6 +14,9 @@
 #                                   sharing DIR/fcgi.sock (spawn-fcgi); PIDs in DIR/workers.pids.
 #   stack_pg_restart_immediate DIR  pg_ctl stop -m immediate, then start again.
 #   stack_psql DIR SQL              Runs SQL on the stack's database; prints rows (psql -XAtq).
+#   stack_db_start DIR              Only the database part of stack_start (PostgreSQL, migrate).
+#   stack_file_up, stack_file_down  setup_file/teardown_file of a bats file: a stack in a new
+#                                   temporary directory, STACK_DIR.
 #   stack_mktemp                    Prints a new 0755 directory under /tmp for a test stack.
 #   stack_san_errors DIR            Prints sanitizer reports (ASan, LSan, UBSan) found in the
 #                                   program's logs; false if there are none.
@@ -532,6 +535,20 @@ _stack_nginx_stop() {
 
 # ---------------------------------------------------------------- public functions
 
+# stack_file_up / stack_file_down — a bats file's setup_file and teardown_file: a stack in a
+# new temporary directory (STACK_DIR, exported); settings come from the caller's environment
+# (e.g. `STACK_THREADS=4 stack_file_up`).
+stack_file_up() {
+	STACK_DIR=$(stack_mktemp) || return 1
+	export STACK_DIR
+	stack_start "$STACK_DIR" >&2
+}
+
+stack_file_down() {
+	stack_stop "$STACK_DIR"
+	case $STACK_DIR in /tmp/dmcp-test.*) rm -rf "$STACK_DIR" ;; esac
+}
+
 stack_mktemp() {
 	local d
 	d=$(mktemp -d /tmp/dmcp-test.XXXXXX) || return 1
@@ -539,8 +556,10 @@ stack_mktemp() {
 	printf '%s\n' "$d"
 }
 
-stack_start() {
-	local dir=${1:?usage: stack_start DIR [PORT]} port=${2:-}
+# stack_db_start DIR — the database part of stack_start: PostgreSQL under DIR/pg (or the
+# external database), then `dmcp.fcgi migrate`. Exports DMCP_DATABASE_URL. Sets dir.
+stack_db_start() {
+	dir=${1:?usage: stack_db_start DIR}
 	mkdir -p "$dir" || return 1
 	dir=$(cd "$dir" && pwd) || return 1
 	STACK_BIN=$(_stack_bin)
@@ -576,6 +595,11 @@ stack_start() {
 		stack_stop "$dir"
 		return 1
 	fi
+}
+
+stack_start() {
+	local dir port=${2:-}
+	stack_db_start "${1:?usage: stack_start DIR [PORT]}" || return 1
 	if ! _stack_dmcp_start "$dir" || ! _stack_nginx_start "$dir" "$port"; then
 		stack_stop "$dir"
 		return 1
