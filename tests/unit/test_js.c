@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "js.h"
+#include "log.h"
 #include "t.h"
 
 /* One-line error messages: what callers keep. */
@@ -17,26 +18,12 @@
 /* Bytes of a test text shown in a check's name. */
 #define SHOW_LEN 96
 
-/* s made printable for a TAP line (control and non-ASCII bytes as \xNN). Static. */
+/* s made printable for a TAP line (as the server's log shows client bytes). Static. */
 static const char *show(const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	static char out[SHOW_LEN + 8];
-	size_t i, o = 0;
+	static char out[SHOW_LEN];
 
-	for (i = 0; i < len && o < SHOW_LEN; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return log_escape(out, sizeof out, s, len);
 }
 
 /* js_parse over exactly len bytes; frees the value; returns the result code. */
