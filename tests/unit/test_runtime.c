@@ -1451,6 +1451,7 @@ static void test_limits(void)
 	T_EQ_INT(n_events(run.id), 1, "limit: ... and no request is sent, only the response");
 	T_OK(result_is_error(run.id, 1), "limit: ... an isError result");
 	row_run_clear(&run);
+	sess_free(&s);
 	sess_make(&s, "alice", "{\"elicitation\":{}}", 0);
 	env = env_of(&s, NULL);
 	cfg.max_events = 4;
