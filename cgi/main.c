@@ -101,6 +101,9 @@ static void fill_request(struct srv_req *rq, FCGX_ParamArray env)
 	rq->protocol_version = FCGX_GetParam("HTTP_MCP_PROTOCOL_VERSION", env);
 	rq->last_event_id = FCGX_GetParam("HTTP_LAST_EVENT_ID", env);
 	rq->remote_user = FCGX_GetParam("REMOTE_USER", env);
+	rq->mcp_method = FCGX_GetParam("HTTP_MCP_METHOD", env);
+	rq->mcp_name = FCGX_GetParam("HTTP_MCP_NAME", env);
+	rq->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", env);
 }
 
 static void *worker_main(void *p)
@@ -177,6 +180,9 @@ static int serve_cgi(struct srv *srv)
 	rq.protocol_version = getenv("HTTP_MCP_PROTOCOL_VERSION");
 	rq.last_event_id = getenv("HTTP_LAST_EVENT_ID");
 	rq.remote_user = getenv("REMOTE_USER");
+	rq.mcp_method = getenv("HTTP_MCP_METHOD");
+	rq.mcp_name = getenv("HTTP_MCP_NAME");
+	rq.authorization = getenv("HTTP_AUTHORIZATION");
 	rq.read = cgi_read;
 	out.io = NULL;
 	out.write = cgi_write;

@@ -147,6 +147,15 @@ dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 			return DMCP_E_PARAMS;
 		}
 	}
+	s = getenv("DMCP_RECORD_CALLS");
+	if (s != NULL && *s != '\0') {
+		if (strcmp(s, "all") == 0) {
+			c->record_all = 1;
+		} else if (strcmp(s, "durable") != 0) {
+			snprintf(err, errlen, "DMCP_RECORD_CALLS must be \"durable\" or \"all\"");
+			return DMCP_E_PARAMS;
+		}
+	}
 	s = getenv("DMCP_NOTIFY");
 	if (s != NULL && *s != '\0') {
 		if (strcmp(s, "auto") == 0) {

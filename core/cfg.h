@@ -34,6 +34,9 @@ struct cfg {
 	int sampling_mock;    /* DMCP_SAMPLING_FALLBACK=mock: answer sampling for clients that
 	                         cannot; "none" (default) gives the tool an error instead */
 	enum cfg_notify notify_mode; /* DMCP_NOTIFY: auto (default), always, in-tx */
+	int record_all;       /* DMCP_RECORD_CALLS=all: store calls that finish in their first
+	                         step too (an audit trail, one statement each); "durable"
+	                         (default): only calls that outlive their first step are rows */
 	int async_commit;     /* DMCP_ASYNC_COMMIT=one-step (default): sessions and calls that
 	                         finish in one step commit without waiting for the disk; "off":
 	                         every commit waits (see store_set_async) */

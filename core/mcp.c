@@ -46,6 +46,27 @@ static json_object *server_caps(const dmcp_registry *reg)
 	return caps;
 }
 
+static json_object *server_info(void)
+{
+	json_object *si = json_object_new_object();
+
+	json_object_object_add(si, "name", json_object_new_string(MCP_SERVER_NAME));
+	json_object_object_add(si, "version", json_object_new_string(MCP_SERVER_VERSION));
+	return si;
+}
+
+void mcp_modern_result(json_object *result, const char *type)
+{
+	json_object *meta = js_get(result, "_meta", json_type_object);
+
+	json_object_object_add(result, "resultType", json_object_new_string(type));
+	if (meta == NULL) {
+		meta = json_object_new_object();
+		json_object_object_add(result, "_meta", meta);
+	}
+	json_object_object_add(meta, "io.modelcontextprotocol/serverInfo", server_info());
+}
+
 static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 {
 	json_object *p = c->msg->params, *caps, *info, *r, *si;
@@ -75,9 +96,7 @@ static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 	r = json_object_new_object();
 	json_object_object_add(r, "protocolVersion", json_object_new_string(s.protocol));
 	json_object_object_add(r, "capabilities", server_caps(c->reg));
-	si = json_object_new_object();
-	json_object_object_add(si, "name", json_object_new_string(MCP_SERVER_NAME));
-	json_object_object_add(si, "version", json_object_new_string(MCP_SERVER_VERSION));
+	si = server_info();
 	json_object_object_add(r, "serverInfo", si);
 	json_object_object_add(r, "instructions", json_object_new_string(
 		"dmcp keeps every tool call in PostgreSQL: a call that waits for you survives "

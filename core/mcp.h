@@ -29,6 +29,11 @@ struct mcp_call {
  * c->rpc_code) set. DMCP_E_METHOD for methods not in the table. */
 dmcp_rc mcp_dispatch(struct mcp_call *c, json_object **result) DMCP_MUST_CHECK;
 
+/* 2026-07-28: mark result (a result object being built) with "resultType": type
+ * ("complete", "input_required", "task") and the server's identity in
+ * _meta["io.modelcontextprotocol/serverInfo"]. Every modern result goes through it. */
+void mcp_modern_result(json_object *result, const char *type);
+
 /* The server's name and version in serverInfo. */
 #define MCP_SERVER_NAME "dmcp"
 #define MCP_SERVER_VERSION "0.1.0"

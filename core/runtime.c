@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "js.h"
 #include "log.h"
+#include "mcp.h"
 #include "rnd.h"
 #include "rpc.h"
 #include "runtime.h"
@@ -248,6 +249,53 @@ static int wants_notify(const dmcp_ctx *ctx, int existed, int n)
 	return existed || ctx->env->cfg->notify_mode == CFG_NOTIFY_ALWAYS;
 }
 
+static int terminal(enum run_status s)
+{
+	return s == RUN_COMPLETED || s == RUN_FAILED || s == RUN_CANCELLED;
+}
+
+/* 1 when this save needs no row: a run never stored that ends now (a call finished in one
+ * step: nobody can name it, resume it or cancel it), or a notification of a sessionless run
+ * while it works (no client can resume a 2026-07-28 response stream). */
+static int ephemeral(const dmcp_ctx *ctx)
+{
+	if (ctx->run->exists || ctx->in_tx)
+		return 0;
+	if (terminal(ctx->run->status))
+		return !ctx->env->cfg->record_all || ctx->env->sess->modern;
+	return ctx->env->sess->modern && ctx->run->status == RUN_RUNNING;
+}
+
+/* Hand the queued events to the sink without storing them. A sessionless run's
+ * notifications take no LSN: only what is stored is numbered. */
+static dmcp_rc deliver_only(dmcp_ctx *ctx)
+{
+	struct run_row *r = ctx->run;
+	enum event_kind *kinds = NULL;
+	const char **bodies = NULL;
+	int n = 0, numbered = terminal(r->status);
+	char *journal = strdup(js_text(ctx->journal));
+	dmcp_rc rc = journal != NULL ? event_arrays(ctx, &n, &kinds, &bodies) : DMCP_E_NOMEM;
+
+	if (journal != NULL) {
+		free(r->journal);
+		r->journal = journal; /* the caller's copy of the row reflects the step */
+	}
+
+	if (rc == DMCP_OK && n > 0 && ctx->env->sink != NULL)
+		ctx->env->sink->committed(ctx->env->sink->arg, r->id, r->last_lsn + 1, n, kinds, bodies);
+	if (rc == DMCP_OK && numbered)
+		r->last_lsn += n;
+	if (ctx->note > r->notes)
+		r->notes = ctx->note;
+	ctx->committed_lsn = r->last_lsn;
+	free(kinds);
+	free(bodies);
+	json_object_put(ctx->events);
+	ctx->events = json_object_new_array();
+	return rc;
+}
+
 /* Write queued events, the journal and the status in one statement; commit; hand the events
  * to the sink; notify. On failure the transaction is rolled back and the run is as it was. */
 static dmcp_rc save(dmcp_ctx *ctx)
@@ -260,6 +308,8 @@ static dmcp_rc save(dmcp_ctx *ctx)
 	char *journal;
 	dmcp_rc rc = DMCP_OK;
 
+	if (ephemeral(ctx))
+		return deliver_only(ctx);
 	/* Durability. A new run that goes on (it waits, or sends progress) must be on disk
 	 * before anything reaches the client: the call now exists for it. A call finished in
 	 * one step need not be (see store_set_async). A later checkpoint of a run (the step goes
@@ -943,6 +993,8 @@ static void finish(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res)
 			json_object_object_add(result, "structuredContent", json_object_get(res->structured));
 		if (res->is_error)
 			json_object_object_add(result, "isError", json_object_new_boolean(1));
+		if (ctx->env->sess->modern)
+			mcp_modern_result(result, "complete");
 		queue_event(ctx, EV_RESPONSE, rpc_result(id, result));
 	}
 	json_object_put(id);

@@ -14,7 +14,9 @@
 
 /* What a step knows of the session that owns the run. */
 struct rt_session {
-	const char *id;        /* session id */
+	const char *id;        /* session id; "" on the sessionless 2026-07-28 wire */
+	int modern;            /* the 2026-07-28 wire: no stream to resume, no server->client
+	                          requests (a waiting step answers input_required instead) */
 	const char *principal; /* who made it */
 	const char *protocol;  /* negotiated version */
 	json_object *caps;     /* the client's capabilities (borrowed) */

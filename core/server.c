@@ -19,6 +19,7 @@
 #include "rpc.h"
 #include "runtime.h"
 #include "server.h"
+#include "srvint.h"
 #include "sse.h"
 #include "store.h"
 #include "wake.h"
@@ -30,38 +31,6 @@
 /* Bytes of one reply or event written at once (bodies are capped by their producers). */
 #define SRV_MAX_REPLY (16u << 20)
 
-struct srv {
-	const struct cfg *cfg;                  /* borrowed */
-	dmcp_registry *reg;                     /* borrowed */
-	const volatile sig_atomic_t *stopping;  /* borrowed: non-zero once shutting down */
-	struct wake *wake;                      /* the process's wake-ups */
-	int following;                          /* threads following a run now (atomic) */
-	int max_following;                      /* how many may: the rest stay free for requests
-	                                           such as the answers those streams wait for */
-	int wake_owned;                         /* wake is ours: free it, start its listener */
-	pthread_mutex_t wake_mu;                /* guards starting the listener */
-};
-
-struct srv_worker {
-	struct srv *srv;      /* borrowed */
-	struct store *st;     /* owned: this thread's connection */
-	struct waiter waiter; /* this thread's doorbell while it follows a run */
-};
-
-/* Everything one request owns; freed in one place at the end. */
-struct req {
-	struct srv_worker *w;
-	const struct srv_req *rq;
-	const struct srv_out *out;
-	char principal[ROW_MAX_PRINCIPAL + 1]; /* REMOTE_USER or "anonymous" */
-	struct buf body;                         /* the request body */
-	struct rpc_msg msg;                      /* the parsed message (msg.root owned) */
-	struct session_row sess;                 /* the session, when have_sess */
-	int have_sess;
-	json_object *caps;                       /* owned: parsed client capabilities */
-	int headed;                              /* the head was written */
-};
-
 /* A run's stream on this connection. */
 struct stream {
 	struct req *r;
@@ -70,6 +39,7 @@ struct stream {
 	int started;       /* SSE head written */
 	int ended;         /* the connection is done: poll, response, or client gone */
 	int primes;        /* the session's version wants priming events and polling */
+	int modern;        /* a 2026-07-28 response stream: no ids, no resumption, no following */
 	int registered;    /* the worker's waiter is registered for this run */
 	int64_t seen_last; /* delivered == the run's last LSN when the waiter was registered
 	                      before the events were written: no first re-read needed */
@@ -102,7 +72,7 @@ static dmcp_rc put(struct req *r, const char *p, size_t n)
 }
 
 /* Write a complete reply with a body (or none). extra: more header lines, or NULL. */
-static void reply(struct req *r, int status, const char *ctype, const char *extra,
+void srv_reply(struct req *r, int status, const char *ctype, const char *extra,
                   const char *body, size_t len)
 {
 	struct buf h;
@@ -126,24 +96,24 @@ static void reply(struct req *r, int status, const char *ctype, const char *extr
 	buf_free(&h);
 }
 
-static void reply_json(struct req *r, int status, json_object *o, const char *extra)
+void srv_reply_json(struct req *r, int status, json_object *o, const char *extra)
 {
 	const char *text = js_text(o);
 
-	reply(r, status, "application/json", extra, text, strlen(text));
+	srv_reply(r, status, "application/json", extra, text, strlen(text));
 	json_object_put(o);
 }
 
 /* A JSON-RPC error with an HTTP status; id may be NULL (null). */
-static void reply_error(struct req *r, int status, json_object *id, int code, const char *msg,
+void srv_reply_error(struct req *r, int status, json_object *id, int code, const char *msg,
                         json_object *data)
 {
-	reply_json(r, status, rpc_error(id, code, msg, data), NULL);
+	srv_reply_json(r, status, rpc_error(id, code, msg, data), NULL);
 }
 
-static void reply_empty(struct req *r, int status)
+void srv_reply_empty(struct req *r, int status)
 {
-	reply(r, status, NULL, NULL, "", 0);
+	srv_reply(r, status, NULL, NULL, "", 0);
 }
 
 /* ---- streams --------------------------------------------------------------------------- */
@@ -187,9 +157,9 @@ static void stream_event(struct stream *s, int64_t lsn, enum event_kind kind, co
 	buf_init(&b, SRV_MAX_REPLY);
 	if (kind == EV_POLL) {
 		retry = strtol(body, NULL, 10);
-		(void)sse_event(&b, id, (int)retry, "");
+		(void)sse_event(&b, s->modern ? NULL : id, (int)retry, "");
 	} else {
-		(void)sse_event(&b, id, -1, body);
+		(void)sse_event(&b, s->modern ? NULL : id, -1, body);
 	}
 	if (b.fail != DMCP_OK || put(s->r, b.data, b.len) != DMCP_OK)
 		s->ended = 1;
@@ -241,7 +211,7 @@ static void stream_committed(void *arg, const char *run_id, int64_t first, int n
 
 	if (s->run_id[0] == '\0')
 		memcpy(s->run_id, run_id, sizeof s->run_id); /* rt_start made the id */
-	if (s->ended || strcmp(run_id, s->run_id) != 0 || first != s->delivered + 1)
+	if (s->ended || strcmp(run_id, s->run_id) != 0 || (!s->modern && first != s->delivered + 1))
 		return;
 	if (!s->started && n == 1 && kinds[0] == EV_RESPONSE) {
 		free(s->stash);
@@ -286,10 +256,11 @@ static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_si
 	struct rt_env env;
 
 	rs->id = r->sess.id;
+	rs->modern = r->modern;
 	rs->principal = r->principal;
 	rs->protocol = r->sess.protocol;
 	rs->caps = r->caps;
-	rs->log_level = r->sess.log_level;
+	rs->log_level = r->modern ? r->log_level : r->sess.log_level;
 	env.cfg = r->w->srv->cfg;
 	env.reg = r->w->srv->reg;
 	env.st = r->w->st;
@@ -421,10 +392,10 @@ static void call_invalid_args(struct req *r, const char *why)
 	json_object_array_add(content, dmcp_text_block(text));
 	json_object_object_add(res, "content", content);
 	json_object_object_add(res, "isError", json_object_new_boolean(1));
-	reply_json(r, 200, rpc_result(r->msg.id, res), NULL);
+	srv_reply_json(r, 200, rpc_result(r->msg.id, res), NULL);
 }
 
-static void tools_call(struct req *r)
+void srv_tools_call(struct req *r)
 {
 	const struct srv *srv = r->w->srv;
 	json_object *p = r->msg.params, *args, *meta, *token = NULL, *owned = NULL;
@@ -439,19 +410,19 @@ static void tools_call(struct req *r)
 	dmcp_rc rc;
 
 	if (name == NULL) {
-		reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: name must be a "
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: name must be a "
 		            "string", NULL);
 		return;
 	}
 	tool = reg_tool(srv->reg, name);
 	if (tool == NULL) {
 		snprintf(why, sizeof why, "Unknown tool: %.200s", name);
-		reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, why, NULL);
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, why, NULL);
 		return;
 	}
 	args = js_get(p, "arguments", json_type_object);
 	if (args == NULL && js_has(p, "arguments")) {
-		reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: arguments must "
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: arguments must "
 		            "be an object", NULL);
 		return;
 	}
@@ -462,7 +433,7 @@ static void tools_call(struct req *r)
 		if (rc == DMCP_E_VALIDATION)
 			call_invalid_args(r, why);
 		else
-			reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "internal error; try again",
+			srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "internal error; try again",
 			            NULL);
 		json_object_put(owned);
 		return;
@@ -470,7 +441,7 @@ static void tools_call(struct req *r)
 	if (r->sess.unfinished_runs >= srv->cfg->max_runs) {
 		snprintf(why, sizeof why, "this session has %d unfinished tool calls, the limit "
 		         "(DMCP_MAX_RUNS_PER_SESSION)", srv->cfg->max_runs);
-		reply_error(r, 200, r->msg.id, RPC_SERVER_ERROR, why, NULL);
+		srv_reply_error(r, 200, r->msg.id, RPC_SERVER_ERROR, why, NULL);
 		json_object_put(owned);
 		return;
 	}
@@ -480,7 +451,8 @@ static void tools_call(struct req *r)
 		token = NULL;
 	memset(&s, 0, sizeof s);
 	s.r = r;
-	s.primes = http_version_primes(r->sess.protocol);
+	s.modern = r->modern;
+	s.primes = !r->modern && http_version_primes(r->sess.protocol);
 	sink.arg = &s;
 	sink.committed = stream_committed;
 	env = make_env(r, &rs, &sink);
@@ -489,7 +461,7 @@ static void tools_call(struct req *r)
 	if (rc != DMCP_OK) {
 		log_msg(LOG_ERROR, "tools/call %s: %s", name, dmcp_rc_name(rc));
 		if (!s.started)
-			reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the call could not be "
+			srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the call could not be "
 			            "stored; try again", NULL);
 		if (s.registered)
 			wake_unregister(r->w->srv->wake, &r->w->waiter);
@@ -499,11 +471,11 @@ static void tools_call(struct req *r)
 	}
 	memcpy(s.run_id, run.id, sizeof s.run_id);
 	if (s.stash != NULL && !s.started) {
-		reply(r, 200, "application/json", NULL, s.stash, strlen(s.stash));
+		srv_reply(r, 200, "application/json", NULL, s.stash, strlen(s.stash));
 	} else {
 		if (!s.started)
 			stream_head(&s);
-		if (!s.ended)
+		if (!s.ended && !s.modern)
 			stream_follow(&s); /* catches up from the table, then follows */
 	}
 	if (s.registered)
@@ -523,11 +495,11 @@ static int read_body(struct req *r)
 	char chunk[16384];
 
 	if (declared && http_content_length(r->rq->content_length, &want) != DMCP_OK) {
-		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "Content-Length is not a number", NULL);
+		srv_reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "Content-Length is not a number", NULL);
 		return 0;
 	}
 	if (declared && want > cfg->max_body) {
-		reply_error(r, 413, NULL, RPC_INVALID_REQUEST, "request body larger than "
+		srv_reply_error(r, 413, NULL, RPC_INVALID_REQUEST, "request body larger than "
 		            "DMCP_MAX_BODY", NULL);
 		return 0;
 	}
@@ -541,13 +513,13 @@ static int read_body(struct req *r)
 		if (r->rq->read(r->rq->io, chunk, cap, &got) != DMCP_OK || got == 0)
 			break;
 		if (buf_add(&r->body, chunk, got) != DMCP_OK) {
-			reply_error(r, 413, NULL, RPC_INVALID_REQUEST, "request body larger than "
+			srv_reply_error(r, 413, NULL, RPC_INVALID_REQUEST, "request body larger than "
 			            "DMCP_MAX_BODY", NULL);
 			return 0;
 		}
 	}
 	if (declared && r->body.len != want) {
-		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "the request body is shorter than "
+		srv_reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "the request body is shorter than "
 		            "its Content-Length (cut off)", NULL);
 		return 0;
 	}
@@ -563,27 +535,27 @@ static int parse_message(struct req *r)
 	rc = js_parse(r->body.data != NULL ? r->body.data : "", r->body.len, JS_MAX_DEPTH, &root,
 	              why, sizeof why);
 	if (rc == DMCP_E_PARSE) {
-		reply_error(r, 400, NULL, RPC_PARSE_ERROR, why, NULL);
+		srv_reply_error(r, 400, NULL, RPC_PARSE_ERROR, why, NULL);
 		return 0;
 	}
 	if (rc != DMCP_OK) {
-		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, why, NULL);
+		srv_reply_error(r, 400, NULL, RPC_INVALID_REQUEST, why, NULL);
 		return 0;
 	}
 	rc = rpc_classify(root, &r->msg, why, sizeof why);
 	if (rc != DMCP_OK) {
-		reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, why, NULL);
+		srv_reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, why, NULL);
 		return 0;
 	}
 	return 1;
 }
 
 /* Everything up to here was checked without the database; now it is needed. */
-static int db_ready(struct req *r)
+int srv_db_ready(struct req *r)
 {
 	if (store_ready(r->w->st) == DMCP_OK)
 		return 1;
-	reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+	srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "database unavailable", NULL);
 	return 0;
 }
 
@@ -592,7 +564,7 @@ static int session_header(struct req *r)
 {
 	if (r->rq->session_id != NULL && r->rq->session_id[0] != '\0')
 		return 1;
-	reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, "Mcp-Session-Id header is required",
+	srv_reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, "Mcp-Session-Id header is required",
 	            NULL);
 	return 0;
 }
@@ -608,11 +580,11 @@ static int load_session(struct req *r, int with_runs)
 	rc = rnd_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, with_runs, &r->sess)
 	                     : DMCP_E_NOT_FOUND;
 	if (rc == DMCP_E_NOT_FOUND) {
-		reply_error(r, 404, r->msg.id, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
+		srv_reply_error(r, 404, r->msg.id, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 		return 0;
 	}
 	if (rc != DMCP_OK) {
-		reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+		srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "database unavailable", NULL);
 		return 0;
 	}
 	r->have_sess = 1;
@@ -642,13 +614,13 @@ static void answer_request(struct req *r)
 		extra[0] = '\0';
 		if (is_init)
 			snprintf(extra, sizeof extra, "Mcp-Session-Id: %s\r\n", c.new_session);
-		reply_json(r, 200, rpc_result(r->msg.id, result), extra);
+		srv_reply_json(r, 200, rpc_result(r->msg.id, result), extra);
 	} else if (rc == DMCP_E_DB || rc == DMCP_E_NOMEM || rc == DMCP_E_INTERNAL) {
-		reply_error(r, err_http_status(rc), r->msg.id, err_rpc_code(rc),
+		srv_reply_error(r, err_http_status(rc), r->msg.id, err_rpc_code(rc),
 		            "internal error; try again", NULL);
 		json_object_put(c.error_data);
 	} else {
-		reply_error(r, 200, r->msg.id, c.rpc_code ? c.rpc_code : err_rpc_code(rc),
+		srv_reply_error(r, 200, r->msg.id, c.rpc_code ? c.rpc_code : err_rpc_code(rc),
 		            c.err[0] ? c.err : dmcp_rc_name(rc), c.error_data);
 	}
 }
@@ -661,21 +633,21 @@ static void answer_response(struct req *r)
 	dmcp_rc rc;
 
 	if (!json_object_is_type(r->msg.id, json_type_string)) {
-		reply_error(r, 404, r->msg.id, RPC_INVALID_PARAMS, "no request of ours has this id",
+		srv_reply_error(r, 404, r->msg.id, RPC_INVALID_PARAMS, "no request of ours has this id",
 		            NULL);
 		return;
 	}
 	rc = rt_answer(&env, json_object_get_string(r->msg.id), r->msg.root, &applied);
 	if (rc == DMCP_E_NOT_FOUND)
-		reply_error(r, 404, r->msg.id, RPC_INVALID_PARAMS, "no request of ours has this id",
+		srv_reply_error(r, 404, r->msg.id, RPC_INVALID_PARAMS, "no request of ours has this id",
 		            NULL);
 	else if (rc != DMCP_OK)
-		reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the answer could not be applied; "
+		srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the answer could not be applied; "
 		            "send it again", NULL);
 	else {
 		log_msg(LOG_DEBUG, "pid %ld: answer %.48s %s", (long)getpid(),
 		        json_object_get_string(r->msg.id), applied ? "applied" : "ignored (duplicate)");
-		reply_empty(r, 202);
+		srv_reply_empty(r, 202);
 	}
 }
 
@@ -694,7 +666,7 @@ static void answer_notification(struct req *r)
 		}
 	}
 	/* notifications/initialized and anything unknown: accepted, nothing to do. */
-	reply_empty(r, 202);
+	srv_reply_empty(r, 202);
 }
 
 static void handle_post(struct req *r)
@@ -702,29 +674,33 @@ static void handle_post(struct req *r)
 	const char *pv = r->rq->protocol_version;
 
 	if (!http_is_json(r->rq->content_type)) {
-		reply_error(r, 415, NULL, RPC_SERVER_ERROR, "Content-Type must be application/json",
+		srv_reply_error(r, 415, NULL, RPC_SERVER_ERROR, "Content-Type must be application/json",
 		            NULL);
 		return;
 	}
 	if (!http_accepts(r->rq->accept, "application/json") ||
 	    !http_accepts(r->rq->accept, "text/event-stream")) {
-		reply_error(r, 406, NULL, RPC_SERVER_ERROR, "Accept must list application/json and "
+		srv_reply_error(r, 406, NULL, RPC_SERVER_ERROR, "Accept must list application/json and "
 		            "text/event-stream", NULL);
 		return;
 	}
 	if (!read_body(r) || !parse_message(r))
 		return;
+	if (modern_claims(r)) {
+		modern_handle(r);
+		return;
+	}
 	if (pv != NULL && pv[0] != '\0' && !http_version_ok(pv)) {
-		reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, "unsupported MCP-Protocol-Version",
+		srv_reply_error(r, 400, r->msg.id, RPC_INVALID_REQUEST, "unsupported MCP-Protocol-Version",
 		            NULL);
 		return;
 	}
 	if (r->msg.kind == RPC_REQUEST && strcmp(r->msg.method, "initialize") == 0) {
-		if (db_ready(r))
+		if (srv_db_ready(r))
 			answer_request(r);
 		return;
 	}
-	if (!session_header(r) || !db_ready(r))
+	if (!session_header(r) || !srv_db_ready(r))
 		return;
 	if (!load_session(r, r->msg.kind == RPC_REQUEST &&
 	                     strcmp(r->msg.method, "tools/call") == 0))
@@ -734,7 +710,7 @@ static void handle_post(struct req *r)
 	else if (r->msg.kind == RPC_NOTIFICATION)
 		answer_notification(r);
 	else if (strcmp(r->msg.method, "tools/call") == 0)
-		tools_call(r);
+		srv_tools_call(r);
 	else
 		answer_request(r);
 }
@@ -748,20 +724,20 @@ static void handle_get(struct req *r)
 	char run_id[33];
 
 	if (!http_accepts(r->rq->accept, "text/event-stream")) {
-		reply_error(r, 406, NULL, RPC_SERVER_ERROR, "Accept must list text/event-stream", NULL);
+		srv_reply_error(r, 406, NULL, RPC_SERVER_ERROR, "Accept must list text/event-stream", NULL);
 		return;
 	}
 	if (r->rq->last_event_id == NULL || r->rq->last_event_id[0] == '\0') {
 		/* No standalone stream: everything dmcp sends belongs to a call. */
-		reply_error(r, 405, NULL, RPC_SERVER_ERROR, "GET without Last-Event-ID is not "
+		srv_reply_error(r, 405, NULL, RPC_SERVER_ERROR, "GET without Last-Event-ID is not "
 		            "offered: messages travel on the stream of their call", NULL);
 		return;
 	}
 	if (!sse_parse_event_id(r->rq->last_event_id, run_id, &lsn)) {
-		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "malformed Last-Event-ID", NULL);
+		srv_reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "malformed Last-Event-ID", NULL);
 		return;
 	}
-	if (!session_header(r) || !db_ready(r) || !load_session(r, 0))
+	if (!session_header(r) || !srv_db_ready(r) || !load_session(r, 0))
 		return;
 	memset(&s, 0, sizeof s);
 	s.r = r;
@@ -777,12 +753,12 @@ static void handle_get(struct req *r)
 		                                &n, &st, &last, &orphan);
 		row_events_clear(ev, n);
 		if (rc == DMCP_E_NOT_FOUND || lsn > last) {
-			reply_error(r, 404, NULL, RPC_INVALID_PARAMS, "no such stream in this session",
+			srv_reply_error(r, 404, NULL, RPC_INVALID_PARAMS, "no such stream in this session",
 			            NULL);
 			return;
 		}
 		if (rc != DMCP_OK) {
-			reply_error(r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+			srv_reply_error(r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
 			return;
 		}
 	}
@@ -798,23 +774,23 @@ static void handle_delete(struct req *r)
 	dmcp_rc rc;
 
 	if (sid == NULL || sid[0] == '\0') {
-		reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "Mcp-Session-Id header is required",
+		srv_reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "Mcp-Session-Id header is required",
 		            NULL);
 		return;
 	}
 	if (!rnd_id_ok(sid)) {
-		reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
+		srv_reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 		return;
 	}
-	if (!db_ready(r))
+	if (!srv_db_ready(r))
 		return;
 	rc = store_session_end(r->w->st, sid, r->principal);
 	if (rc == DMCP_E_NOT_FOUND)
-		reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
+		srv_reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 	else if (rc != DMCP_OK)
-		reply_error(r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+		srv_reply_error(r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
 	else
-		reply_empty(r, 200);
+		srv_reply_empty(r, 200);
 }
 
 /* ---- entry ----------------------------------------------------------------------------- */
@@ -822,7 +798,8 @@ static void handle_delete(struct req *r)
 static int header_too_long(const struct srv_req *rq)
 {
 	const char *h[] = {rq->accept, rq->content_type, rq->content_length, rq->origin,
-	                   rq->host, rq->session_id, rq->protocol_version, rq->last_event_id};
+	                   rq->host, rq->session_id, rq->protocol_version, rq->last_event_id,
+	                   rq->mcp_method, rq->mcp_name, rq->authorization};
 	size_t i;
 
 	for (i = 0; i < sizeof h / sizeof h[0]; i++)
@@ -860,15 +837,15 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	r.out = out;
 	buf_init(&r.body, cfg->max_body);
 	if (header_too_long(rq)) {
-		reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "a request header is longer than "
+		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "a request header is longer than "
 		            "4096 bytes", NULL);
 	} else if (!http_host_ok(cfg, rq->host) || !http_origin_ok(cfg, rq->origin)) {
-		reply_error(&r, 403, NULL, RPC_SERVER_ERROR, "Host or Origin not allowed", NULL);
+		srv_reply_error(&r, 403, NULL, RPC_SERVER_ERROR, "Host or Origin not allowed", NULL);
 	} else if (!set_principal(&r)) {
-		reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "REMOTE_USER is not a usable name",
+		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "REMOTE_USER is not a usable name",
 		            NULL);
 	} else if (strcmp(m, "POST") != 0 && strcmp(m, "GET") != 0 && strcmp(m, "DELETE") != 0) {
-		reply_error(&r, 405, NULL, RPC_SERVER_ERROR, "method not allowed", NULL);
+		srv_reply_error(&r, 405, NULL, RPC_SERVER_ERROR, "method not allowed", NULL);
 	} else if (strcmp(m, "POST") == 0) {
 		handle_post(&r);
 	} else if (strcmp(m, "GET") == 0) {
@@ -877,7 +854,7 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 		handle_delete(&r);
 	}
 	if (!r.headed)
-		reply_error(&r, 500, NULL, RPC_INTERNAL_ERROR, "no reply", NULL);
+		srv_reply_error(&r, 500, NULL, RPC_INTERNAL_ERROR, "no reply", NULL);
 	store_rollback(w->st);
 	buf_free(&r.body);
 	if (r.msg.root != NULL)

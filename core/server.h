@@ -23,6 +23,9 @@ struct srv_req {
 	const char *protocol_version; /* MCP-Protocol-Version */
 	const char *last_event_id;    /* Last-Event-ID */
 	const char *remote_user;      /* REMOTE_USER set by the web server's authentication */
+	const char *mcp_method;       /* Mcp-Method (2026-07-28: mirrors the body's method) */
+	const char *mcp_name;         /* Mcp-Name (2026-07-28: mirrors params.name/uri/taskId) */
+	const char *authorization;    /* Authorization, when the web server passes it on */
 	void *io;                     /* passed to read */
 	/* Read up to cap body bytes; *got = 0 at the end of the body. */
 	dmcp_rc (*read)(void *io, char *p, size_t cap, size_t *got);

@@ -11,6 +11,9 @@
 #   WORKERS  single-threaded processes under spawn-fcgi (stack_spawn_workers), PostgreSQL with
 #            fsync on (STACK_PG_DURABLE=1), DMCP_STREAM_HOLD_MS=2000, debug log, and nginx with
 #            basic auth (STACK_AUTH=1): principals alice (the default of the scripts here) and bob.
+# Both run with DMCP_RECORD_CALLS=all: the scenarios read the stored row of every call, also of
+# calls that finish in one step (which the default does not store; the unit, transport and
+# conformance tests run with the default).
 # SDK_KEEP=1 keeps the stacks' directories (logs) after the run.
 
 source "$BATS_TEST_DIRNAME/lib/stack.sh"
@@ -26,7 +29,7 @@ unset _v
 
 # The WORKERS stack's program settings, at its start and at every restart.
 workers_env() {
-	export DMCP_LOG_LEVEL=debug DMCP_STREAM_HOLD_MS=2000
+	export DMCP_LOG_LEVEL=debug DMCP_STREAM_HOLD_MS=2000 DMCP_RECORD_CALLS=all
 }
 
 # crash_workers DIR — kill -9 every worker process of the stack (its recorded PIDs, checked to
@@ -94,7 +97,7 @@ main_program() {
 	local want="$*"
 	[ "$(cat "$MAIN/program.env" 2>/dev/null)" = "$want" ] && return 0
 	(
-		export DMCP_LOG_LEVEL=debug
+		export DMCP_LOG_LEVEL=debug DMCP_RECORD_CALLS=all
 		for kv in "$@"; do export "${kv?}"; done
 		stack_restart_dmcp "$MAIN"
 	) >&2 || return 1
@@ -121,7 +124,7 @@ setup_file() {
 	MAIN=$(stack_mktemp) WORKERS=$(stack_mktemp)
 	export SDK_NODE MAIN WORKERS
 	(
-		export DMCP_LOG_LEVEL=debug
+		export DMCP_LOG_LEVEL=debug DMCP_RECORD_CALLS=all
 		stack_start "$MAIN"
 	) >"$MAIN/start.log" 2>&1 &
 	p1=$!

@@ -319,11 +319,11 @@ assert_pong() {
 	assert_rpc_error -32602 "no such stream in this session" null
 }
 
-# echo_run — calls echo (id 11) in $SID; sets $run to the id of its run.
-echo_run() {
-	mcp_call '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo","arguments":{"message":"again"}}}'
+# A finished run with a stored stream: one progress notification (LSN 1), then the response
+# (LSN 2). A call that finishes in one step with nothing to stream is not stored at all.
+progress_run() {
+	mcp_call '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"slow_progress","arguments":{"steps":1,"delay_ms":0},"_meta":{"progressToken":"p"}}}'
 	assert_status 200
-	assert_rpc_result 11 'r["structuredContent"]["echoed"] == "again"'
 	run=$(stack_psql "$STACK_DIR" "select id from dmcp_runs where session_id = '$SID'")
 	[[ $run =~ ^[0-9a-f]{32}$ ]]
 }
@@ -337,18 +337,20 @@ assert_replay() {
 	events=$(sse_json)
 	json_check "$1" "$events" || { echo "events: $events" >&2; _http_show; return 1; }
 	body=$(json_get -1.data "$events")
-	assert_rpc_result 11 'r["structuredContent"] == {"echoed": "again", "length": 5}'
+	assert_rpc_result 11 'r["content"] == [{"type": "text", "text": "Finished 1 steps."}]'
 }
 
 @test "GET with the Last-Event-ID of a finished run replays its events; another session gets 404" {
 	local run
-	echo_run
-	# 2025-11-25: a priming event (the client's cursor again, empty data), then the response.
+	progress_run
+	# 2025-11-25: a priming event (the client's cursor again, empty data), the progress, then
+	# the response.
 	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:0"
 	assert_replay 'j == [{"id": "'"$run"':0", "data": ""},
-		{"id": "'"$run"':1", "data": j[1]["data"]}] and j[1]["data"] != ""'
+		{"id": "'"$run"':1", "data": j[1]["data"]}, {"id": "'"$run"':2", "data": j[2]["data"]}]
+		and "notifications/progress" in j[1]["data"] and "result" in j[2]["data"]'
 	# Past the last event: nothing to resume.
-	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:2"
+	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:3"
 	assert_status 404
 	assert_rpc_error -32602 "no such stream in this session" null
 	# The run belongs to its session only.
@@ -361,9 +363,9 @@ assert_replay() {
 @test "GET resumption in a 2025-06-18 session has no priming event" {
 	local run
 	mcp_init 2025-06-18
-	MCP_PV=2025-06-18 echo_run
+	MCP_PV=2025-06-18 progress_run
 	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $run:0" -H 'MCP-Protocol-Version: 2025-06-18'
-	assert_replay 'len(j) == 1 and j[0]["id"] == "'"$run"':1"'
+	assert_replay 'len(j) == 2 and j[0]["id"] == "'"$run"':1"'
 }
 
 @test "GET with Last-Event-ID but without Mcp-Session-Id is 400" {

@@ -1,0 +1,76 @@
+/* srvint.h — what the transport (server.c: header rules, bodies, the 2025-11-25 session wire,
+ * streams) shares with modern.c (the 2026-07-28 sessionless wire). Internal to the library:
+ * not installed and not for tool authors. Knows nothing of FastCGI. MCP 2025-11-25
+ * basic/transports; MCP 2026-07-28 basic/transports and basic/lifecycle. */
+#ifndef DMCP_SRVINT_H
+#define DMCP_SRVINT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <json-c/json.h>
+#include "buf.h"
+#include "cfg.h"
+#include "rows.h"
+#include "rpc.h"
+#include "server.h"
+#include "store.h"
+#include "wake.h"
+
+struct srv {
+	const struct cfg *cfg;                  /* borrowed */
+	dmcp_registry *reg;                     /* borrowed */
+	const volatile sig_atomic_t *stopping;  /* borrowed: non-zero once shutting down */
+	struct wake *wake;                      /* the process's wake-ups */
+	int following;                          /* threads following a run now (atomic) */
+	int max_following;                      /* how many may: the rest stay free for requests
+	                                           such as the answers those streams wait for */
+	int wake_owned;                         /* wake is ours: free it, start its listener */
+	pthread_mutex_t wake_mu;                /* guards starting the listener */
+};
+
+struct srv_worker {
+	struct srv *srv;      /* borrowed */
+	struct store *st;     /* owned: this thread's connection */
+	struct waiter waiter; /* this thread's doorbell while it follows a run */
+};
+
+/* Everything one request owns; freed in one place at the end (srv_handle). */
+struct req {
+	struct srv_worker *w;
+	const struct srv_req *rq;
+	const struct srv_out *out;
+	char principal[ROW_MAX_PRINCIPAL + 1]; /* REMOTE_USER or "anonymous" */
+	struct buf body;                         /* the request body */
+	struct rpc_msg msg;                      /* the parsed message (msg.root owned) */
+	struct session_row sess;                 /* the session, when have_sess */
+	int have_sess;
+	int modern;                              /* on the 2026-07-28 wire (no session) */
+	int log_level;                           /* modern: _meta logLevel, 0..7; 8 = none */
+	json_object *caps;                       /* owned: parsed client capabilities (the
+	                                            session's, or the modern request's _meta) */
+	int headed;                              /* the head was written */
+};
+
+/* A complete reply: "Status:" head, Content-Type (when ctype), Content-Length, extra header
+ * lines (or NULL), then body; written once. Later calls for the same request do nothing. */
+void srv_reply(struct req *r, int status, const char *ctype, const char *extra,
+               const char *body, size_t len);
+/* The same with a JSON body (o is taken). */
+void srv_reply_json(struct req *r, int status, json_object *o, const char *extra);
+/* A JSON-RPC error with an HTTP status; id may be NULL (null); data is taken. */
+void srv_reply_error(struct req *r, int status, json_object *id, int code, const char *msg,
+                     json_object *data);
+void srv_reply_empty(struct req *r, int status);
+/* Make the worker's connection usable; 0 after a 503 reply when the database is down. */
+int srv_db_ready(struct req *r);
+/* tools/call on either wire: r->caps, r->principal, r->sess (legacy) or r->modern are set. */
+void srv_tools_call(struct req *r);
+
+/* modern.c: 1 when the message claims the 2026-07-28 wire (a request or notification whose
+ * params._meta names a protocol version, or an MCP-Protocol-Version header naming a revision
+ * of that era). */
+int modern_claims(const struct req *r);
+/* Serve a message modern_claims accepted. Always replies. */
+void modern_handle(struct req *r);
+
+#endif
