@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "js.h"
+#include "utf8.h"
 
 /* The largest integer a JSON number can carry exactly in every peer (JavaScript's). */
 #define JS_INT53_MAX 9007199254740991LL
@@ -48,40 +49,6 @@ static dmcp_rc walk(json_object *o, int level, int max_depth, char *err, size_t 
 	default:
 		return DMCP_OK;
 	}
-}
-
-/* Bytes of the valid UTF-8 sequence at p (RFC 3629: shortest form, no surrogates, at most
- * U+10FFFF), or 0. json-c's own check lets overlong forms and surrogates through. */
-static size_t utf8_len(const unsigned char *p, size_t left)
-{
-	unsigned long cp;
-	size_t i, n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1fu;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0fu;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	if (n > left)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 static int is_digit(char c)
@@ -197,13 +164,14 @@ static dmcp_rc strict_text(const char *p, size_t len, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	size_t i = 0, n;
+	uint32_t cp;
 	int in_string = 0, big = 0;
 
 	while (i < len && why == NULL) {
 		unsigned char c = (unsigned char)p[i];
 		n = 1;
 		if (c >= 0x80) {
-			n = utf8_len((const unsigned char *)p + i, len - i);
+			n = utf8_decode(p + i, len - i, &cp);
 			if (n == 0)
 				why = "invalid UTF-8";
 		} else if (in_string) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "schema.h"
+#include "utf8.h"
 
 /* Nesting of schema evaluation: each subschema applied and each "$ref" followed is a level.
  * A self-referencing schema cannot loop past it; deeper is DMCP_E_VALIDATION "too deep".
@@ -89,10 +90,11 @@ static void msg_addc(struct msg *m, char c)
 }
 
 /* Keeps the message one line of valid UTF-8: control bytes become '?', and a multibyte
- * character cut by truncation is dropped. */
+ * character cut by truncation (or otherwise malformed at the end) is dropped. */
 static void msg_finish(struct msg *m)
 {
-	size_t i, lead, need;
+	size_t i, lead;
+	uint32_t cp;
 	unsigned char c;
 
 	if (m->p == NULL)
@@ -103,13 +105,12 @@ static void msg_finish(struct msg *m)
 			m->p[i] = '?';
 	}
 	lead = m->len;
-	while (lead > 0 && m->len - lead < 4 && ((unsigned char)m->p[lead - 1] & 0xc0) == 0x80)
+	while (lead > 0 && m->len - lead < UTF8_MAX_SEQ &&
+	       ((unsigned char)m->p[lead - 1] & 0xc0) == 0x80)
 		lead--;
-	if (lead == 0 || ((unsigned char)m->p[lead - 1] & 0xc0) != 0xc0)
+	if (lead == 0 || (unsigned char)m->p[lead - 1] < 0x80)
 		return;
-	c = (unsigned char)m->p[lead - 1];
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-	if (m->len - (lead - 1) < need) {
+	if (utf8_decode(m->p + lead - 1, m->len - (lead - 1), &cp) != m->len - (lead - 1)) {
 		m->len = lead - 1;
 		m->p[m->len] = '\0';
 	}
@@ -464,48 +465,6 @@ static uint64_t json_hash(json_object *o)
 	}
 }
 
-/* ---- UTF-8 ------------------------------------------------------------------------------ */
-
-/* Code points in s (bytes that do not continue a sequence). */
-static size_t utf8_count(const char *s, size_t n)
-{
-	size_t i, count = 0;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			count++;
-	return count;
-}
-
-/* Decodes one code point from s[0..n) (n > 0); a malformed byte reads as U+FFFD.
- * Returns the bytes used. */
-static size_t utf8_decode(const char *s, size_t n, uint32_t *cp)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t len, i;
-	uint32_t c;
-
-	if (u[0] < 0x80) {
-		*cp = u[0];
-		return 1;
-	}
-	len = u[0] >= 0xf0 && u[0] < 0xf8 ? 4 : u[0] >= 0xe0 ? 3 : u[0] >= 0xc2 ? 2 : 0;
-	if (len == 0 || len > n) {
-		*cp = 0xfffd;
-		return 1;
-	}
-	c = u[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((u[i] & 0xc0) != 0x80) {
-			*cp = 0xfffd;
-			return 1;
-		}
-		c = (c << 6) | (u[i] & 0x3f);
-	}
-	*cp = c;
-	return len;
-}
-
 /* ---- Regular expressions ("pattern", "patternProperties") -----------------------------------
  * The ECMA-262 subset schemas use: literals, ., classes, \d \w \s (and negations), \b \B,
  * ^ $, groups (capturing, (?:), named), |, * + ? {n,m} (lazy forms too). No backreferences
@@ -513,7 +472,6 @@ static size_t utf8_decode(const char *s, size_t n, uint32_t *cp)
  * run over code points, so a match never backtracks. Patterns are not anchored. */
 
 #define RX_NONE 0xffffffffu /* "no code point": before the start or after the end */
-#define RX_MAX_CP 0x10ffffu /* the last Unicode code point */
 
 struct rx_range {
 	uint32_t lo; /* first code point */
@@ -623,8 +581,8 @@ static int rx_add_table(struct rx_build *b, const struct rx_range *t, size_t n, 
 			return -1;
 		next = t[i].hi + 1;
 	}
-	if (negate && next <= RX_MAX_CP)
-		return rx_add_range(b, next, RX_MAX_CP);
+	if (negate && next <= UTF8_MAX_CP)
+		return rx_add_range(b, next, UTF8_MAX_CP);
 	return 0;
 }
 
@@ -700,7 +658,7 @@ static int rx_unicode(struct rx_build *b, uint32_t *cp)
 				return -1;
 			*cp = *cp * 16 + lo;
 		}
-		if (b->p >= b->end || *b->p != '}' || digits == 0 || *cp > RX_MAX_CP)
+		if (b->p >= b->end || *b->p != '}' || digits == 0 || *cp > UTF8_MAX_CP)
 			return rx_fail(b, "bad \\u{...} escape");
 		b->p++;
 		return 0;
@@ -749,7 +707,7 @@ static int rx_char_escape(struct rx_build *b, uint32_t *cp)
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 		return rx_fail(b, "unsupported escape (\\p, \\k and the like)");
 	b->p--;
-	b->p += utf8_decode(b->p, (size_t)(b->end - b->p), cp);
+	b->p += utf8_next(b->p, (size_t)(b->end - b->p), cp);
 	return 0;
 }
 
@@ -759,7 +717,7 @@ static int rx_class_atom(struct rx_build *b, uint32_t *cp)
 	int bad = 0;
 
 	if (*b->p != '\\') {
-		b->p += utf8_decode(b->p, (size_t)(b->end - b->p), cp);
+		b->p += utf8_next(b->p, (size_t)(b->end - b->p), cp);
 		return 0;
 	}
 	b->p++;
@@ -954,7 +912,7 @@ static int rx_atom(struct rx_build *b, int *bare_assert)
 		return rx_literal(b, '{');
 	default:
 		b->p--;
-		b->p += utf8_decode(b->p, (size_t)(b->end - b->p), &cp);
+		b->p += utf8_next(b->p, (size_t)(b->end - b->p), &cp);
 		return rx_literal(b, cp);
 	}
 }
@@ -1273,7 +1231,7 @@ static uint32_t rx_peek(const char *s, size_t n, size_t off, size_t *len)
 	*len = 0;
 	if (off >= n)
 		return RX_NONE;
-	*len = utf8_decode(s + off, n - off, &cp);
+	*len = utf8_next(s + off, n - off, &cp);
 	return cp;
 }
 

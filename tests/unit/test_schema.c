@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "schema.h"
+#include "utf8.h"
 #include "t.h"
 
 /* Where Debian's json-schema-test-suite package puts the draft 7 files. */
@@ -296,16 +297,13 @@ static int fits(const char *buf, size_t errlen, size_t size)
 
 static int utf8_valid(const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t need;
+	size_t i = 0, n = strlen(s), len;
+	uint32_t cp;
 
-	while (*u != '\0') {
-		need = *u < 0x80 ? 0 : *u >= 0xf0 ? 3 : *u >= 0xe0 ? 2 : *u >= 0xc0 ? 1 : 99;
-		if (need == 99)
+	for (; i < n; i += len) {
+		len = utf8_decode(s + i, n - i, &cp);
+		if (len == 0)
 			return 0;
-		for (u++; need > 0; need--, u++)
-			if ((*u & 0xc0) != 0x80)
-				return 0;
 	}
 	return 1;
 }
