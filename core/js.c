@@ -342,53 +342,214 @@ json_object *js_parse_trusted(const char *text)
 	return o;
 }
 
-static int num_equal(json_object *a, json_object *b)
+/* ---- Numbers and equality (JSON Schema 2020-12 core 4.2.2: numbers by value) ----------
+ * Numbers are compared as json-c holds them (int64, uint64 or double), never rounded through
+ * a double: two different 64-bit integers never compare equal. */
+
+int js_is_num(json_object *o)
 {
-	if (json_object_is_type(a, json_type_int) && json_object_is_type(b, json_type_int))
-		return json_object_get_int64(a) == json_object_get_int64(b);
-	return json_object_get_double(a) == json_object_get_double(b);
+	json_type t = json_object_get_type(o);
+
+	return t == json_type_int || t == json_type_double;
 }
 
-static int is_num(json_object *o)
+struct js_num js_num_of(json_object *o)
 {
-	return json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double);
+	struct js_num n = {JS_NUM_DOUBLE, 0, 0, 0.0};
+
+	if (json_object_get_type(o) == json_type_double) {
+		n.d = json_object_get_double(o);
+		return n;
+	}
+	n.kind = JS_NUM_INT;
+	n.i = json_object_get_int64(o);
+	if (n.i == INT64_MAX && json_object_get_uint64(o) > (uint64_t)INT64_MAX) {
+		n.kind = JS_NUM_UINT;
+		n.u = json_object_get_uint64(o);
+	}
+	return n;
 }
 
+static int sign3(int lt, int gt)
+{
+	return lt ? -1 : gt ? 1 : 0;
+}
+
+/* -1, 0 or 1 as i <, == or > d, exactly, for every int64 and finite double. */
+static int cmp_int_double(int64_t i, double d)
+{
+	double t;
+	int64_t ti;
+
+	if (d < -9223372036854775808.0)
+		return 1;
+	if (d >= 9223372036854775808.0)
+		return -1;
+	t = trunc(d);
+	ti = (int64_t)t;
+	if (i != ti)
+		return sign3(i < ti, i > ti);
+	return sign3(d > t, d < t);
+}
+
+/* The same for a uint64 above INT64_MAX. */
+static int cmp_uint_double(uint64_t u, double d)
+{
+	double t;
+	uint64_t tu;
+
+	if (d < 9223372036854775808.0)
+		return 1;
+	if (d >= 18446744073709551616.0)
+		return -1;
+	t = trunc(d);
+	tu = (uint64_t)t;
+	if (u != tu)
+		return sign3(u < tu, u > tu);
+	return sign3(d > t, d < t);
+}
+
+int js_num_cmp(struct js_num a, struct js_num b)
+{
+	if (a.kind == JS_NUM_DOUBLE && b.kind == JS_NUM_DOUBLE)
+		return sign3(a.d < b.d, a.d > b.d);
+	if (a.kind == JS_NUM_DOUBLE)
+		return -js_num_cmp(b, a);
+	if (b.kind == JS_NUM_DOUBLE)
+		return a.kind == JS_NUM_INT ? cmp_int_double(a.i, b.d) : cmp_uint_double(a.u, b.d);
+	if (a.kind == JS_NUM_UINT && b.kind == JS_NUM_UINT)
+		return sign3(a.u < b.u, a.u > b.u);
+	if (a.kind != b.kind)
+		return a.kind == JS_NUM_UINT ? 1 : -1;
+	return sign3(a.i < b.i, a.i > b.i);
+}
+
+static int arrays_equal(json_object *a, json_object *b)
+{
+	size_t i, n = json_object_array_length(a);
+
+	if (n != json_object_array_length(b))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!js_equal(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
+			return 0;
+	return 1;
+}
+
+static int objects_equal(json_object *a, json_object *b)
+{
+	struct json_object_iterator it, end;
+	json_object *w;
+
+	if (json_object_object_length(a) != json_object_object_length(b))
+		return 0;
+	it = json_object_iter_begin(a);
+	end = json_object_iter_end(a);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		if (!json_object_object_get_ex(b, json_object_iter_peek_name(&it), &w))
+			return 0;
+		if (!js_equal(json_object_iter_peek_value(&it), w))
+			return 0;
+	}
+	return 1;
+}
+
+/* The recursion is as deep as the values nest, which their makers bound (js.h). */
 int js_equal(json_object *a, json_object *b)
 {
-	size_t i, n;
+	json_type t = json_object_get_type(a);
+	size_t n;
 
-	if (is_num(a) && is_num(b))
-		return num_equal(a, b);
-	if (json_object_get_type(a) != json_object_get_type(b))
+	if (js_is_num(a) && js_is_num(b))
+		return js_num_cmp(js_num_of(a), js_num_of(b)) == 0;
+	if (t != json_object_get_type(b))
 		return 0;
-	switch (json_object_get_type(a)) {
+	switch (t) {
 	case json_type_null:
 		return 1;
 	case json_type_boolean:
-		return json_object_get_boolean(a) == json_object_get_boolean(b);
+		return !json_object_get_boolean(a) == !json_object_get_boolean(b);
 	case json_type_string:
-		return json_object_get_string_len(a) == json_object_get_string_len(b) &&
-		       memcmp(json_object_get_string(a), json_object_get_string(b),
-		              (size_t)json_object_get_string_len(a)) == 0;
+		n = (size_t)json_object_get_string_len(a);
+		return n == (size_t)json_object_get_string_len(b) &&
+		       memcmp(json_object_get_string(a), json_object_get_string(b), n) == 0;
 	case json_type_array:
-		n = json_object_array_length(a);
-		if (n != json_object_array_length(b))
-			return 0;
-		for (i = 0; i < n; i++)
-			if (!js_equal(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
-				return 0;
-		return 1;
-	case json_type_object: {
-		if (json_object_object_length(a) != json_object_object_length(b))
-			return 0;
-		json_object_object_foreach(a, key, val) {
-			json_object *w;
-			if (!json_object_object_get_ex(b, key, &w) || !js_equal(val, w))
-				return 0;
-		}
-		return 1;
+		return arrays_equal(a, b);
+	case json_type_object:
+		return objects_equal(a, b);
+	default:
+		return 0;
 	}
+}
+
+static uint64_t hash_mix(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Equal numbers hash alike: every integral value below 2^64 hashes as its uint64 bits. */
+static uint64_t hash_num(struct js_num n)
+{
+	uint64_t bits;
+
+	if (n.kind == JS_NUM_INT)
+		return hash_mix((uint64_t)n.i);
+	if (n.kind == JS_NUM_UINT)
+		return hash_mix(n.u);
+	if (n.d == trunc(n.d) && n.d >= -9223372036854775808.0 && n.d < 9223372036854775808.0)
+		return hash_mix((uint64_t)(int64_t)n.d);
+	if (n.d == trunc(n.d) && n.d >= 0 && n.d < 18446744073709551616.0)
+		return hash_mix((uint64_t)n.d);
+	memcpy(&bits, &n.d, sizeof bits);
+	return hash_mix(bits ^ 0x5555);
+}
+
+uint64_t js_hash(json_object *o)
+{
+	struct json_object_iterator it, end;
+	uint64_t h;
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_boolean:
+		return json_object_get_boolean(o) ? 2 : 1;
+	case json_type_int:
+	case json_type_double:
+		return hash_num(js_num_of(o));
+	case json_type_string:
+		return hash_bytes(json_object_get_string(o), (size_t)json_object_get_string_len(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		h = 3;
+		for (i = 0; i < n; i++)
+			h = hash_mix(h * 31 + js_hash(json_object_array_get_idx(o, i)));
+		return h;
+	case json_type_object:
+		h = 4;
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			const char *k = json_object_iter_peek_name(&it);
+			h += hash_mix(hash_bytes(k, strlen(k)) * 31 +
+			              js_hash(json_object_iter_peek_value(&it)));
+		}
+		return h;
 	default:
 		return 0;
 	}

@@ -32,7 +32,33 @@ const char *js_text(json_object *o);
 int js_int53(json_object *o, int64_t *v);
 /* Parse trusted JSON text (from our own database or a definition); NULL on failure. */
 json_object *js_parse_trusted(const char *text);
-/* Deep equality: numbers by value, objects regardless of key order. */
+
+/* ---- Numbers and equality: the one JSON equality of the tree (JSON Schema's "const",
+ * "enum" and "uniqueItems" use it too). */
+
+/* Which field of a js_num holds the value. */
+enum js_num_kind { JS_NUM_INT, JS_NUM_UINT, JS_NUM_DOUBLE };
+
+/* A JSON number exactly as json-c holds it: no int64 or uint64 is rounded through double. */
+struct js_num {
+	enum js_num_kind kind; /* which field holds the value */
+	int64_t i;             /* JS_NUM_INT: the value */
+	uint64_t u;            /* JS_NUM_UINT: the value, above INT64_MAX */
+	double d;              /* JS_NUM_DOUBLE: the value, finite */
+};
+
+/* 1 when o is a JSON number (json-c int or double). */
+int js_is_num(json_object *o);
+/* The number o holds; o must be a number (js_is_num). */
+struct js_num js_num_of(json_object *o);
+/* -1, 0 or 1 as a <, == or > b by mathematical value, exactly: 1 == 1.0, and
+ * 9007199254740993 > 9007199254740992.0 (which a comparison through double calls equal). */
+int js_num_cmp(struct js_num a, struct js_num b);
+/* Deep equality as JSON Schema defines it: numbers by value (js_num_cmp), strings byte for
+ * byte, arrays item by item, objects with the same members regardless of order. The
+ * recursion follows the values' nesting: give it trees of bounded depth (js_parse's limit). */
 int js_equal(json_object *a, json_object *b);
+/* A hash that agrees with js_equal: equal values hash alike (1 and 1.0 included). */
+uint64_t js_hash(json_object *o);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "js.h"
 #include "rx.h"
 #include "schema.h"
 #include "utf8.h"
@@ -140,113 +141,24 @@ static void msg_pointer(struct msg *m, const struct seg *segs, int n)
 
 /* ---- Numbers ---------------------------------------------------------------------------- */
 
-enum num_kind { NUM_INT, NUM_UINT, NUM_DOUBLE };
-
-/* A JSON number exactly as json-c holds it. */
-struct num {
-	enum num_kind kind; /* which field holds the value */
-	int64_t i;          /* NUM_INT: the value */
-	uint64_t u;         /* NUM_UINT: the value, above INT64_MAX */
-	double d;           /* NUM_DOUBLE: the value, finite */
-};
-
-static int is_num(json_object *o)
+static int num_is_integer(struct js_num n)
 {
-	json_type t = json_object_get_type(o);
-
-	return t == json_type_int || t == json_type_double;
+	return n.kind != JS_NUM_DOUBLE || n.d == trunc(n.d);
 }
 
-static struct num num_of(json_object *o)
+static double num_double(struct js_num n)
 {
-	struct num n = {NUM_DOUBLE, 0, 0, 0.0};
-
-	if (json_object_get_type(o) == json_type_double) {
-		n.d = json_object_get_double(o);
-		return n;
-	}
-	n.kind = NUM_INT;
-	n.i = json_object_get_int64(o);
-	if (n.i == INT64_MAX && json_object_get_uint64(o) > (uint64_t)INT64_MAX) {
-		n.kind = NUM_UINT;
-		n.u = json_object_get_uint64(o);
-	}
-	return n;
-}
-
-static int sign3(int lt, int gt)
-{
-	return lt ? -1 : gt ? 1 : 0;
-}
-
-/* -1, 0 or 1 as i <, == or > d, exactly, for every int64 and finite double. */
-static int cmp_int_double(int64_t i, double d)
-{
-	double t;
-	int64_t ti;
-
-	if (d < -9223372036854775808.0)
-		return 1;
-	if (d >= 9223372036854775808.0)
-		return -1;
-	t = trunc(d);
-	ti = (int64_t)t;
-	if (i != ti)
-		return sign3(i < ti, i > ti);
-	return sign3(d > t, d < t);
-}
-
-/* The same for a uint64 above INT64_MAX. */
-static int cmp_uint_double(uint64_t u, double d)
-{
-	double t;
-	uint64_t tu;
-
-	if (d < 9223372036854775808.0)
-		return 1;
-	if (d >= 18446744073709551616.0)
-		return -1;
-	t = trunc(d);
-	tu = (uint64_t)t;
-	if (u != tu)
-		return sign3(u < tu, u > tu);
-	return sign3(d > t, d < t);
-}
-
-/* Compares two numbers by value: 1 == 1.0, and 9007199254740993 > 9007199254740992.0. */
-static int num_cmp(struct num a, struct num b)
-{
-	if (a.kind == NUM_DOUBLE && b.kind == NUM_DOUBLE)
-		return sign3(a.d < b.d, a.d > b.d);
-	if (a.kind == NUM_DOUBLE)
-		return -num_cmp(b, a);
-	if (b.kind == NUM_DOUBLE)
-		return a.kind == NUM_INT ? cmp_int_double(a.i, b.d) : cmp_uint_double(a.u, b.d);
-	if (a.kind == NUM_UINT && b.kind == NUM_UINT)
-		return sign3(a.u < b.u, a.u > b.u);
-	if (a.kind != b.kind)
-		return a.kind == NUM_UINT ? 1 : -1;
-	return sign3(a.i < b.i, a.i > b.i);
-}
-
-static int num_is_integer(struct num n)
-{
-	return n.kind != NUM_DOUBLE || n.d == trunc(n.d);
-}
-
-static double num_double(struct num n)
-{
-	if (n.kind == NUM_INT)
+	if (n.kind == JS_NUM_INT)
 		return (double)n.i;
-	if (n.kind == NUM_UINT)
+	if (n.kind == JS_NUM_UINT)
 		return (double)n.u;
 	return n.d;
 }
 
 /* |n| for an integer kind. */
-static uint64_t num_magnitude(struct num n)
+static uint64_t num_magnitude(struct js_num n)
 {
-	if (n.kind == NUM_UINT)
+	if (n.kind == JS_NUM_UINT)
 		return n.u;
 	if (n.i >= 0)
 		return (uint64_t)n.i;
@@ -254,23 +166,23 @@ static uint64_t num_magnitude(struct num n)
 }
 
 /* multipleOf: exact for integers, x / m integral for the rest (m > 0). */
-static int num_multiple(struct num x, struct num m)
+static int num_multiple(struct js_num x, struct js_num m)
 {
 	double q;
 
-	if (x.kind != NUM_DOUBLE && m.kind != NUM_DOUBLE)
+	if (x.kind != JS_NUM_DOUBLE && m.kind != JS_NUM_DOUBLE)
 		return num_magnitude(x) % num_magnitude(m) == 0;
 	q = num_double(x) / num_double(m);
 	return isfinite(q) && q == trunc(q);
 }
 
-static void num_text(struct num n, char *out, size_t len)
+static void num_text(struct js_num n, char *out, size_t len)
 {
-	if (n.kind == NUM_INT) {
+	if (n.kind == JS_NUM_INT) {
 		snprintf(out, len, "%lld", (long long)n.i);
 		return;
 	}
-	if (n.kind == NUM_UINT) {
+	if (n.kind == JS_NUM_UINT) {
 		snprintf(out, len, "%llu", (unsigned long long)n.u);
 		return;
 	}
@@ -323,141 +235,6 @@ static void msg_insane(struct msg *m, const char *what, int bad)
 	msg_finish(m);
 }
 
-static int json_equal(json_object *a, json_object *b);
-
-static int arrays_equal(json_object *a, json_object *b)
-{
-	size_t i, n = json_object_array_length(a);
-
-	if (n != json_object_array_length(b))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!json_equal(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
-			return 0;
-	return 1;
-}
-
-static int objects_equal(json_object *a, json_object *b)
-{
-	struct json_object_iterator it, end;
-	json_object *w;
-
-	if (json_object_object_length(a) != json_object_object_length(b))
-		return 0;
-	it = json_object_iter_begin(a);
-	end = json_object_iter_end(a);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		if (!json_object_object_get_ex(b, json_object_iter_peek_name(&it), &w))
-			return 0;
-		if (!json_equal(json_object_iter_peek_value(&it), w))
-			return 0;
-	}
-	return 1;
-}
-
-/* JSON Schema equality: numbers by value, object member order irrelevant. Both values have
- * passed json_insane(), so the recursion is bounded. */
-static int json_equal(json_object *a, json_object *b)
-{
-	json_type t = json_object_get_type(a);
-	size_t n;
-
-	if (is_num(a) && is_num(b))
-		return num_cmp(num_of(a), num_of(b)) == 0;
-	if (t != json_object_get_type(b))
-		return 0;
-	switch (t) {
-	case json_type_null:
-		return 1;
-	case json_type_boolean:
-		return !json_object_get_boolean(a) == !json_object_get_boolean(b);
-	case json_type_string:
-		n = (size_t)json_object_get_string_len(a);
-		return n == (size_t)json_object_get_string_len(b) &&
-		       memcmp(json_object_get_string(a), json_object_get_string(b), n) == 0;
-	case json_type_array:
-		return arrays_equal(a, b);
-	case json_type_object:
-		return objects_equal(a, b);
-	default:
-		return 0;
-	}
-}
-
-static uint64_t hash_mix(uint64_t h)
-{
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	return h ^ (h >> 31);
-}
-
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-/* Equal numbers hash alike: every integral value below 2^64 hashes as its uint64 bits. */
-static uint64_t hash_num(struct num n)
-{
-	uint64_t bits;
-
-	if (n.kind == NUM_INT)
-		return hash_mix((uint64_t)n.i);
-	if (n.kind == NUM_UINT)
-		return hash_mix(n.u);
-	if (n.d == trunc(n.d) && n.d >= -9223372036854775808.0 && n.d < 9223372036854775808.0)
-		return hash_mix((uint64_t)(int64_t)n.d);
-	if (n.d == trunc(n.d) && n.d >= 0 && n.d < 18446744073709551616.0)
-		return hash_mix((uint64_t)n.d);
-	memcpy(&bits, &n.d, sizeof bits);
-	return hash_mix(bits ^ 0x5555);
-}
-
-/* A hash that agrees with json_equal(). */
-static uint64_t json_hash(json_object *o)
-{
-	struct json_object_iterator it, end;
-	uint64_t h;
-	size_t i, n;
-
-	switch (json_object_get_type(o)) {
-	case json_type_boolean:
-		return json_object_get_boolean(o) ? 2 : 1;
-	case json_type_int:
-	case json_type_double:
-		return hash_num(num_of(o));
-	case json_type_string:
-		return hash_bytes(json_object_get_string(o), (size_t)json_object_get_string_len(o));
-	case json_type_array:
-		n = json_object_array_length(o);
-		h = 3;
-		for (i = 0; i < n; i++)
-			h = hash_mix(h * 31 + json_hash(json_object_array_get_idx(o, i)));
-		return h;
-	case json_type_object:
-		h = 4;
-		it = json_object_iter_begin(o);
-		end = json_object_iter_end(o);
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-			const char *k = json_object_iter_peek_name(&it);
-			h += hash_mix(hash_bytes(k, strlen(k)) * 31 +
-			              json_hash(json_object_iter_peek_value(&it)));
-		}
-		return h;
-	default:
-		return 0;
-	}
-}
-
 /* ---- Compiled schemas ------------------------------------------------------------------- */
 
 enum {
@@ -499,7 +276,7 @@ struct spattern {
 
 struct slimit {
 	int set;        /* the keyword is present */
-	struct num val; /* its value */
+	struct js_num val; /* its value */
 };
 
 struct slist {
@@ -733,17 +510,17 @@ static dmcp_rc get_limit(struct compile *c, json_object *j, const char *kw, stru
 
 	if (!json_object_object_get_ex(j, kw, &v))
 		return DMCP_OK;
-	if (!is_num(v))
+	if (!js_is_num(v))
 		return compile_fail(c, "\"%s\" must be a number", kw);
 	out->set = 1;
-	out->val = num_of(v);
+	out->val = js_num_of(v);
 	return DMCP_OK;
 }
 
 static dmcp_rc kw_numbers(struct compile *c, json_object *j, struct snode *n)
 {
 	dmcp_rc rc;
-	struct num zero = {NUM_INT, 0, 0, 0.0};
+	struct js_num zero = {JS_NUM_INT, 0, 0, 0.0};
 
 	rc = get_limit(c, j, "minimum", &n->minimum);
 	if (rc == DMCP_OK)
@@ -754,7 +531,7 @@ static dmcp_rc kw_numbers(struct compile *c, json_object *j, struct snode *n)
 		rc = get_limit(c, j, "exclusiveMaximum", &n->xmaximum);
 	if (rc == DMCP_OK)
 		rc = get_limit(c, j, "multipleOf", &n->multiple);
-	if (rc == DMCP_OK && n->multiple.set && num_cmp(n->multiple.val, zero) <= 0)
+	if (rc == DMCP_OK && n->multiple.set && js_num_cmp(n->multiple.val, zero) <= 0)
 		rc = compile_fail(c, "\"multipleOf\" must be greater than 0");
 	return rc;
 }
@@ -763,18 +540,18 @@ static dmcp_rc kw_numbers(struct compile *c, json_object *j, struct snode *n)
 static dmcp_rc get_count(struct compile *c, json_object *j, const char *kw, int64_t *out)
 {
 	json_object *v;
-	struct num x;
+	struct js_num x;
 
 	*out = -1;
 	if (!json_object_object_get_ex(j, kw, &v))
 		return DMCP_OK;
-	if (!is_num(v) || !num_is_integer(num_of(v)) || num_double(num_of(v)) < 0)
+	if (!js_is_num(v) || !num_is_integer(js_num_of(v)) || num_double(js_num_of(v)) < 0)
 		return compile_fail(c, "\"%s\" must be a non-negative integer", kw);
-	x = num_of(v);
-	if (x.kind == NUM_UINT || (x.kind == NUM_DOUBLE && x.d >= 9223372036854775807.0))
+	x = js_num_of(v);
+	if (x.kind == JS_NUM_UINT || (x.kind == JS_NUM_DOUBLE && x.d >= 9223372036854775807.0))
 		*out = INT64_MAX;
 	else
-		*out = x.kind == NUM_INT ? x.i : (int64_t)x.d;
+		*out = x.kind == JS_NUM_INT ? x.i : (int64_t)x.d;
 	return DMCP_OK;
 }
 
@@ -1417,7 +1194,7 @@ static unsigned instance_types(json_object *inst)
 	case json_type_string: return TYPE_STRING;
 	case json_type_int: return TYPE_NUMBER | TYPE_INTEGER;
 	case json_type_double:
-		return num_is_integer(num_of(inst)) ? TYPE_NUMBER | TYPE_INTEGER : TYPE_NUMBER;
+		return num_is_integer(js_num_of(inst)) ? TYPE_NUMBER | TYPE_INTEGER : TYPE_NUMBER;
 	}
 	return 0;
 }
@@ -1446,25 +1223,25 @@ static dmcp_rc check_values(struct vctx *v, const struct snode *n, json_object *
 {
 	size_t i, len;
 
-	if (n->has_const && !json_equal(n->const_val, inst))
+	if (n->has_const && !js_equal(n->const_val, inst))
 		return vfail(v, "value does not equal the const value");
 	if (n->enum_vals == NULL)
 		return DMCP_OK;
 	len = json_object_array_length(n->enum_vals);
 	for (i = 0; i < len; i++)
-		if (json_equal(json_object_array_get_idx(n->enum_vals, i), inst))
+		if (js_equal(json_object_array_get_idx(n->enum_vals, i), inst))
 			return DMCP_OK;
 	return vfail(v, "value is not one of the enum values");
 }
 
 /* 1 when x passes l; kind 0 minimum, 1 exclusiveMinimum, 2 maximum, 3 exclusiveMaximum. */
-static int limit_ok(const struct slimit *l, struct num x, int kind)
+static int limit_ok(const struct slimit *l, struct js_num x, int kind)
 {
 	int c;
 
 	if (!l->set)
 		return 1;
-	c = num_cmp(x, l->val);
+	c = js_num_cmp(x, l->val);
 	switch (kind) {
 	case 0: return c >= 0;  /* minimum */
 	case 1: return c > 0;   /* exclusiveMinimum */
@@ -1483,12 +1260,12 @@ static dmcp_rc check_number(struct vctx *v, const struct snode *n, json_object *
 	};
 	const struct slimit *limits[] = {&n->minimum, &n->xminimum, &n->maximum, &n->xmaximum};
 	char xs[SCHEMA_NUM_TEXT], ls[SCHEMA_NUM_TEXT];
-	struct num x;
+	struct js_num x;
 	int i;
 
-	if (!is_num(inst))
+	if (!js_is_num(inst))
 		return DMCP_OK;
-	x = num_of(inst);
+	x = js_num_of(inst);
 	for (i = 0; i < 4; i++) {
 		if (limit_ok(limits[i], x, i))
 			continue;
@@ -1541,7 +1318,7 @@ static int hitem_cmp(const void *a, const void *b)
 
 	if (x->h != y->h)
 		return x->h < y->h ? -1 : 1;
-	return sign3(x->i < y->i, x->i > y->i);
+	return (x->i > y->i) - (x->i < y->i);
 }
 
 /* uniqueItems in O(n log n): sort by hash, compare only items whose hashes are equal. */
@@ -1555,13 +1332,13 @@ static dmcp_rc check_unique(struct vctx *v, json_object *inst, size_t len)
 	if (t == NULL)
 		return DMCP_E_NOMEM;
 	for (i = 0; i < len; i++) {
-		t[i].h = json_hash(json_object_array_get_idx(inst, i));
+		t[i].h = js_hash(json_object_array_get_idx(inst, i));
 		t[i].i = i;
 	}
 	qsort(t, len, sizeof *t, hitem_cmp);
 	for (i = 0; i < len && !dup; i++) {
 		for (k = i + 1; k < len && t[k].h == t[i].h && !dup; k++) {
-			dup = json_equal(json_object_array_get_idx(inst, t[i].i),
+			dup = js_equal(json_object_array_get_idx(inst, t[i].i),
 			                 json_object_array_get_idx(inst, t[k].i));
 			dup_a = t[i].i;
 			dup_b = t[k].i;

@@ -1,5 +1,6 @@
 /* test_js.c — TAP tests of core/js.c: js_parse's strictness (RFC 8259 grammar, UTF-8, U+0000,
- * depth, trailing bytes, non-finite numbers), the typed getters, js_int53 and js_equal.
+ * depth, trailing bytes, non-finite numbers), the typed getters, js_int53, and js_equal with
+ * js_hash (the one JSON equality: schema.c's const, enum and uniqueItems use it).
  * Knows nothing of JSON-RPC or MCP. */
 #include <math.h>
 #include <stdio.h>
@@ -516,6 +517,82 @@ static void test_equal(void)
 	T_EQ_INT(equal("[]", "{}"), 0, "an empty array differs from an empty object");
 	T_EQ_INT(equal("[]", "[]"), 1, "empty arrays");
 	T_EQ_INT(equal("{}", "{}"), 1, "empty objects");
+	/* numbers by exact value: never rounded through a double */
+	T_EQ_INT(equal("9007199254740993", "9007199254740992.0"), 0,
+	         "2^53+1 differs from the double 2^53 (equal once rounded to double)");
+	T_EQ_INT(equal("9007199254740992", "9007199254740992.0"), 1, "2^53 equals 2^53 as a double");
+	T_EQ_INT(equal("9223372036854775807", "9223372036854775806"), 0,
+	         "two int64 near the top differ");
+	T_EQ_INT(equal("9223372036854775807", "9223372036854775807.0"), 0,
+	         "INT64_MAX differs from the double 2^63 it rounds to");
+	T_EQ_INT(equal("-9223372036854775808", "-9223372036854775808.0"), 1,
+	         "INT64_MIN equals its double");
+	T_EQ_INT(equal("1e300", "1e300"), 1, "equal large doubles");
+	T_EQ_INT(equal("0.1", "0.10"), 1, "0.1 equals 0.10");
+	T_EQ_INT(equal("[1,[2,{\"a\":3}]]", "[1.0,[2e0,{\"a\":30e-1}]]"), 1,
+	         "numbers by value at any depth");
+}
+
+/* Parsed text (NULL when js_parse refuses it); the caller puts it. */
+static json_object *parsed(const char *text)
+{
+	char err[ERR_LEN];
+	json_object *o = NULL;
+
+	if (js_parse(text, strlen(text), JS_MAX_DEPTH, &o, err, sizeof err) != DMCP_OK)
+		return NULL;
+	return o;
+}
+
+/* js_hash agrees with js_equal: values that are equal hash alike. */
+static void test_hash(void)
+{
+	static const char *const pairs[][2] = {
+		{"1", "1.0"}, {"0", "-0.0"}, {"100", "1e2"}, {"-5", "-5.0"},
+		{"9007199254740992", "9007199254740992.0"},
+		{"-9223372036854775808", "-9223372036854775808.0"},
+		{"{\"a\":1,\"b\":[2]}", "{\"b\":[2.0],\"a\":1.0}"},
+		{"[true,null,\"x\"]", "[true,null,\"x\"]"},
+	};
+	json_object *x, *y;
+	size_t i;
+
+	for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		x = parsed(pairs[i][0]);
+		y = parsed(pairs[i][1]);
+		T_OK(x != NULL && y != NULL && js_equal(x, y) && js_hash(x) == js_hash(y),
+		     "%s and %s are equal and hash alike", pairs[i][0], pairs[i][1]);
+		json_object_put(x);
+		json_object_put(y);
+	}
+}
+
+/* Integers above INT64_MAX: js_parse refuses them, but json-c holds them as uint64 in trees
+ * built in C and in schema text (schema_new_text parses with json-c alone). */
+static void test_uint64(void)
+{
+	json_object *big = json_object_new_uint64(UINT64_MAX);
+	json_object *big2 = json_object_new_uint64(UINT64_MAX - 1);
+	json_object *big3 = json_object_new_uint64(UINT64_MAX);
+	json_object *top = json_object_new_int64(INT64_MAX);
+	json_object *p63 = json_object_new_uint64((uint64_t)INT64_MAX + 1);
+	json_object *d63 = json_object_new_double(9223372036854775808.0);
+
+	T_EQ_INT(js_equal(big, big2), 0,
+	         "two uint64 above INT64_MAX differ (json_object_get_int64 clamps both)");
+	T_EQ_INT(js_equal(big, big3), 1, "equal uint64");
+	T_EQ_INT(js_equal(top, p63), 0, "INT64_MAX differs from INT64_MAX + 1");
+	T_EQ_INT(js_equal(top, d63), 0, "INT64_MAX differs from the double 2^63");
+	T_OK(js_equal(p63, d63) && js_equal(d63, p63) && js_hash(p63) == js_hash(d63),
+	     "2^63 as uint64 equals 2^63 as a double, both ways, and they hash alike");
+	T_EQ_INT(js_num_cmp(js_num_of(big2), js_num_of(big)), -1, "UINT64_MAX - 1 < UINT64_MAX");
+	T_EQ_INT(js_num_cmp(js_num_of(top), js_num_of(p63)), -1, "INT64_MAX < 2^63");
+	json_object_put(big);
+	json_object_put(big2);
+	json_object_put(big3);
+	json_object_put(top);
+	json_object_put(p63);
+	json_object_put(d63);
 }
 
 /* json-c clamps integer literals beyond 64 bits to the largest value without a word; the
@@ -586,5 +663,7 @@ int main(void)
 	test_getters();
 	test_int53();
 	test_equal();
+	test_hash();
+	test_uint64();
 	return t_done();
 }
