@@ -1,28 +1,11 @@
 /* cfg.c — configuration from the environment (see cfg.h).
- * Knows nothing of requests. Integers are range-checked with strtoll, never converted
- * unchecked. */
+ * Knows nothing of requests. One table names every variable with the function that reads
+ * it; integers are range-checked with strtoll, never converted unchecked. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cfg.h"
-
-struct int_var {
-	const char *name; /* environment variable */
-	size_t off;       /* offset of the int field in struct cfg */
-	long long lo, hi; /* accepted range */
-};
-
-static const struct int_var int_vars[] = {
-	{"DMCP_THREADS", offsetof(struct cfg, threads), 1, 256},
-	{"DMCP_STREAM_HOLD_MS", offsetof(struct cfg, hold_ms), 100, 3600000},
-	{"DMCP_HEARTBEAT_MS", offsetof(struct cfg, heartbeat_ms), 100, 600000},
-	{"DMCP_POLL_MS", offsetof(struct cfg, poll_ms), 10, 60000},
-	{"DMCP_RETRY_MS", offsetof(struct cfg, retry_ms), 0, 600000},
-	{"DMCP_SESSION_TTL", offsetof(struct cfg, session_ttl_s), 10, 365 * 86400},
-	{"DMCP_MAX_RUNS_PER_SESSION", offsetof(struct cfg, max_runs), 1, 100000},
-	{"DMCP_MAX_EVENTS_PER_RUN", offsetof(struct cfg, max_events), 10, 10000000},
-};
 
 void cfg_defaults(struct cfg *c)
 {
@@ -50,25 +33,122 @@ void cfg_defaults(struct cfg *c)
 	snprintf(c->origins[5], CFG_ALLOW_LEN, "https://[::1]");
 }
 
-static dmcp_rc parse_int(const char *name, const char *s, long long lo, long long hi,
-                         long long *out, char *err, size_t errlen)
+/* One accepted value of a variable that takes a word, and what it sets. */
+struct word {
+	const char *text; /* the value as written */
+	int value;        /* what the field gets */
+};
+
+struct var;
+/* Reads s (set and not empty) into c; DMCP_E_PARAMS with a message naming v otherwise. */
+typedef dmcp_rc (*var_parse_fn)(const struct var *v, const char *s, struct cfg *c, char *err,
+                                size_t errlen);
+
+/* One environment variable and how it is read. */
+struct var {
+	const char *name;         /* environment variable */
+	var_parse_fn parse;       /* reads the value into struct cfg */
+	size_t off;               /* offset of the field it sets (parse_int, parse_size,
+	                             parse_word) */
+	long long lo, hi;         /* parse_int, parse_size: accepted range */
+	const struct word *words; /* parse_word, parse_notify: accepted words, then {NULL, 0} */
+};
+
+static int *int_field(struct cfg *c, size_t off)
+{
+	return (int *)(void *)((char *)c + off);
+}
+
+static dmcp_rc range_int(const struct var *v, const char *s, long long *out, char *err,
+                         size_t errlen)
 {
 	char *end = NULL;
-	long long v;
+	long long x = 0;
 
 	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+	x = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || x < v->lo || x > v->hi) {
 		snprintf(err, errlen, "%s must be an integer from %lld to %lld (got \"%.40s\")",
-		         name, lo, hi, s);
+		         v->name, v->lo, v->hi, s);
 		return DMCP_E_PARAMS;
 	}
-	*out = v;
+	*out = x;
 	return DMCP_OK;
 }
 
-/* Split a comma list into table; "*" sets *any. */
-static dmcp_rc parse_list(const char *name, const char *s, char table[][CFG_ALLOW_LEN],
+/* An int field. */
+static dmcp_rc parse_int(const struct var *v, const char *s, struct cfg *c, char *err,
+                         size_t errlen)
+{
+	long long x = 0;
+	dmcp_rc rc = range_int(v, s, &x, err, errlen);
+
+	if (rc == DMCP_OK)
+		*int_field(c, v->off) = (int)x;
+	return rc;
+}
+
+/* A size_t field. */
+static dmcp_rc parse_size(const struct var *v, const char *s, struct cfg *c, char *err,
+                          size_t errlen)
+{
+	long long x = 0;
+	dmcp_rc rc = range_int(v, s, &x, err, errlen);
+
+	if (rc == DMCP_OK)
+		*(size_t *)(void *)((char *)c + v->off) = (size_t)x;
+	return rc;
+}
+
+/* The value of word s in v's list; DMCP_E_PARAMS with a message listing the words. */
+static dmcp_rc match_word(const struct var *v, const char *s, int *out, char *err,
+                          size_t errlen)
+{
+	const struct word *w;
+	size_t len;
+	int n;
+
+	for (w = v->words; w->text != NULL; w++) {
+		if (strcmp(s, w->text) == 0) {
+			*out = w->value;
+			return DMCP_OK;
+		}
+	}
+	n = snprintf(err, errlen, "%s must be", v->name);
+	for (w = v->words; w->text != NULL && n >= 0 && (size_t)n < errlen; w++) {
+		len = (size_t)n;
+		n += snprintf(err + len, errlen - len, "%s\"%s\"", w == v->words ? " " :
+		              w[1].text == NULL ? " or " : ", ", w->text);
+	}
+	return DMCP_E_PARAMS;
+}
+
+/* An int field set from a word. */
+static dmcp_rc parse_word(const struct var *v, const char *s, struct cfg *c, char *err,
+                          size_t errlen)
+{
+	int x = 0;
+	dmcp_rc rc = match_word(v, s, &x, err, errlen);
+
+	if (rc == DMCP_OK)
+		*int_field(c, v->off) = x;
+	return rc;
+}
+
+/* notify_mode: a word, stored as the enum (not through an int pointer). */
+static dmcp_rc parse_notify(const struct var *v, const char *s, struct cfg *c, char *err,
+                            size_t errlen)
+{
+	int x = 0;
+	dmcp_rc rc = match_word(v, s, &x, err, errlen);
+
+	if (rc == DMCP_OK)
+		c->notify_mode = (enum cfg_notify)x;
+	return rc;
+}
+
+/* Splits a comma list into table; "*" sets *any. */
+static dmcp_rc split_list(const char *name, const char *s, char table[][CFG_ALLOW_LEN],
                           int *n, int *any, char *err, size_t errlen)
 {
 	const char *p = s;
@@ -103,83 +183,66 @@ static dmcp_rc parse_list(const char *name, const char *s, char table[][CFG_ALLO
 	return DMCP_OK;
 }
 
+static dmcp_rc parse_hosts(const struct var *v, const char *s, struct cfg *c, char *err,
+                           size_t errlen)
+{
+	return split_list(v->name, s, c->hosts, &c->n_hosts, &c->allow_any_host, err, errlen);
+}
+
+static dmcp_rc parse_origins(const struct var *v, const char *s, struct cfg *c, char *err,
+                             size_t errlen)
+{
+	return split_list(v->name, s, c->origins, &c->n_origins, &c->allow_any_origin, err,
+	                  errlen);
+}
+
+static const struct word sampling_words[] = {{"mock", 1}, {"none", 0}, {NULL, 0}};
+static const struct word async_words[] = {{"one-step", 1}, {"off", 0}, {NULL, 0}};
+static const struct word record_words[] = {{"durable", 0}, {"all", 1}, {NULL, 0}};
+static const struct word notify_words[] = {
+	{"auto", CFG_NOTIFY_AUTO}, {"always", CFG_NOTIFY_ALWAYS}, {"in-tx", CFG_NOTIFY_IN_TX},
+	{NULL, 0},
+};
+
+#define INT_VAR(var, field, min, max)                                              \
+	{.name = (var), .parse = parse_int, .off = offsetof(struct cfg, field), .lo = (min), \
+	 .hi = (max)}
+#define WORD_VAR(var, field, list)                                                 \
+	{.name = (var), .parse = parse_word, .off = offsetof(struct cfg, field), .words = (list)}
+
+/* Every variable but DMCP_DATABASE_URL (which is copied, not parsed), in the order read: the
+ * first bad one is the one reported. README's Configuration section lists them. */
+static const struct var vars[] = {
+	INT_VAR("DMCP_THREADS", threads, 1, 256),
+	INT_VAR("DMCP_STREAM_HOLD_MS", hold_ms, 100, 3600000),
+	INT_VAR("DMCP_HEARTBEAT_MS", heartbeat_ms, 100, 600000),
+	INT_VAR("DMCP_POLL_MS", poll_ms, 10, 60000),
+	INT_VAR("DMCP_RETRY_MS", retry_ms, 0, 600000),
+	INT_VAR("DMCP_SESSION_TTL", session_ttl_s, 10, 365 * 86400),
+	INT_VAR("DMCP_MAX_RUNS_PER_SESSION", max_runs, 1, 100000),
+	INT_VAR("DMCP_MAX_EVENTS_PER_RUN", max_events, 10, 10000000),
+	{.name = "DMCP_MAX_BODY", .parse = parse_size, .off = offsetof(struct cfg, max_body),
+	 .lo = 1024, .hi = 64LL << 20},
+	WORD_VAR("DMCP_SAMPLING_FALLBACK", sampling_mock, sampling_words),
+	WORD_VAR("DMCP_ASYNC_COMMIT", async_commit, async_words),
+	WORD_VAR("DMCP_RECORD_CALLS", record_all, record_words),
+	{.name = "DMCP_NOTIFY", .parse = parse_notify, .words = notify_words},
+	{.name = "DMCP_ALLOWED_HOSTS", .parse = parse_hosts},
+	{.name = "DMCP_ALLOWED_ORIGINS", .parse = parse_origins},
+};
+
 dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 {
 	const char *s;
-	long long v;
 	size_t i;
 	dmcp_rc rc;
 
 	cfg_defaults(c);
-	for (i = 0; i < sizeof int_vars / sizeof int_vars[0]; i++) {
-		s = getenv(int_vars[i].name);
+	for (i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		s = getenv(vars[i].name);
 		if (s == NULL || *s == '\0')
-			continue;
-		rc = parse_int(int_vars[i].name, s, int_vars[i].lo, int_vars[i].hi, &v, err, errlen);
-		if (rc != DMCP_OK)
-			return rc;
-		*(int *)(void *)((char *)c + int_vars[i].off) = (int)v;
-	}
-	s = getenv("DMCP_MAX_BODY");
-	if (s != NULL && *s != '\0') {
-		rc = parse_int("DMCP_MAX_BODY", s, 1024, 64LL << 20, &v, err, errlen);
-		if (rc != DMCP_OK)
-			return rc;
-		c->max_body = (size_t)v;
-	}
-	s = getenv("DMCP_SAMPLING_FALLBACK");
-	if (s != NULL && *s != '\0') {
-		if (strcmp(s, "mock") == 0) {
-			c->sampling_mock = 1;
-		} else if (strcmp(s, "none") != 0) {
-			snprintf(err, errlen, "DMCP_SAMPLING_FALLBACK must be \"mock\" or \"none\"");
-			return DMCP_E_PARAMS;
-		}
-	}
-	s = getenv("DMCP_ASYNC_COMMIT");
-	if (s != NULL && *s != '\0') {
-		if (strcmp(s, "one-step") == 0) {
-			c->async_commit = 1;
-		} else if (strcmp(s, "off") == 0) {
-			c->async_commit = 0;
-		} else {
-			snprintf(err, errlen, "DMCP_ASYNC_COMMIT must be \"one-step\" or \"off\"");
-			return DMCP_E_PARAMS;
-		}
-	}
-	s = getenv("DMCP_RECORD_CALLS");
-	if (s != NULL && *s != '\0') {
-		if (strcmp(s, "all") == 0) {
-			c->record_all = 1;
-		} else if (strcmp(s, "durable") != 0) {
-			snprintf(err, errlen, "DMCP_RECORD_CALLS must be \"durable\" or \"all\"");
-			return DMCP_E_PARAMS;
-		}
-	}
-	s = getenv("DMCP_NOTIFY");
-	if (s != NULL && *s != '\0') {
-		if (strcmp(s, "auto") == 0) {
-			c->notify_mode = CFG_NOTIFY_AUTO;
-		} else if (strcmp(s, "always") == 0) {
-			c->notify_mode = CFG_NOTIFY_ALWAYS;
-		} else if (strcmp(s, "in-tx") == 0) {
-			c->notify_mode = CFG_NOTIFY_IN_TX;
-		} else {
-			snprintf(err, errlen, "DMCP_NOTIFY must be \"auto\", \"always\" or \"in-tx\"");
-			return DMCP_E_PARAMS;
-		}
-	}
-	s = getenv("DMCP_ALLOWED_HOSTS");
-	if (s != NULL && *s != '\0') {
-		rc = parse_list("DMCP_ALLOWED_HOSTS", s, c->hosts, &c->n_hosts, &c->allow_any_host,
-		                err, errlen);
-		if (rc != DMCP_OK)
-			return rc;
-	}
-	s = getenv("DMCP_ALLOWED_ORIGINS");
-	if (s != NULL && *s != '\0') {
-		rc = parse_list("DMCP_ALLOWED_ORIGINS", s, c->origins, &c->n_origins,
-		                &c->allow_any_origin, err, errlen);
+			continue; /* unset or empty: the default */
+		rc = vars[i].parse(&vars[i], s, c, err, errlen);
 		if (rc != DMCP_OK)
 			return rc;
 	}

@@ -1,6 +1,7 @@
 /* test_cfg.c — TAP tests of core/cfg.c: the defaults, and cfg_load reading the environment:
- * every integer at and beyond its bounds, malformed numbers, the sampling fallback, and the
- * Host/Origin allowlists (spaces, "*", too many entries, too long an entry). */
+ * every integer at and beyond its bounds, malformed numbers, the variables that take one of a
+ * few words (sampling fallback, notify mode, async commit, call recording), and the Host/Origin allowlists
+ * (spaces, "*", too many entries, too long an entry). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@ static const char *const all_vars[] = {
 	"DMCP_THREADS", "DMCP_STREAM_HOLD_MS", "DMCP_HEARTBEAT_MS", "DMCP_POLL_MS", "DMCP_RETRY_MS",
 	"DMCP_SESSION_TTL", "DMCP_MAX_RUNS_PER_SESSION", "DMCP_MAX_EVENTS_PER_RUN", "DMCP_MAX_BODY",
 	"DMCP_SAMPLING_FALLBACK", "DMCP_ALLOWED_HOSTS", "DMCP_ALLOWED_ORIGINS",
-	"DMCP_DATABASE_URL", "DMCP_NOTIFY", "DMCP_LOG_LEVEL",
+	"DMCP_DATABASE_URL", "DMCP_NOTIFY", "DMCP_ASYNC_COMMIT", "DMCP_RECORD_CALLS",
+	"DMCP_LOG_LEVEL",
 };
 
 /* The integer variables, their documented ranges, and where each lands. */
@@ -197,6 +199,69 @@ static void test_sampling(void)
 	cfg_free(&c);
 }
 
+/* The variables that take one word of a list: each word, "" for the default, and a refusal
+ * whose message lists the words. */
+static void test_words(void)
+{
+	struct cfg c;
+	char err[ERR_LEN];
+	dmcp_rc rc;
+
+	rc = load(&c, "DMCP_NOTIFY", "auto", err);
+	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_AUTO, "DMCP_NOTIFY=auto");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_NOTIFY", "always", err);
+	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_ALWAYS, "DMCP_NOTIFY=always");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_NOTIFY", "in-tx", err);
+	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_IN_TX, "DMCP_NOTIFY=in-tx");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_NOTIFY", "", err);
+	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_AUTO, "DMCP_NOTIFY=\"\" is auto");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_NOTIFY", "never", err);
+	T_OK(rc == DMCP_E_PARAMS &&
+	     strcmp(err, "DMCP_NOTIFY must be \"auto\", \"always\" or \"in-tx\"") == 0,
+	     "DMCP_NOTIFY=never refused: %s", err);
+	cfg_free(&c);
+
+	rc = load(&c, "DMCP_ASYNC_COMMIT", "off", err);
+	T_OK(rc == DMCP_OK && c.async_commit == 0, "DMCP_ASYNC_COMMIT=off");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_ASYNC_COMMIT", "one-step", err);
+	T_OK(rc == DMCP_OK && c.async_commit == 1, "DMCP_ASYNC_COMMIT=one-step");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_ASYNC_COMMIT", "", err);
+	T_OK(rc == DMCP_OK && c.async_commit == 1, "DMCP_ASYNC_COMMIT=\"\" is one-step");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_ASYNC_COMMIT", "on", err);
+	T_OK(rc == DMCP_E_PARAMS &&
+	     strcmp(err, "DMCP_ASYNC_COMMIT must be \"one-step\" or \"off\"") == 0,
+	     "DMCP_ASYNC_COMMIT=on refused: %s", err);
+	cfg_free(&c);
+
+	rc = load(&c, "DMCP_RECORD_CALLS", "all", err);
+	T_OK(rc == DMCP_OK && c.record_all == 1, "DMCP_RECORD_CALLS=all");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_RECORD_CALLS", "durable", err);
+	T_OK(rc == DMCP_OK && c.record_all == 0, "DMCP_RECORD_CALLS=durable");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_RECORD_CALLS", "", err);
+	T_OK(rc == DMCP_OK && c.record_all == 0, "DMCP_RECORD_CALLS=\"\" is durable");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_RECORD_CALLS", "some", err);
+	T_OK(rc == DMCP_E_PARAMS &&
+	     strcmp(err, "DMCP_RECORD_CALLS must be \"durable\" or \"all\"") == 0,
+	     "DMCP_RECORD_CALLS=some refused: %s", err);
+	cfg_free(&c);
+
+	rc = load(&c, "DMCP_SAMPLING_FALLBACK", "x", err);
+	T_OK(rc == DMCP_E_PARAMS &&
+	     strcmp(err, "DMCP_SAMPLING_FALLBACK must be \"mock\" or \"none\"") == 0,
+	     "DMCP_SAMPLING_FALLBACK=x refused: %s", err);
+	cfg_free(&c);
+}
+
 static void test_lists(void)
 {
 	struct cfg c;
@@ -286,6 +351,7 @@ int main(void)
 	test_defaults();
 	test_ints();
 	test_sampling();
+	test_words();
 	test_lists();
 	clear_env();
 	return t_done();
