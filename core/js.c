@@ -1,11 +1,14 @@
-/* js.c — strict JSON parsing and typed getters (see js.h).
- * Knows nothing of the protocol. A scan of the text and a tree walk after parsing catch what
- * json-c's strict mode lets through: invalid UTF-8, raw control characters, loose numbers,
- * NaN/Infinity literals and U+0000 inside strings. */
+/* js.c — strict JSON parsing, typed getters, the tree constructors that carry the
+ * out-of-memory policy, and JSON equality (see js.h). Knows nothing of the protocol.
+ * A scan of the text and a tree walk after parsing catch what json-c's strict mode lets
+ * through: invalid UTF-8, raw control characters, loose numbers, NaN/Infinity literals and
+ * U+0000 inside strings. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "js.h"
+#include "log.h"
 #include "utf8.h"
 
 /* The largest integer a JSON number can carry exactly in every peer (JavaScript's). */
@@ -276,6 +279,80 @@ dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
 	return DMCP_OK;
 }
 
+/* ---- Building trees (the out-of-memory policy is in js.h) ------------------------------ */
+
+/* The one place a json-c allocation failure ends up: log, then abort. */
+__attribute__((noreturn)) static void oom(const char *what)
+{
+	log_msg(LOG_ERROR, "out of memory in json-c (%s): aborting rather than send a "
+	        "half-built message", what);
+	abort();
+}
+
+/* o, made by the json-c call named what; never NULL. */
+static json_object *made(json_object *o, const char *what)
+{
+	if (o == NULL)
+		oom(what);
+	return o;
+}
+
+json_object *js_new_object(void)
+{
+	return made(json_object_new_object(), "json_object_new_object");
+}
+
+json_object *js_new_array(void)
+{
+	return made(json_object_new_array(), "json_object_new_array");
+}
+
+json_object *js_new_string(const char *s)
+{
+	return made(json_object_new_string(s), "json_object_new_string");
+}
+
+json_object *js_new_string_len(const char *s, int len)
+{
+	return made(json_object_new_string_len(s, len), "json_object_new_string_len");
+}
+
+json_object *js_new_int(int32_t v)
+{
+	return made(json_object_new_int(v), "json_object_new_int");
+}
+
+json_object *js_new_int64(int64_t v)
+{
+	return made(json_object_new_int64(v), "json_object_new_int64");
+}
+
+json_object *js_new_boolean(int b)
+{
+	return made(json_object_new_boolean(b), "json_object_new_boolean");
+}
+
+json_object *js_new_double(double d)
+{
+	return made(json_object_new_double(d), "json_object_new_double");
+}
+
+/* json-c also refuses to add an object to itself; only a bug could ask that, and the
+ * abort names the call. */
+void js_object_add(json_object *obj, const char *key, json_object *val)
+{
+	if (json_object_object_add(obj, key, val) != 0)
+		oom("json_object_object_add");
+}
+
+void js_array_add(json_object *arr, json_object *val)
+{
+	if (json_object_array_add(arr, val) != 0)
+		oom("json_object_array_add");
+}
+
+/* ---- Getters ---------------------------------------------------------------------------- */
+
 json_object *js_get(json_object *obj, const char *key, json_type t)
 {
 	json_object *v;
@@ -303,8 +380,12 @@ int js_has(json_object *obj, const char *key)
 
 const char *js_text(json_object *o)
 {
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                         JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (text == NULL)
+		oom("json_object_to_json_string_ext");
+	return text;
 }
 
 int js_int53(json_object *o, int64_t *v)

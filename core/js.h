@@ -1,5 +1,18 @@
-/* js.h — strict JSON parsing with limits, and typed getters over json-c trees.
- * Knows nothing of JSON-RPC or MCP. RFC 8259; json-c 0.16 (strict mode, UTF-8 validation). */
+/* js.h — strict JSON parsing with limits, typed getters over json-c trees, the one JSON
+ * equality, and the constructors core/ builds trees with. Knows nothing of JSON-RPC or MCP.
+ * RFC 8259; json-c 0.16 (strict mode, UTF-8 validation).
+ *
+ * Out-of-memory policy for json-c: a failed json-c allocation is fatal. core/ makes and
+ * links every json-c node through js_new_*, js_object_add and js_array_add (and serializes
+ * through js_text); when json-c fails there, one function logs a line and calls abort(), as
+ * Redis's zmalloc does. Why not an error path: json-c reports these failures in ways that
+ * are easy to miss (a NULL node is stored as JSON null, a failed add returns -1 and drops
+ * the member), so a half-built message would go out looking well-formed, and that must never
+ * happen; checking every one of some 270 calls would bury the code for a case that Linux's
+ * overcommit makes nearly unreachable (the OOM killer comes first). Everything else keeps
+ * its error path: our own malloc, strdup and buffers, and json-c's tokenizer, report
+ * DMCP_E_NOMEM and the worker serves the next request. `make check` refuses the raw json-c
+ * constructors and adds in core/ outside this module. */
 #ifndef DMCP_JS_H
 #define DMCP_JS_H
 
@@ -26,12 +39,32 @@ json_object *js_get(json_object *obj, const char *key, json_type t);
 const char *js_str(json_object *obj, const char *key);
 /* 1 when obj has member key (of any type, null included). */
 int js_has(json_object *obj, const char *key);
-/* Compact JSON text of o ("null" for NULL); borrowed from o, valid until o changes. */
+/* Compact JSON text of o ("null" for NULL); borrowed from o, valid until o changes. Never
+ * NULL (out of memory aborts). */
 const char *js_text(json_object *o);
 /* 1 when o is a number with an integral value in [-(2^53-1), 2^53-1]; *v receives it. */
 int js_int53(json_object *o, int64_t *v);
 /* Parse trusted JSON text (from our own database or a definition); NULL on failure. */
 json_object *js_parse_trusted(const char *text);
+
+/* ---- Building trees. json-c's constructors and adds under the policy above: none returns
+ * NULL or fails. Each new node is owned by the caller (one reference) until an add takes it. */
+
+json_object *js_new_object(void);
+json_object *js_new_array(void);
+/* A copy of the C string s (not NULL). */
+json_object *js_new_string(const char *s);
+/* A copy of s[0..len), which may hold U+0000. */
+json_object *js_new_string_len(const char *s, int len);
+json_object *js_new_int(int32_t v);
+json_object *js_new_int64(int64_t v);
+json_object *js_new_boolean(int b);
+json_object *js_new_double(double d);
+/* Sets member key of obj (an object) to val, replacing any old value. Takes over the
+ * caller's reference to val; val NULL stores JSON null. */
+void js_object_add(json_object *obj, const char *key, json_object *val);
+/* Appends val to arr (an array). Takes over the caller's reference; NULL appends null. */
+void js_array_add(json_object *arr, json_object *val);
 
 /* ---- Numbers and equality: the one JSON equality of the tree (JSON Schema's "const",
  * "enum" and "uniqueItems" use it too). */

@@ -25,33 +25,33 @@ static dmcp_rc bad_params(struct mcp_call *c, const char *why)
 
 static json_object *server_caps(const dmcp_registry *reg)
 {
-	json_object *caps = json_object_new_object(), *o;
+	json_object *caps = js_new_object(), *o;
 
-	o = json_object_new_object();
-	json_object_object_add(o, "listChanged", json_object_new_boolean(0));
-	json_object_object_add(caps, "tools", o);
+	o = js_new_object();
+	js_object_add(o, "listChanged", js_new_boolean(0));
+	js_object_add(caps, "tools", o);
 	if (reg->n_resources + reg->n_templates > 0) {
-		o = json_object_new_object();
-		json_object_object_add(o, "subscribe", json_object_new_boolean(1));
-		json_object_object_add(o, "listChanged", json_object_new_boolean(0));
-		json_object_object_add(caps, "resources", o);
+		o = js_new_object();
+		js_object_add(o, "subscribe", js_new_boolean(1));
+		js_object_add(o, "listChanged", js_new_boolean(0));
+		js_object_add(caps, "resources", o);
 	}
 	if (reg->n_prompts > 0) {
-		o = json_object_new_object();
-		json_object_object_add(o, "listChanged", json_object_new_boolean(0));
-		json_object_object_add(caps, "prompts", o);
+		o = js_new_object();
+		js_object_add(o, "listChanged", js_new_boolean(0));
+		js_object_add(caps, "prompts", o);
 	}
-	json_object_object_add(caps, "logging", json_object_new_object());
-	json_object_object_add(caps, "completions", json_object_new_object());
+	js_object_add(caps, "logging", js_new_object());
+	js_object_add(caps, "completions", js_new_object());
 	return caps;
 }
 
 static json_object *server_info(void)
 {
-	json_object *si = json_object_new_object();
+	json_object *si = js_new_object();
 
-	json_object_object_add(si, "name", json_object_new_string(MCP_SERVER_NAME));
-	json_object_object_add(si, "version", json_object_new_string(MCP_SERVER_VERSION));
+	js_object_add(si, "name", js_new_string(MCP_SERVER_NAME));
+	js_object_add(si, "version", js_new_string(MCP_SERVER_VERSION));
 	return si;
 }
 
@@ -59,12 +59,12 @@ void mcp_modern_result(json_object *result, const char *type)
 {
 	json_object *meta = js_get(result, "_meta", json_type_object);
 
-	json_object_object_add(result, "resultType", json_object_new_string(type));
+	js_object_add(result, "resultType", js_new_string(type));
 	if (meta == NULL) {
-		meta = json_object_new_object();
-		json_object_object_add(result, "_meta", meta);
+		meta = js_new_object();
+		js_object_add(result, "_meta", meta);
 	}
-	json_object_object_add(meta, "io.modelcontextprotocol/serverInfo", server_info());
+	js_object_add(meta, "io.modelcontextprotocol/serverInfo", server_info());
 }
 
 static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
@@ -93,12 +93,12 @@ static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 	if (rc != DMCP_OK)
 		return rc;
 	memcpy(c->new_session, s.id, sizeof s.id);
-	r = json_object_new_object();
-	json_object_object_add(r, "protocolVersion", json_object_new_string(s.protocol));
-	json_object_object_add(r, "capabilities", server_caps(c->reg));
+	r = js_new_object();
+	js_object_add(r, "protocolVersion", js_new_string(s.protocol));
+	js_object_add(r, "capabilities", server_caps(c->reg));
 	si = server_info();
-	json_object_object_add(r, "serverInfo", si);
-	json_object_object_add(r, "instructions", json_object_new_string(
+	js_object_add(r, "serverInfo", si);
+	js_object_add(r, "instructions", js_new_string(
 		"dmcp keeps every tool call in PostgreSQL: a call that waits for you survives "
 		"restarts and can be resumed on any worker."));
 	*result = r;
@@ -108,7 +108,7 @@ static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 static dmcp_rc do_ping(struct mcp_call *c, json_object **result)
 {
 	(void)c;
-	*result = json_object_new_object();
+	*result = js_new_object();
 	return DMCP_OK;
 }
 
@@ -123,7 +123,7 @@ static dmcp_rc do_set_level(struct mcp_call *c, json_object **result)
 	rc = store_session_set_level(c->st, c->sess->id, level);
 	if (rc != DMCP_OK)
 		return rc;
-	*result = json_object_new_object();
+	*result = js_new_object();
 	return DMCP_OK;
 }
 
@@ -174,8 +174,8 @@ static dmcp_rc do_prompts_list(struct mcp_call *c, json_object **result)
 static dmcp_rc resource_missing(struct mcp_call *c, const char *uri)
 {
 	c->rpc_code = RPC_RESOURCE_NOT_FOUND;
-	c->error_data = json_object_new_object();
-	json_object_object_add(c->error_data, "uri", json_object_new_string(uri));
+	c->error_data = js_new_object();
+	js_object_add(c->error_data, "uri", js_new_string(uri));
 	snprintf(c->err, sizeof c->err, "Resource not found");
 	return DMCP_E_NOT_FOUND;
 }
@@ -188,14 +188,14 @@ static dmcp_rc do_resources_read(struct mcp_call *c, json_object **result)
 
 	if (uri == NULL)
 		return bad_params(c, "uri must be a string");
-	contents = json_object_new_array();
+	contents = js_new_array();
 	rc = reg_read(c->reg, uri, contents);
 	if (rc != DMCP_OK) {
 		json_object_put(contents);
 		return rc == DMCP_E_NOT_FOUND ? resource_missing(c, uri) : rc;
 	}
-	*result = json_object_new_object();
-	json_object_object_add(*result, "contents", contents);
+	*result = js_new_object();
+	js_object_add(*result, "contents", contents);
 	return DMCP_OK;
 }
 
@@ -211,7 +211,7 @@ static dmcp_rc subscription(struct mcp_call *c, int on, json_object **result)
 	rc = store_subscribe(c->st, c->sess->id, uri, on);
 	if (rc != DMCP_OK)
 		return rc;
-	*result = json_object_new_object();
+	*result = js_new_object();
 	return DMCP_OK;
 }
 
@@ -262,17 +262,17 @@ static dmcp_rc do_prompts_get(struct mcp_call *c, json_object **result)
 	    !json_object_is_type(json_object_object_get(c->msg->params, "arguments"), json_type_null))
 		return bad_params(c, "arguments must be an object");
 	if (args == NULL)
-		args = owned = json_object_new_object();
+		args = owned = js_new_object();
 	rc = prompt_args(c, p, args);
 	if (rc == DMCP_OK) {
-		messages = json_object_new_array();
+		messages = js_new_array();
 		rc = p->get(args, messages);
 		if (rc == DMCP_OK) {
-			*result = json_object_new_object();
+			*result = js_new_object();
 			if (p->description != NULL)
-				json_object_object_add(*result, "description",
-				                       json_object_new_string(p->description));
-			json_object_object_add(*result, "messages", messages);
+				js_object_add(*result, "description",
+				              js_new_string(p->description));
+			js_object_add(*result, "messages", messages);
 		} else {
 			json_object_put(messages);
 			snprintf(c->err, sizeof c->err, "the prompt failed");
@@ -289,7 +289,7 @@ static dmcp_rc do_complete(struct mcp_call *c, json_object **result)
 	const char *type = js_str(ref, "type"), *an = js_str(arg, "name"), *av = js_str(arg, "value");
 	const char *key = NULL;
 	const struct dmcp_completion *comp;
-	json_object *values = json_object_new_array(), *compl;
+	json_object *values = js_new_array(), *compl;
 	size_t total;
 
 	if (type == NULL || an == NULL || av == NULL) {
@@ -313,12 +313,12 @@ static dmcp_rc do_complete(struct mcp_call *c, json_object **result)
 	total = json_object_array_length(values);
 	if (total > MCP_MAX_COMPLETIONS)
 		json_object_array_del_idx(values, MCP_MAX_COMPLETIONS, total - MCP_MAX_COMPLETIONS);
-	compl = json_object_new_object();
-	json_object_object_add(compl, "values", values);
-	json_object_object_add(compl, "total", json_object_new_int64((int64_t)total));
-	json_object_object_add(compl, "hasMore", json_object_new_boolean(total > MCP_MAX_COMPLETIONS));
-	*result = json_object_new_object();
-	json_object_object_add(*result, "completion", compl);
+	compl = js_new_object();
+	js_object_add(compl, "values", values);
+	js_object_add(compl, "total", js_new_int64((int64_t)total));
+	js_object_add(compl, "hasMore", js_new_boolean(total > MCP_MAX_COMPLETIONS));
+	*result = js_new_object();
+	js_object_add(*result, "completion", compl);
 	return DMCP_OK;
 }
 

@@ -155,22 +155,22 @@ static dmcp_rc add_elicits(struct reg_tool *t, char *err, size_t errlen)
 
 static json_object *new_string_or_null(const char *s)
 {
-	return s != NULL ? json_object_new_string(s) : NULL;
+	return s != NULL ? js_new_string(s) : NULL;
 }
 
 static dmcp_rc build_listing(struct reg_tool *t, char *err, size_t errlen)
 {
 	const struct dmcp_tool *d = t->def;
-	json_object *o = json_object_new_object(), *in, *ann;
+	json_object *o = js_new_object(), *in, *ann;
 
-	json_object_object_add(o, "name", json_object_new_string(d->name));
+	js_object_add(o, "name", js_new_string(d->name));
 	if (d->title != NULL)
-		json_object_object_add(o, "title", new_string_or_null(d->title));
-	json_object_object_add(o, "description", json_object_new_string(d->description));
+		js_object_add(o, "title", new_string_or_null(d->title));
+	js_object_add(o, "description", js_new_string(d->description));
 	in = js_parse_trusted(d->input_schema != NULL ? d->input_schema : "{\"type\":\"object\"}");
-	json_object_object_add(o, "inputSchema", in);
+	js_object_add(o, "inputSchema", in);
 	if (d->output_schema != NULL)
-		json_object_object_add(o, "outputSchema", js_parse_trusted(d->output_schema));
+		js_object_add(o, "outputSchema", js_parse_trusted(d->output_schema));
 	if (d->annotations != NULL) {
 		ann = js_parse_trusted(d->annotations);
 		if (ann == NULL || !json_object_is_type(ann, json_type_object)) {
@@ -179,7 +179,7 @@ static dmcp_rc build_listing(struct reg_tool *t, char *err, size_t errlen)
 			return fail(err, errlen, DMCP_E_SCHEMA, "annotations are not a JSON object",
 			            d->name);
 		}
-		json_object_object_add(o, "annotations", ann);
+		js_object_add(o, "annotations", ann);
 	}
 	t->listing = strdup(js_text(o));
 	json_object_put(o);
@@ -333,12 +333,12 @@ const struct dmcp_completion *reg_completion(const dmcp_registry *reg, const cha
 static void add_opt(json_object *o, const char *key, const char *val)
 {
 	if (val != NULL)
-		json_object_object_add(o, key, json_object_new_string(val));
+		js_object_add(o, key, js_new_string(val));
 }
 
 static json_object *resource_item(const struct dmcp_resource *r)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = js_new_object();
 
 	add_opt(o, "uri", r->uri);
 	add_opt(o, "name", r->name);
@@ -350,7 +350,7 @@ static json_object *resource_item(const struct dmcp_resource *r)
 
 static json_object *template_item(const struct dmcp_resource_template *t)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = js_new_object();
 
 	add_opt(o, "uriTemplate", t->uri_template);
 	add_opt(o, "name", t->name);
@@ -362,20 +362,20 @@ static json_object *template_item(const struct dmcp_resource_template *t)
 
 static json_object *prompt_item(const struct dmcp_prompt *p)
 {
-	json_object *o = json_object_new_object(), *args = json_object_new_array();
+	json_object *o = js_new_object(), *args = js_new_array();
 	const struct dmcp_prompt_arg *a;
 
 	add_opt(o, "name", p->name);
 	add_opt(o, "title", p->title);
 	add_opt(o, "description", p->description);
 	for (a = p->args; a != NULL && a->name != NULL; a++) {
-		json_object *x = json_object_new_object();
+		json_object *x = js_new_object();
 		add_opt(x, "name", a->name);
 		add_opt(x, "description", a->description);
-		json_object_object_add(x, "required", json_object_new_boolean(a->required));
-		json_object_array_add(args, x);
+		js_object_add(x, "required", js_new_boolean(a->required));
+		js_array_add(args, x);
 	}
-	json_object_object_add(o, "arguments", args);
+	js_object_add(o, "arguments", args);
 	return o;
 }
 
@@ -433,14 +433,14 @@ dmcp_rc reg_list(const dmcp_registry *reg, const char *kind, const char *cursor,
 	*result = NULL;
 	if (parse_cursor(cursor, total, &start) != DMCP_OK)
 		return DMCP_E_PARAMS;
-	items = json_object_new_array();
+	items = js_new_array();
 	for (i = start; i < total && i < start + REG_PAGE_SIZE; i++)
-		json_object_array_add(items, list_item(reg, kind, i));
-	res = json_object_new_object();
-	json_object_object_add(res, kind, items);
+		js_array_add(items, list_item(reg, kind, i));
+	res = js_new_object();
+	js_object_add(res, kind, items);
 	if (i < total) {
 		snprintf(next, sizeof next, "c%d", i);
-		json_object_object_add(res, "nextCursor", json_object_new_string(next));
+		js_object_add(res, "nextCursor", js_new_string(next));
 	}
 	*result = res;
 	return DMCP_OK;
@@ -461,7 +461,7 @@ int reg_template_match(const char *tmpl, const char *uri, json_object *vars)
 				return 0;
 			memcpy(name, t + 1, (size_t)(close - t - 1));
 			name[close - t - 1] = '\0';
-			json_object_object_add(vars, name, json_object_new_string_len(u, (int)vlen));
+			js_object_add(vars, name, js_new_string_len(u, (int)vlen));
 			u += vlen;
 			t = close + 1;
 		} else if (*t++ != *u++) {
@@ -473,7 +473,7 @@ int reg_template_match(const char *tmpl, const char *uri, json_object *vars)
 
 static dmcp_rc read_static(const struct dmcp_resource *r, json_object *contents)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = js_new_object();
 
 	add_opt(o, "uri", r->uri);
 	add_opt(o, "mimeType", r->mime_type);
@@ -481,7 +481,7 @@ static dmcp_rc read_static(const struct dmcp_resource *r, json_object *contents)
 		add_opt(o, "text", r->text);
 	else
 		add_opt(o, "blob", r->blob);
-	json_object_array_add(contents, o);
+	js_array_add(contents, o);
 	return DMCP_OK;
 }
 
@@ -493,7 +493,7 @@ dmcp_rc reg_read(const dmcp_registry *reg, const char *uri, json_object *content
 		if (strcmp(reg->resources[i]->uri, uri) == 0)
 			return read_static(reg->resources[i], contents);
 	for (i = 0; i < reg->n_templates; i++) {
-		json_object *vars = json_object_new_object();
+		json_object *vars = js_new_object();
 		if (reg_template_match(reg->templates[i]->uri_template, uri, vars)) {
 			dmcp_rc rc = reg->templates[i]->read(uri, vars, contents);
 			json_object_put(vars);
@@ -512,7 +512,7 @@ int reg_has_resource(const dmcp_registry *reg, const char *uri)
 		if (strcmp(reg->resources[i]->uri, uri) == 0)
 			return 1;
 	for (i = 0; i < reg->n_templates && !hit; i++) {
-		json_object *vars = json_object_new_object();
+		json_object *vars = js_new_object();
 		hit = reg_template_match(reg->templates[i]->uri_template, uri, vars);
 		json_object_put(vars);
 	}
@@ -523,28 +523,28 @@ int reg_has_resource(const dmcp_registry *reg, const char *uri)
 
 json_object *dmcp_text_block(const char *text)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = js_new_object();
 
-	json_object_object_add(o, "type", json_object_new_string("text"));
-	json_object_object_add(o, "text", json_object_new_string(text));
+	js_object_add(o, "type", js_new_string("text"));
+	js_object_add(o, "text", js_new_string(text));
 	return o;
 }
 
 json_object *dmcp_image_block(const char *base64, const char *mime)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = js_new_object();
 
-	json_object_object_add(o, "type", json_object_new_string("image"));
-	json_object_object_add(o, "data", json_object_new_string(base64));
-	json_object_object_add(o, "mimeType", json_object_new_string(mime));
+	js_object_add(o, "type", js_new_string("image"));
+	js_object_add(o, "data", js_new_string(base64));
+	js_object_add(o, "mimeType", js_new_string(mime));
 	return o;
 }
 
 json_object *dmcp_message(const char *role, json_object *content)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = js_new_object();
 
-	json_object_object_add(o, "role", json_object_new_string(role));
-	json_object_object_add(o, "content", content);
+	js_object_add(o, "role", js_new_string(role));
+	js_object_add(o, "content", content);
 	return o;
 }

@@ -87,10 +87,10 @@ void rpc_free(struct rpc_msg *m)
 
 static json_object *envelope(json_object *id)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = js_new_object();
 
-	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(o, "id", id != NULL ? json_object_get(id) : NULL);
+	js_object_add(o, "jsonrpc", js_new_string("2.0"));
+	js_object_add(o, "id", id != NULL ? json_object_get(id) : NULL);
 	return o;
 }
 
@@ -98,31 +98,31 @@ json_object *rpc_result(json_object *id, json_object *result)
 {
 	json_object *o = envelope(id);
 
-	json_object_object_add(o, "result", result != NULL ? result : json_object_new_object());
+	js_object_add(o, "result", result != NULL ? result : js_new_object());
 	return o;
 }
 
 json_object *rpc_error(json_object *id, int code, const char *message, json_object *data)
 {
-	json_object *o = envelope(id), *e = json_object_new_object();
+	json_object *o = envelope(id), *e = js_new_object();
 
-	json_object_object_add(e, "code", json_object_new_int(code));
-	json_object_object_add(e, "message", json_object_new_string(message));
+	js_object_add(e, "code", js_new_int(code));
+	js_object_add(e, "message", js_new_string(message));
 	if (data != NULL)
-		json_object_object_add(e, "data", data);
-	json_object_object_add(o, "error", e);
+		js_object_add(e, "data", data);
+	js_object_add(o, "error", e);
 	return o;
 }
 
 json_object *rpc_request(const char *id, const char *method, json_object *params)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = js_new_object();
 
-	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
+	js_object_add(o, "jsonrpc", js_new_string("2.0"));
 	if (id != NULL)
-		json_object_object_add(o, "id", json_object_new_string(id));
-	json_object_object_add(o, "method", json_object_new_string(method));
+		js_object_add(o, "id", js_new_string(id));
+	js_object_add(o, "method", js_new_string(method));
 	if (params != NULL)
-		json_object_object_add(o, "params", params);
+		js_object_add(o, "params", params);
 	return o;
 }

@@ -101,7 +101,7 @@ dmcp_rc dmcp_result_content(dmcp_result *res, json_object *block)
 {
 	if (block == NULL)
 		return DMCP_E_PARAMS;
-	json_object_array_add(res->content, block);
+	js_array_add(res->content, block);
 	return DMCP_OK;
 }
 
@@ -128,11 +128,11 @@ dmcp_rc dmcp_result_textf(dmcp_result *res, const char *fmt, ...)
 
 static json_object *media_block(const char *type, const char *b64, const char *mime)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = js_new_object();
 
-	json_object_object_add(o, "type", json_object_new_string(type));
-	json_object_object_add(o, "data", json_object_new_string(b64));
-	json_object_object_add(o, "mimeType", json_object_new_string(mime));
+	js_object_add(o, "type", js_new_string(type));
+	js_object_add(o, "data", js_new_string(b64));
+	js_object_add(o, "mimeType", js_new_string(mime));
 	return o;
 }
 
@@ -149,14 +149,14 @@ dmcp_rc dmcp_result_audio(dmcp_result *res, const char *base64, const char *mime
 dmcp_rc dmcp_result_resource_text(dmcp_result *res, const char *uri, const char *mime,
                                   const char *text)
 {
-	json_object *o = json_object_new_object(), *r = json_object_new_object();
+	json_object *o = js_new_object(), *r = js_new_object();
 
-	json_object_object_add(r, "uri", json_object_new_string(uri));
+	js_object_add(r, "uri", js_new_string(uri));
 	if (mime != NULL)
-		json_object_object_add(r, "mimeType", json_object_new_string(mime));
-	json_object_object_add(r, "text", json_object_new_string(text));
-	json_object_object_add(o, "type", json_object_new_string("resource"));
-	json_object_object_add(o, "resource", r);
+		js_object_add(r, "mimeType", js_new_string(mime));
+	js_object_add(r, "text", js_new_string(text));
+	js_object_add(o, "type", js_new_string("resource"));
+	js_object_add(o, "resource", r);
 	return dmcp_result_content(res, o);
 }
 
@@ -180,9 +180,9 @@ dmcp_rc dmcp_result_error(dmcp_result *res, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	json_object_put(res->content);
-	res->content = json_object_new_array();
+	res->content = js_new_array();
 	res->is_error = 1;
-	json_object_array_add(res->content, dmcp_text_block(msg));
+	js_array_add(res->content, dmcp_text_block(msg));
 	return DMCP_OK;
 }
 
@@ -190,11 +190,11 @@ dmcp_rc dmcp_result_error(dmcp_result *res, const char *fmt, ...)
 
 static void queue_event(dmcp_ctx *ctx, enum event_kind kind, json_object *msg)
 {
-	json_object *e = json_object_new_array();
+	json_object *e = js_new_array();
 
-	json_object_array_add(e, json_object_new_int(kind));
-	json_object_array_add(e, json_object_new_string(msg != NULL ? js_text(msg) : ""));
-	json_object_array_add(ctx->events, e);
+	js_array_add(e, js_new_int(kind));
+	js_array_add(e, js_new_string(msg != NULL ? js_text(msg) : ""));
+	js_array_add(ctx->events, e);
 	json_object_put(msg);
 }
 
@@ -292,7 +292,7 @@ static dmcp_rc deliver_only(dmcp_ctx *ctx)
 	free(kinds);
 	free(bodies);
 	json_object_put(ctx->events);
-	ctx->events = json_object_new_array();
+	ctx->events = js_new_array();
 	return rc;
 }
 
@@ -366,7 +366,7 @@ static dmcp_rc save(dmcp_ctx *ctx)
 	free(kinds);
 	free(bodies);
 	json_object_put(ctx->events);
-	ctx->events = json_object_new_array();
+	ctx->events = js_new_array();
 	return rc;
 }
 
@@ -431,16 +431,16 @@ static dmcp_rc record_request(dmcp_ctx *ctx, const char *t, const char *method,
 		ctx->effect--;
 		return no_room(ctx);
 	}
-	e = json_object_new_object();
-	req = json_object_new_object();
+	e = js_new_object();
+	req = js_new_object();
 
 	snprintf(id, sizeof id, "%s/%d", ctx->run->id, ctx->effect - 1);
-	json_object_object_add(req, "method", json_object_new_string(method));
-	json_object_object_add(req, "params", params);
-	json_object_object_add(e, "t", json_object_new_string(t));
-	json_object_object_add(e, "id", json_object_new_string(id));
-	json_object_object_add(e, "req", req);
-	json_object_array_add(ctx->journal, e);
+	js_object_add(req, "method", js_new_string(method));
+	js_object_add(req, "params", params);
+	js_object_add(e, "t", js_new_string(t));
+	js_object_add(e, "id", js_new_string(id));
+	js_object_add(e, "req", req);
+	js_array_add(ctx->journal, e);
 	ctx->suspended = 1;
 	return DMCP_SUSPENDED;
 }
@@ -545,9 +545,9 @@ dmcp_rc dmcp_elicit(dmcp_ctx *ctx, const char *schema_name, const char *message,
 		set_err(ctx, "this tool needs elicitation, which the client did not declare");
 		return DMCP_E_CAPABILITY;
 	}
-	params = json_object_new_object();
-	json_object_object_add(params, "message", json_object_new_string(message ? message : ""));
-	json_object_object_add(params, "requestedSchema", js_parse_trusted(el->schema_text));
+	params = js_new_object();
+	js_object_add(params, "message", js_new_string(message ? message : ""));
+	js_object_add(params, "requestedSchema", js_parse_trusted(el->schema_text));
 	return record_request(ctx, "elicit", "elicitation/create", params);
 }
 
@@ -581,11 +581,11 @@ static json_object *url_params(dmcp_ctx *ctx, const char *url, const char *messa
 		buf_free(&b);
 		return NULL;
 	}
-	p = json_object_new_object();
-	json_object_object_add(p, "mode", json_object_new_string("url"));
-	json_object_object_add(p, "message", json_object_new_string(message ? message : ""));
-	json_object_object_add(p, "elicitationId", json_object_new_string(eid));
-	json_object_object_add(p, "url", json_object_new_string(buf_cstr(&b)));
+	p = js_new_object();
+	js_object_add(p, "mode", js_new_string("url"));
+	js_object_add(p, "message", js_new_string(message ? message : ""));
+	js_object_add(p, "elicitationId", js_new_string(eid));
+	js_object_add(p, "url", js_new_string(buf_cstr(&b)));
 	buf_free(&b);
 	return p;
 }
@@ -611,10 +611,10 @@ dmcp_rc dmcp_elicit_url(dmcp_ctx *ctx, const char *url, const char *message,
 	}
 	if (!rt_caps_elicit_url(ctx->env->sess->caps)) {
 		/* Journal the effect so that the -32042 error can list it. */
-		entry = json_object_new_object();
-		json_object_object_add(entry, "t", json_object_new_string("url"));
-		json_object_object_add(entry, "required", params);
-		json_object_array_add(ctx->journal, entry);
+		entry = js_new_object();
+		js_object_add(entry, "t", js_new_string("url"));
+		js_object_add(entry, "required", params);
+		js_array_add(ctx->journal, entry);
 		set_err(ctx, "this call needs a URL-mode elicitation first");
 		return DMCP_E_URL_REQUIRED;
 	}
@@ -625,23 +625,23 @@ dmcp_rc dmcp_elicit_url(dmcp_ctx *ctx, const char *url, const char *message,
 
 static json_object *sample_params(const struct dmcp_sample_req *req)
 {
-	json_object *p = json_object_new_object(), *msgs;
+	json_object *p = js_new_object(), *msgs;
 
 	if (req->messages != NULL) {
 		msgs = json_object_get(req->messages);
 	} else {
 		json_object *content = dmcp_text_block(req->prompt != NULL ? req->prompt : "");
-		msgs = json_object_new_array();
-		json_object_array_add(msgs, dmcp_message("user", content));
+		msgs = js_new_array();
+		js_array_add(msgs, dmcp_message("user", content));
 	}
-	json_object_object_add(p, "messages", msgs);
+	js_object_add(p, "messages", msgs);
 	if (req->system_prompt != NULL)
-		json_object_object_add(p, "systemPrompt", json_object_new_string(req->system_prompt));
-	json_object_object_add(p, "maxTokens", json_object_new_int(req->max_tokens));
+		js_object_add(p, "systemPrompt", js_new_string(req->system_prompt));
+	js_object_add(p, "maxTokens", js_new_int(req->max_tokens));
 	if (req->tools != NULL)
-		json_object_object_add(p, "tools", json_object_get(req->tools));
+		js_object_add(p, "tools", json_object_get(req->tools));
 	if (req->tool_choice != NULL)
-		json_object_object_add(p, "toolChoice", json_object_get(req->tool_choice));
+		js_object_add(p, "toolChoice", json_object_get(req->tool_choice));
 	return p;
 }
 
@@ -706,14 +706,14 @@ static dmcp_rc sample_fallback(dmcp_ctx *ctx, json_object *params,
 		set_err(ctx, "the sampling provider %s failed", p->name);
 		return DMCP_E_TOOL;
 	}
-	e = json_object_new_object();
-	ans = json_object_new_object();
-	json_object_object_add(ans, "result", result);
-	json_object_object_add(e, "t", json_object_new_string("sample"));
-	json_object_object_add(e, "provider", json_object_new_string(p->name));
-	json_object_object_add(e, "req", params);
-	json_object_object_add(e, "ans", ans);
-	json_object_array_add(ctx->journal, e);
+	e = js_new_object();
+	ans = js_new_object();
+	js_object_add(ans, "result", result);
+	js_object_add(e, "t", js_new_string("sample"));
+	js_object_add(e, "provider", js_new_string(p->name));
+	js_object_add(e, "req", params);
+	js_object_add(e, "ans", ans);
+	js_array_add(ctx->journal, e);
 	return parse_sample_answer(ctx, result, out);
 }
 
@@ -748,8 +748,8 @@ dmcp_rc dmcp_sample(dmcp_ctx *ctx, const struct dmcp_sample_req *req,
 static json_object *number(double v)
 {
 	if (v == floor(v) && fabs(v) < 9007199254740992.0)
-		return json_object_new_int64((int64_t)v);
-	return json_object_new_double(v);
+		return js_new_int64((int64_t)v);
+	return js_new_double(v);
 }
 
 /* Count the next notification; 1 when it is new (must be emitted), 0 when replayed. */
@@ -792,13 +792,13 @@ dmcp_rc dmcp_progress(dmcp_ctx *ctx, double progress, double total, const char *
 	ctx->run->last_progress = progress;
 	if (tok == NULL)
 		return DMCP_OK;
-	params = json_object_new_object();
-	json_object_object_add(params, "progressToken", js_parse_trusted(tok));
-	json_object_object_add(params, "progress", number(progress));
+	params = js_new_object();
+	js_object_add(params, "progressToken", js_parse_trusted(tok));
+	js_object_add(params, "progress", number(progress));
 	if (total >= 0 && isfinite(total))
-		json_object_object_add(params, "total", number(total));
+		js_object_add(params, "total", number(total));
 	if (message != NULL)
-		json_object_object_add(params, "message", json_object_new_string(message));
+		js_object_add(params, "message", js_new_string(message));
 	return emit(ctx, rpc_request(NULL, "notifications/progress", params));
 }
 
@@ -817,11 +817,11 @@ dmcp_rc dmcp_log(dmcp_ctx *ctx, dmcp_level level, const char *logger, const char
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	params = json_object_new_object();
-	json_object_object_add(params, "level", json_object_new_string(level_names[level]));
+	params = js_new_object();
+	js_object_add(params, "level", js_new_string(level_names[level]));
 	if (logger != NULL)
-		json_object_object_add(params, "logger", json_object_new_string(logger));
-	json_object_object_add(params, "data", json_object_new_string(text));
+		js_object_add(params, "logger", js_new_string(logger));
+	js_object_add(params, "data", js_new_string(text));
 	return emit(ctx, rpc_request(NULL, "notifications/message", params));
 }
 
@@ -842,8 +842,8 @@ dmcp_rc dmcp_elicit_url_complete(dmcp_ctx *ctx)
 		return DMCP_E_PARAMS;
 	if (!next_note(ctx))
 		return DMCP_OK;
-	params = json_object_new_object();
-	json_object_object_add(params, "elicitationId", json_object_new_string(
+	params = js_new_object();
+	js_object_add(params, "elicitationId", js_new_string(
 		js_str(js_get(js_get(json_object_array_get_idx(ctx->journal, (size_t)k), "req",
 		                     json_type_object), "params", json_type_object), "elicitationId")));
 	return emit(ctx, rpc_request(NULL, "notifications/elicitation/complete", params));
@@ -861,10 +861,10 @@ dmcp_rc dmcp_stream_break(dmcp_ctx *ctx, int retry_ms)
 	if (!next_note(ctx))
 		return DMCP_OK;
 	snprintf(body, sizeof body, "%d", retry_ms);
-	e = json_object_new_array();
-	json_object_array_add(e, json_object_new_int(EV_POLL));
-	json_object_array_add(e, json_object_new_string(body));
-	json_object_array_add(ctx->events, e);
+	e = js_new_array();
+	js_array_add(e, js_new_int(EV_POLL));
+	js_array_add(e, js_new_string(body));
+	js_array_add(ctx->events, e);
 	ctx->run->status = RUN_RUNNING;
 	return save(ctx);
 }
@@ -892,10 +892,10 @@ dmcp_rc dmcp_memo(dmcp_ctx *ctx, dmcp_memo_fn fn, void *arg, json_object **out)
 		ctx->effect--;
 		return rc;
 	}
-	e = json_object_new_object();
-	json_object_object_add(e, "t", json_object_new_string("memo"));
-	json_object_object_add(e, "v", v);
-	json_object_array_add(ctx->journal, e);
+	e = js_new_object();
+	js_object_add(e, "t", js_new_string("memo"));
+	js_object_add(e, "v", v);
+	js_array_add(ctx->journal, e);
 	*out = v;
 	return DMCP_OK;
 }
@@ -906,7 +906,7 @@ static dmcp_rc clock_ms(void *arg, json_object **out)
 
 	(void)arg;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	*out = json_object_new_int64((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	*out = js_new_int64((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	return DMCP_OK;
 }
 
@@ -974,25 +974,25 @@ static void finish(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res)
 	if (rc == DMCP_E_URL_REQUIRED) {
 		json_object *last = json_object_array_get_idx(ctx->journal,
 		                                              json_object_array_length(ctx->journal) - 1);
-		data = json_object_new_object();
-		list = json_object_new_array();
-		json_object_array_add(list, json_object_get(js_get(last, "required", json_type_object)));
-		json_object_object_add(data, "elicitations", list);
+		data = js_new_object();
+		list = js_new_array();
+		js_array_add(list, json_object_get(js_get(last, "required", json_type_object)));
+		js_object_add(data, "elicitations", list);
 		queue_event(ctx, EV_RESPONSE, rpc_error(id, -32042, "URL elicitation required", data));
 		fail_run(ctx, ctx->err);
 	} else {
-		result = json_object_new_object();
+		result = js_new_object();
 		if (rc != DMCP_OK) {
 			(void)dmcp_result_error(res, "%s", ctx->err[0] ? ctx->err : dmcp_rc_name(rc));
 			fail_run(ctx, ctx->err[0] ? ctx->err : dmcp_rc_name(rc));
 		} else {
 			ctx->run->status = res->is_error ? RUN_FAILED : RUN_COMPLETED;
 		}
-		json_object_object_add(result, "content", json_object_get(res->content));
+		js_object_add(result, "content", json_object_get(res->content));
 		if (res->structured != NULL && !res->is_error)
-			json_object_object_add(result, "structuredContent", json_object_get(res->structured));
+			js_object_add(result, "structuredContent", json_object_get(res->structured));
 		if (res->is_error)
-			json_object_object_add(result, "isError", json_object_new_boolean(1));
+			js_object_add(result, "isError", js_new_boolean(1));
 		if (ctx->env->sess->modern)
 			mcp_modern_result(result, "complete");
 		queue_event(ctx, EV_RESPONSE, rpc_result(id, result));
@@ -1022,7 +1022,7 @@ static void suspend(dmcp_ctx *ctx)
  * whether a transaction already holds the row. */
 static dmcp_rc step(dmcp_ctx *ctx)
 {
-	struct dmcp_result res = {json_object_new_array(), NULL, 0};
+	struct dmcp_result res = {js_new_array(), NULL, 0};
 	json_object *args = js_parse_trusted(ctx->run->arguments);
 	dmcp_rc rc, src;
 
@@ -1076,9 +1076,9 @@ static void ctx_init(dmcp_ctx *ctx, struct rt_env *env, struct run_row *run)
 	ctx->journal = js_parse_trusted(run->journal);
 	if (ctx->journal == NULL || !json_object_is_type(ctx->journal, json_type_array)) {
 		json_object_put(ctx->journal);
-		ctx->journal = json_object_new_array();
+		ctx->journal = js_new_array();
 	}
-	ctx->events = json_object_new_array();
+	ctx->events = js_new_array();
 	ctx->committed_lsn = run->last_lsn;
 }
 
@@ -1127,7 +1127,7 @@ static dmcp_rc apply_answer(dmcp_ctx *ctx, const char *our_id, json_object *msg)
 {
 	size_t n = json_object_array_length(ctx->journal);
 	json_object *e = n > 0 ? json_object_array_get_idx(ctx->journal, n - 1) : NULL;
-	json_object *ans = json_object_new_object();
+	json_object *ans = js_new_object();
 	json_object *res = js_get(msg, "result", json_type_object);
 	json_object *er = js_get(msg, "error", json_type_object);
 
@@ -1136,10 +1136,10 @@ static dmcp_rc apply_answer(dmcp_ctx *ctx, const char *our_id, json_object *msg)
 		return DMCP_E_INTERNAL;
 	}
 	if (res != NULL)
-		json_object_object_add(ans, "result", json_object_get(res));
+		js_object_add(ans, "result", json_object_get(res));
 	else
-		json_object_object_add(ans, "error", json_object_get(er));
-	json_object_object_add(e, "ans", ans);
+		js_object_add(ans, "error", json_object_get(er));
+	js_object_add(e, "ans", ans);
 	free(ctx->run->pending_id);
 	free(ctx->run->pending_method);
 	ctx->run->pending_id = NULL;

@@ -35,16 +35,16 @@ static const char *last_user_text(json_object *params)
 static dmcp_rc mock_create(void *state, json_object *params, json_object **result)
 {
 	char text[MOCK_MAX_TEXT];
-	json_object *r = json_object_new_object(), *content = json_object_new_object();
+	json_object *r = js_new_object(), *content = js_new_object();
 
 	(void)state;
 	snprintf(text, sizeof text, "mock response to: %s", last_user_text(params));
-	json_object_object_add(content, "type", json_object_new_string("text"));
-	json_object_object_add(content, "text", json_object_new_string(text));
-	json_object_object_add(r, "role", json_object_new_string("assistant"));
-	json_object_object_add(r, "content", content);
-	json_object_object_add(r, "model", json_object_new_string("dmcp-mock"));
-	json_object_object_add(r, "stopReason", json_object_new_string("endTurn"));
+	js_object_add(content, "type", js_new_string("text"));
+	js_object_add(content, "text", js_new_string(text));
+	js_object_add(r, "role", js_new_string("assistant"));
+	js_object_add(r, "content", content);
+	js_object_add(r, "model", js_new_string("dmcp-mock"));
+	js_object_add(r, "stopReason", js_new_string("endTurn"));
 	*result = r;
 	return DMCP_OK;
 }

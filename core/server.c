@@ -385,13 +385,13 @@ static void stream_follow(struct stream *s)
 
 static void call_invalid_args(struct req *r, const char *why)
 {
-	json_object *res = json_object_new_object(), *content = json_object_new_array();
+	json_object *res = js_new_object(), *content = js_new_array();
 	char text[600];
 
 	snprintf(text, sizeof text, "Invalid arguments: %s", why);
-	json_object_array_add(content, dmcp_text_block(text));
-	json_object_object_add(res, "content", content);
-	json_object_object_add(res, "isError", json_object_new_boolean(1));
+	js_array_add(content, dmcp_text_block(text));
+	js_object_add(res, "content", content);
+	js_object_add(res, "isError", js_new_boolean(1));
 	srv_reply_json(r, 200, rpc_result(r->msg.id, res), NULL);
 }
 
@@ -427,7 +427,7 @@ void srv_tools_call(struct req *r)
 		return;
 	}
 	if (args == NULL)
-		args = owned = json_object_new_object();
+		args = owned = js_new_object();
 	rc = schema_validate(tool->input, args, why, sizeof why);
 	if (rc != DMCP_OK) {
 		if (rc == DMCP_E_VALIDATION)
@@ -590,7 +590,7 @@ static int load_session(struct req *r, int with_runs)
 	r->have_sess = 1;
 	r->caps = js_parse_trusted(r->sess.client_caps);
 	if (r->caps == NULL)
-		r->caps = json_object_new_object();
+		r->caps = js_new_object();
 	return 1;
 }
 

@@ -3,7 +3,11 @@
 #   1. core/, cgi/ and examples/ C files call none of: sprintf vsprintf strcpy strcat gets atoi
 #      atol strtok system (comments and string literals are not looked at);
 #   2. only core/store.c includes libpq-fe.h;
-#   3. only files in cgi/ include fcgiapp.h, and nothing includes fcgi_stdio.h.
+#   3. only files in cgi/ include fcgiapp.h, and nothing includes fcgi_stdio.h;
+#   4. in core/, only core/js.c calls json-c's constructors, adds and serializer
+#      (json_object_new_*, json_object_object_add, json_object_array_add,
+#      json_object_to_json_string*): the rest goes through js.h, which carries the
+#      out-of-memory policy (a failed json-c allocation aborts instead of leaving a null).
 # Prints each violation as file:line: text, and exits 1; prints "source-check: ok" otherwise.
 set -u
 LC_ALL=C
@@ -17,11 +21,16 @@ trap 'rm -f "$out"' EXIT
 all_c=$(find . \( -path ./.git -o -path ./build -o -path ./var -o -path ./tests/node \) -prune \
 	-o -type f \( -name '*.c' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
 
-# 1. Banned functions. awk blanks comments, string and character literals (keeping line
-# numbers), then looks for NAME( as a whole word.
+# 1 and 4. Banned functions. awk blanks comments, string and character literals (keeping
+# line numbers), then looks for NAME( as a whole word.
 banned_files=$(ls core/*.c core/*.h cgi/*.c cgi/*.h examples/*.c 2>/dev/null)
 for f in $banned_files; do
-	awk -v file="$f" '
+	case $f in
+	core/js.c | core/js.h) jsonc=0 ;;
+	core/*) jsonc=1 ;;
+	*) jsonc=0 ;;
+	esac
+	awk -v file="$f" -v jsonc="$jsonc" '
 	BEGIN { inc = 0 }
 	{
 		line = $0; code = ""; i = 1; n = length(line)
@@ -47,6 +56,8 @@ for f in $banned_files; do
 		}
 		if (code ~ /(^|[^A-Za-z0-9_])(sprintf|vsprintf|strcpy|strcat|gets|atoi|atol|strtok|system)[ \t]*\(/)
 			printf "%s:%d: banned function: %s\n", file, NR, $0
+		if (jsonc && code ~ /(^|[^A-Za-z0-9_])(json_object_new_[a-z0-9_]+|json_object_object_add|json_object_array_add|json_object_to_json_string[a-z_]*)[ \t]*\(/)
+			printf "%s:%d: json-c constructor outside core/js.c (use js_new_*, js_object_add, js_array_add, js_text): %s\n", file, NR, $0
 	}' "$f" >>"$out"
 done
 

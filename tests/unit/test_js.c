@@ -3,9 +3,12 @@
  * js_hash (the one JSON equality: schema.c's const, enum and uniqueItems use it).
  * Knows nothing of JSON-RPC or MCP. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "js.h"
 #include "log.h"
 #include "t.h"
@@ -649,6 +652,41 @@ static void test_big_integers(void)
 	}
 }
 
+/* The constructors never return NULL, and a failed json-c add is fatal, not a dropped
+ * member. A real allocation failure cannot be provoked (json-c has no allocator hook), but
+ * json-c also refuses to add an object to itself, which takes the same path: the process
+ * must die by SIGABRT. */
+static void test_building(void)
+{
+	json_object *o = js_new_object(), *a = js_new_array();
+	int status = 0;
+	pid_t pid;
+
+	js_object_add(o, "s", js_new_string_len("a\0b", 3));
+	js_object_add(o, "n", NULL);
+	js_object_add(o, "i", js_new_int(-7));
+	js_object_add(o, "j", js_new_int64(INT64_MIN));
+	js_object_add(o, "b", js_new_boolean(1));
+	js_object_add(o, "d", js_new_double(0.5));
+	js_array_add(a, js_new_string("x"));
+	js_array_add(a, NULL);
+	js_object_add(o, "a", a);
+	T_EQ_STR(js_text(o), "{\"s\":\"a\\u0000b\",\"n\":null,\"i\":-7,"
+	         "\"j\":-9223372036854775808,\"b\":true,\"d\":0.5,\"a\":[\"x\",null]}",
+	         "js_new_* and the adds build the tree json-c would (NULL is JSON null)");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(2);
+		js_object_add(o, "self", o);
+		_exit(0);
+	}
+	T_OK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+	     WTERMSIG(status) == SIGABRT, "a failed js_object_add aborts the process");
+	json_object_put(o);
+}
+
 int main(void)
 {
 	test_big_integers();
@@ -665,5 +703,6 @@ int main(void)
 	test_equal();
 	test_hash();
 	test_uint64();
+	test_building();
 	return t_done();
 }
