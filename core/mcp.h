@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include "cfg.h"
 #include "registry.h"
+#include "rnd.h"
 #include "rpc.h"
 #include "store.h"
 
@@ -19,7 +20,7 @@ struct mcp_call {
 	struct rpc_msg *msg;          /* the request */
 	struct session_row *sess;     /* the session, or NULL for initialize */
 	const char *principal;        /* who asks */
-	char new_session[33];         /* set by initialize: the new session's id */
+	rnd_hex_id new_session;       /* set by initialize: the new session's id */
 	int rpc_code;                 /* when non-zero: the JSON-RPC code of an error reply */
 	json_object *error_data;      /* owned: data of an error reply, or NULL */
 	char err[256];                /* the message of an error reply */

@@ -4,10 +4,10 @@
 #include <sys/random.h>
 #include "rnd.h"
 
-dmcp_rc rnd_id(char *out)
+dmcp_rc rnd_id(rnd_hex_id out)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char b[16];
+	unsigned char b[RND_ID_LEN / 2];
 	size_t got = 0;
 	int i;
 
@@ -19,11 +19,11 @@ dmcp_rc rnd_id(char *out)
 			return DMCP_E_INTERNAL;
 		got += (size_t)n;
 	}
-	for (i = 0; i < 16; i++) {
+	for (i = 0; i < RND_ID_LEN / 2; i++) {
 		out[2 * i] = hex[b[i] >> 4];
 		out[2 * i + 1] = hex[b[i] & 15];
 	}
-	out[32] = '\0';
+	out[RND_ID_LEN] = '\0';
 	return DMCP_OK;
 }
 

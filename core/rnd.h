@@ -9,8 +9,13 @@
 /* Length of an id (sessions, runs): 128 random bits as lowercase hex. */
 #define RND_ID_LEN 32
 
-/* 128 random bits as 32 lowercase hex digits into out[RND_ID_LEN + 1]. */
-dmcp_rc rnd_id(char *out) DMCP_MUST_CHECK;
+/* An id as text, RND_ID_LEN lowercase hex digits and a NUL: the type of every session and run
+ * id dmcp holds (rows, streams, waiters, calls). An array type: sizeof gives its size where
+ * it is declared, and as a parameter it is a pointer to at least that many bytes. */
+typedef char rnd_hex_id[RND_ID_LEN + 1];
+
+/* 128 random bits as RND_ID_LEN lowercase hex digits (and a NUL) into out. */
+dmcp_rc rnd_id(rnd_hex_id out) DMCP_MUST_CHECK;
 
 /* 1 when s has the shape of an id rnd_id makes (RND_ID_LEN lowercase hex digits); NULL is
  * not. Every id that comes from a client, or goes into SQL text, is checked with it. */

@@ -6,12 +6,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "rnd.h"
 
 /* Bytes of a principal name kept from REMOTE_USER (longer names are refused). */
 #define ROW_MAX_PRINCIPAL 256
 
 struct session_row {
-	char id[33];          /* session id */
+	rnd_hex_id id;        /* session id */
 	char principal[ROW_MAX_PRINCIPAL + 1]; /* who made it */
 	char protocol[16];    /* negotiated protocol version */
 	char *client_caps;    /* owned JSON text */
@@ -22,8 +23,8 @@ struct session_row {
 enum run_status { RUN_RUNNING, RUN_WAITING, RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED };
 
 struct run_row {
-	char id[33];          /* run id */
-	char session_id[33];  /* the session that owns it */
+	rnd_hex_id id;        /* run id */
+	rnd_hex_id session_id; /* the session that owns it */
 	char principal[ROW_MAX_PRINCIPAL + 1]; /* who started it */
 	char *request_id;     /* owned JSON text of the client's id */
 	char *progress_token; /* owned JSON text, or NULL */

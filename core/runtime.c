@@ -1088,9 +1088,9 @@ static void ctx_free(dmcp_ctx *ctx)
 	json_object_put(ctx->events);
 }
 
-static void copy_id(char *dst, const char *src)
+static void copy_id(rnd_hex_id dst, const char *src)
 {
-	snprintf(dst, 33, "%s", src);
+	snprintf(dst, sizeof(rnd_hex_id), "%s", src);
 }
 
 dmcp_rc rt_start(struct rt_env *env, const struct reg_tool *tool, json_object *request_id,
@@ -1150,15 +1150,15 @@ static dmcp_rc apply_answer(dmcp_ctx *ctx, const char *our_id, json_object *msg)
 dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int *applied)
 {
 	struct run_row run;
-	char run_id[33];
+	rnd_hex_id run_id;
 	dmcp_ctx ctx;
 	dmcp_rc rc;
 
 	*applied = 0;
-	if (strlen(our_id) < 34 || our_id[32] != '/')
+	if (strlen(our_id) < RND_ID_LEN + 2 || our_id[RND_ID_LEN] != '/')
 		return DMCP_E_NOT_FOUND;
-	memcpy(run_id, our_id, 32);
-	run_id[32] = '\0';
+	memcpy(run_id, our_id, RND_ID_LEN);
+	run_id[RND_ID_LEN] = '\0';
 	rc = store_begin_lock(env->st, run_id, env->sess->id, env->sess->principal, 1, &run);
 	if (rc != DMCP_OK) {
 		store_rollback(env->st);
@@ -1188,7 +1188,7 @@ dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int 
 dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason)
 {
 	struct run_row run;
-	char run_id[33];
+	rnd_hex_id run_id;
 	char why[RT_ERR_LEN];
 	dmcp_rc rc;
 

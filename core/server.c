@@ -34,7 +34,7 @@
 /* A run's stream on this connection. */
 struct stream {
 	struct req *r;
-	char run_id[33];
+	rnd_hex_id run_id;
 	int64_t delivered; /* highest LSN written (0 = only the priming event) */
 	int started;       /* SSE head written */
 	int ended;         /* the connection is done: poll, response, or client gone */
@@ -721,7 +721,7 @@ static void handle_get(struct req *r)
 {
 	struct stream s;
 	int64_t lsn;
-	char run_id[33];
+	rnd_hex_id run_id;
 
 	if (!http_accepts(r->rq->accept, "text/event-stream")) {
 		srv_reply_error(r, 406, NULL, RPC_SERVER_ERROR, "Accept must list text/event-stream", NULL);

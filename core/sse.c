@@ -38,7 +38,7 @@ void sse_event_id(char *out, const char *run_id, int64_t lsn)
 	snprintf(out, SSE_ID_MAX, "%.32s:%lld", run_id, (long long)lsn);
 }
 
-int sse_parse_event_id(const char *s, char *run_id, int64_t *lsn)
+int sse_parse_event_id(const char *s, rnd_hex_id run_id, int64_t *lsn)
 {
 	const char *p;
 	int64_t v = 0;

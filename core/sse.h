@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include "buf.h"
+#include "rnd.h"
 
 /* Bytes of an event id: 32 hex + ':' + the LSN (at most 19 digits) + NUL. */
 #define SSE_ID_MAX 56
@@ -20,7 +21,7 @@ dmcp_rc sse_event(struct buf *b, const char *id, int retry_ms, const char *data)
 dmcp_rc sse_comment(struct buf *b, const char *text);
 /* Format the event id for (run, lsn) into out[SSE_ID_MAX]. */
 void sse_event_id(char *out, const char *run_id, int64_t lsn);
-/* Parse a Last-Event-ID. 1 on success with run_id[33] and *lsn set; 0 when malformed. */
-int sse_parse_event_id(const char *s, char *run_id, int64_t *lsn);
+/* Parse a Last-Event-ID. 1 on success with run_id and *lsn set; 0 when malformed. */
+int sse_parse_event_id(const char *s, rnd_hex_id run_id, int64_t *lsn);
 
 #endif

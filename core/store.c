@@ -710,7 +710,7 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 
 dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
                                   const char *principal, const char *request_id,
-                                  char *run_id_out)
+                                  rnd_hex_id run_id_out)
 {
 	const char *p[3] = {session_id, principal, request_id};
 	PGresult *res = NULL;
@@ -722,7 +722,7 @@ dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
 	if (PQntuples(res) != 1)
 		rc = DMCP_E_NOT_FOUND;
 	else
-		row_copy(run_id_out, 33, PQgetvalue(res, 0, 0));
+		row_copy(run_id_out, sizeof(rnd_hex_id), PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return rc;
 }

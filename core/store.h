@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "dmcp.h"
 #include "migrations.h"
+#include "rnd.h"
 #include "rows.h"
 
 struct store;
@@ -74,7 +75,7 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 /* The unfinished run of session_id started by the client request id (JSON text). */
 dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
                                   const char *principal, const char *request_id,
-                                  char *run_id_out) DMCP_MUST_CHECK;
+                                  rnd_hex_id run_id_out) DMCP_MUST_CHECK;
 
 /* Up to max events after after_lsn, oldest first, plus the run's status and last_lsn, in
  * one snapshot. The run must belong to session_id and principal (else DMCP_E_NOT_FOUND).
@@ -108,8 +109,8 @@ dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted) DMC
 
 /* A 'running' run whose lease passed: its worker died mid-step. */
 struct orphan {
-	char run_id[33];
-	char session_id[33];
+	rnd_hex_id run_id;
+	rnd_hex_id session_id;
 	char principal[ROW_MAX_PRINCIPAL + 1];
 };
 

@@ -12,12 +12,13 @@
 #define DMCP_WAKE_H
 
 #include "dmcp.h"
+#include "rnd.h"
 
 struct wake;
 
 /* One waiting thread's doorbell (an eventfd). Reused across streams by its thread. */
 struct waiter {
-	char run_id[33];      /* the run waited on, "" when not registered */
+	rnd_hex_id run_id;    /* the run waited on, "" when not registered */
 	int fd;               /* eventfd, readable once rung */
 	struct waiter *next;  /* in the wake table (guarded by its mutex) */
 	int registered;       /* 1 while in the table */

@@ -41,7 +41,7 @@ struct fs_session {
 };
 
 struct fs_sub {
-	char session_id[33];
+	rnd_hex_id session_id;
 	char *uri; /* owned */
 };
 
@@ -59,9 +59,9 @@ struct store {
 	int in_tx;                  /* a transaction is open */
 	int aborted;                /* a statement failed inside it */
 	struct fs_db snap;          /* the database as of store_begin */
-	char (*queued)[33];         /* NOTIFYs sent inside the transaction */
+	rnd_hex_id *queued;         /* NOTIFYs sent inside the transaction */
 	int nqueued, capqueued;
-	char locked[FS_MAX_LOCKS][33]; /* runs locked by the transaction */
+	rnd_hex_id locked[FS_MAX_LOCKS]; /* runs locked by the transaction */
 	int nlocked;
 };
 
@@ -76,7 +76,7 @@ struct fs_rule {
 };
 
 struct fs_notified {
-	char run_id[33];
+	rnd_hex_id run_id;
 	int n;
 };
 
@@ -581,7 +581,7 @@ dmcp_rc store_session_set_level(struct store *st, const char *id, int level)
 
 /* End a session and cancel its unfinished runs; the ids to notify into *ids (owned). */
 static int end_session(const char *id, const char *principal, const char *why,
-                       char (**ids)[33])
+                       rnd_hex_id **ids)
 {
 	struct fs_session *s = find_session(&db, id);
 	int i, n = 0, cap = 0;
@@ -600,7 +600,7 @@ static int end_session(const char *id, const char *principal, const char *why,
 		replace(&r->error, why);
 		db.runs[i].updated = ++tick;
 		*ids = grow(*ids, &cap, n + 1, sizeof **ids);
-		row_copy((*ids)[n], 33, r->id);
+		row_copy((*ids)[n], sizeof(rnd_hex_id), r->id);
 		n++;
 	}
 	return n;
@@ -608,7 +608,7 @@ static int end_session(const char *id, const char *principal, const char *why,
 
 dmcp_rc store_session_end(struct store *st, const char *id, const char *principal)
 {
-	char (*ids)[33];
+	rnd_hex_id *ids;
 	int n, i;
 	dmcp_rc rc = enter(st, "store_session_end");
 
@@ -642,7 +642,7 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
 		if (find_session(&db, session_id) == NULL)
 			return stmt_error(st); /* foreign key */
 		db.subs = grow(db.subs, &db.capsubs, db.nsubs + 1, sizeof *db.subs);
-		row_copy(db.subs[db.nsubs].session_id, 33, session_id);
+		row_copy(db.subs[db.nsubs].session_id, sizeof(rnd_hex_id), session_id);
 		db.subs[db.nsubs].uri = dup_s(uri);
 		db.nsubs++;
 	} else if (i < db.nsubs) {
@@ -677,7 +677,7 @@ dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session
 	out->exists = 1;
 	out->lease_expired = r->row.status == RUN_RUNNING && r->expired;
 	if (st->in_tx && !is_locked(st, run_id) && st->nlocked < FS_MAX_LOCKS)
-		row_copy(st->locked[st->nlocked++], 33, run_id);
+		row_copy(st->locked[st->nlocked++], sizeof(rnd_hex_id), run_id);
 	return DMCP_OK;
 }
 
@@ -748,7 +748,7 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 
 dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
                                   const char *principal, const char *request_id,
-                                  char *run_id_out)
+                                  rnd_hex_id run_id_out)
 {
 	int i;
 	dmcp_rc rc = enter(st, "store_run_find_unfinished");
@@ -759,7 +759,7 @@ dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
 		const struct run_row *r = &db.runs[i].row;
 		if (strcmp(r->session_id, session_id) == 0 && strcmp(r->principal, principal) == 0 &&
 		    strcmp(r->request_id, request_id) == 0 && unfinished(r->status)) {
-			row_copy(run_id_out, 33, r->id);
+			row_copy(run_id_out, sizeof(rnd_hex_id), r->id);
 			return DMCP_OK;
 		}
 	}
@@ -806,7 +806,7 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 static void queue_notify(struct store *st, const char *run_id)
 {
 	st->queued = grow(st->queued, &st->capqueued, st->nqueued + 1, sizeof *st->queued);
-	row_copy(st->queued[st->nqueued++], 33, run_id);
+	row_copy(st->queued[st->nqueued++], sizeof(rnd_hex_id), run_id);
 }
 
 void store_notify(struct store *st, const char *run_id)
@@ -1112,7 +1112,7 @@ dmcp_rc fake_store_expire_lease(const char *run_id, int expired)
 
 dmcp_rc fake_store_end_session(const char *session_id)
 {
-	char (*ids)[33];
+	rnd_hex_id *ids;
 	int n, i;
 
 	n = end_session(session_id, NULL, "session ended", &ids);

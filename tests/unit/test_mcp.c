@@ -36,7 +36,7 @@ struct out {
 	int rpc_code;
 	json_object *data;    /* owned: error data, or NULL */
 	char err[256];
-	char new_session[33];
+	rnd_hex_id new_session;
 };
 
 static void out_free(struct out *o)

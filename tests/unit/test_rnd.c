@@ -8,11 +8,11 @@
 /* Ids drawn for the uniqueness and spread checks. */
 #define DRAWS 200
 /* Bytes of one id with its NUL. */
-#define ID_SIZE (RND_ID_LEN + 1)
+#define ID_SIZE sizeof(rnd_hex_id)
 
 int main(void)
 {
-	static char ids[DRAWS][ID_SIZE];
+	static rnd_hex_id ids[DRAWS];
 	char guard[ID_SIZE + 8];
 	int i, j, dup = 0, shape = 0, seen[16] = {0}, digits = 0;
 	dmcp_rc rc;
@@ -20,8 +20,8 @@ int main(void)
 	memset(guard, 'Z', sizeof guard);
 	rc = rnd_id(guard);
 	T_EQ_INT(rc, DMCP_OK, "rnd_id succeeds");
-	T_EQ_INT(strlen(guard), RND_ID_LEN, "32 characters");
-	T_OK(guard[ID_SIZE] == 'Z', "writes exactly 33 bytes");
+	T_EQ_INT(strlen(guard), RND_ID_LEN, "RND_ID_LEN (32) characters");
+	T_OK(guard[ID_SIZE] == 'Z', "writes exactly RND_ID_LEN + 1 bytes");
 	T_OK(rnd_id_ok(guard), "the id has the shape rnd_id_ok accepts (%s)", guard);
 
 	for (i = 0; i < DRAWS; i++) {

@@ -387,7 +387,7 @@ static const struct dmcp_tool versioned_v2 = {
 /* ---- sessions, sink, helpers ------------------------------------------------------------ */
 
 struct tsess {
-	char id[33];
+	rnd_hex_id id;
 	const char *principal;
 	json_object *caps;
 	struct rt_session rs;
@@ -425,7 +425,7 @@ static void sess_free(struct tsess *s)
 /* Events handed to a sink without being stored (a call finished in one step needs no row):
  * the last such run's events, so the helpers below can read them like stored ones. */
 static struct {
-	char run_id[33];
+	rnd_hex_id run_id;
 	int n;
 	int64_t lsn[SINK_MAX];
 	enum event_kind kind[SINK_MAX];

@@ -222,7 +222,7 @@ static int count_of(const char *hay, const char *needle)
 
 /* initialize a session for principal (NULL: anonymous) with caps; its id into sid. */
 static int init_session(const char *principal, const char *version, const char *caps,
-                        char *sid)
+                        rnd_hex_id sid)
 {
 	struct srv_req rq = post_req(NULL);
 	struct resp r;
@@ -237,7 +237,7 @@ static int init_session(const char *principal, const char *version, const char *
 	ok = r.status == 200 && header(&r, "Mcp-Session-Id", hv, sizeof hv) != NULL &&
 	     rnd_id_ok(hv);
 	if (ok)
-		snprintf(sid, 33, "%.32s", hv);
+		snprintf(sid, sizeof(rnd_hex_id), "%.*s", RND_ID_LEN, hv);
 	resp_free(&r);
 	return ok;
 }
@@ -393,21 +393,21 @@ static void test_transport(const char *sid)
 
 /* ---- the happy paths --------------------------------------------------------------------- */
 
-static int run_id_of_stream(const struct resp *r, char *run_id)
+static int run_id_of_stream(const struct resp *r, rnd_hex_id run_id)
 {
 	const char *p = strstr(r->body, "id: ");
 
 	run_id[0] = '\0';
-	if (p == NULL || strlen(p) < 4 + 32)
+	if (p == NULL || strlen(p) < 4 + RND_ID_LEN)
 		return 0;
-	snprintf(run_id, 33, "%.32s", p + 4);
+	snprintf(run_id, sizeof(rnd_hex_id), "%.*s", RND_ID_LEN, p + 4);
 	return rnd_id_ok(run_id);
 }
 
 /* While the first worker's stream waits, the second worker takes the client's answer to
  * the call with id 6 of session wait_sid (found through the store: the run id is made
  * inside the call). */
-static char wait_sid[33];
+static rnd_hex_id wait_sid;
 static int wait_calls, wait_answered;
 
 static void answer_on_w2(void *arg, int *woke)
@@ -415,7 +415,8 @@ static void answer_on_w2(void *arg, int *woke)
 	struct store *st = fake_store_handle();
 	struct srv_req rq = post_req(wait_sid);
 	struct resp r;
-	char body[300], run[33];
+	char body[300];
+	rnd_hex_id run;
 
 	(void)arg;
 	(void)woke;
@@ -436,7 +437,8 @@ static void test_calls(const char *sid)
 {
 	struct srv_req rq;
 	struct resp r, g;
-	char hv[200], run[33], lei[64], want[4096], sid2[33], old_sid[33], body[400];
+	char hv[200], lei[64], want[4096], body[400];
+	rnd_hex_id run, sid2, old_sid;
 	const char *ev1, *ev2;
 	struct run_row row;
 	json_object *sc;
@@ -694,7 +696,8 @@ static void test_calls(const char *sid)
 
 int main(void)
 {
-	char err[256], sid[33];
+	char err[256];
+	rnd_hex_id sid;
 	dmcp_rc rc;
 
 	cfg_defaults(&cfg);

@@ -119,7 +119,8 @@ static void test_comment(void)
 
 static void test_ids(void)
 {
-	char buf[SSE_ID_MAX], run[RND_ID_LEN + 1];
+	char buf[SSE_ID_MAX];
+	rnd_hex_id run;
 	char *id = buf;
 	int64_t lsn;
 	int ok;
