@@ -17,6 +17,15 @@
 #define DMCP_PRINTF(a, b)
 #endif
 
+/* Who owns what. Definitions (struct dmcp_tool, dmcp_param lists, dmcp_schema_def, resources,
+ * prompts, and every string they point to) are borrowed: the registry copies none of them,
+ * so they must outlive it (string literals and file-scope statics do). What a tool receives
+ * (args, answers, the strings the getters and the ctx functions return) is borrowed and valid
+ * for the current step only: copy what must last longer (through dmcp_memo when it varies).
+ * What a tool hands over (a block to dmcp_result_content, an object to
+ * dmcp_result_structured, the value a memo function sets) belongs to the runtime from then
+ * on. Formatted texts (dmcp_result_textf, dmcp_fail, dmcp_log) are copied. */
+
 /* The library's one return-code enum. dmcp_rc_name() names each code; core/err.c maps
  * each to a JSON-RPC code and an HTTP status. */
 typedef enum dmcp_rc {
@@ -69,23 +78,140 @@ typedef struct dmcp_result dmcp_result;     /* the CallToolResult being built */
  * calls to the outside world) goes through dmcp_memo(). args is borrowed for the call. */
 typedef dmcp_rc (*dmcp_tool_fn)(dmcp_ctx *ctx, json_object *args, dmcp_result *res);
 
-/* A named elicitation schema: a flat object of primitives (MCP elicitation requestedSchema). */
+/* ---- Typed parameters --------------------------------------------------------------------
+ * A tool declares its arguments (and an elicitation form its fields) as an array of
+ * struct dmcp_param built with the macros below and ended by DMCP_END; dmcp generates the
+ * JSON Schema (2020-12) that tools/list shows and that every call is validated against:
+ *
+ *     static const struct dmcp_param echo_params[] = {
+ *         DMCP_STRING("message", .required = 1, .max_length = 65536,
+ *                     .description = "The text to send back"),
+ *         DMCP_BOOL("uppercase", .default_bool = DMCP_SET(0)),
+ *         DMCP_INT("repeat", .minimum = DMCP_SET(1), .maximum = DMCP_SET(10)),
+ *         DMCP_ENUM("style", .values = DMCP_VALUES("plain", "bold"), .default_str = "plain"),
+ *         DMCP_END};
+ *
+ * Each macro takes the name, then designated initializers for any field of struct
+ * dmcp_param that applies to its type; a field that does not apply (a .maximum on a string)
+ * is a registration error, as are a duplicate name, bounds out of order and a default that
+ * breaks its own constraints. Numbers where 0 is meaningful (bounds, defaults) are set with
+ * DMCP_SET(v); left out, they are absent. A tool's generated schema allows no argument
+ * other than those declared ("additionalProperties": false). Write schema text instead
+ * (.input_schema) for anything else: nested objects, anyOf, $ref, other arrays. */
+
+typedef enum dmcp_param_type {
+	DMCP_PARAM_END = 0,      /* ends a list (DMCP_END) */
+	DMCP_PARAM_STRING,       /* "type": "string" */
+	DMCP_PARAM_BOOL,         /* "type": "boolean" */
+	DMCP_PARAM_INT,          /* "type": "integer" */
+	DMCP_PARAM_NUMBER,       /* "type": "number" */
+	DMCP_PARAM_ENUM,         /* "type": "string" with "enum" */
+	DMCP_PARAM_STRING_ARRAY  /* "type": "array" of strings */
+} dmcp_param_type;
+
+/* A number that may be left out: set by DMCP_SET(v), absent when omitted. */
+struct dmcp_opt_int {
+	int set;       /* 1 when given */
+	int64_t value;
+};
+struct dmcp_opt_num {
+	int set;       /* 1 when given */
+	double value;  /* finite */
+};
+#define DMCP_SET(v) { .set = 1, .value = (v) }
+
+struct dmcp_param {
+	dmcp_param_type type;     /* set by the macro */
+	const char *name;         /* 1-64 of [A-Za-z0-9_.-] (what LLM APIs accept), unique */
+	const char *title;        /* display name, or NULL */
+	const char *description;  /* what it is for, or NULL; LLMs choose arguments by it */
+	int required;             /* 1: every call (every accepted answer) carries it */
+	/* DMCP_STRING; for DMCP_STRING_ARRAY, each item */
+	size_t min_length;        /* "minLength", in characters; 0: none */
+	size_t max_length;        /* "maxLength", in characters; 0: none */
+	const char *pattern;      /* "pattern" (ECMA-262, unanchored), or NULL; not in forms */
+	const char *format;       /* "format", e.g. "email", "uri", "date", "date-time": a hint
+	                             for clients that dmcp does not check; or NULL */
+	/* DMCP_INT, DMCP_NUMBER */
+	struct dmcp_opt_num minimum; /* "minimum" (inclusive) */
+	struct dmcp_opt_num maximum; /* "maximum" (inclusive) */
+	/* DMCP_ENUM (required), DMCP_STRING_ARRAY (optional: each item is one of them) */
+	const char *const *values;   /* ended by NULL; DMCP_VALUES("a", "b") builds one */
+	/* DMCP_STRING_ARRAY */
+	size_t min_items;         /* "minItems"; 0: none */
+	size_t max_items;         /* "maxItems"; 0: none */
+	/* The default, of the parameter's type: a call without the argument gets it before the
+	 * run starts (it is stored with the arguments, so replays see it too), and a form shows
+	 * it. DMCP_STRING_ARRAY has none. */
+	const char *default_str;            /* DMCP_STRING, DMCP_ENUM; or NULL */
+	struct dmcp_opt_int default_bool;   /* DMCP_BOOL: DMCP_SET(0) or DMCP_SET(1) */
+	struct dmcp_opt_int default_int;    /* DMCP_INT */
+	struct dmcp_opt_num default_number; /* DMCP_NUMBER */
+};
+
+/* Standard C99 designated initializers: the first argument is the name, the rest set
+ * fields, e.g. DMCP_INT("steps", .minimum = DMCP_SET(1), .default_int = DMCP_SET(5)). */
+#define DMCP_STRING(...)       { .type = DMCP_PARAM_STRING, .name = __VA_ARGS__ }
+#define DMCP_BOOL(...)         { .type = DMCP_PARAM_BOOL, .name = __VA_ARGS__ }
+#define DMCP_INT(...)          { .type = DMCP_PARAM_INT, .name = __VA_ARGS__ }
+#define DMCP_NUMBER(...)       { .type = DMCP_PARAM_NUMBER, .name = __VA_ARGS__ }
+#define DMCP_ENUM(...)         { .type = DMCP_PARAM_ENUM, .name = __VA_ARGS__ }
+#define DMCP_STRING_ARRAY(...) { .type = DMCP_PARAM_STRING_ARRAY, .name = __VA_ARGS__ }
+#define DMCP_END               { .type = DMCP_PARAM_END }
+/* A NULL-ended list of strings (a compound literal: use it in a definition at file scope,
+ * where it lives as long as the program). */
+#define DMCP_VALUES(...)       ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Reading arguments (a tool's args) and accepted form answers (dmcp_elicit's ans.content)
+ * without json-c. Validation ran before the tool: a declared argument is either absent (only
+ * when optional and without a default) or of its declared type. So these return a zero
+ * value only for what is absent: NULL, 0, 0.0; dmcp_arg_has() tells absent from zero. A
+ * value of another type (possible only with hand-written schema text) reads as absent too.
+ * obj may be NULL (a declined or cancelled answer has no content): everything is absent.
+ * Strings are borrowed from obj, valid as long as it is (the step, for args and answers);
+ * they hold no U+0000 (dmcp refuses it in client JSON), so strlen() is their length. */
+
+/* 1 when obj has the member name with a value other than null. */
+int dmcp_arg_has(json_object *obj, const char *name);
+/* The string (DMCP_STRING, DMCP_ENUM), or NULL. */
+const char *dmcp_arg_str(json_object *obj, const char *name);
+/* DMCP_BOOL: 1 for true, 0 for false or absent. */
+int dmcp_arg_bool(json_object *obj, const char *name);
+/* DMCP_INT: the value, or 0. JSON writes 3 as 3.0 too (both are integers); a value beyond
+ * int64_t saturates to INT64_MIN/INT64_MAX: declare .minimum/.maximum to avoid that. */
+int64_t dmcp_arg_int(json_object *obj, const char *name);
+/* DMCP_NUMBER (or DMCP_INT): the value as a double, or 0.0. */
+double dmcp_arg_number(json_object *obj, const char *name);
+/* DMCP_STRING_ARRAY: the number of items (0 when absent), and item i (NULL when i is out of
+ * range or the item is not a string). */
+size_t dmcp_arg_count(json_object *obj, const char *name);
+const char *dmcp_arg_item(json_object *obj, const char *name, size_t i);
+
+/* A named elicitation form: a flat object of primitives (MCP elicitation requestedSchema),
+ * given as fields (string, number, integer, boolean, enum, and a string array with .values
+ * for a multi-select) or as schema text: exactly one of the two. A form's fields may be
+ * required and still carry a default (the client shows it pre-filled); an accepted answer
+ * that lacks an optional field with a default gets it, as arguments do. */
 struct dmcp_schema_def {
-	const char *name;   /* what the tool passes to dmcp_elicit() */
-	const char *schema; /* JSON text */
+	const char *name;                /* what the tool passes to dmcp_elicit() */
+	const char *schema;              /* JSON text, or NULL */
+	const struct dmcp_param *fields; /* ended by DMCP_END, or NULL */
 };
 
 struct dmcp_tool {
 	const char *name;          /* 1-128 chars of [A-Za-z0-9_.-], unique in the registry */
 	const char *title;         /* display name, or NULL */
 	const char *description;   /* required, non-empty */
-	const char *input_schema;  /* JSON Schema text (2020-12 by default); NULL: {"type":"object"} */
+	const char *input_schema;  /* JSON Schema text (2020-12 by default), or NULL: generated
+	                              from params when set, else {"type":"object"} */
 	const char *output_schema; /* JSON Schema text with an object root, or NULL; when set,
 	                              results must carry structuredContent that conforms */
 	const char *annotations;   /* ToolAnnotations JSON text, or NULL */
 	const struct dmcp_schema_def *elicits; /* array ended by a NULL name, or NULL */
 	int version;               /* runs record it; bump it when old journals would replay wrong */
 	dmcp_tool_fn run;
+	const struct dmcp_param *params; /* the arguments, ended by DMCP_END, instead of
+	                                    input_schema (both set: a registration error) */
 };
 
 /* The registry copies nothing: every pointer in a definition must outlive the registry
@@ -109,8 +235,18 @@ dmcp_rc dmcp_result_content(dmcp_result *res, json_object *block) DMCP_MUST_CHEC
  * runtime validates it against the tool's output schema when the tool returns. */
 dmcp_rc dmcp_result_structured(dmcp_result *res, json_object *obj) DMCP_MUST_CHECK;
 /* Marks the result isError:true with one text block; returns DMCP_OK so a tool may
- * `return dmcp_result_error(res, "...")`. */
+ * `return dmcp_result_error(res, "...")`. See dmcp_fail() for failing from anywhere. */
 dmcp_rc dmcp_result_error(dmcp_result *res, const char *fmt, ...) DMCP_PRINTF(2, 3);
+
+/* Fails the call in words, like an exception in the official SDKs: returns DMCP_E_TOOL, and
+ * when that code reaches the runtime (return it, or pass it up with DMCP_TRY from a helper
+ * that has no dmcp_result), the tool's result is replaced by one with isError: true and this
+ * message as its only text block; the run ends as failed with the message as its error.
+ * The message is copied (at most 511 bytes; a longer one is cut at a character boundary)
+ * and is shown to the client and its model: say what was wrong and what would work,
+ *     return dmcp_fail(ctx, "no such host: %s", host);
+ * A later dmcp_fail replaces the message of an earlier one. */
+dmcp_rc dmcp_fail(dmcp_ctx *ctx, const char *fmt, ...) DMCP_PRINTF(2, 3) DMCP_MUST_CHECK;
 
 /* ---- Durable effects (call only from a tool function) ----------------------------------- */
 
@@ -210,6 +346,14 @@ int dmcp_effect_seq(const dmcp_ctx *ctx);
 
 /* The call's progressToken as JSON text ("null" when absent); borrowed, valid for the step. */
 const char *dmcp_progress_token(const dmcp_ctx *ctx);
+
+/* Who made the call: the authenticated user the web server passed (REMOTE_USER), or
+ * "anonymous" when it passed none. Every step of the run, and every answer to it, is made
+ * by the same principal (others get 404). Borrowed, valid for the step. */
+const char *dmcp_principal(const dmcp_ctx *ctx);
+/* The MCP session the call belongs to (32 hex chars). Borrowed, valid for the step. A later
+ * revision of MCP may allow calls without a session: then it is "" (never NULL). */
+const char *dmcp_session_id(const dmcp_ctx *ctx);
 
 /* ---- Resources, prompts, completion ---------------------------------------------------- */
 

@@ -13,6 +13,8 @@
 
 /* The largest integer a JSON number can carry exactly in every peer (JavaScript's). */
 #define JS_INT53_MAX 9007199254740991LL
+/* Bytes of a double printed by js_new_number: %.17g needs at most 24. */
+#define JS_NUM_TEXT 32
 
 /* Check the parsed tree; level counts the arrays and objects around o. */
 static dmcp_rc walk(json_object *o, int level, int max_depth, char *err, size_t errlen)
@@ -335,6 +337,18 @@ json_object *js_new_boolean(int b)
 json_object *js_new_double(double d)
 {
 	return made(json_object_new_double(d), "json_object_new_double");
+}
+
+json_object *js_new_number(double d)
+{
+	char text[JS_NUM_TEXT];
+
+	if (d == floor(d) && fabs(d) <= (double)JS_INT53_MAX)
+		return js_new_int64((int64_t)d);
+	snprintf(text, sizeof text, "%.15g", d);
+	if (strtod(text, NULL) != d)
+		snprintf(text, sizeof text, "%.17g", d);
+	return made(json_object_new_double_s(d, text), "json_object_new_double_s");
 }
 
 /* json-c also refuses to add an object to itself; only a bug could ask that, and the

@@ -60,6 +60,10 @@ json_object *js_new_int(int32_t v);
 json_object *js_new_int64(int64_t v);
 json_object *js_new_boolean(int b);
 json_object *js_new_double(double d);
+/* A finite number as an author writes it: integral values within 2^53 as integers (30, not
+ * 30.0), others in the shortest text that reads back the same (0.1, not json-c's
+ * 0.10000000000000001). */
+json_object *js_new_number(double d);
 /* Sets member key of obj (an object) to val, replacing any old value. Takes over the
  * caller's reference to val; val NULL stores JSON null. */
 void js_object_add(json_object *obj, const char *key, json_object *val);

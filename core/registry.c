@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "js.h"
+#include "param.h"
 #include "registry.h"
 
 /* Longest tool name (MCP 2025-11-25 server/tools: 1 to 128 characters). */
@@ -122,10 +123,29 @@ static int flat_schema(json_object *schema)
 	return 1;
 }
 
+/* The schema text of a form: its own, or generated from its fields (*gen, freed by the
+ * caller). */
+static dmcp_rc form_text(const struct dmcp_schema_def *e, const char **text, char **gen,
+                         char *err, size_t errlen)
+{
+	*gen = NULL;
+	*text = e->schema;
+	if ((e->schema == NULL) == (e->fields == NULL)) {
+		snprintf(err, errlen, "give .schema or .fields (exactly one)");
+		return DMCP_E_PARAMS;
+	}
+	if (e->fields == NULL)
+		return DMCP_OK;
+	DMCP_TRY(param_schema(e->fields, PARAM_FORM, gen, err, errlen));
+	*text = *gen;
+	return DMCP_OK;
+}
+
 static dmcp_rc add_elicits(struct reg_tool *t, char *err, size_t errlen)
 {
 	const struct dmcp_schema_def *e;
-	char sub[200];
+	const char *text;
+	char sub[200], *gen;
 	dmcp_rc rc;
 
 	for (e = t->def->elicits; e != NULL && e->name != NULL; e++) {
@@ -134,12 +154,16 @@ static dmcp_rc add_elicits(struct reg_tool *t, char *err, size_t errlen)
 			return fail(err, errlen, DMCP_E_LIMIT, "too many elicitation schemas",
 			            t->def->name);
 		r = &t->elicits[t->n_elicits];
-		rc = compile(e->schema, 1, &r->schema, &r->check, sub, sizeof sub);
+		rc = form_text(e, &text, &gen, sub, sizeof sub);
+		if (rc == DMCP_OK)
+			rc = compile(text, 1, &r->schema, &r->check, sub, sizeof sub);
+		free(gen);
 		if (rc != DMCP_OK) {
 			snprintf(err, errlen, "%s: elicitation schema %s: %s", t->def->name, e->name, sub);
 			return rc;
 		}
 		r->name = e->name;
+		r->fields = e->fields;
 		r->schema_text = strdup(js_text(r->schema));
 		t->n_elicits++;
 		if (r->schema_text == NULL)
@@ -158,17 +182,17 @@ static json_object *new_string_or_null(const char *s)
 	return s != NULL ? js_new_string(s) : NULL;
 }
 
-static dmcp_rc build_listing(struct reg_tool *t, char *err, size_t errlen)
+/* The Tool object of tools/list, with input (the input schema's text). */
+static dmcp_rc build_listing(struct reg_tool *t, const char *input, char *err, size_t errlen)
 {
 	const struct dmcp_tool *d = t->def;
-	json_object *o = js_new_object(), *in, *ann;
+	json_object *o = js_new_object(), *ann;
 
 	js_object_add(o, "name", js_new_string(d->name));
 	if (d->title != NULL)
 		js_object_add(o, "title", new_string_or_null(d->title));
 	js_object_add(o, "description", js_new_string(d->description));
-	in = js_parse_trusted(d->input_schema != NULL ? d->input_schema : "{\"type\":\"object\"}");
-	js_object_add(o, "inputSchema", in);
+	js_object_add(o, "inputSchema", js_parse_trusted(input));
 	if (d->output_schema != NULL)
 		js_object_add(o, "outputSchema", js_parse_trusted(d->output_schema));
 	if (d->annotations != NULL) {
@@ -186,12 +210,31 @@ static dmcp_rc build_listing(struct reg_tool *t, char *err, size_t errlen)
 	return t->listing != NULL ? DMCP_OK : DMCP_E_NOMEM;
 }
 
+/* The input schema's text: the tool's own, generated from its params (*gen, freed by the
+ * caller), or the empty object schema. */
+static dmcp_rc input_text(const struct dmcp_tool *d, const char **text, char **gen, char *err,
+                          size_t errlen)
+{
+	*gen = NULL;
+	*text = d->input_schema != NULL ? d->input_schema : "{\"type\":\"object\"}";
+	if (d->params == NULL)
+		return DMCP_OK;
+	if (d->input_schema != NULL) {
+		snprintf(err, errlen, "give .params or .input_schema, not both");
+		return DMCP_E_PARAMS;
+	}
+	DMCP_TRY(param_schema(d->params, PARAM_ARGS, gen, err, errlen));
+	*text = *gen;
+	return DMCP_OK;
+}
+
 dmcp_rc dmcp_register_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *err,
                            size_t errlen)
 {
 	struct reg_tool *t;
 	json_object *tree = NULL;
-	char sub[200];
+	const char *in;
+	char sub[200], *gen = NULL;
 	dmcp_rc rc;
 
 	if (!name_ok(d->name))
@@ -207,8 +250,9 @@ dmcp_rc dmcp_register_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *
 	t = &reg->tools[reg->n_tools];
 	memset(t, 0, sizeof *t);
 	t->def = d;
-	rc = compile(d->input_schema != NULL ? d->input_schema : "{\"type\":\"object\"}", 1,
-	             &tree, &t->input, sub, sizeof sub);
+	rc = input_text(d, &in, &gen, sub, sizeof sub);
+	if (rc == DMCP_OK)
+		rc = compile(in, 1, &tree, &t->input, sub, sizeof sub);
 	json_object_put(tree);
 	if (rc == DMCP_OK && d->output_schema != NULL) {
 		rc = compile(d->output_schema, 1, &tree, &t->output, sub, sizeof sub);
@@ -216,12 +260,14 @@ dmcp_rc dmcp_register_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *
 	}
 	if (rc != DMCP_OK) {
 		snprintf(err, errlen, "%s: %s", d->name, sub);
+		free(gen);
 		free_tool(t);
 		return rc;
 	}
 	rc = add_elicits(t, err, errlen);
 	if (rc == DMCP_OK)
-		rc = build_listing(t, err, errlen);
+		rc = build_listing(t, in, err, errlen);
+	free(gen);
 	if (rc != DMCP_OK) {
 		free_tool(t);
 		return rc;
@@ -248,6 +294,13 @@ const struct reg_elicit *reg_elicit(const struct reg_tool *t, const char *name)
 		if (strcmp(t->elicits[i].name, name) == 0)
 			return &t->elicits[i];
 	return NULL;
+}
+
+dmcp_rc reg_args_check(const struct reg_tool *t, json_object *args, char *err, size_t errlen)
+{
+	DMCP_TRY(schema_validate(t->input, args, err, errlen));
+	param_fill_defaults(t->def->params, args);
+	return DMCP_OK;
 }
 
 const struct dmcp_prompt *reg_prompt(const dmcp_registry *reg, const char *name)

@@ -19,6 +19,7 @@
 
 struct reg_elicit {
 	const char *name;    /* borrowed from the definition */
+	const struct dmcp_param *fields; /* borrowed: the form's fields, or NULL (schema text) */
 	json_object *schema; /* owned: the requestedSchema; read-only after registration */
 	char *schema_text;   /* owned: its JSON text (json-c objects are not shared across
 	                        threads: each request parses its own copy from this) */
@@ -47,6 +48,12 @@ struct dmcp_registry {
 const struct reg_tool *reg_tool(const dmcp_registry *reg, const char *name);
 const struct reg_elicit *reg_elicit(const struct reg_tool *t, const char *name);
 const struct dmcp_prompt *reg_prompt(const dmcp_registry *reg, const char *name);
+
+/* tools/call: checks args (an object, borrowed) against the tool's input schema, then adds
+ * the defaults of the typed parameters it lacks, in place, so that the run stores them.
+ * DMCP_E_VALIDATION with the validator's one-line message in err; DMCP_E_NOMEM. */
+dmcp_rc reg_args_check(const struct reg_tool *t, json_object *args, char *err,
+                       size_t errlen) DMCP_MUST_CHECK;
 
 /* One page of a list method as a new result object, or DMCP_E_PARAMS for a bad cursor.
  * kind: "tools", "resources", "resourceTemplates", "prompts". */

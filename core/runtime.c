@@ -13,9 +13,11 @@
 #include "js.h"
 #include "log.h"
 #include "mcp.h"
+#include "param.h"
 #include "rnd.h"
 #include "rpc.h"
 #include "runtime.h"
+#include "utf8.h"
 
 /* Bytes of a failure message kept for the client and the operators. */
 #define RT_ERR_LEN 512
@@ -48,6 +50,8 @@ struct dmcp_ctx {
 	int64_t committed_lsn;    /* last_lsn as of the last save (for fencing) */
 	dmcp_rc failed;           /* a checkpoint could not be saved: the step is abandoned */
 	char err[RT_ERR_LEN];     /* why an effect failed, for the tool's error result */
+	json_object *answers;     /* owned array: form answers with their defaults filled in,
+	                             handed to the tool for this step */
 };
 
 /* ---- levels and capabilities ----------------------------------------------------------- */
@@ -171,6 +175,25 @@ dmcp_rc dmcp_result_structured(dmcp_result *res, json_object *obj)
 	return dmcp_result_text(res, js_text(obj));
 }
 
+/* Cut s (a NUL-terminated buffer of cap bytes that vsnprintf may have filled) before a
+ * character that the cut split, so that a long message never ends in half of one. */
+static void cut_whole(char *s, size_t cap)
+{
+	size_t n = strlen(s), i = 0, len;
+	uint32_t cp;
+
+	if (n + 1 < cap)
+		return; /* nothing was cut */
+	while (i < n) {
+		len = utf8_decode(s + i, n - i, &cp);
+		if (len == 0 && n - i < UTF8_MAX_SEQ) {
+			s[i] = '\0';
+			return;
+		}
+		i += len > 0 ? len : 1;
+	}
+}
+
 dmcp_rc dmcp_result_error(dmcp_result *res, const char *fmt, ...)
 {
 	char msg[RT_ERR_LEN];
@@ -179,6 +202,7 @@ dmcp_rc dmcp_result_error(dmcp_result *res, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	cut_whole(msg, sizeof msg);
 	json_object_put(res->content);
 	res->content = js_new_array();
 	res->is_error = 1;
@@ -489,6 +513,26 @@ static dmcp_rc replay_request(dmcp_ctx *ctx, const char *t, int *answered, json_
 	return answer_of(ctx, e, result);
 }
 
+/* A form declared with fields: the tool gets a copy of the accepted content with the
+ * defaults of the fields it lacks filled in (as arguments get theirs), owned by the step;
+ * the journal keeps what the client sent, and every replay fills in the same. */
+static dmcp_rc fill_answer(dmcp_ctx *ctx, const struct reg_elicit *el,
+                           struct dmcp_elicit_answer *out)
+{
+	json_object *copy = NULL;
+
+	if (json_object_deep_copy(out->content, &copy, NULL) != 0) {
+		out->content = NULL;
+		return DMCP_E_NOMEM;
+	}
+	if (ctx->answers == NULL)
+		ctx->answers = js_new_array();
+	js_array_add(ctx->answers, copy);
+	param_fill_defaults(el->fields, copy);
+	out->content = copy;
+	return DMCP_OK;
+}
+
 static dmcp_rc parse_elicit_answer(dmcp_ctx *ctx, json_object *result,
                                    const struct reg_elicit *el, struct dmcp_elicit_answer *out)
 {
@@ -520,7 +564,7 @@ static dmcp_rc parse_elicit_answer(dmcp_ctx *ctx, json_object *result,
 		out->content = NULL;
 		return DMCP_E_ANSWER;
 	}
-	return DMCP_OK;
+	return el->fields != NULL ? fill_answer(ctx, el, out) : DMCP_OK;
 }
 
 dmcp_rc dmcp_elicit(dmcp_ctx *ctx, const char *schema_name, const char *message,
@@ -951,6 +995,29 @@ const char *dmcp_progress_token(const dmcp_ctx *ctx)
 	return ctx->run->progress_token != NULL ? ctx->run->progress_token : "null";
 }
 
+const char *dmcp_principal(const dmcp_ctx *ctx)
+{
+	return ctx->run->principal;
+}
+
+const char *dmcp_session_id(const dmcp_ctx *ctx)
+{
+	return ctx->run->session_id;
+}
+
+/* The message goes where every failure's does: finish() turns it into the isError result
+ * and the run's error. */
+dmcp_rc dmcp_fail(dmcp_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+	va_end(ap);
+	cut_whole(ctx->err, sizeof ctx->err);
+	return DMCP_E_TOOL;
+}
+
 /* ---- steps ----------------------------------------------------------------------------- */
 
 static void fail_run(dmcp_ctx *ctx, const char *why)
@@ -1086,6 +1153,7 @@ static void ctx_free(dmcp_ctx *ctx)
 {
 	json_object_put(ctx->journal);
 	json_object_put(ctx->events);
+	json_object_put(ctx->answers);
 }
 
 static void copy_id(rnd_hex_id dst, const char *src)

@@ -428,7 +428,7 @@ void srv_tools_call(struct req *r)
 	}
 	if (args == NULL)
 		args = owned = js_new_object();
-	rc = schema_validate(tool->input, args, why, sizeof why);
+	rc = reg_args_check(tool, args, why, sizeof why);
 	if (rc != DMCP_OK) {
 		if (rc == DMCP_E_VALIDATION)
 			call_invalid_args(r, why);

@@ -155,15 +155,23 @@ static dmcp_rc reconnection(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
 	                        "closed the stream and the client resumed it.");
 }
 
+/* Generated: {"type":"object","properties":{"username":{"type":"string","description":
+ * "User's response"},"email":{"type":"string","description":"User's email address"}},
+ * "required":["username","email"]}, the suite's text exactly. */
+static const struct dmcp_param user_fields[] = {
+	DMCP_STRING("username", .required = 1, .description = "User's response"),
+	DMCP_STRING("email", .required = 1, .description = "User's email address"),
+	DMCP_END};
+
 static const struct dmcp_schema_def user_schema[] = {
-	{"user", "{\"type\":\"object\",\"properties\":{"
-	         "\"username\":{\"type\":\"string\",\"description\":\"User's response\"},"
-	         "\"email\":{\"type\":\"string\",\"description\":\"User's email address\"}},"
-	         "\"required\":[\"username\",\"email\"]}"},
-	{NULL, NULL}};
+	{.name = "user", .fields = user_fields},
+	{.name = NULL}};
+
+/* The forms below stay text: the suite expects "required": [] (generated schemas leave an
+ * empty list out), titled enums (oneOf, anyOf) and the legacy enumNames. */
 
 static const struct dmcp_schema_def defaults_schema[] = {
-	{"defaults", "{\"type\":\"object\",\"properties\":{"
+	{.name = "defaults", .schema = "{\"type\":\"object\",\"properties\":{"
 	  "\"name\":{\"type\":\"string\",\"description\":\"User name\",\"default\":\"John Doe\"},"
 	  "\"age\":{\"type\":\"integer\",\"description\":\"User age\",\"default\":30},"
 	  "\"score\":{\"type\":\"number\",\"description\":\"User score\",\"default\":95.5},"
@@ -171,10 +179,10 @@ static const struct dmcp_schema_def defaults_schema[] = {
 	  "\"enum\":[\"active\",\"inactive\",\"pending\"],\"default\":\"active\"},"
 	  "\"verified\":{\"type\":\"boolean\",\"description\":\"Verification status\","
 	  "\"default\":true}},\"required\":[]}"},
-	{NULL, NULL}};
+	{.name = NULL}};
 
 static const struct dmcp_schema_def enums_schema[] = {
-	{"enums", "{\"type\":\"object\",\"properties\":{"
+	{.name = "enums", .schema = "{\"type\":\"object\",\"properties\":{"
 	  "\"untitledSingle\":{\"type\":\"string\",\"description\":\"Pick one\","
 	  "\"enum\":[\"option1\",\"option2\",\"option3\"]},"
 	  "\"titledSingle\":{\"type\":\"string\",\"description\":\"Pick one\",\"oneOf\":["
@@ -192,9 +200,11 @@ static const struct dmcp_schema_def enums_schema[] = {
 	  "{\"const\":\"value1\",\"title\":\"First Choice\"},"
 	  "{\"const\":\"value2\",\"title\":\"Second Choice\"},"
 	  "{\"const\":\"value3\",\"title\":\"Third Choice\"}]}}},\"required\":[]}"},
-	{NULL, NULL}};
+	{.name = NULL}};
 
-#define TOOL(n, d, s, f) {n, NULL, d, s, NULL, NULL, NULL, 1, f}
+/* The tools' input schemas stay text: the suite's allow other properties, which a schema
+ * generated from typed parameters does not. */
+#define TOOL(n, d, s, f) {.name = n, .description = d, .input_schema = s, .version = 1, .run = f}
 
 static const struct dmcp_tool tools[] = {
 	TOOL("test_simple_text", "Returns a simple text response", no_args, simple_text),
@@ -218,13 +228,15 @@ static const struct dmcp_tool tools[] = {
 	TOOL("test_sampling", "Asks the client's LLM to answer a prompt",
 	     "{\"type\":\"object\",\"properties\":{\"prompt\":{\"type\":\"string\"}},"
 	     "\"required\":[\"prompt\"]}", sampling),
-	{"test_elicitation", NULL, "Asks the user for a username and an email",
-	 "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}},"
-	 "\"required\":[\"message\"]}", NULL, NULL, user_schema, 1, elicitation},
-	{"test_elicitation_sep1034_defaults", NULL, "Elicits a form whose fields have defaults",
-	 no_args, NULL, NULL, defaults_schema, 1, elicitation_defaults},
-	{"test_elicitation_sep1330_enums", NULL, "Elicits every kind of enum field", no_args,
-	 NULL, NULL, enums_schema, 1, elicitation_enums},
+	{.name = "test_elicitation", .description = "Asks the user for a username and an email",
+	 .input_schema = "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":"
+	                 "\"string\"}},\"required\":[\"message\"]}",
+	 .elicits = user_schema, .version = 1, .run = elicitation},
+	{.name = "test_elicitation_sep1034_defaults",
+	 .description = "Elicits a form whose fields have defaults", .input_schema = no_args,
+	 .elicits = defaults_schema, .version = 1, .run = elicitation_defaults},
+	{.name = "test_elicitation_sep1330_enums", .description = "Elicits every kind of enum field",
+	 .input_schema = no_args, .elicits = enums_schema, .version = 1, .run = elicitation_enums},
 	TOOL("test_reconnection", "Closes its stream before the result, so the client resumes "
 	     "with Last-Event-ID", no_args, reconnection),
 };

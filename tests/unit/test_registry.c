@@ -95,27 +95,35 @@ static void test_tools(void)
 {
 	static char name128[129], name129[130];
 	static const struct dmcp_schema_def nested[] = {
-		{"form", "{\"type\":\"object\",\"properties\":{\"addr\":{\"type\":\"object\","
-		         "\"properties\":{\"city\":{\"type\":\"string\"}}}}}"},
-		{NULL, NULL}};
+		{.name = "form",
+		 .schema = "{\"type\":\"object\",\"properties\":{\"addr\":{\"type\":\"object\","
+		           "\"properties\":{\"city\":{\"type\":\"string\"}}}}}"},
+		{.name = NULL}};
 	static const struct dmcp_schema_def untyped[] = {
-		{"form", "{\"type\":\"object\",\"properties\":{\"x\":{\"minLength\":1}}}"}, {NULL, NULL}};
+		{.name = "form",
+		 .schema = "{\"type\":\"object\",\"properties\":{\"x\":{\"minLength\":1}}}"},
+		{.name = NULL}};
 	static const struct dmcp_schema_def free_array[] = {
-		{"form", "{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"array\","
-		         "\"items\":{\"type\":\"string\"}}}}"},
-		{NULL, NULL}};
+		{.name = "form",
+		 .schema = "{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"array\","
+		           "\"items\":{\"type\":\"string\"}}}}"},
+		{.name = NULL}};
 	static const struct dmcp_schema_def enum_array[] = {
-		{"form", "{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"array\","
-		         "\"items\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]}}}}"},
-		{NULL, NULL}};
+		{.name = "form",
+		 .schema = "{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"array\","
+		           "\"items\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]}}}}"},
+		{.name = NULL}};
 	static const struct dmcp_schema_def not_object[] = {
-		{"form", "{\"type\":\"string\"}"}, {NULL, NULL}};
-	static const struct dmcp_schema_def not_json[] = {{"form", "{"}, {NULL, NULL}};
+		{.name = "form", .schema = "{\"type\":\"string\"}"}, {.name = NULL}};
+	static const struct dmcp_schema_def not_json[] = {{.name = "form", .schema = "{"},
+	                                                  {.name = NULL}};
 	static const struct dmcp_schema_def flat[] = {
-		{"a", "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\"},\"n\":"
-		      "{\"type\":\"number\"},\"i\":{\"type\":\"integer\"},\"b\":{\"type\":\"boolean\"}}}"},
-		{"b", "{\"type\":\"object\"}"},
-		{NULL, NULL}};
+		{.name = "a",
+		 .schema = "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\"},\"n\":"
+		           "{\"type\":\"number\"},\"i\":{\"type\":\"integer\"},\"b\":{\"type\":"
+		           "\"boolean\"}}}"},
+		{.name = "b", .schema = "{\"type\":\"object\"}"},
+		{.name = NULL}};
 	static struct dmcp_schema_def many[REG_MAX_ELICITS + 2];
 	struct dmcp_tool d;
 	dmcp_registry *reg;

@@ -53,7 +53,8 @@ static const char form_schema[] =
 	"{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":1},"
 	"\"age\":{\"type\":\"integer\",\"minimum\":0}},\"required\":[\"name\"]}";
 
-static const struct dmcp_schema_def form_elicits[] = {{"form", form_schema}, {NULL, NULL}};
+static const struct dmcp_schema_def form_elicits[] = {{.name = "form", .schema = form_schema},
+                                                      {.name = NULL}};
 
 static const char *action_name(dmcp_action a)
 {
@@ -353,6 +354,53 @@ static dmcp_rc tool_long_url(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
 	return url_rc;
 }
 
+/* dmcp_fail: directly, or from a helper that has no result, through DMCP_TRY. */
+static dmcp_rc check_host(dmcp_ctx *ctx, const char *host)
+{
+	if (host == NULL || strcmp(host, "known") != 0)
+		return dmcp_fail(ctx, "no such host: %s", host != NULL ? host : "(none)");
+	return DMCP_OK;
+}
+
+static dmcp_rc tool_fail(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	DMCP_TRY(dmcp_result_text(res, "half a result")); /* replaced by the failure */
+	DMCP_TRY(check_host(ctx, dmcp_arg_str(args, "host")));
+	return dmcp_result_text(res, "host found");
+}
+
+/* Who called, and in which session. */
+static dmcp_rc tool_whoami(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)args;
+	return dmcp_result_textf(res, "%s|%s", dmcp_principal(ctx), dmcp_session_id(ctx));
+}
+
+/* A form declared with fields: the tool sees the defaults of the fields left out. */
+static const struct dmcp_param typed_fields[] = {
+	DMCP_STRING("name", .required = 1, .min_length = 1),
+	DMCP_INT("age", .minimum = DMCP_SET(0), .default_int = DMCP_SET(30)),
+	DMCP_ENUM("color", .values = DMCP_VALUES("red", "blue"), .default_str = "red"),
+	DMCP_BOOL("vip"),
+	DMCP_END};
+static const struct dmcp_schema_def typed_forms[] = {{.name = "form", .fields = typed_fields},
+                                                     {.name = NULL}};
+
+static dmcp_rc tool_ask_typed(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	struct dmcp_elicit_answer ans;
+
+	(void)args;
+	DMCP_TRY(dmcp_elicit(ctx, "form", "Who?", &ans));
+	if (ans.action != DMCP_ACCEPT)
+		return dmcp_result_textf(res, "no answer (has name: %d)", dmcp_arg_has(ans.content,
+		                                                                     "name"));
+	return dmcp_result_textf(res, "%s %lld %s vip=%d has_vip=%d", dmcp_arg_str(ans.content, "name"),
+	                         (long long)dmcp_arg_int(ans.content, "age"),
+	                         dmcp_arg_str(ans.content, "color"), dmcp_arg_bool(ans.content, "vip"),
+	                         dmcp_arg_has(ans.content, "vip"));
+}
+
 #define OBJ "{\"type\":\"object\"}"
 #define TOOL(n, f) {.name = n, .description = "test tool " n, .input_schema = OBJ, \
 	.elicits = form_elicits, .version = 1, .run = f}
@@ -378,6 +426,10 @@ static const struct dmcp_tool tools[] = {
 	TOOL("cp", tool_cp),
 	TOOL("cancel_mid", tool_cancel_mid),
 	TOOL("conflict", tool_conflict),
+	TOOL("fail", tool_fail),
+	TOOL("whoami", tool_whoami),
+	{.name = "ask_typed", .description = "test tool ask_typed", .elicits = typed_forms,
+	 .version = 1, .run = tool_ask_typed},
 };
 
 static const struct dmcp_tool versioned_v2 = {
@@ -542,6 +594,22 @@ static dmcp_rc start(struct rt_env *env, const char *tool, const char *id, const
 	json_object_put(jid);
 	json_object_put(args);
 	json_object_put(tok);
+	return rc;
+}
+
+/* start() with arguments given as JSON text. */
+static dmcp_rc start_args(struct rt_env *env, const char *tool, const char *args_text,
+                          struct run_row *run)
+{
+	const struct reg_tool *t = reg_tool(env->reg, tool);
+	json_object *jid = json_object_new_int(1), *args = js_parse_trusted(args_text);
+	dmcp_rc rc;
+
+	if (t == NULL || args == NULL)
+		abort();
+	rc = rt_start(env, t, jid, args, NULL, run);
+	json_object_put(jid);
+	json_object_put(args);
 	return rc;
 }
 
@@ -1324,6 +1392,110 @@ static void test_progress(void)
 
 /* ---- failures ---------------------------------------------------------------------------- */
 
+/* dmcp_fail, dmcp_principal, dmcp_session_id. */
+static void test_tool_api(void)
+{
+	struct tsess s;
+	struct rt_env env;
+	struct run_row run;
+	char text[1024], args[1200], want[200];
+	size_t n;
+	int i;
+
+	sess_make(&s, "alice", "{}", 0);
+	env = env_of(&s, NULL);
+
+	T_EQ_INT(start_args(&env, "fail", "{\"host\":\"known\"}", &run), DMCP_OK,
+	         "fail: a call that does not fail");
+	T_EQ_STR(result_text(run.id, 1, text, sizeof text), "half a result",
+	         "fail: ... keeps its result");
+	T_EQ_INT(result_is_error(run.id, 1), 0, "fail: ... which is no error");
+	row_run_clear(&run);
+
+	T_EQ_INT(start_args(&env, "fail", "{\"host\":\"nowhere.example\"}", &run), DMCP_OK,
+	         "fail: dmcp_fail from a helper, passed up with DMCP_TRY: the step is saved");
+	T_EQ_INT(result_is_error(run.id, 1), 1, "fail: the result has isError: true");
+	T_EQ_STR(result_text(run.id, 1, text, sizeof text), "no such host: nowhere.example",
+	         "fail: its one text block is the message (the half result is gone)");
+	{
+		json_object *e = event_json(run.id, 1);
+		json_object *content = js_get(js_get(e, "result", json_type_object), "content",
+		                              json_type_array);
+		T_OK(content != NULL && json_object_array_length(content) == 1,
+		     "fail: exactly one content block");
+		json_object_put(e);
+	}
+	/* A call finished in one step is not stored: the row rt_start hands back is its record. */
+	T_EQ_INT(run.status, RUN_FAILED, "fail: the run failed");
+	T_EQ_STR(run.error, "no such host: nowhere.example", "fail: its error is the message");
+	row_run_clear(&run);
+
+	/* A long message is cut at a character boundary: 14 bytes of "no such host: " and
+	 * two-byte characters reach the 511-byte limit in the middle of one. */
+	n = (size_t)snprintf(args, sizeof args, "{\"host\":\"");
+	for (i = 0; i < 300; i++)
+		n += (size_t)snprintf(args + n, sizeof args - n, "\xc3\xa9");
+	snprintf(args + n, sizeof args - n, "\"}");
+	T_EQ_INT(start_args(&env, "fail", args, &run), DMCP_OK, "fail: a 614-byte message");
+	result_text(run.id, 1, text, sizeof text);
+	n = strlen(text);
+	T_OK(n == 510 && strncmp(text, "no such host: \xc3\xa9", 16) == 0 &&
+	     strcmp(text + n - 2, "\xc3\xa9") == 0,
+	     "fail: ... is cut to 510 bytes, whole characters only (%zu)", n);
+	T_OK(run.error != NULL && strcmp(run.error, text) == 0, "fail: ... in the error too");
+	row_run_clear(&run);
+
+	T_EQ_INT(start_args(&env, "whoami", "{}", &run), DMCP_OK, "whoami: a call");
+	snprintf(want, sizeof want, "alice|%s", s.id);
+	T_EQ_STR(result_text(run.id, 1, text, sizeof text), want,
+	         "whoami: dmcp_principal and dmcp_session_id name the caller");
+	row_run_clear(&run);
+	sess_free(&s);
+}
+
+/* A form declared with fields: accepted answers get the defaults of what they lack; the
+ * journal keeps what the client sent. */
+static void test_form_defaults(void)
+{
+	struct tsess s;
+	struct rt_env env;
+	struct run_row run, row;
+	char pid[48], text[512];
+	int applied = -1;
+
+	sess_make(&s, "alice", "{\"elicitation\":{}}", 0);
+	env = env_of(&s, NULL);
+	T_EQ_INT(start(&env, "ask_typed", "1", NULL, &run), DMCP_OK, "form defaults: a call");
+	pending_of(pid, sizeof pid, run.id, 0);
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":"
+	                "\"Ann\"}}", &applied), DMCP_OK, "form defaults: an answer with the name only");
+	T_EQ_STR(result_text(run.id, 2, text, sizeof text), "Ann 30 red vip=0 has_vip=0",
+	         "form defaults: the tool read the defaults; a field without one stays absent");
+	row = row_of(run.id);
+	T_OK(row.journal != NULL && strstr(row.journal, "\"content\":{\"name\":\"Ann\"}") != NULL,
+	     "form defaults: the journal keeps the answer as sent (%s)", row.journal);
+	row_run_clear(&row);
+	row_run_clear(&run);
+
+	T_EQ_INT(start(&env, "ask_typed", "2", NULL, &run), DMCP_OK, "form defaults: another");
+	pending_of(pid, sizeof pid, run.id, 0);
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":"
+	                "\"Bo\",\"age\":0,\"color\":\"blue\",\"vip\":true}}", &applied), DMCP_OK,
+	         "form defaults: a full answer");
+	T_EQ_STR(result_text(run.id, 2, text, sizeof text), "Bo 0 blue vip=1 has_vip=1",
+	         "form defaults: given values win, 0 included");
+	row_run_clear(&run);
+
+	T_EQ_INT(start(&env, "ask_typed", "3", NULL, &run), DMCP_OK, "form defaults: a third");
+	pending_of(pid, sizeof pid, run.id, 0);
+	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"decline\"}", &applied), DMCP_OK,
+	         "form defaults: declined");
+	T_EQ_STR(result_text(run.id, 2, text, sizeof text), "no answer (has name: 0)",
+	         "form defaults: a declined answer has nothing, defaults neither");
+	row_run_clear(&run);
+	sess_free(&s);
+}
+
 static void test_failures(void)
 {
 	struct tsess s;
@@ -1632,6 +1804,8 @@ int main(void)
 	test_replay();
 	test_progress();
 	test_failures();
+	test_tool_api();
+	test_form_defaults();
 	test_cancel();
 	test_limits();
 	test_resume();
