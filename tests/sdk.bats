@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # sdk.bats — dmcp end to end with the official MCP TypeScript SDK client (tests/sdk/*.mjs, run by
 # the Node of tests/node), and raw HTTP from the same scripts where the SDK cannot express a
-# scenario: elicitation, sampling, progress, logging, stream resumption, several worker
-# processes, duplicate answers, kill -9 and PostgreSQL crashes, isolation, DELETE. Every
-# scenario checks the client's view and the database's (status, steps, gap-free LSNs, ...).
+# scenario: elicitation, sampling, tool errors and typed parameters, progress, logging, stream
+# resumption, several worker processes, duplicate answers, kill -9 and PostgreSQL crashes,
+# isolation, DELETE. Every scenario checks the client's view and the database's (status, steps,
+# gap-free LSNs, ...).
 #
 # Two stacks (tests/lib/stack.sh), started in parallel by setup_file:
 #   MAIN     the threaded program, DMCP_LOG_LEVEL=debug; tests restart it with other settings
@@ -208,6 +209,20 @@ teardown_file() {
 @test "sampling: client without sampling, no fallback -> isError naming DMCP_SAMPLING_FALLBACK" {
 	main_program
 	run sdk "$MAIN" sampling no_fallback
+	passed
+}
+
+# ---- tool errors and typed parameters ----------------------------------------------------
+
+@test "errors: dmcp_fail reaches the SDK client as isError: true with the message (roll_dice)" {
+	main_program
+	run sdk "$MAIN" errors tool_fails
+	passed
+}
+
+@test "typed parameters: the listed schema, refusals in words, defaults stored with the run" {
+	main_program
+	run sdk "$MAIN" errors typed_arguments
 	passed
 }
 
