@@ -210,7 +210,8 @@ if (items) {
 	{
 		const d = find(7, 'dmcp', (r) => r.scenario === 'replay'), t = find(7, 'ts', (r) => r.scenario === 'replay');
 		const cell = (r) => (r ? `${n(r.ms.p50)} / ${n(r.ms.max)}` : null);
-		row(`7. replay: GET + Last-Event-ID over 1,000 events, p50 / max ms (${meta.replay_reps} GETs)`, '', cell(d), cell(t), ratio(d?.ms?.p50, t?.ms?.p50), 'dmcp p50 ≤ 50 ms', d && d.ms.p50 <= 50);
+		const ev = Number(meta.replay_events || 1000);
+		row(`7. replay: GET + Last-Event-ID over ${(ev + 1).toLocaleString('en-US')} events, p50 / max ms (${meta.replay_reps} GETs)`, '', cell(d), cell(t), ratio(d?.ms?.p50, t?.ms?.p50), 'dmcp p50 ≤ 50 ms', d && d.ms.p50 <= 50);
 	}
 	// 8. resume after kill -9
 	{
@@ -241,7 +242,7 @@ out.push('');
 out.push(`- machine: ${meta.nproc} CPUs (${meta.cpu}), ${meta.kernel}; load average (1/5/15 min) ${meta.load_start} at the start, ${meta.load_end} at the end; the run took ${meta.seconds} s`);
 out.push(`- dmcp: ${meta.bin} (tree at ${meta.commit}), ${meta.threads} worker threads, FastCGI on a unix socket behind nginx ${meta.nginx} (the \`make run\` stack), DMCP_STREAM_HOLD_MS=${meta.hold_ms}, DMCP_POLL_MS=${meta.poll_ms}; PostgreSQL ${meta.pg} on a private cluster`);
 out.push(`- TS SDK: @modelcontextprotocol/sdk ${meta.sdk} on Node ${meta.node}: McpServer + StreamableHTTPServerTransport per session (stateful), InMemoryEventStore, SSE answers (bench/peer/server.mjs)`);
-out.push(`- load: ${meta.wrk} with bench/mcp.lua (echo, sessions: k connections = k wrk threads, one session each) and bench/load.mjs on Node (round trips); k = ${ks.join(', ')}; ${pairs} alternating pairs (dmcp, then the SDK) of ${meta.seconds_run} s runs per measure${meta.warmup_s !== '0' ? `, after ${meta.warmup_s} s of unrecorded warm-up on each` : ''}; the Node load generator warms up ${meta.warmup_ms} ms inside each run`);
+out.push(`- load: ${meta.wrk} with bench/mcp.lua (echo, sessions: k connections = k wrk threads, one session each) and bench/load.mjs on Node (round trips); k = ${ks.join(', ')}; ${pairs} alternating pairs (dmcp, then the SDK) per measure${meta.warmup_s !== '0' ? `, after ${meta.warmup_s} s of unrecorded warm-up on each server` : ''}; wrk runs ${meta.seconds_run} s, the Node load generator ${meta.warmup_ms} ms of warm-up then a ${meta.node_ms} ms window`);
 out.push(`- command: ${meta.mode === 'quick' ? 'bench/run --quick' : 'make bench (bench/run)'}; ratio = dmcp ÷ TS SDK: of the rates, the median of the pairs' ratios (each pair's ratio listed); rates and latencies: medians of the runs`);
 out.push('');
 out.push(table(['measure', 'k', 'dmcp', 'TS SDK', 'dmcp ÷ TS (median)', 'each pair', 'target', ''], rows));
