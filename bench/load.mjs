@@ -250,6 +250,7 @@ async function answerOf(c, sess, res, id, onMsg) {
 			// The stream ended before the response: resume where we were (MCP resumability).
 			if (last === null || ++resumes > 20)
 				fail('the stream ended before the response and cannot be resumed');
+			resumesTotal++;
 			await new Promise((r) => setTimeout(r, sse.retry ?? 0));
 			const r2 = await c.send('GET', { ...headers(sess, 'text/event-stream'), 'Last-Event-ID': last });
 			if (r2.statusCode !== 200)
@@ -271,6 +272,7 @@ async function answerOf(c, sess, res, id, onMsg) {
 }
 
 let nextId = 1;
+let resumesTotal = 0; // streams that ended before their response and were resumed with GET
 
 async function openSession(c) {
 	const id = nextId++;
@@ -707,6 +709,7 @@ try {
 	result = { ops: 0 };
 }
 result.scenario = SCENARIO;
+result.resumes = resumesTotal;
 result.k = K;
 result.errors = errorCount;
 if (errors.length)

@@ -265,6 +265,21 @@ if (measures.includes('roundtrip')) {
 	}).join('; ');
 	out.push(`Wake-up (6) is measured by the client: the time from the answer POST's 202 to the result event on the call's stream; the 202 came after the result event in ${neg} round trips (counted as 0).`);
 }
+{
+	// Streams that ended before their response (dmcp: retry: when no thread could follow it)
+	// and were resumed with GET after the retry delay: each such round trip waited that long.
+	const notes = [];
+	for (const m of measures)
+		for (const k of ks)
+			for (const server of ['dmcp', 'ts']) {
+				const rs = okRuns(m, server, k).filter((x) => x.tool === 'node');
+				const n = rs.reduce((a, x) => a + (x.r.resumes ?? 0), 0), all = rs.reduce((a, x) => a + (x.r.ops_total ?? 0), 0);
+				if (n > 0)
+					notes.push(`${m} k=${k} ${server === 'ts' ? 'TS' : 'dmcp'}: ${n} of ${all}`);
+			}
+	if (notes.length)
+		out.push(`Streams resumed with GET after ending before their response (after the server's retry: delay), all runs: ${notes.join('; ')}.`);
+}
 if (summary.length)
 	out.push(`Against the targets: ${summary.join('; ')}.`);
 out.push(`Failures: ${bad === 0 ? 'none' : `${bad} (see results.jsonl, load.err and wrk.log in this run's directory)`}.`);
