@@ -1283,7 +1283,11 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
 	return rc;
 }
 
-dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
+/* Take over a running run whose lease has passed (rt_resume). With known_only (the sweep), a
+ * run of a tool this program does not have is left as it is, for a program that has it, and
+ * gives DMCP_E_NOT_FOUND: a program built with other tools (dmcp.fcgi has none) must not fail
+ * the runs of another. */
+static dmcp_rc resume(struct rt_env *env, const char *run_id, int known_only)
 {
 	struct run_row run;
 	dmcp_ctx ctx;
@@ -1299,6 +1303,13 @@ dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 		row_run_clear(&run);
 		return DMCP_E_CONFLICT;
 	}
+	if (known_only && reg_tool(env->reg, run.tool) == NULL) {
+		log_msg(LOG_INFO, "run %s: this program has no tool %.100s; left for one that has it",
+		        run_id, run.tool);
+		store_rollback(env->st);
+		row_run_clear(&run);
+		return DMCP_E_NOT_FOUND;
+	}
 	log_msg(LOG_WARN, "run %s: lease passed; taking over its step", run_id);
 	ctx_init(&ctx, env, &run);
 	ctx.in_tx = 1;
@@ -1306,6 +1317,11 @@ dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 	ctx_free(&ctx);
 	row_run_clear(&run);
 	return rc;
+}
+
+dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
+{
+	return resume(env, run_id, 0);
 }
 
 /* Orphans handled per call of rt_recover_orphans (the rest wait for the next sweep). */
@@ -1334,7 +1350,7 @@ dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken)
 		rs.log_level = srow.log_level;
 		one.sess = &rs;
 		one.sink = NULL;
-		if (rt_resume(&one, o[i].run_id) == DMCP_OK)
+		if (resume(&one, o[i].run_id, 1) == DMCP_OK)
 			(*taken)++;
 		json_object_put(rs.caps);
 		row_session_clear(&srow);

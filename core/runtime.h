@@ -63,8 +63,9 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
 dmcp_rc rt_resume(struct rt_env *env, const char *run_id) DMCP_MUST_CHECK;
 
 /* Take over up to max orphaned runs (see rt_resume) of any session: what `sweep` does for
- * runs that nobody follows. env->sess is ignored (each run's own session is loaded).
- * *taken counts the runs whose step completed here. */
+ * runs that nobody follows. env->sess is ignored (each run's own session is loaded). A run
+ * of a tool that env->reg lacks is skipped, with one log line, and stays as it is for a
+ * program that has the tool. *taken counts the runs whose step completed here. */
 dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken) DMCP_MUST_CHECK;
 
 /* 1 when caps (client capabilities) declare what is needed. */

@@ -1723,7 +1723,8 @@ static void test_limits(void)
 static void test_resume(void)
 {
 	struct tsess s, other;
-	struct rt_env env, env_other;
+	struct rt_env env, env_other, env_bare;
+	dmcp_registry *bare;
 	struct run_row run, row;
 	char text[256];
 	int taken = -1;
@@ -1770,6 +1771,22 @@ static void test_resume(void)
 	rc = start(&env, "cp", "3", NULL, &run);
 	T_EQ_INT(rc, DMCP_E_DB, "recover: another orphan");
 	T_EQ_INT(fake_store_expire_lease(run.id, 1), DMCP_OK, "recover: its lease passes");
+
+	/* ... but a program without the run's tool leaves the run alone */
+	bare = dmcp_registry_new();
+	env_bare = env_other;
+	env_bare.reg = bare;
+	T_EQ_INT(rt_recover_orphans(&env_bare, 10, &taken), DMCP_OK,
+	         "recover without the tool: OK");
+	T_EQ_INT(taken, 0, "recover without the tool: nothing taken over");
+	row = row_of(run.id);
+	T_EQ_INT(row.status, RUN_RUNNING, "recover without the tool: the run is still running");
+	T_EQ_INT(row.steps, 1, "recover without the tool: no step ran");
+	T_OK(row.error == NULL, "recover without the tool: no error recorded");
+	row_run_clear(&row);
+	T_EQ_INT(fake_store_open_tx(), 0, "recover without the tool: no transaction left open");
+	dmcp_registry_free(bare);
+
 	T_EQ_INT(rt_recover_orphans(&env_other, 10, &taken), DMCP_OK, "recover: OK");
 	T_EQ_INT(taken, 1, "recover: one run taken over");
 	row = row_of(run.id);
