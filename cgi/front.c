@@ -1,6 +1,8 @@
-/* main.c — the FastCGI/CGI front: process start-up, the accept loop (FCGX_Accept_r, one
- * database connection per worker thread), turning FastCGI params and stdin into a core
- * request, writing core's answer back, and a clean stop on SIGTERM/SIGINT.
+/* front.c — dmcp_main(), the FastCGI/CGI front of every dmcp program: the command line,
+ * process start-up, the accept loop (FCGX_Accept_r, one database connection per worker
+ * thread), turning FastCGI params and stdin into a core request, writing core's answer back,
+ * a clean stop on SIGTERM/SIGINT, and the migrate and sweep commands. The program's tools
+ * come from the register function its main() passes in.
  * Knows no MCP: everything past the request struct is core's. FastCGI 1.0; RFC 3875 (CGI). */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +16,9 @@
 #include <unistd.h>
 #include <fcgiapp.h>
 #include "cfg.h"
-#include "examples.h"
+#include "dmcp.h"
 #include "log.h"
+#include "registry.h"
 #include "runtime.h"
 #include "server.h"
 #include "store.h"
@@ -32,20 +35,21 @@ struct worker_arg {
 	int started;      /* the thread was created */
 };
 
-static const char usage[] =
-	"usage: dmcp.fcgi [--socket PATH] [--socket-mode MODE] [--threads N]\n"
-	"       dmcp.fcgi migrate | sweep | --help | --version\n"
+/* The usage text after its first two lines, which name the program (print_usage). */
+static const char usage_rest[] =
 	"\n"
-	"Serves the MCP endpoint over FastCGI: on fd 0 when the web server or spawn-fcgi\n"
-	"hands over a listening socket, on PATH with --socket, or as plain CGI (one request)\n"
-	"when fd 0 is not a socket.\n"
+	"Serves the MCP endpoint with the tools this program was built with, over FastCGI:\n"
+	"on fd 0 when the web server, spawn-fcgi or systemd hands over a listening socket, on\n"
+	"PATH with --socket, or as plain CGI (one request) when fd 0 is not a socket.\n"
 	"  --socket PATH       listen on the Unix socket PATH (or :PORT / HOST:PORT)\n"
 	"  --socket-mode MODE  permissions of that socket, octal (default 0660)\n"
 	"  --threads N         worker threads, each with one database connection\n"
 	"                      (default DMCP_THREADS or 8)\n"
 	"  migrate             apply the SQL migrations to DMCP_DATABASE_URL and exit\n"
 	"  sweep               end sessions idle longer than DMCP_SESSION_TTL, delete old ones,\n"
-	"                      and finish the steps of runs whose worker died mid-step\n"
+	"                      and finish the steps of runs whose worker died mid-step (runs of\n"
+	"                      tools this program does not have are left for one that has them)\n"
+	"  --help, --version   print this, or the version of dmcp, and exit\n"
 	"\n"
 	"Environment (defaults in brackets): DMCP_DATABASE_URL [libpq defaults],\n"
 	"DMCP_THREADS [8], DMCP_MAX_BODY [1048576], DMCP_STREAM_HOLD_MS [25000],\n"
@@ -54,7 +58,17 @@ static const char usage[] =
 	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
 	"DMCP_ASYNC_COMMIT [one-step|off], DMCP_NOTIFY [auto|always|in-tx],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]], DMCP_ALLOWED_ORIGINS [http(s) on\n"
-	"those hosts], DMCP_LOG_LEVEL [info], DMCP_LOG_FILE [stderr].\n";
+	"those hosts], DMCP_LOG_LEVEL [info], DMCP_LOG_FILE [stderr]. See dmcp.fcgi(8).\n";
+
+/* The program's name for messages: argv[0] without its directory. */
+static const char *prog_name = "dmcp.fcgi";
+
+static void print_usage(FILE *f)
+{
+	fprintf(f, "usage: %s [--socket PATH] [--socket-mode MODE] [--threads N]\n"
+	           "       %s migrate | sweep | --help | --version\n", prog_name, prog_name);
+	fputs(usage_rest, f);
+}
 
 /* ---- FastCGI I/O ----------------------------------------------------------------------- */
 
@@ -189,7 +203,7 @@ static int serve_cgi(struct srv *srv)
 	out.flush = cgi_flush;
 	out.fd = -1;
 	if (rq.method == NULL) {
-		fputs(usage, stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	if (srv_worker_new(srv, &w, err, sizeof err) != DMCP_OK) {
@@ -228,27 +242,48 @@ static int cmd_migrate(const struct cfg *cfg)
 	return 0;
 }
 
-static int cmd_sweep(const struct cfg *cfg)
+/* A new registry holding the program's tools (none when register_tools is NULL), with the
+ * mock sampling provider when DMCP_SAMPLING_FALLBACK=mock and the program set none. NULL
+ * (after logging why) when registration fails; the caller frees the registry. */
+static dmcp_registry *build_registry(dmcp_register_fn register_tools, const struct cfg *cfg)
+{
+	dmcp_registry *reg = dmcp_registry_new();
+	char err[400];
+
+	if (reg == NULL) {
+		log_msg(LOG_ERROR, "cannot register the tools: out of memory");
+		return NULL;
+	}
+	err[0] = '\0';
+	if (register_tools != NULL && register_tools(reg, err, sizeof err) != DMCP_OK) {
+		log_msg(LOG_ERROR, "cannot register the tools: %s", err[0] ? err : "no reason given");
+		dmcp_registry_free(reg);
+		return NULL;
+	}
+	if (cfg->sampling_mock && reg->sampling == NULL)
+		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
+	return reg;
+}
+
+/* Orphaned runs one sweep resumes at most (the rest wait for the next sweep). */
+#define SWEEP_MAX_ORPHANS 100
+
+static int cmd_sweep(const struct cfg *cfg, dmcp_register_fn register_tools)
 {
 	struct store *st = NULL;
-	dmcp_registry *reg = dmcp_registry_new();
+	dmcp_registry *reg = build_registry(register_tools, cfg);
 	struct rt_env env;
 	char err[400];
 	long ended = 0, deleted = 0;
 	int taken = 0;
 	dmcp_rc rc;
 
-	if (reg == NULL || dmcp_examples_register(reg, err, sizeof err) != DMCP_OK) {
-		fprintf(stderr, "dmcp sweep: cannot register the tools: %s\n", reg ? err : "no memory");
-		dmcp_registry_free(reg);
+	if (reg == NULL)
 		return 1;
-	}
-	if (cfg->sampling_mock)
-		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
-
 	rc = store_open(cfg->database_url, &st, err, sizeof err);
 	if (rc != DMCP_OK) {
 		fprintf(stderr, "dmcp sweep: %s\n", err);
+		dmcp_registry_free(reg);
 		return 1;
 	}
 	rc = store_ready(st);
@@ -259,7 +294,7 @@ static int cmd_sweep(const struct cfg *cfg)
 	env.reg = reg;
 	env.st = st;
 	if (rc == DMCP_OK)
-		rc = rt_recover_orphans(&env, 100, &taken);
+		rc = rt_recover_orphans(&env, SWEEP_MAX_ORPHANS, &taken);
 	store_close(st);
 	dmcp_registry_free(reg);
 	if (rc != DMCP_OK) {
@@ -304,10 +339,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage, stdout);
+			print_usage(stdout);
 			return 1;
 		} else if (strcmp(a, "--version") == 0) {
-			puts("dmcp 0.1.0");
+			puts("dmcp " DMCP_VERSION);
 			return 1;
 		} else if (strcmp(a, "--socket") == 0 && i + 1 < argc) {
 			o->socket = argv[++i];
@@ -322,7 +357,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		} else if ((strcmp(a, "migrate") == 0 || strcmp(a, "sweep") == 0) && o->command == NULL) {
 			o->command = a;
 		} else {
-			fprintf(stderr, "dmcp: bad argument '%s'\n%s", a, usage);
+			fprintf(stderr, "dmcp: bad argument '%s'\n", a);
+			print_usage(stderr);
 			return 2;
 		}
 	}
@@ -425,7 +461,18 @@ static int set_log_level(void)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* argv[0] without its directory, or "dmcp.fcgi" when there is none. */
+static const char *name_of(int argc, char **argv)
+{
+	const char *slash;
+
+	if (argc < 1 || argv[0] == NULL || argv[0][0] == '\0')
+		return "dmcp.fcgi";
+	slash = strrchr(argv[0], '/');
+	return slash != NULL && slash[1] != '\0' ? slash + 1 : argv[0];
+}
+
+int dmcp_main(int argc, char **argv, dmcp_register_fn register_tools)
 {
 	struct opts o;
 	struct cfg cfg;
@@ -434,6 +481,7 @@ int main(int argc, char **argv)
 	char err[400];
 	int rc = 1, listen_fd;
 
+	prog_name = name_of(argc, argv);
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
 		return rc == 1 ? 0 : 2;
@@ -445,16 +493,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (o.command != NULL) {
-		rc = strcmp(o.command, "migrate") == 0 ? cmd_migrate(&cfg) : cmd_sweep(&cfg);
+		rc = strcmp(o.command, "migrate") == 0 ? cmd_migrate(&cfg)
+		                                       : cmd_sweep(&cfg, register_tools);
 		cfg_free(&cfg);
 		return rc;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	reg = dmcp_registry_new();
-	if (reg == NULL || dmcp_examples_register(reg, err, sizeof err) != DMCP_OK) {
-		log_msg(LOG_ERROR, "cannot register the tools: %s", reg ? err : "out of memory");
+	reg = build_registry(register_tools, &cfg);
+	if (reg == NULL)
 		goto out;
-	}
 	if (srv_new(&cfg, reg, &stopping, &srv) != DMCP_OK)
 		goto out;
 	if (FCGX_Init() != 0) {

@@ -1,5 +1,6 @@
 /* dmcp.h — the one public header for tool authors: define tools, resources, prompts and
- * completions, and use the durable effects (elicit, sample, progress, log, memo) from a tool.
+ * completions, use the durable effects (elicit, sample, progress, log, memo) from a tool, and
+ * hand them to dmcp_main(), which is the whole program. Documented in dmcp(3).
  * Knows nothing of HTTP, FastCGI or PostgreSQL. Follows MCP 2025-11-25: server/tools,
  * server/resources, server/prompts, client/elicitation, client/sampling, basic/utilities. */
 #ifndef DMCP_H
@@ -8,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+
+/* The version of dmcp: the library, its programs, serverInfo.version and dmcp.pc. */
+#define DMCP_VERSION "0.2.0"
 
 #if defined(__GNUC__)
 #define DMCP_MUST_CHECK __attribute__((warn_unused_result))
@@ -70,6 +74,19 @@ const char *dmcp_rc_name(dmcp_rc rc);
 typedef struct dmcp_registry dmcp_registry; /* tools, resources, prompts; built before serving */
 typedef struct dmcp_ctx dmcp_ctx;           /* one step of one run; valid during the call only */
 typedef struct dmcp_result dmcp_result;     /* the CallToolResult being built */
+
+/* ---- The program ------------------------------------------------------------------------ */
+
+/* Registers the program's tools, resources, prompts and completions into reg (with the
+ * dmcp_register_* functions below); on failure returns their code, with a message in err. */
+typedef dmcp_rc (*dmcp_register_fn)(dmcp_registry *reg, char *err, size_t errlen);
+
+/* The whole program: reads the command line and the environment (dmcp.fcgi(8)), calls reg
+ * once to build the registry (reg may be NULL: no tools of its own), then serves FastCGI on
+ * fd 0 or --socket, or one plain CGI request, until SIGTERM or SIGINT; or runs `migrate` or
+ * `sweep`. Returns the process's exit status: 0, 1 on failure, 2 on a usage error. Call it
+ * once, from main: `int main(int argc, char **argv) { return dmcp_main(argc, argv, reg); }` */
+int dmcp_main(int argc, char **argv, dmcp_register_fn reg);
 
 /* ---- Tools ------------------------------------------------------------------------------ */
 

@@ -37,6 +37,6 @@ void mcp_modern_result(json_object *result, const char *type);
 
 /* The server's name and version in serverInfo. */
 #define MCP_SERVER_NAME "dmcp"
-#define MCP_SERVER_VERSION "0.1.0"
+#define MCP_SERVER_VERSION DMCP_VERSION
 
 #endif

@@ -1,5 +1,5 @@
-/* register.c — registers every example (demo tools and conformance fixtures).
- * Knows nothing but dmcp.h. */
+/* register.c — registers every example (demo tools and conformance fixtures) into one
+ * registry, for the unit tests; the programs register one set each. Knows nothing but dmcp.h. */
 #include "examples.h"
 
 dmcp_rc dmcp_examples_register(dmcp_registry *reg, char *err, size_t errlen)
