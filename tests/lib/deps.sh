@@ -27,7 +27,7 @@ check() {
 	if command -v dpkg-query >/dev/null 2>&1; then
 		for p in gcc make pkg-config libjson-c-dev libpq-dev libfcgi-dev spawn-fcgi bats curl \
 			python3 openssl procps apache2 libapache2-mod-fcgid lighttpd \
-			json-schema-test-suite; do
+			json-schema-test-suite man-db groff-base binutils; do
 			installed "$p" || need "$p"
 		done
 		# nginx: the Debian 12 package `nginx` (nginx-light, -core, -full, -extras also do).
@@ -37,7 +37,7 @@ check() {
 		done
 		[ -n "$ok" ] && [ -f /etc/nginx/fastcgi_params ] || need nginx
 	else
-		for c in gcc make pkg-config spawn-fcgi bats curl nginx; do
+		for c in gcc make pkg-config spawn-fcgi bats curl nginx man groff objcopy; do
 			command -v "$c" >/dev/null 2>&1 || need "$c"
 		done
 	fi
