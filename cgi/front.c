@@ -57,8 +57,9 @@ static const char usage_rest[] =
 	"DMCP_SESSION_TTL [86400], DMCP_MAX_RUNS_PER_SESSION [100],\n"
 	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
 	"DMCP_ASYNC_COMMIT [one-step|off], DMCP_NOTIFY [auto|always|in-tx],\n"
-	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]], DMCP_ALLOWED_ORIGINS [http(s) on\n"
-	"those hosts], DMCP_LOG_LEVEL [info], DMCP_LOG_FILE [stderr]. See dmcp.fcgi(8).\n";
+	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
+	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
+	"DMCP_LOG_FILE [stderr]. See dmcp.fcgi(8).\n";
 
 /* The program's name for messages: argv[0] without its directory. */
 static const char *prog_name = "dmcp.fcgi";

@@ -230,3 +230,13 @@ for e in json.load(sys.stdin):
 	[ -z "$output" ] || { echo "left behind: $output" >&2; return 1; }
 	[ ! -e "$DEST$PREFIX/share/dmcp" ]
 }
+
+@test "the author's program stops cleanly, and its log has no sanitizer report" {
+	local report
+	stack_stop "$STACK_DIR"
+	grep -q 'stopped' "$STACK_DIR/dmcp.log"
+	if report=$(stack_san_errors "$STACK_DIR"); then
+		printf '%s\n' "$report" | head -40 >&2
+		return 1
+	fi
+}
