@@ -56,7 +56,8 @@ static const char usage_rest[] =
 	"DMCP_HEARTBEAT_MS [15000], DMCP_POLL_MS [1000], DMCP_RETRY_MS [1000],\n"
 	"DMCP_SESSION_TTL [86400], DMCP_MAX_RUNS_PER_SESSION [100],\n"
 	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
-	"DMCP_ASYNC_COMMIT [one-step|off], DMCP_NOTIFY [auto|always|in-tx],\n"
+	"DMCP_ASYNC_COMMIT [one-step|off], DMCP_RECORD_CALLS [durable|all],\n"
+	"DMCP_NOTIFY [auto|always|in-tx],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
 	"DMCP_LOG_FILE [stderr]. See dmcp.fcgi(8).\n";

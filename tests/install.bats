@@ -143,28 +143,35 @@ dmcp_version() {
 		and not r.get("isError", False)'
 }
 
-@test "tools/call hello without a name asks the user, and the answer finishes the call" {
-	local events req rid
+# ask_hello ID — in a new session that declares elicitation, tools/call hello without a name:
+# the call asks the user and waits. Sets SID and REQ (the id of its elicitation/create).
+ask_hello() {
+	local events
 	mcp_post '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{}},"clientInfo":{"name":"bats","version":"1"}}}'
 	assert_status 200
 	SID=$(header Mcp-Session-Id)
 	mcp_call '{"jsonrpc":"2.0","method":"notifications/initialized"}'
 	assert_status 202
 	# The stream holds 1 s (DMCP_STREAM_HOLD_MS), then ends with retry: while the call waits.
-	mcp_call '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"hello","arguments":{}}}'
+	mcp_call '{"jsonrpc":"2.0","id":'"$1"',"method":"tools/call","params":{"name":"hello","arguments":{}}}'
 	assert_status 200
 	events=$(sse_json)
-	req=$(printf '%s' "$events" | "$MCP_PYTHON" -c '
+	REQ=$(printf '%s' "$events" | "$MCP_PYTHON" -c '
 import json, sys
 for e in json.load(sys.stdin):
     if e.get("data"):
         m = json.loads(e["data"])
         if m.get("method") == "elicitation/create":
             print(m["id"]); break')
-	[ -n "$req" ] || { echo "no elicitation/create in: $events" >&2; return 1; }
-	rid=${req%%/*}
+	[ -n "$REQ" ] || { echo "no elicitation/create in: $events" >&2; return 1; }
+}
+
+@test "tools/call hello without a name asks the user, and the answer finishes the call" {
+	local rid
+	ask_hello 4
+	rid=${REQ%%/*}
 	[ "$(stack_psql "$STACK_DIR" "select status from dmcp_runs where id = '$rid'")" = waiting ]
-	mcp_call '{"jsonrpc":"2.0","id":"'"$req"'","result":{"action":"accept","content":{"name":"Grace"}}}'
+	mcp_call '{"jsonrpc":"2.0","id":"'"$REQ"'","result":{"action":"accept","content":{"name":"Grace"}}}'
 	assert_status 202
 	mcp_get -H "Mcp-Session-Id: $SID" -H "Last-Event-ID: $rid:1"
 	assert_status 200
@@ -203,24 +210,22 @@ for e in json.load(sys.stdin):
 
 @test "sweep with a program that lacks a run's tool leaves the run; the author's program resumes it" {
 	local rid
-	mcp_init
-	mcp_call '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"hello","arguments":{"name":"Lin"}}}'
-	assert_status 200
-	# Make the call an orphan, as if its worker had died in the middle of its step.
-	rid=$(stack_psql "$STACK_DIR" "select id from dmcp_runs where session_id = '$SID'")
-	stack_psql "$STACK_DIR" "delete from dmcp_events where run_id = '$rid';
-		update dmcp_runs set status = 'running', last_lsn = 0,
-			lease_until = now() - interval '1 minute' where id = '$rid'"
+	ask_hello 5
+	rid=${REQ%%/*}
+	# Make the waiting call an orphan, as if a worker had died in the middle of its step.
+	stack_psql "$STACK_DIR" "update dmcp_runs set status = 'running',
+		lease_until = now() - interval '1 minute' where id = '$rid'"
 	run "$DEST$PREFIX/bin/dmcp.fcgi" sweep
 	[ "$status" -eq 0 ]
 	[[ $output == *"run $rid: this program has no tool hello; left for one that has it"* ]]
 	[[ $output == *"0 orphaned runs resumed"* ]]
 	[ "$(stack_psql "$STACK_DIR" "select status || ' ' || steps || ' ' || coalesce(error, '-')
 		from dmcp_runs where id = '$rid'")" = "running 1 -" ]
+	# The author's program replays the step: hello asks again and waits for the answer.
 	run "$WORK/mytools.fcgi" sweep
 	[ "$status" -eq 0 ]
 	[[ $output == *"1 orphaned runs resumed"* ]]
-	[ "$(stack_psql "$STACK_DIR" "select status || ' ' || steps from dmcp_runs where id = '$rid'")" = "completed 2" ]
+	[ "$(stack_psql "$STACK_DIR" "select status || ' ' || steps from dmcp_runs where id = '$rid'")" = "waiting 2" ]
 }
 
 @test "make uninstall removes everything make install put there" {

@@ -8,7 +8,9 @@
 #      (json_object_new_*, json_object_object_add, json_object_array_add,
 #      json_object_to_json_string*): the rest goes through js.h, which carries the
 #      out-of-memory policy (a failed json-c allocation aborts instead of leaving a null);
-#   5. every function and macro that core/dmcp.h declares is named in its manual, man/dmcp.3.
+#   5. every function and macro that core/dmcp.h declares is named in its manual, man/dmcp.3;
+#   6. every environment variable the programs read (the "DMCP_..." names of core/cfg.c and
+#      cgi/) is in the program's manual, man/dmcp.fcgi.8, and in README.md.
 # Prints each violation as file:line: text, and exits 1; prints "source-check: ok" otherwise.
 set -u
 LC_ALL=C
@@ -91,6 +93,13 @@ done
 } | sort -u | while IFS= read -r name; do
 	grep -q -- "$name" man/dmcp.3 ||
 		echo "core/dmcp.h: $name is not documented in man/dmcp.3"
+done >>"$out"
+
+# 6. The settings are documented where operators look.
+grep -ho '"DMCP_[A-Z0-9_]*"' core/cfg.c cgi/*.c | tr -d '"' | sort -u | while IFS= read -r name; do
+	for doc in man/dmcp.fcgi.8 README.md; do
+		grep -q -- "$name" "$doc" || echo "$name (read by the programs) is not documented in $doc"
+	done
 done >>"$out"
 
 if [ -s "$out" ]; then
