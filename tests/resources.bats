@@ -31,6 +31,14 @@ rpc() {
 	fi
 }
 
+@test "initialize declares resources (with subscribe) and prompts: the program registers some" {
+	mcp_post '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bats","version":"1"}}}'
+	assert_status 200
+	assert_rpc_result 1 'r["capabilities"]["resources"]["subscribe"] is True
+		and isinstance(r["capabilities"]["prompts"], dict)
+		and isinstance(r["capabilities"]["tools"], dict)'
+}
+
 @test "tools/list has exactly the conformance fixtures, and no demo tool" {
 	rpc 1 tools/list
 	assert_status 200
