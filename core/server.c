@@ -255,7 +255,8 @@ static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_si
 {
 	struct rt_env env;
 
-	rs->id = r->sess.id;
+	memset(rs, 0, sizeof *rs);
+	rs->id = r->modern ? "" : r->sess.id;
 	rs->modern = r->modern;
 	rs->principal = r->principal;
 	rs->protocol = r->sess.protocol;
@@ -266,6 +267,7 @@ static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_si
 	env.st = r->w->st;
 	env.sess = rs;
 	env.sink = sink;
+	env.state_key = srv_state_key(r->w);
 	return env;
 }
 
@@ -392,87 +394,136 @@ static void call_invalid_args(struct req *r, const char *why)
 	js_array_add(content, dmcp_text_block(text));
 	js_object_add(res, "content", content);
 	js_object_add(res, "isError", js_new_boolean(1));
+	if (r->modern)
+		mcp_modern_result(res, "complete");
 	srv_reply_json(r, 200, rpc_result(r->msg.id, res), NULL);
+}
+
+/* The tool and its validated arguments (*owned: an {} made here, put it), or 0 after an
+ * error reply. */
+static int call_args(struct req *r, const struct reg_tool **tool, json_object **args,
+                     json_object **owned)
+{
+	json_object *p = r->msg.params;
+	const char *name = js_str(p, "name");
+	char why[300];
+	dmcp_rc rc;
+
+	*owned = NULL;
+	if (name == NULL) {
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: name must be "
+		                "a string", NULL);
+		return 0;
+	}
+	*tool = reg_tool(r->w->srv->reg, name);
+	if (*tool == NULL) {
+		snprintf(why, sizeof why, "Unknown tool: %.200s", name);
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, why, NULL);
+		return 0;
+	}
+	*args = js_get(p, "arguments", json_type_object);
+	if (*args == NULL && js_has(p, "arguments")) {
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: arguments "
+		                "must be an object", NULL);
+		return 0;
+	}
+	if (*args == NULL)
+		*args = *owned = js_new_object();
+	rc = reg_args_check(*tool, *args, why, sizeof why);
+	if (rc == DMCP_E_VALIDATION)
+		call_invalid_args(r, why);
+	else if (rc != DMCP_OK)
+		srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "internal error; try again",
+		                NULL);
+	return rc == DMCP_OK;
+}
+
+/* The rest of a tools/call's params: its progress token and, on the 2026-07-28 wire, the
+ * answers and the state of an earlier round. 0 after an error reply. */
+static int call_extras(struct req *r, struct rt_call *c)
+{
+	json_object *p = r->msg.params, *meta = js_get(p, "_meta", json_type_object), *st;
+
+	c->request_id = r->msg.id;
+	if (meta != NULL && json_object_object_get_ex(meta, "progressToken", &c->progress_token) &&
+	    !rpc_id_valid(c->progress_token))
+		c->progress_token = NULL;
+	if (!r->modern)
+		return 1;
+	json_object_object_get_ex(p, "inputResponses", &c->inputs);
+	if (!json_object_object_get_ex(p, "requestState", &st))
+		return 1;
+	if (!json_object_is_type(st, json_type_string)) {
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: requestState "
+		                "must be a string", NULL);
+		return 0;
+	}
+	c->state = json_object_get_string(st);
+	return 1;
+}
+
+/* The reply for a call whose outcome never reached the stream. */
+static void call_failed(struct req *r, const char *name, dmcp_rc rc)
+{
+	char why[200];
+
+	switch (rc) {
+	case DMCP_E_PARAMS:
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid or expired "
+		                "requestState", NULL);
+		break;
+	case DMCP_CANCELLED:
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "This call was cancelled",
+		                NULL);
+		break;
+	case DMCP_E_LIMIT:
+		snprintf(why, sizeof why, "this session has %d unfinished tool calls, the limit "
+		         "(DMCP_MAX_RUNS_PER_SESSION)", r->w->srv->cfg->max_runs);
+		srv_reply_error(r, 200, r->msg.id, RPC_SERVER_ERROR, why, NULL);
+		break;
+	case DMCP_E_NOT_FOUND:
+		srv_reply_error(r, 404, r->msg.id, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
+		break;
+	default:
+		log_msg(LOG_ERROR, "tools/call %.100s: %s", name, dmcp_rc_name(rc));
+		srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the call could not be "
+		                "stored; try again", NULL);
+	}
 }
 
 void srv_tools_call(struct req *r)
 {
-	const struct srv *srv = r->w->srv;
-	json_object *p = r->msg.params, *args, *meta, *token = NULL, *owned = NULL;
-	const char *name = js_str(p, "name");
-	const struct reg_tool *tool;
+	struct rt_call call;
+	json_object *owned;
 	struct stream s;
 	struct rt_session rs;
 	struct rt_sink sink;
 	struct rt_env env;
 	struct run_row run;
-	char why[300];
 	dmcp_rc rc;
 
-	if (name == NULL) {
-		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: name must be a "
-		            "string", NULL);
-		return;
-	}
-	tool = reg_tool(srv->reg, name);
-	if (tool == NULL) {
-		snprintf(why, sizeof why, "Unknown tool: %.200s", name);
-		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, why, NULL);
-		return;
-	}
-	args = js_get(p, "arguments", json_type_object);
-	if (args == NULL && js_has(p, "arguments")) {
-		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: arguments must "
-		            "be an object", NULL);
-		return;
-	}
-	if (args == NULL)
-		args = owned = js_new_object();
-	rc = reg_args_check(tool, args, why, sizeof why);
-	if (rc != DMCP_OK) {
-		if (rc == DMCP_E_VALIDATION)
-			call_invalid_args(r, why);
-		else
-			srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "internal error; try again",
-			            NULL);
+	memset(&call, 0, sizeof call);
+	if (!call_args(r, &call.tool, &call.args, &owned) || !call_extras(r, &call)) {
 		json_object_put(owned);
 		return;
 	}
-	if (r->sess.unfinished_runs >= srv->cfg->max_runs) {
-		snprintf(why, sizeof why, "this session has %d unfinished tool calls, the limit "
-		         "(DMCP_MAX_RUNS_PER_SESSION)", srv->cfg->max_runs);
-		srv_reply_error(r, 200, r->msg.id, RPC_SERVER_ERROR, why, NULL);
-		json_object_put(owned);
-		return;
-	}
-	meta = js_get(p, "_meta", json_type_object);
-	if (meta != NULL && json_object_object_get_ex(meta, "progressToken", &token) &&
-	    !rpc_id_valid(token))
-		token = NULL;
 	memset(&s, 0, sizeof s);
+	memset(&sink, 0, sizeof sink);
 	s.r = r;
 	s.modern = r->modern;
 	s.primes = !r->modern && http_version_primes(r->sess.protocol);
 	sink.arg = &s;
 	sink.committed = stream_committed;
 	env = make_env(r, &rs, &sink);
-	rc = rt_start(&env, tool, r->msg.id, args, token, &run);
+	rc = rt_call(&env, &call, &run);
 	json_object_put(owned);
-	if (rc != DMCP_OK) {
-		log_msg(LOG_ERROR, "tools/call %s: %s", name, dmcp_rc_name(rc));
-		if (!s.started)
-			srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the call could not be "
-			            "stored; try again", NULL);
-		if (s.registered)
-			wake_unregister(r->w->srv->wake, &r->w->waiter);
-		free(s.stash);
-		row_run_clear(&run);
-		return;
-	}
-	memcpy(s.run_id, run.id, sizeof s.run_id);
-	if (s.stash != NULL && !s.started) {
-		srv_reply(r, 200, "application/json", NULL, s.stash, strlen(s.stash));
+	if (rc != DMCP_OK && !s.started && s.stash == NULL) {
+		call_failed(r, call.tool->def->name, rc);
+	} else if (s.stash != NULL && !s.started) {
+		srv_reply(r, sink.status ? sink.status : 200, "application/json", NULL, s.stash,
+		          strlen(s.stash));
 	} else {
+		memcpy(s.run_id, run.id, sizeof s.run_id);
 		if (!s.started)
 			stream_head(&s);
 		if (!s.ended && !s.modern)
@@ -570,15 +621,18 @@ static int session_header(struct req *r)
 }
 
 /* Find the session the request names: 404 when unknown or not ours. */
-static int load_session(struct req *r, int with_runs)
+static int load_session(struct req *r)
 {
 	const char *sid = r->rq->session_id;
+	int stale = 0;
 	dmcp_rc rc;
 
 	if (!session_header(r))
 		return 0;
-	rc = rnd_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, with_runs, &r->sess)
+	rc = rnd_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, &r->sess, &stale)
 	                     : DMCP_E_NOT_FOUND;
+	if (rc == DMCP_OK && stale && store_session_touch(r->w->st, sid) != DMCP_OK)
+		log_msg(LOG_WARN, "session %s: last_seen not updated", sid);
 	if (rc == DMCP_E_NOT_FOUND) {
 		srv_reply_error(r, 404, r->msg.id, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 		return 0;
@@ -702,8 +756,7 @@ static void handle_post(struct req *r)
 	}
 	if (!session_header(r) || !srv_db_ready(r))
 		return;
-	if (!load_session(r, r->msg.kind == RPC_REQUEST &&
-	                     strcmp(r->msg.method, "tools/call") == 0))
+	if (!load_session(r))
 		return;
 	if (r->msg.kind == RPC_RESPONSE)
 		answer_response(r);
@@ -737,7 +790,7 @@ static void handle_get(struct req *r)
 		srv_reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "malformed Last-Event-ID", NULL);
 		return;
 	}
-	if (!session_header(r) || !srv_db_ready(r) || !load_session(r, 0))
+	if (!session_header(r) || !srv_db_ready(r) || !load_session(r))
 		return;
 	memset(&s, 0, sizeof s);
 	s.r = r;
@@ -864,6 +917,37 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	json_object_put(r.caps);
 }
 
+const struct state_key *srv_state_key(struct srv_worker *w)
+{
+	struct srv *s = w->srv;
+	char hex[65], stored[65];
+	dmcp_rc rc = DMCP_OK;
+
+	if (__atomic_load_n(&s->key_ready, __ATOMIC_ACQUIRE))
+		return &s->key;
+	pthread_mutex_lock(&s->key_mu);
+	if (!s->key_ready) {
+		if (s->cfg->state_key != NULL) {
+			rc = state_key_hex(&s->key, s->cfg->state_key);
+		} else {
+			rc = state_key_new_hex(hex);
+			if (rc == DMCP_OK)
+				rc = store_ready(w->st);
+			if (rc == DMCP_OK)
+				rc = store_secret(w->st, "request_state_key", hex, stored, sizeof stored);
+			if (rc == DMCP_OK)
+				rc = state_key_hex(&s->key, stored);
+		}
+		if (rc == DMCP_OK)
+			__atomic_store_n(&s->key_ready, 1, __ATOMIC_RELEASE);
+		else
+			log_msg(LOG_ERROR, "no requestState key (%s): 2026-07-28 calls cannot wait",
+			        dmcp_rc_name(rc));
+	}
+	pthread_mutex_unlock(&s->key_mu);
+	return rc == DMCP_OK ? &s->key : NULL;
+}
+
 dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
                 const volatile sig_atomic_t *stopping, struct srv **out)
 {
@@ -878,7 +962,8 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 	s->wake = wake_new();
 	s->wake_owned = 1;
 	srv_set_threads(s, 1);
-	if (s->wake == NULL || pthread_mutex_init(&s->wake_mu, NULL) != 0) {
+	if (s->wake == NULL || pthread_mutex_init(&s->wake_mu, NULL) != 0 ||
+	    pthread_mutex_init(&s->key_mu, NULL) != 0) {
 		wake_free(s->wake);
 		free(s);
 		return DMCP_E_NOMEM;
@@ -896,6 +981,7 @@ void srv_free(struct srv *s)
 	if (s->wake_owned)
 		wake_free(s->wake);
 	pthread_mutex_destroy(&s->wake_mu);
+	pthread_mutex_destroy(&s->key_mu);
 	free(s);
 }
 

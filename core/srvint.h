@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "rows.h"
 #include "rpc.h"
+#include "state.h"
 #include "server.h"
 #include "store.h"
 #include "wake.h"
@@ -26,6 +27,9 @@ struct srv {
 	                                           such as the answers those streams wait for */
 	int wake_owned;                         /* wake is ours: free it, start its listener */
 	pthread_mutex_t wake_mu;                /* guards starting the listener */
+	struct state_key key;                   /* signs requestState; loaded on first use */
+	int key_ready;                          /* key is loaded (atomic: set once) */
+	pthread_mutex_t key_mu;                 /* guards loading it */
 };
 
 struct srv_worker {
@@ -63,6 +67,9 @@ void srv_reply_error(struct req *r, int status, json_object *id, int code, const
 void srv_reply_empty(struct req *r, int status);
 /* Make the worker's connection usable; 0 after a 503 reply when the database is down. */
 int srv_db_ready(struct req *r);
+/* The process's requestState key: DMCP_STATE_KEY, or the one kept in the database (made by
+ * the first process that needs it). NULL when neither can be had (logged). */
+const struct state_key *srv_state_key(struct srv_worker *w);
 /* tools/call on either wire: r->caps, r->principal, r->sess (legacy) or r->modern are set. */
 void srv_tools_call(struct req *r);
 

@@ -214,14 +214,24 @@ static void test_words(void)
 	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_ALWAYS, "DMCP_NOTIFY=always");
 	cfg_free(&c);
 	rc = load(&c, "DMCP_NOTIFY", "in-tx", err);
-	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_IN_TX, "DMCP_NOTIFY=in-tx");
+	T_OK(rc == DMCP_E_PARAMS, "DMCP_NOTIFY=in-tx is gone (saves are single statements)");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_STATE_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", err);
+	T_OK(rc == DMCP_OK && c.state_key != NULL && strlen(c.state_key) == 64, "DMCP_STATE_KEY: 64 hex");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_STATE_KEY", "00112233", err);
+	T_OK(rc == DMCP_E_PARAMS && strcmp(err, "DMCP_STATE_KEY must be 64 hex digits (256 bits)") == 0,
+	     "DMCP_STATE_KEY: too short is refused: %s", err);
+	cfg_free(&c);
+	rc = load(&c, "DMCP_STATE_TTL", "5", err);
+	T_OK(rc == DMCP_E_PARAMS, "DMCP_STATE_TTL below 10 is refused");
 	cfg_free(&c);
 	rc = load(&c, "DMCP_NOTIFY", "", err);
 	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_AUTO, "DMCP_NOTIFY=\"\" is auto");
 	cfg_free(&c);
 	rc = load(&c, "DMCP_NOTIFY", "never", err);
 	T_OK(rc == DMCP_E_PARAMS &&
-	     strcmp(err, "DMCP_NOTIFY must be \"auto\", \"always\" or \"in-tx\"") == 0,
+	     strcmp(err, "DMCP_NOTIFY must be \"auto\" or \"always\"") == 0,
 	     "DMCP_NOTIFY=never refused: %s", err);
 	cfg_free(&c);
 
