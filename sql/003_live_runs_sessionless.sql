@@ -27,6 +27,6 @@ CREATE INDEX dmcp_runs_sessionless ON dmcp_runs (principal)
     WHERE session_id IS NULL AND status IN ('running', 'waiting');
 
 CREATE OR REPLACE VIEW dmcp_live_sessions AS
-    SELECT id, principal, protocol, created_at, last_seen, live_runs AS unfinished_runs
+    SELECT id, principal, protocol, created_at, last_seen, live_runs::bigint AS unfinished_runs
       FROM dmcp_sessions
      WHERE ended_at IS NULL;
