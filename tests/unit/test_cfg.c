@@ -19,7 +19,7 @@ static const char *const all_vars[] = {
 	"DMCP_SESSION_TTL", "DMCP_MAX_RUNS_PER_SESSION", "DMCP_MAX_EVENTS_PER_RUN", "DMCP_MAX_BODY",
 	"DMCP_SAMPLING_FALLBACK", "DMCP_ALLOWED_HOSTS", "DMCP_ALLOWED_ORIGINS",
 	"DMCP_DATABASE_URL", "DMCP_NOTIFY", "DMCP_ASYNC_COMMIT", "DMCP_RECORD_CALLS",
-	"DMCP_LOG_LEVEL",
+	"DMCP_LOG_LEVEL", "DMCP_STATE_KEY", "DMCP_STATE_TTL",
 };
 
 /* The integer variables, their documented ranges, and where each lands. */
@@ -36,6 +36,7 @@ static const struct {
 	{"DMCP_SESSION_TTL", 10, 365LL * 86400, offsetof(struct cfg, session_ttl_s)},
 	{"DMCP_MAX_RUNS_PER_SESSION", 1, 100000, offsetof(struct cfg, max_runs)},
 	{"DMCP_MAX_EVENTS_PER_RUN", 10, 10000000, offsetof(struct cfg, max_events)},
+	{"DMCP_STATE_TTL", 10, 365LL * 86400, offsetof(struct cfg, state_ttl_s)},
 	{"DMCP_MAX_BODY", 1024, 64LL << 20, SIZE_MAX},
 };
 
