@@ -93,6 +93,8 @@ static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 	if (rc != DMCP_OK)
 		return rc;
 	memcpy(c->new_session, s.id, sizeof s.id);
+	s.log_level = 1; /* the column's default ("info"): the insert leaves it to the table */
+	c->created = s;
 	r = js_new_object();
 	js_object_add(r, "protocolVersion", js_new_string(s.protocol));
 	js_object_add(r, "capabilities", server_caps(c->reg));

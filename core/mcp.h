@@ -21,6 +21,8 @@ struct mcp_call {
 	struct session_row *sess;     /* the session, or NULL for initialize */
 	const char *principal;        /* who asks */
 	rnd_hex_id new_session;       /* set by initialize: the new session's id */
+	struct session_row created;   /* set by initialize: the new session (client_caps
+	                                 borrowed from msg, valid while it lives) */
 	int rpc_code;                 /* when non-zero: the JSON-RPC code of an error reply */
 	json_object *error_data;      /* owned: data of an error reply, or NULL */
 	char err[256];                /* the message of an error reply */

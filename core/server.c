@@ -18,6 +18,7 @@
 #include "rnd.h"
 #include "rpc.h"
 #include "runtime.h"
+#include "scache.h"
 #include "server.h"
 #include "srvint.h"
 #include "sse.h"
@@ -28,6 +29,10 @@
 #define SRV_EVENT_BATCH 64
 /* Bytes of a reply's head (status and headers; none of ours is long). */
 #define SRV_MAX_HEAD 4096
+/* Milliseconds a DELETE waits for its session's NOTIFY to come back through this process's
+ * listener (see end_session): far above the sub-millisecond it takes, far below a client's
+ * patience. */
+#define SRV_ECHO_MS 1000
 /* Bytes of one reply or event written at once (bodies are capped by their producers). */
 #define SRV_MAX_REPLY (16u << 20)
 
@@ -299,15 +304,35 @@ static dmcp_rc stream_catch_up(struct stream *s, enum run_status *status, int *m
  * opens the second connection). Without it, followers still poll the table. */
 static void wake_ensure(struct srv *srv)
 {
-	char err[300];
-
 	if (!srv->wake_owned)
 		return;
 	pthread_mutex_lock(&srv->wake_mu);
-	if (!wake_listening(srv->wake) &&
-	    wake_listen(srv->wake, srv->cfg->database_url, err, sizeof err) != DMCP_OK)
-		log_msg(LOG_WARN, "no listener (%s); streams poll every DMCP_POLL_MS", err);
+	if (!wake_listening(srv->wake) && wake_listen(srv->wake, srv->cfg->database_url) != DMCP_OK)
+		log_msg(LOG_WARN, "no listener thread; streams poll every DMCP_POLL_MS");
 	pthread_mutex_unlock(&srv->wake_mu);
+}
+
+int srv_listen(struct srv *s, int wait_ms)
+{
+	wake_ensure(s);
+	return s->wake_owned && wake_wait_connected(s->wake, wait_ms);
+}
+
+/* The listener heard a payload that is not a run id. */
+static void srv_heard(void *arg, const char *payload)
+{
+	struct srv *s = arg;
+
+	if (payload[0] == 's' && payload[1] == ':')
+		scache_drop(s->cache, payload + 2);
+}
+
+/* The listener's connection came up or went down: the session cache follows it. */
+static void srv_link(void *arg, int up)
+{
+	struct srv *s = arg;
+
+	scache_enable(s->cache, up);
 }
 
 /* Take a following slot; 0 when every slot is taken (then the stream only catches up and
@@ -623,16 +648,27 @@ static int session_header(struct req *r)
 /* Find the session the request names: 404 when unknown or not ours. */
 static int load_session(struct req *r)
 {
+	struct srv *srv = r->w->srv;
 	const char *sid = r->rq->session_id;
 	int stale = 0;
 	dmcp_rc rc;
 
 	if (!session_header(r))
 		return 0;
-	rc = rnd_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, &r->sess, &stale)
-	                     : DMCP_E_NOT_FOUND;
-	if (rc == DMCP_OK && stale && store_session_touch(r->w->st, sid) != DMCP_OK)
-		log_msg(LOG_WARN, "session %s: last_seen not updated", sid);
+	if (scache_get(srv->cache, sid, r->principal, &r->sess, &stale)) {
+		rc = DMCP_OK;
+		if (stale && store_session_touch(r->w->st, sid) == DMCP_OK)
+			scache_touched(srv->cache, sid);
+	} else if (!srv_db_ready(r)) {
+		return 0;
+	} else {
+		rc = rnd_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, &r->sess, &stale)
+		                    : DMCP_E_NOT_FOUND;
+		if (rc == DMCP_OK && stale && store_session_touch(r->w->st, sid) != DMCP_OK)
+			log_msg(LOG_WARN, "session %s: last_seen not updated", sid);
+		if (rc == DMCP_OK)
+			scache_put(srv->cache, &r->sess);
+	}
 	if (rc == DMCP_E_NOT_FOUND) {
 		srv_reply_error(r, 404, r->msg.id, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 		return 0;
@@ -666,8 +702,12 @@ static void answer_request(struct req *r)
 	rc = mcp_dispatch(&c, &result);
 	if (rc == DMCP_OK) {
 		extra[0] = '\0';
-		if (is_init)
+		if (is_init) {
 			snprintf(extra, sizeof extra, "Mcp-Session-Id: %s\r\n", c.new_session);
+			scache_put(r->w->srv->cache, &c.created);
+		} else if (r->have_sess && strcmp(r->msg.method, "logging/setLevel") == 0) {
+			scache_drop(r->w->srv->cache, r->sess.id);
+		}
 		srv_reply_json(r, 200, rpc_result(r->msg.id, result), extra);
 	} else if (rc == DMCP_E_DB || rc == DMCP_E_NOMEM || rc == DMCP_E_INTERNAL) {
 		srv_reply_error(r, err_http_status(rc), r->msg.id, err_rpc_code(rc),
@@ -754,8 +794,6 @@ static void handle_post(struct req *r)
 			answer_request(r);
 		return;
 	}
-	if (!session_header(r) || !srv_db_ready(r))
-		return;
 	if (!load_session(r))
 		return;
 	if (r->msg.kind == RPC_RESPONSE)
@@ -821,6 +859,32 @@ static void handle_get(struct req *r)
 		wake_unregister(r->w->srv->wake, &r->w->waiter);
 }
 
+/* End the session. The reply waits (at most SRV_ECHO_MS) until this process's listener has
+ * heard the session's "s:<id>" NOTIFY come back: PostgreSQL sends a notification to every
+ * listener when the transaction that sent it commits, so by then the other processes'
+ * listeners have it too, and their caches drop the session as soon as they read it. */
+static dmcp_rc end_session(struct req *r, const char *sid)
+{
+	struct srv *srv = r->w->srv;
+	char key[WAKE_MAX_KEY];
+	int echo = srv->wake_owned && wake_connected(srv->wake), woke = 0;
+	long long until;
+	dmcp_rc rc;
+
+	snprintf(key, sizeof key, "s:%s", sid);
+	if (echo)
+		wake_register(srv->wake, &r->w->waiter, key);
+	rc = store_session_end(r->w->st, sid, r->principal);
+	scache_drop(srv->cache, sid);
+	until = now_ms() + SRV_ECHO_MS;
+	while (rc == DMCP_OK && echo && woke != 1 && now_ms() < until)
+		if (waiter_wait(srv->wake, &r->w->waiter, (int)(until - now_ms()), -1, &woke) != DMCP_OK)
+			break;
+	if (echo)
+		wake_unregister(srv->wake, &r->w->waiter);
+	return rc;
+}
+
 static void handle_delete(struct req *r)
 {
 	const char *sid = r->rq->session_id;
@@ -837,7 +901,7 @@ static void handle_delete(struct req *r)
 	}
 	if (!srv_db_ready(r))
 		return;
-	rc = store_session_end(r->w->st, sid, r->principal);
+	rc = end_session(r, sid);
 	if (rc == DMCP_E_NOT_FOUND)
 		srv_reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 	else if (rc != DMCP_OK)
@@ -889,6 +953,7 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	r.rq = rq;
 	r.out = out;
 	buf_init(&r.body, cfg->max_body);
+	store_lazy(w->st);
 	if (header_too_long(rq)) {
 		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "a request header is longer than "
 		            "4096 bytes", NULL);
@@ -961,13 +1026,16 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 	s->stopping = stopping;
 	s->wake = wake_new();
 	s->wake_owned = 1;
+	s->cache = scache_new();
 	srv_set_threads(s, 1);
-	if (s->wake == NULL || pthread_mutex_init(&s->wake_mu, NULL) != 0 ||
+	if (s->wake == NULL || s->cache == NULL || pthread_mutex_init(&s->wake_mu, NULL) != 0 ||
 	    pthread_mutex_init(&s->key_mu, NULL) != 0) {
 		wake_free(s->wake);
+		scache_free(s->cache);
 		free(s);
 		return DMCP_E_NOMEM;
 	}
+	wake_on_event(s->wake, srv_heard, srv_link, s);
 	if (cfg->sampling_mock && reg->sampling == NULL)
 		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
 	*out = s;
@@ -980,6 +1048,7 @@ void srv_free(struct srv *s)
 		return;
 	if (s->wake_owned)
 		wake_free(s->wake);
+	scache_free(s->cache);
 	pthread_mutex_destroy(&s->wake_mu);
 	pthread_mutex_destroy(&s->key_mu);
 	free(s);

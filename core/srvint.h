@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "rows.h"
 #include "rpc.h"
+#include "scache.h"
 #include "state.h"
 #include "server.h"
 #include "store.h"
@@ -27,6 +28,7 @@ struct srv {
 	                                           such as the answers those streams wait for */
 	int wake_owned;                         /* wake is ours: free it, start its listener */
 	pthread_mutex_t wake_mu;                /* guards starting the listener */
+	struct scache *cache;                   /* sessions this process served (scache.h) */
 	struct state_key key;                   /* signs requestState; loaded on first use */
 	int key_ready;                          /* key is loaded (atomic: set once) */
 	pthread_mutex_t key_mu;                 /* guards loading it */

@@ -125,10 +125,13 @@ static struct stmt_def stmts[S_COUNT] = {
 	 * cancels it) or waits and then finds the session ended. */
 	[S_SESSION_END] = {"UPDATE dmcp_sessions SET ended_at = now(), live_runs = 0 WHERE id = $1 "
 	                   "AND principal = $2 AND ended_at IS NULL RETURNING id", 2},
+	/* Only the caller's own runs, and only when its END matched: a DELETE of another
+	 * principal's session (or of one already ended) cancels nothing. */
 	[S_SESSION_CANCEL_RUNS] = {"UPDATE dmcp_runs SET status = 'cancelled', pending_id = NULL, "
 	                           "pending_method = NULL, error = $2, updated_at = now() "
-	                           "WHERE session_id = $1 AND status IN " UNFINISHED " "
-	                           "RETURNING id", 2},
+	                           "WHERE session_id = $1 AND principal = $3 AND status IN "
+	                           UNFINISHED " AND EXISTS (SELECT 1 FROM dmcp_sessions WHERE id = "
+	                           "$1 AND principal = $3 AND ended_at IS NOT NULL) RETURNING id", 3},
 	[S_SUB_ON] = {"INSERT INTO dmcp_subscriptions (session_id, uri) VALUES ($1, $2) "
 	              "ON CONFLICT DO NOTHING", 2},
 	[S_SUB_OFF] = {"DELETE FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
@@ -236,6 +239,7 @@ static void build_run_sql(void)
 
 struct store {
 	PGconn *conn; /* one connection, owned */
+	int check;    /* store_ready is due before the next statement (store_lazy) */
 	int prepared; /* statements prepared on this connection */
 	int async;    /* commits outside store_begin do not wait for the disk */
 	int broken;   /* a pipeline went wrong: reset the connection at the next store_ready */
@@ -350,6 +354,7 @@ void store_close(struct store *st)
 
 dmcp_rc store_ready(struct store *st)
 {
+	st->check = 0;
 	/* Read whatever the server sent while the connection was idle: a server that went away
 	 * (restart, idle timeout) shows up now, and the connection is reset before this request
 	 * instead of failing it. Worker connections never LISTEN, so nothing else arrives. */
@@ -372,6 +377,20 @@ dmcp_rc store_ready(struct store *st)
 	return DMCP_OK;
 }
 
+void store_lazy(struct store *st)
+{
+	st->check = 1;
+}
+
+/* The readiness store_lazy postponed, now that a statement is about to go out. */
+static dmcp_rc due(struct store *st)
+{
+	if (!st->check)
+		return DMCP_OK;
+	st->check = 0;
+	return store_ready(st);
+}
+
 /* Execute prepared statement s; *res receives the result (clear it) when rows come back. */
 static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *params,
                          PGresult **res_out)
@@ -382,6 +401,8 @@ static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *param
 
 	if (res_out != NULL)
 		*res_out = NULL;
+	if (due(st) != DMCP_OK)
+		return DMCP_E_DB;
 	snprintf(name, sizeof name, "s%d", (int)s);
 	res = PQexecPrepared(st->conn, name, stmts[s].nparams, params, NULL, NULL, 0);
 	es = PQresultStatus(res);
@@ -413,7 +434,7 @@ static dmcp_rc exec_pipeline(struct store *st, int n, const enum stmt *ids,
 
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
-	if (PQenterPipelineMode(st->conn) != 1)
+	if (due(st) != DMCP_OK || PQenterPipelineMode(st->conn) != 1)
 		return DMCP_E_DB;
 	for (i = 0; i < n && rc == DMCP_OK; i++) {
 		snprintf(name, sizeof name, "s%d", (int)ids[i]);
@@ -464,7 +485,9 @@ static void clear_all(PGresult **res, int n)
 dmcp_rc store_begin(struct store *st)
 {
 	/* One round trip either way; with async connections, the transactions that hold
-	 * promises (a waiting run, an applied answer) still wait for the disk at COMMIT. */
+	 * promises still wait for the disk at COMMIT. */
+	if (due(st) != DMCP_OK)
+		return DMCP_E_DB;
 	return run_cmd(st, st->async ? "BEGIN; SET LOCAL synchronous_commit TO on" : "BEGIN");
 }
 
@@ -660,7 +683,7 @@ dmcp_rc store_session_end(struct store *st, const char *id, const char *principa
 {
 	static const enum stmt ids[] = {S_BEGIN, S_SESSION_END, S_SESSION_CANCEL_RUNS, S_COMMIT};
 	const char *p[2] = {id, principal};
-	const char *q[2] = {id, "session ended by the client"};
+	const char *q[3] = {id, "session ended by the client", principal};
 	const char *const *params[4] = {NULL, p, q, NULL};
 	char payload[40];
 	PGresult *res[4];

@@ -21,6 +21,10 @@ void store_close(struct store *st);
  * drop stale notifications. DMCP_E_DB when the database cannot be reached. */
 dmcp_rc store_ready(struct store *st) DMCP_MUST_CHECK;
 
+/* Postpone store_ready to the first statement of this request: a request that needs no SQL
+ * (a cached session, a call finished in one step) costs no system call either. */
+void store_lazy(struct store *st);
+
 /* Apply the embedded migrations not applied yet, in order, each in its own transaction,
  * under an advisory lock. report(name, applied) is called for each one. */
 dmcp_rc store_migrate(struct store *st, void (*report)(const char *name, int applied),

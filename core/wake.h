@@ -16,9 +16,13 @@
 
 struct wake;
 
+/* Bytes of what a waiter waits on: a run id, or another payload the listener hears
+ * ("s:<session id>"). */
+#define WAKE_MAX_KEY 40
+
 /* One waiting thread's doorbell (an eventfd). Reused across streams by its thread. */
 struct waiter {
-	rnd_hex_id run_id;    /* the run waited on, "" when not registered */
+	char run_id[WAKE_MAX_KEY]; /* the run (or payload) waited on, "" when not registered */
 	int fd;               /* eventfd, readable once rung */
 	struct waiter *next;  /* in the wake table (guarded by its mutex) */
 	int registered;       /* 1 while in the table */
@@ -26,11 +30,21 @@ struct waiter {
 
 /* The table; no listener thread yet (wake_listen starts one; tests ring by hand). */
 struct wake *wake_new(void);
-/* Start the listener thread on its own connection. It reconnects by itself when the
- * connection breaks. DMCP_E_DB when the first connection fails (err says why). */
-dmcp_rc wake_listen(struct wake *w, const char *conninfo, char *err, size_t errlen) DMCP_MUST_CHECK;
+/* Start the listener thread on its own connection; it connects (and reconnects when the
+ * connection breaks) by itself, with backoff. Once per wake; later calls do nothing.
+ * DMCP_E_NOMEM when the thread cannot start. */
+dmcp_rc wake_listen(struct wake *w, const char *conninfo) DMCP_MUST_CHECK;
 /* 1 once wake_listen started a listener thread. */
 int wake_listening(struct wake *w);
+/* 1 while the listener's connection is up (LISTEN done). */
+int wake_connected(struct wake *w);
+/* Wait up to timeout_ms for the listener to be connected; 1 when it is. */
+int wake_wait_connected(struct wake *w, int timeout_ms);
+/* Hooks the listener thread calls: payload for every notification that is not a run id
+ * ("s:<id>" and the like; waiters registered for it are rung as well), link with up = 1
+ * each time the connection comes up and 0 each time it is lost. Set before wake_listen. */
+void wake_on_event(struct wake *w, void (*payload)(void *arg, const char *payload),
+                   void (*link)(void *arg, int up), void *arg);
 /* Stop the listener thread (if any) and free the table. Waiters must be unregistered. */
 void wake_free(struct wake *w);
 
@@ -47,8 +61,8 @@ dmcp_rc waiter_wait(struct wake *w, struct waiter *wt, int timeout_ms, int clien
  * worker, and set *woke to end the wait at once). NULL: none. */
 void wake_on_wait(struct wake *w, void (*fn)(void *arg, int *woke), void *arg);
 
-/* Ring the waiters of run_id (NULL: every waiter). The listener thread calls it for each
- * notification; unit tests call it directly. */
+/* Ring the waiters of run_id (a run id or another payload; NULL: every waiter). The
+ * listener thread calls it for each notification; unit tests call it directly. */
 void wake_deliver(struct wake *w, const char *run_id);
 
 #endif
