@@ -120,11 +120,12 @@ static dmcp_rc ask_what_client_can(dmcp_ctx *ctx, json_object *args, dmcp_result
 }
 
 static const struct dmcp_schema_def name_elicits[] = {
-	{"user_name", name_schema}, {NULL, NULL}};
+	{.name = "user_name", .schema = name_schema}, {.name = NULL}};
 static const struct dmcp_schema_def confirm_elicits[] = {
-	{"confirm", ok_schema}, {NULL, NULL}};
+	{.name = "confirm", .schema = ok_schema}, {.name = NULL}};
 static const struct dmcp_schema_def round_elicits[] = {
-	{"user_name", name_schema}, {"favorite_color", color_schema}, {NULL, NULL}};
+	{.name = "user_name", .schema = name_schema},
+	{.name = "favorite_color", .schema = color_schema}, {.name = NULL}};
 
 static const struct dmcp_tool tools[] = {
 	{.name = "test_input_required_result_elicitation",

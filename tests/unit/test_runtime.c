@@ -1,5 +1,5 @@
 /* test_runtime.c — TAP tests of core/runtime.c (durable runs) without a database: the run
- * engine is driven directly (rt_start, rt_answer, rt_cancel, rt_resume) with small tools
+ * engine is driven directly (rt_call, rt_answer, rt_cancel, rt_resume) with small tools
  * defined here, the in-memory store of fake_store.c, and a sink that records what it is
  * handed. Covers one-step calls, elicitation (form and URL), sampling (client and fallback),
  * replay and the journal, progress and log numbering, failure atomicity, cancellation,
@@ -606,13 +606,17 @@ static dmcp_rc start(struct rt_env *env, const char *tool, const char *id, const
 static dmcp_rc start_args(struct rt_env *env, const char *tool, const char *args_text,
                           struct run_row *run)
 {
-	const struct reg_tool *t = reg_tool(env->reg, tool);
+	struct rt_call call;
 	json_object *jid = json_object_new_int(1), *args = js_parse_trusted(args_text);
 	dmcp_rc rc;
 
-	if (t == NULL || args == NULL)
+	memset(&call, 0, sizeof call);
+	call.tool = reg_tool(env->reg, tool);
+	if (call.tool == NULL || args == NULL)
 		abort();
-	rc = rt_start(env, t, jid, args, NULL, run);
+	call.request_id = jid;
+	call.args = args;
+	rc = rt_call(env, &call, run);
 	json_object_put(jid);
 	json_object_put(args);
 	return rc;
