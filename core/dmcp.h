@@ -428,12 +428,20 @@ struct dmcp_prompt_arg {
  * required arguments before the call. */
 typedef dmcp_rc (*dmcp_prompt_fn)(json_object *args, json_object *messages);
 
+/* A prompt that asks before it answers: it runs like a tool (durable effects, replay, the
+ * same journal), and appends PromptMessage objects to messages once it has what it needs.
+ * args is an object of strings, checked for the required arguments before the call. */
+typedef dmcp_rc (*dmcp_prompt_run_fn)(dmcp_ctx *ctx, json_object *args, json_object *messages);
+
 struct dmcp_prompt {
 	const char *name;
 	const char *title;
 	const char *description;
-	const struct dmcp_prompt_arg *args; /* ended by a NULL name, or NULL */
-	dmcp_prompt_fn get;
+	const struct dmcp_prompt_arg *args;    /* ended by a NULL name, or NULL */
+	dmcp_prompt_fn get;                    /* a prompt that answers at once ... */
+	dmcp_prompt_run_fn run;                /* ... or one that may ask (exactly one of the two) */
+	const struct dmcp_schema_def *elicits; /* run: its elicitation schemas, or NULL */
+	int version;                           /* run: as a tool's .version */
 };
 
 /* Appends candidate strings for argument arg_name, given its current value, to values. */

@@ -12,6 +12,7 @@
 #define RT_ERR_LEN 512
 
 struct dmcp_result {
+	json_object *messages;   /* owned array of PromptMessage: a prompt's run builds these */
 	json_object *content;    /* owned array of content blocks */
 	json_object *structured; /* owned, or NULL */
 	int is_error;            /* isError: true */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "buf.h"
 #include "err.h"
 #include "js.h"
 #include "log.h"
@@ -279,6 +280,8 @@ dmcp_rc rt_save(dmcp_ctx *ctx)
 		ctx->expect.steps = r->steps;
 		if (n > 0 && ctx->env->sink != NULL)
 			ctx->env->sink->committed(ctx->env->sink->arg, r->id, first, n, kinds, bodies);
+		if (notify && ctx->env->local != NULL)
+			ctx->env->local(ctx->env->local_arg, r->id, first, n, kinds, bodies);
 	} else if (rc == DMCP_E_DB || rc == DMCP_E_NOMEM || rc == DMCP_E_INTERNAL || !existed) {
 		/* The database failed, or refused a new run (its session ended, or holds its
 		 * limit of unfinished runs): the step is abandoned with this code. */
@@ -327,19 +330,42 @@ static json_object *url_required(dmcp_ctx *ctx, json_object *id)
 	return rpc_error(id, -32042, "URL elicitation required", data);
 }
 
+/* The response of a prompt's run: a GetPromptResult, or (a prompt has no isError) a
+ * JSON-RPC error saying why it failed. */
+static json_object *prompt_response(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res, json_object *id)
+{
+	const struct dmcp_prompt *p = ctx->tool->prompt;
+	json_object *result;
+
+	if (rc != DMCP_OK) {
+		fail_run(ctx, ctx->err[0] ? ctx->err : dmcp_rc_name(rc));
+		return rpc_error(id, RPC_INTERNAL_ERROR, ctx->run->error, NULL);
+	}
+	ctx->run->status = RUN_COMPLETED;
+	result = js_new_object();
+	if (p->description != NULL)
+		js_object_add(result, "description", js_new_string(p->description));
+	js_object_add(result, "messages", json_object_get(res->messages));
+	if (ctx->env->sess->modern)
+		mcp_modern_result(result, "complete");
+	return rpc_result(id, result);
+}
+
 /* The final response for a finished step: a result, an isError result, or an error. */
 static void finish(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res)
 {
 	json_object *id = js_parse_trusted(ctx->run->request_id), *result;
 	char why[RT_ERR_LEN];
 
-	if (rc == DMCP_OK && res->structured != NULL && ctx->tool->output != NULL &&
+	if (rc == DMCP_OK && res->structured != NULL && ctx->tool != NULL && ctx->tool->output != NULL &&
 	    schema_validate(ctx->tool->output, res->structured, why, sizeof why) != DMCP_OK) {
 		rt_set_err(ctx, "the tool's structuredContent does not match its outputSchema: %s", why);
 		rc = DMCP_E_TOOL;
 	}
 	if (rc == DMCP_E_CAPABILITY && ctx->env->sess->modern && ctx->required != NULL) {
 		rt_queue_event(ctx, EV_RESPONSE, missing_capability(ctx, id));
+	} else if (ctx->tool != NULL && ctx->tool->prompt != NULL) {
+		rt_queue_event(ctx, EV_RESPONSE, prompt_response(ctx, rc, res, id));
 	} else if (rc == DMCP_E_URL_REQUIRED) {
 		rt_queue_event(ctx, EV_RESPONSE, url_required(ctx, id));
 	} else {
@@ -468,7 +494,7 @@ static dmcp_rc suspend(dmcp_ctx *ctx)
  * was); ctx->unchanged when a 2026-07-28 retry answered nothing (nothing to save). */
 static dmcp_rc step(dmcp_ctx *ctx)
 {
-	struct dmcp_result res = {js_new_array(), NULL, 0};
+	struct dmcp_result res = {NULL, js_new_array(), NULL, 0};
 	json_object *args = js_parse_trusted(ctx->run->arguments);
 	dmcp_rc rc, src;
 
@@ -483,6 +509,9 @@ static dmcp_rc step(dmcp_ctx *ctx)
 		rt_set_err(ctx, "the tool %.100s changed (version %d is gone) while this call "
 		           "waited; call it again", ctx->run->tool, ctx->run->tool_version);
 		rc = DMCP_E_VERSION;
+	} else if (ctx->tool->prompt != NULL) {
+		res.messages = js_new_array();
+		rc = ctx->tool->prompt->run(ctx, args, res.messages);
 	} else {
 		rc = ctx->tool->def->run(ctx, args, &res);
 	}
@@ -508,6 +537,7 @@ static dmcp_rc step(dmcp_ctx *ctx)
 			src = ctx->failed;
 	}
 	json_object_put(args);
+	json_object_put(res.messages);
 	json_object_put(res.content);
 	json_object_put(res.structured);
 	return src;
@@ -518,7 +548,7 @@ static void ctx_init(dmcp_ctx *ctx, struct rt_env *env, struct run_row *run)
 	memset(ctx, 0, sizeof *ctx);
 	ctx->env = env;
 	ctx->run = run;
-	ctx->tool = reg_tool(env->reg, run->tool);
+	ctx->tool = reg_runnable(env->reg, run->tool);
 	ctx->journal = js_parse_trusted(run->journal);
 	if (ctx->journal == NULL || !json_object_is_type(ctx->journal, json_type_array)) {
 		json_object_put(ctx->journal);
@@ -542,6 +572,22 @@ static void ctx_free(dmcp_ctx *ctx)
 
 /* ---- calls ----------------------------------------------------------------------------- */
 
+/* What a run records as its tool: the tool's name, or REG_PROMPT_PREFIX + a prompt's. */
+static char *run_name(const struct reg_tool *t)
+{
+	struct buf b;
+
+	buf_init(&b, 2 * REG_MAX_NAME);
+	if (t->prompt != NULL)
+		(void)buf_adds(&b, REG_PROMPT_PREFIX);
+	(void)buf_adds(&b, t->def->name);
+	if (b.fail != DMCP_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
 /* The run row for a new call. */
 static dmcp_rc new_run(struct rt_env *env, const struct rt_call *call, struct run_row *run)
 {
@@ -554,7 +600,7 @@ static dmcp_rc new_run(struct rt_env *env, const struct rt_call *call, struct ru
 	run->request_id = strdup(js_text(call->request_id));
 	run->progress_token = call->progress_token != NULL ? strdup(js_text(call->progress_token))
 	                                                   : NULL;
-	run->tool = strdup(call->tool->def->name);
+	run->tool = run_name(call->tool);
 	run->tool_version = call->tool->def->version;
 	run->arguments = strdup(call->args != NULL ? js_text(call->args) : "{}");
 	run->journal = strdup("[]");
@@ -611,13 +657,15 @@ static dmcp_rc stored_response(struct rt_env *env, const struct run_row *run, in
 static int same_call(const struct rt_call *call, const struct run_row *run)
 {
 	json_object *args = js_parse_trusted(run->arguments), *want = call->args;
+	char *name = run_name(call->tool);
 	int same;
 
 	if (want == NULL)
 		want = js_new_object();
 	else
 		json_object_get(want);
-	same = strcmp(call->tool->def->name, run->tool) == 0 && js_equal(args, want);
+	same = name != NULL && strcmp(name, run->tool) == 0 && js_equal(args, want);
+	free(name);
 	json_object_put(args);
 	json_object_put(want);
 	return same;

@@ -41,6 +41,12 @@ struct rt_env {
 	const struct rt_session *sess;
 	struct rt_sink *sink;               /* or NULL */
 	const struct state_key *state_key;  /* signs requestState (2026-07-28), or NULL */
+	/* Called after a commit that rings the run's doorbell, with the committed events: a
+	 * stream of this process that follows the run gets them at once (NOTIFY still goes
+	 * out for other processes). NULL: none. */
+	void (*local)(void *arg, const char *run_id, int64_t first_lsn, int n,
+	              const enum event_kind *kinds, const char *const *bodies);
+	void *local_arg;
 };
 
 /* One tools/call. */

@@ -256,6 +256,15 @@ static int terminal(enum run_status st)
 	return st == RUN_COMPLETED || st == RUN_FAILED || st == RUN_CANCELLED;
 }
 
+/* rt_env.local: a step of this process committed events that somebody may follow. */
+static void local_post(void *arg, const char *run_id, int64_t first, int n,
+                       const enum event_kind *kinds, const char *const *bodies)
+{
+	struct srv *s = arg;
+
+	wake_post(s->wake, run_id, first, n, kinds, bodies);
+}
+
 static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_sink *sink)
 {
 	struct rt_env env;
@@ -273,6 +282,8 @@ static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_si
 	env.sess = rs;
 	env.sink = sink;
 	env.state_key = srv_state_key(r->w);
+	env.local = local_post;
+	env.local_arg = r->w->srv;
 	return env;
 }
 
@@ -298,6 +309,23 @@ static dmcp_rc stream_catch_up(struct stream *s, enum run_status *status, int *m
 	if (terminal(*status) && s->delivered >= last)
 		s->ended = 1;
 	return DMCP_OK;
+}
+
+/* Write the events a step of this process handed over (wake_post), when they follow what
+ * the stream delivered; 1 when that covered the wake-up (no table read needed). */
+static int stream_mail(struct stream *s)
+{
+	struct event_row ev[WAKE_MAIL_MAX];
+	int n = waiter_take_mail(s->r->w->srv->wake, &s->r->w->waiter, ev), i, ok;
+
+	ok = n > 0 && ev[0].lsn <= s->delivered + 1;
+	for (i = 0; ok && i < n; i++)
+		if (ev[i].lsn == s->delivered + 1)
+			stream_event(s, ev[i].lsn, ev[i].kind, ev[i].body);
+	if (ok)
+		stream_flush(s);
+	row_events_clear(ev, n > 0 ? n : 0);
+	return ok && !(n > 0 && ev[n - 1].lsn > s->delivered);
 }
 
 /* Start the process's listener on first use (a CGI process that never follows a run never
@@ -369,6 +397,8 @@ static void stream_follow(struct stream *s)
 	        (long long)s->delivered);
 	while (!s->ended) {
 		long long now, wait;
+		if (woke == 1 && !read_first && stream_mail(s))
+			woke = 0; /* this process's own step handed the events over: no read */
 		if (read_first || woke != 0) {
 			rc = stream_catch_up(s, &status, &more, &orphaned);
 			if (rc != DMCP_OK || s->ended)
@@ -383,7 +413,7 @@ static void stream_follow(struct stream *s)
 				continue;
 			}
 		}
-		read_first = 1; /* from now on every wake-up or timeout re-reads: the table is the truth */
+		read_first = 0; /* a timeout or a foreign ring re-reads; the table is the truth */
 		now = now_ms();
 		if (*w->srv->stopping || now >= deadline) {
 			stream_retry(s);
@@ -403,6 +433,8 @@ static void stream_follow(struct stream *s)
 		                 &woke);
 		if (rc != DMCP_OK || woke == 2)
 			break;
+		if (woke == 0)
+			read_first = 1; /* the poll: read the table, NOTIFY or not */
 	}
 	if (slot)
 		__atomic_sub_fetch(&w->srv->following, 1, __ATOMIC_ACQ_REL);

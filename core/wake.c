@@ -78,6 +78,69 @@ void wake_deliver(struct wake *w, const char *run_id)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Drop a waiter's mail. Called with the mutex held (or by the waiter's own thread). */
+static void mail_clear(struct waiter *wt)
+{
+	row_events_clear(wt->mail, wt->n_mail);
+	wt->n_mail = 0;
+	wt->mail_bytes = 0;
+	wt->mail_lost = 0;
+}
+
+/* Copy the events into wt's mailbox, or mark them lost. Called with the mutex held. */
+static void mail_add(struct waiter *wt, int64_t first, int n, const enum event_kind *kinds,
+                     const char *const *bodies)
+{
+	int i;
+
+	for (i = 0; i < n && !wt->mail_lost; i++) {
+		size_t len = strlen(bodies[i]);
+		char *copy;
+		if (wt->n_mail == WAKE_MAIL_MAX || wt->mail_bytes + len > WAKE_MAIL_BYTES ||
+		    (copy = strdup(bodies[i])) == NULL) {
+			wt->mail_lost = 1;
+			break;
+		}
+		wt->mail[wt->n_mail].lsn = first + i;
+		wt->mail[wt->n_mail].kind = kinds[i];
+		wt->mail[wt->n_mail].body = copy;
+		wt->n_mail++;
+		wt->mail_bytes += len;
+	}
+}
+
+void wake_post(struct wake *w, const char *run_id, int64_t first, int n,
+               const enum event_kind *kinds, const char *const *bodies)
+{
+	struct waiter *wt;
+
+	pthread_mutex_lock(&w->mu);
+	for (wt = w->head; wt != NULL; wt = wt->next) {
+		if (strcmp(wt->run_id, run_id) != 0)
+			continue;
+		mail_add(wt, first, n, kinds, bodies);
+		ring(wt->fd);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+int waiter_take_mail(struct wake *w, struct waiter *wt, struct event_row *out)
+{
+	int n;
+
+	pthread_mutex_lock(&w->mu);
+	n = wt->mail_lost ? -1 : wt->n_mail;
+	if (n > 0)
+		memcpy(out, wt->mail, (size_t)n * sizeof *out);
+	else
+		row_events_clear(wt->mail, wt->n_mail);
+	wt->n_mail = 0;
+	wt->mail_bytes = 0;
+	wt->mail_lost = 0;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
 static void deliver_cb(void *arg, const char *payload)
 {
 	struct wake *w = arg;
@@ -252,6 +315,7 @@ dmcp_rc waiter_init(struct waiter *wt)
 
 void waiter_close(struct waiter *wt)
 {
+	mail_clear(wt);
 	if (wt->fd >= 0)
 		close(wt->fd);
 	wt->fd = -1;
@@ -269,6 +333,7 @@ void wake_register(struct wake *w, struct waiter *wt, const char *run_id)
 {
 	if (wt->registered)
 		wake_unregister(w, wt);
+	mail_clear(wt);
 	snprintf(wt->run_id, sizeof wt->run_id, "%s", run_id);
 	drain(wt->fd);
 	pthread_mutex_lock(&w->mu);
@@ -293,6 +358,7 @@ void wake_unregister(struct wake *w, struct waiter *wt)
 	}
 	wt->registered = 0;
 	wt->next = NULL;
+	mail_clear(wt);
 	pthread_mutex_unlock(&w->mu);
 	wt->run_id[0] = '\0';
 }

@@ -12,6 +12,7 @@
 #define DMCP_WAKE_H
 
 #include "dmcp.h"
+#include "rows.h"
 #include "rnd.h"
 
 struct wake;
@@ -20,9 +21,19 @@ struct wake;
  * ("s:<session id>"). */
 #define WAKE_MAX_KEY 40
 
+/* Events one waiter's mailbox holds, and their bytes: a step's notifications and its
+ * response fit easily; more than that, and the follower reads the table instead. */
+#define WAKE_MAIL_MAX 16
+#define WAKE_MAIL_BYTES (256u << 10)
+
 /* One waiting thread's doorbell (an eventfd). Reused across streams by its thread. */
 struct waiter {
 	char run_id[WAKE_MAX_KEY]; /* the run (or payload) waited on, "" when not registered */
+	struct event_row mail[WAKE_MAIL_MAX]; /* events a step of this process committed for
+	                                         the run, handed over (guarded by the mutex) */
+	int n_mail;
+	size_t mail_bytes;
+	int mail_lost;             /* events were posted that did not fit: read the table */
 	int fd;               /* eventfd, readable once rung */
 	struct waiter *next;  /* in the wake table (guarded by its mutex) */
 	int registered;       /* 1 while in the table */
@@ -60,6 +71,14 @@ dmcp_rc waiter_wait(struct wake *w, struct waiter *wt, int timeout_ms, int clien
 /* A test seam: fn runs at the start of every waiter_wait on w (it may act as another
  * worker, and set *woke to end the wait at once). NULL: none. */
 void wake_on_wait(struct wake *w, void (*fn)(void *arg, int *woke), void *arg);
+
+/* A step of this process committed events first..first+n-1 of run_id: ring its waiters
+ * here at once (not after NOTIFY's trip through PostgreSQL) and hand them copies. */
+void wake_post(struct wake *w, const char *run_id, int64_t first, int n,
+               const enum event_kind *kinds, const char *const *bodies);
+/* Move the mail of wt into out[WAKE_MAIL_MAX] (clear with row_events_clear): the count, or
+ * -1 when some was lost (the caller reads the table). */
+int waiter_take_mail(struct wake *w, struct waiter *wt, struct event_row *out);
 
 /* Ring the waiters of run_id (a run id or another payload; NULL: every waiter). The
  * listener thread calls it for each notification; unit tests call it directly. */

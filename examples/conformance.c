@@ -327,13 +327,14 @@ static const struct dmcp_prompt_arg uri_arg[] = {
 	{"resourceUri", "URI of the resource to embed", 1}, {NULL, NULL, 0}};
 
 static const struct dmcp_prompt prompts[] = {
-	{"test_simple_prompt", "Simple prompt", "A prompt without arguments", NULL, simple_prompt},
-	{"test_prompt_with_arguments", "Prompt with arguments", "A prompt with two arguments",
-	 two_args, args_prompt},
-	{"test_prompt_with_embedded_resource", "Prompt with a resource",
-	 "A prompt that embeds a resource", uri_arg, resource_prompt},
-	{"test_prompt_with_image", "Prompt with an image", "A prompt that carries an image", NULL,
-	 image_prompt},
+	{.name = "test_simple_prompt", .title = "Simple prompt",
+	 .description = "A prompt without arguments", .get = simple_prompt},
+	{.name = "test_prompt_with_arguments", .title = "Prompt with arguments",
+	 .description = "A prompt with two arguments", .args = two_args, .get = args_prompt},
+	{.name = "test_prompt_with_embedded_resource", .title = "Prompt with a resource",
+	 .description = "A prompt that embeds a resource", .args = uri_arg, .get = resource_prompt},
+	{.name = "test_prompt_with_image", .title = "Prompt with an image",
+	 .description = "A prompt that carries an image", .get = image_prompt},
 };
 
 static dmcp_rc complete_args(const char *arg, const char *value, json_object *values)

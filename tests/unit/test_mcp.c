@@ -154,10 +154,11 @@ static dmcp_rc empty_prompt(json_object *args, json_object *messages)
 	return DMCP_OK;
 }
 
-static const struct dmcp_prompt many_prompt = {"many", NULL, "many candidates", one_arg,
-                                               empty_prompt};
-static const struct dmcp_prompt bad_prompt = {"bad", NULL, "a failing completer", one_arg,
-                                              empty_prompt};
+static const struct dmcp_prompt many_prompt = {.name = "many", .description = "many candidates",
+                                               .args = one_arg, .get = empty_prompt};
+static const struct dmcp_prompt bad_prompt = {.name = "bad",
+                                              .description = "a failing completer",
+                                              .args = one_arg, .get = empty_prompt};
 static const struct dmcp_completion many_completion = {"ref/prompt", "many", many_values};
 static const struct dmcp_completion bad_completion = {"ref/prompt", "bad", failing_complete};
 

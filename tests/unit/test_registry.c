@@ -404,10 +404,12 @@ static void test_other_kinds(void)
 	static const struct dmcp_resource_template t_noread = {"test://{x}", "x", NULL, NULL, NULL,
 	                                                        NULL};
 	static const struct dmcp_resource_template t_nouri = {NULL, "x", NULL, NULL, NULL, nop_read};
-	static const struct dmcp_prompt p_ok = {"p1", NULL, "a prompt", NULL, nop_prompt};
-	static const struct dmcp_prompt p_badname = {"p 1", NULL, "a prompt", NULL, nop_prompt};
-	static const struct dmcp_prompt p_nodesc = {"p2", NULL, NULL, NULL, nop_prompt};
-	static const struct dmcp_prompt p_noget = {"p3", NULL, "a prompt", NULL, NULL};
+	static const struct dmcp_prompt p_ok = {.name = "p1", .description = "a prompt",
+	                                        .get = nop_prompt};
+	static const struct dmcp_prompt p_badname = {.name = "p 1", .description = "a prompt",
+	                                             .get = nop_prompt};
+	static const struct dmcp_prompt p_nodesc = {.name = "p2", .get = nop_prompt};
+	static const struct dmcp_prompt p_noget = {.name = "p3", .description = "a prompt"};
 	static const struct dmcp_completion c_ok = {"ref/prompt", "p1", nop_complete};
 	static const struct dmcp_completion c_res = {"ref/resource", "test://{x}", nop_complete};
 	static const struct dmcp_completion c_badtype = {"ref/tool", "p1", nop_complete};
