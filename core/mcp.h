@@ -37,6 +37,13 @@ dmcp_rc mcp_dispatch(struct mcp_call *c, json_object **result) DMCP_MUST_CHECK;
  * _meta["io.modelcontextprotocol/serverInfo"]. Every modern result goes through it. */
 void mcp_modern_result(json_object *result, const char *type);
 
+/* prompts/get's params: the prompt and its arguments (an object of strings with every
+ * required one; *owned is an {} made here when there were none: put it). DMCP_E_PARAMS with
+ * the -32602 message in err otherwise. */
+dmcp_rc mcp_prompt_call(const dmcp_registry *reg, json_object *params,
+                        const struct dmcp_prompt **prompt, json_object **args,
+                        json_object **owned, char *err, size_t errlen) DMCP_MUST_CHECK;
+
 /* The server's name and version in serverInfo. */
 #define MCP_SERVER_NAME "dmcp"
 #define MCP_SERVER_VERSION "0.1.0"

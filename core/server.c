@@ -548,10 +548,10 @@ static void call_failed(struct req *r, const char *name, dmcp_rc rc)
 	}
 }
 
-void srv_tools_call(struct req *r)
+/* Take a call's step and answer: a lone response as plain JSON, anything else as a stream
+ * that (on the 2025-11-25 wire) goes on following the run. */
+static void run_call(struct req *r, const struct rt_call *call)
 {
-	struct rt_call call;
-	json_object *owned;
 	struct stream s;
 	struct rt_session rs;
 	struct rt_sink sink;
@@ -559,11 +559,6 @@ void srv_tools_call(struct req *r)
 	struct run_row run;
 	dmcp_rc rc;
 
-	memset(&call, 0, sizeof call);
-	if (!call_args(r, &call.tool, &call.args, &owned) || !call_extras(r, &call)) {
-		json_object_put(owned);
-		return;
-	}
 	memset(&s, 0, sizeof s);
 	memset(&sink, 0, sizeof sink);
 	s.r = r;
@@ -572,10 +567,9 @@ void srv_tools_call(struct req *r)
 	sink.arg = &s;
 	sink.committed = stream_committed;
 	env = make_env(r, &rs, &sink);
-	rc = rt_call(&env, &call, &run);
-	json_object_put(owned);
+	rc = rt_call(&env, call, &run);
 	if (rc != DMCP_OK && !s.started && s.stash == NULL) {
-		call_failed(r, call.tool->def->name, rc);
+		call_failed(r, call->tool->def->name, rc);
 	} else if (s.stash != NULL && !s.started) {
 		srv_reply(r, sink.status ? sink.status : 200, "application/json", NULL, s.stash,
 		          strlen(s.stash));
@@ -590,6 +584,37 @@ void srv_tools_call(struct req *r)
 		wake_unregister(r->w->srv->wake, &r->w->waiter);
 	free(s.stash);
 	row_run_clear(&run);
+}
+
+void srv_tools_call(struct req *r)
+{
+	struct rt_call call;
+	json_object *owned;
+
+	memset(&call, 0, sizeof call);
+	if (call_args(r, &call.tool, &call.args, &owned) && call_extras(r, &call))
+		run_call(r, &call);
+	json_object_put(owned);
+}
+
+int srv_prompts_get(struct req *r)
+{
+	const struct dmcp_prompt *p = NULL;
+	struct rt_call call;
+	json_object *owned = NULL;
+	char why[300];
+
+	memset(&call, 0, sizeof call);
+	if (mcp_prompt_call(r->w->srv->reg, r->msg.params, &p, &call.args, &owned, why,
+	                    sizeof why) != DMCP_OK || p->run == NULL) {
+		json_object_put(owned);
+		return 0; /* mcp.c answers: the same checks, the same message */
+	}
+	call.tool = reg_prompt_run(r->w->srv->reg, p->name);
+	if (call_extras(r, &call))
+		run_call(r, &call);
+	json_object_put(owned);
+	return 1;
 }
 
 /* ---- POST ------------------------------------------------------------------------------ */
@@ -834,7 +859,7 @@ static void handle_post(struct req *r)
 		answer_notification(r);
 	else if (strcmp(r->msg.method, "tools/call") == 0)
 		srv_tools_call(r);
-	else
+	else if (strcmp(r->msg.method, "prompts/get") != 0 || !srv_prompts_get(r))
 		answer_request(r);
 }
 

@@ -75,6 +75,10 @@ const struct state_key *srv_state_key(struct srv_worker *w);
 /* tools/call on either wire: r->caps, r->principal, r->sess (legacy) or r->modern are set. */
 void srv_tools_call(struct req *r);
 
+/* prompts/get of a prompt that runs (dmcp_prompt.run), on either wire: 1 when it answered;
+ * 0 for any other prompts/get (mcp.c answers those). */
+int srv_prompts_get(struct req *r);
+
 /* modern.c: 1 when the message claims the 2026-07-28 wire (a request or notification whose
  * params._meta names a protocol version, or an MCP-Protocol-Version header naming a revision
  * of that era). */

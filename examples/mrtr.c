@@ -155,11 +155,34 @@ static const struct dmcp_tool tools[] = {
 	 .run = ask_what_client_can},
 };
 
+/* A prompt that asks for context (input key user_context) before it answers. */
+static dmcp_rc context_prompt(dmcp_ctx *ctx, json_object *args, json_object *messages)
+{
+	struct dmcp_elicit_answer ans;
+	char text[600];
+
+	(void)args;
+	DMCP_TRY(dmcp_elicit(ctx, "user_context", "What should the prompt know?", &ans));
+	snprintf(text, sizeof text, "Context: %.500s", answer_str(&ans, "context", "(none)"));
+	json_object_array_add(messages, dmcp_message("user", dmcp_text_block(text)));
+	return DMCP_OK;
+}
+
+static const struct dmcp_schema_def context_elicits[] = {
+	{.name = "user_context", .schema = "{\"type\":\"object\",\"properties\":{\"context\":"
+	                                   "{\"type\":\"string\"}},\"required\":[\"context\"]}"},
+	{.name = NULL}};
+
+static const struct dmcp_prompt context = {
+	.name = "test_input_required_result_prompt",
+	.description = "Asks for context (input key user_context), then answers with it",
+	.run = context_prompt, .elicits = context_elicits, .version = 1};
+
 dmcp_rc examples_mrtr_register(dmcp_registry *reg, char *err, size_t errlen)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof tools / sizeof tools[0]; i++)
 		DMCP_TRY(dmcp_register_tool(reg, &tools[i], err, errlen));
-	return DMCP_OK;
+	return dmcp_register_prompt(reg, &context, err, errlen);
 }
