@@ -168,7 +168,7 @@ static int ephemeral(const dmcp_ctx *ctx)
 	if (ctx->run->exists)
 		return 0;
 	if (terminal(ctx->run->status))
-		return !ctx->env->cfg->record_all || ctx->env->sess->modern;
+		return !ctx->env->cfg->record_all;
 	return ctx->env->sess->modern && ctx->run->status == RUN_RUNNING;
 }
 

@@ -175,8 +175,14 @@ static struct stmt_def stmts[S_COUNT] = {
 	               "JOIN dmcp_sessions s ON s.id = r.session_id WHERE r.status = 'running' AND "
 	               "r.lease_until < now() AND (r.session_id IS NULL OR s.ended_at IS NULL) "
 	               "ORDER BY r.updated_at LIMIT $1::int", 1},
+	/* Sessions ended longer than the TTL ago (their runs and events go with them), and
+	 * sessionless runs untouched that long (their requestStates have expired: nobody can name
+	 * them any more). */
 	[S_SWEEP_DELETE] = {"WITH d AS (DELETE FROM dmcp_sessions WHERE ended_at < now() - "
-	                    "make_interval(secs => $1::int) RETURNING id) SELECT count(*) FROM d", 1},
+	                    "make_interval(secs => $1::int) RETURNING id), r AS (DELETE FROM "
+	                    "dmcp_runs WHERE session_id IS NULL AND updated_at < now() - "
+	                    "make_interval(secs => $1::int) RETURNING id) SELECT (SELECT count(*) "
+	                    "FROM d) + (SELECT count(*) FROM r)", 1},
 };
 
 /* SELECT of every run field (and whether a running run's lease passed), for S_RUN_GET. */

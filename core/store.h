@@ -134,8 +134,9 @@ dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *
 /* A trivial round trip: DMCP_E_DB when the connection is broken. */
 dmcp_rc store_ping(struct store *st) DMCP_MUST_CHECK;
 
-/* Expiry: end sessions idle longer than ttl_s (cancelling their runs) and delete sessions
- * ended more than ttl_s ago with everything they own. Counts in *ended, *deleted. */
+/* Expiry: end sessions idle longer than ttl_s (cancelling their runs), delete sessions ended
+ * more than ttl_s ago with everything they own, and sessionless runs untouched for ttl_s.
+ * Counts in *ended and *deleted (sessions and sessionless runs). */
 dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted) DMCP_MUST_CHECK;
 
 /* A 'running' run whose lease passed: its worker died mid-step. */
