@@ -25,6 +25,9 @@
 
 /* Pending connections the listening socket queues (listen(2) backlog). */
 #define MAIN_BACKLOG 256
+/* Milliseconds start-up waits for the listener's connection before it accepts requests
+ * anyway (it goes on trying in the background). */
+#define FRONT_LISTEN_WAIT_MS 2000
 
 static volatile sig_atomic_t stopping; /* set once SIGTERM/SIGINT arrived */
 
@@ -396,6 +399,10 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 	if (args == NULL)
 		return 1;
 	srv_set_threads(srv, threads);
+	/* The listener first: a stream served right after start-up is woken by NOTIFY, and the
+	 * session cache is on, from the first request. */
+	if (!srv_listen(srv, FRONT_LISTEN_WAIT_MS))
+		log_msg(LOG_WARN, "the listener is not connected yet; it keeps trying");
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

@@ -12,5 +12,6 @@ dmcp_rc dmcp_examples_register(dmcp_registry *reg, char *err, size_t errlen) DMC
 dmcp_rc examples_demo_register(dmcp_registry *reg, char *err, size_t errlen) DMCP_MUST_CHECK;
 dmcp_rc examples_conformance_register(dmcp_registry *reg, char *err,
                                       size_t errlen) DMCP_MUST_CHECK;
+dmcp_rc examples_mrtr_register(dmcp_registry *reg, char *err, size_t errlen) DMCP_MUST_CHECK;
 
 #endif

@@ -5,6 +5,6 @@
 dmcp_rc dmcp_examples_register(dmcp_registry *reg, char *err, size_t errlen)
 {
 	DMCP_TRY(examples_demo_register(reg, err, errlen));
-	DMCP_TRY(examples_conformance_register(reg, err, errlen));
+	DMCP_TRY(examples_conformance_register(reg, err, errlen)); /* with mrtr.c's */
 	return DMCP_OK;
 }

@@ -25,7 +25,7 @@ has_pg_ctl() {
 check() {
 	missing=""
 	if command -v dpkg-query >/dev/null 2>&1; then
-		for p in gcc make pkg-config libjson-c-dev libpq-dev libfcgi-dev spawn-fcgi bats curl \
+		for p in gcc make pkg-config libjson-c-dev libpq-dev libfcgi-dev libssl-dev spawn-fcgi bats curl \
 			python3 openssl procps apache2 libapache2-mod-fcgid lighttpd \
 			json-schema-test-suite man-db groff-base binutils; do
 			installed "$p" || need "$p"
