@@ -60,7 +60,8 @@ static const char usage_rest[] =
 	"DMCP_SESSION_TTL [86400], DMCP_MAX_RUNS_PER_SESSION [100],\n"
 	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
 	"DMCP_ASYNC_COMMIT [one-step|off], DMCP_RECORD_CALLS [durable|all],\n"
-	"DMCP_NOTIFY [auto|always|in-tx],\n"
+	"DMCP_NOTIFY [auto|always], DMCP_STATE_KEY [kept in the database],\n"
+	"DMCP_STATE_TTL [86400],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
 	"DMCP_LOG_FILE [stderr]. See dmcp.fcgi(8).\n";
