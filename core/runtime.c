@@ -857,8 +857,8 @@ dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken)
 		if (reg_tool(env->reg, o[i].tool) == NULL) {
 			/* Another program's tool (or one that is gone): leave the run to a program
 			 * that knows it, rather than failing it here. */
-			log_msg(LOG_WARN, "run %s: its tool %.100s is not in this program; left alone",
-			        o[i].run_id, o[i].tool);
+			log_msg(LOG_INFO, "run %s: this program has no tool %.100s; left for one that "
+			        "has it", o[i].run_id, o[i].tool);
 			continue;
 		}
 		if (o[i].session_id[0] == '\0' ||
