@@ -25,9 +25,9 @@ has_pg_ctl() {
 check() {
 	missing=""
 	if command -v dpkg-query >/dev/null 2>&1; then
-		for p in gcc make pkg-config libjson-c-dev libpq-dev libfcgi-dev spawn-fcgi bats curl \
+		for p in gcc make pkg-config libjson-c-dev libpq-dev libfcgi-dev libssl-dev spawn-fcgi bats curl \
 			python3 openssl procps apache2 libapache2-mod-fcgid lighttpd \
-			json-schema-test-suite wrk; do
+			json-schema-test-suite man-db groff-base binutils wrk; do
 			installed "$p" || need "$p"
 		done
 		# nginx: the Debian 12 package `nginx` (nginx-light, -core, -full, -extras also do).
@@ -37,7 +37,7 @@ check() {
 		done
 		[ -n "$ok" ] && [ -f /etc/nginx/fastcgi_params ] || need nginx
 	else
-		for c in gcc make pkg-config spawn-fcgi bats curl nginx wrk; do
+		for c in gcc make pkg-config spawn-fcgi bats curl nginx man groff objcopy wrk; do
 			command -v "$c" >/dev/null 2>&1 || need "$c"
 		done
 	fi
