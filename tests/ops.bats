@@ -46,6 +46,12 @@ ops() {
 	run env DMCP_DATABASE_URL="$SEED_URL" "$OPS" "$@"
 }
 
+# ops_split ARGS... — as ops, the log (stderr) apart in $stderr.
+ops_split() {
+	bats_require_minimum_version 1.5.0
+	run --separate-stderr env DMCP_DATABASE_URL="$SEED_URL" "$OPS" "$@"
+}
+
 # golden NAME — $output, with what changes between runs masked, is tests/ops/NAME.txt.
 golden() {
 	local want=$BATS_TEST_DIRNAME/ops/$1.txt
@@ -246,6 +252,43 @@ metrics_page() {
 	[ "$output" = "$(printf '%s\n' 'book_flight|1|t' 'confirm|1|f')" ]
 	run stack_psql "$STACK_DIR" "$q SELECT id, tool, pending_method, age_s > 0 FROM dmcp_oldest_waiting"
 	[ "$output" = "a0000000000000000000000000000001|confirm|elicitation/create|t" ]
+}
+
+# Changes the seeded database: after the tests that read it as seeded.
+@test "runs cancel and sessions end on the seed: a run without a session; the sessions' counts" {
+	local q="SET search_path = seed; "
+	ops_split runs cancel a0000000000000000000000000000006 --json
+	[ "$status" -eq 0 ]
+	pyjson 'j == {"id": "a0000000000000000000000000000006", "tool": "slow_progress",
+		"was": "running", "status": "cancelled"}'
+	# The log has the call's end, as a worker's log would.
+	output=$stderr pyjson 'j["message"] == "tool call finished" and j["status"] == "cancelled"
+		and j["run"] == "a0000000000000000000000000000006" and "session" not in j'
+	ops_split runs cancel a0000000000000000000000000000001 --reason 'stuck'
+	[ "$status" -eq 0 ]
+	[ "$output" = "run a0000000000000000000000000000001 (confirm) cancelled; it was waiting" ]
+	run stack_psql "$STACK_DIR" "$q SELECT id, status, error, session_id IS NULL, last_lsn
+		FROM dmcp_runs WHERE id IN ('a0000000000000000000000000000001',
+		'a0000000000000000000000000000006') ORDER BY id"
+	[ "$output" = "$(printf '%s\n' \
+		'a0000000000000000000000000000001|cancelled|cancelled by the operator: stuck|f|3' \
+		'a0000000000000000000000000000006|cancelled|cancelled by the operator|t|1')" ]
+	# The waiting run's client is told: its request withdrawn, then the call's answer.
+	run stack_psql "$STACK_DIR" "$q SELECT lsn, kind, body::json->>'method' FROM dmcp_events
+		WHERE run_id = 'a0000000000000000000000000000001' ORDER BY lsn"
+	[ "$output" = "$(printf '%s\n' '1|request|elicitation/create' \
+		'2|notification|notifications/cancelled' '3|response|')" ]
+	ops_split sessions end 5e55100000000000000000000000000b --json
+	[ "$status" -eq 0 ]
+	pyjson 'j == {"id": "5e55100000000000000000000000000b", "runs_cancelled": 1}'
+	run stack_psql "$STACK_DIR" "$q SELECT id, live_runs, ended_at IS NOT NULL FROM dmcp_sessions
+		ORDER BY id"
+	[ "$output" = "$(printf '%s\n' '5e55100000000000000000000000000a|0|f' \
+		'5e55100000000000000000000000000b|0|t' '5e55100000000000000000000000000c|0|t')" ]
+	ops_split status --json
+	[ "$status" -eq 0 ]
+	pyjson 'j["runs"] == {"running": 0, "waiting": 0, "completed": 1, "failed": 1,
+		"cancelled": 4} and j["sessions"] == {"live": 1, "ended": 2}'
 }
 
 # ---- cancelling from the command line -------------------------------------------------
