@@ -1,4 +1,4 @@
--- 005_ops: views an exporter (or an operator with psql) reads: tool calls, failures and
+-- 004_ops: views an exporter (or an operator with psql) reads: tool calls, failures and
 -- durations per tool over a window, waiting runs per tool, the oldest waiting run.
 -- They read dmcp_runs, which holds a call only once it outlived its first step (or every call
 -- with DMCP_RECORD_CALLS=all): calls answered in one step are missing here, and the program's
