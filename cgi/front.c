@@ -17,6 +17,7 @@
 #include <fcgiapp.h>
 #include "cfg.h"
 #include "dmcp.h"
+#include "dynreg.h"
 #include "log.h"
 #include "registry.h"
 #include "runtime.h"
@@ -212,6 +213,7 @@ static int serve_cgi(struct srv *srv)
 		print_usage(stderr);
 		return 2;
 	}
+	srv_tools_start(srv, 0);
 	if (srv_worker_new(srv, &w, err, sizeof err) != DMCP_OK) {
 		log_msg(LOG_ERROR, "%s", err);
 		fputs("Status: 503 Service Unavailable\r\nContent-Type: application/json\r\n\r\n"
@@ -278,6 +280,7 @@ static int cmd_sweep(const struct cfg *cfg, dmcp_register_fn register_tools)
 {
 	struct store *st = NULL;
 	dmcp_registry *reg = build_registry(register_tools, cfg);
+	struct dyn *dyn = NULL;
 	struct rt_env env;
 	char err[400];
 	long ended = 0, deleted = 0;
@@ -299,8 +302,16 @@ static int cmd_sweep(const struct cfg *cfg, dmcp_register_fn register_tools)
 	env.cfg = cfg;
 	env.reg = reg;
 	env.st = st;
+	/* Calls of SQL functions and programs are finished too: their tools, as now. */
+	if (rc == DMCP_OK && dyn_new(reg, cfg, &dyn) == DMCP_OK && dyn != NULL) {
+		dyn_rescan(dyn, 0);
+		env.reg = dyn_acquire(dyn, st);
+	}
 	if (rc == DMCP_OK)
 		rc = rt_recover_orphans(&env, SWEEP_MAX_ORPHANS, &taken);
+	if (dyn != NULL)
+		dyn_release(dyn, env.reg);
+	dyn_free(dyn);
 	store_close(st);
 	dmcp_registry_free(reg);
 	if (rc != DMCP_OK) {
@@ -404,6 +415,7 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 	 * session cache is on, from the first request. */
 	if (!srv_listen(srv, FRONT_LISTEN_WAIT_MS))
 		log_msg(LOG_WARN, "the listener is not connected yet; it keeps trying");
+	srv_tools_start(srv, 1);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -419,7 +431,7 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 	}
 	log_msg(LOG_INFO, "serving FastCGI with %d worker threads", started);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-		;
+		srv_tools_reload(srv); /* the programs and the SQL catalog, read again */
 	log_msg(LOG_INFO, "signal %d: stopping (open streams end with retry:)", sig);
 	stopping = 1;
 	/* Wake every thread blocked in accept(): shutting the listener down makes accept fail. */
