@@ -507,13 +507,13 @@ static dmcp_rc on_line(void *arg, const char *line, size_t len)
 		return DMCP_OK; /* a blank line */
 	if (js_parse(line, len, JS_MAX_DEPTH, &o, why, sizeof why) != DMCP_OK ||
 	    !json_object_is_type(o, json_type_object)) {
-		snprintf(sd->bad, sizeof sd->bad, "its line %d is not a JSON object%s%s", sd->lines,
-		         o == NULL ? ": " : "", o == NULL ? why : "");
+		snprintf(sd->bad, sizeof sd->bad, "wrote line %d, which is not a JSON object%s%s%s",
+		         sd->lines, o == NULL ? " (" : "", o == NULL ? why : "", o == NULL ? ")" : "");
 		json_object_put(o);
 		return DMCP_E_TOOL;
 	}
 	if (sd->final != NULL) {
-		snprintf(sd->bad, sizeof sd->bad, "it wrote line %d after its final line", sd->lines);
+		snprintf(sd->bad, sizeof sd->bad, "wrote line %d after its final line", sd->lines);
 		json_object_put(o);
 		return DMCP_E_TOOL;
 	}
@@ -525,8 +525,8 @@ static dmcp_rc on_line(void *arg, const char *line, size_t len)
 	rc = notify_line(sd, o);
 	json_object_put(o);
 	if (rc == DMCP_E_PARSE) {
-		snprintf(sd->bad, sizeof sd->bad, "its line %d is none of progress, log, result, "
-		         "error, elicit, elicit_url, sample", sd->lines);
+		snprintf(sd->bad, sizeof sd->bad, "wrote line %d, which is none of progress, log, "
+		         "result, error, elicit, elicit_url, sample", sd->lines);
 		return DMCP_E_TOOL;
 	}
 	return rc;

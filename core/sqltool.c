@@ -635,11 +635,13 @@ static dmcp_rc show(dmcp_ctx *ctx, const struct sqlt_impl *im, const struct stor
 {
 	if (o->failed)
 		return failed(ctx, im, o);
+	if (o->too_big && im->shape == SQLT_ROWS)
+		return dmcp_fail(ctx, "%s returned more than %d rows (DMCP_SQL_TOOLS_MAX_ROWS) or "
+		                 "more than %u bytes: ask for fewer", im->name, im->max_rows,
+		                 (unsigned)SQLT_MAX_RESULT);
 	if (o->too_big)
-		return dmcp_fail(ctx, "%s returned more than %s (DMCP_SQL_TOOLS_MAX_ROWS is %d; "
-		                 "results are at most %u bytes): ask for less", im->name,
-		                 im->shape == SQLT_ROWS ? "the rows a tool may return" : "a tool may "
-		                 "return", im->max_rows, (unsigned)SQLT_MAX_RESULT);
+		return dmcp_fail(ctx, "%s returned more than %u bytes, the most one result holds: "
+		                 "ask for less", im->name, (unsigned)SQLT_MAX_RESULT);
 	if (im->shape == SQLT_VOID)
 		return dmcp_result_text(res, "done");
 	if (o->value == NULL)

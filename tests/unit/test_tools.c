@@ -658,7 +658,7 @@ static void test_programs(dmcp_registry *v)
 	row_run_clear(&run);
 
 	T_EQ_INT(call(&env, "badjson", "{}", &run), DMCP_OK, "exec: bad output");
-	T_OK(has(last, "\"isError\":true") && has(last, "line 1 is not a JSON object"),
+	T_OK(has(last, "\"isError\":true") && has(last, "badjson wrote line 1, which is not a JSON object"),
 	     "exec: is an isError result: %.300s", last);
 	row_run_clear(&run);
 	T_EQ_INT(call(&env, "fails", "{}", &run), DMCP_OK, "exec: a non-zero exit");
