@@ -62,7 +62,10 @@ static const char usage_rest[] =
 	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
 	"DMCP_ASYNC_COMMIT [one-step|off], DMCP_RECORD_CALLS [durable|all],\n"
 	"DMCP_NOTIFY [auto|always], DMCP_STATE_KEY [kept in the database],\n"
-	"DMCP_STATE_TTL [86400],\n"
+	"DMCP_STATE_TTL [86400], DMCP_SQL_TOOLS_SCHEMA [dmcp_tools; empty: none],\n"
+	"DMCP_SQL_TOOLS_ROLE [dmcp_tools], DMCP_SQL_TOOLS_TIMEOUT_MS [10000],\n"
+	"DMCP_SQL_TOOLS_MAX_ROWS [1000], DMCP_EXEC_TOOLS_DIR [none], DMCP_EXEC_TIMEOUT_MS [30000],\n"
+	"DMCP_EXEC_MAX_OUTPUT [1048576],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
 	"DMCP_LOG_FILE [stderr]. See dmcp.fcgi(8).\n";
