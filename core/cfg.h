@@ -53,7 +53,7 @@ struct cfg {
 	char *exec_dir;       /* DMCP_EXEC_TOOLS_DIR: every executable in it is a tool; NULL:
 	                         none; owned */
 	int exec_timeout_ms;  /* DMCP_EXEC_TIMEOUT_MS: how long one run of a program may take
-	                         (its --mcp-describe too) before it is killed */
+	                         before it is killed (--mcp-describe: 5 s at most) */
 	size_t exec_max_output; /* DMCP_EXEC_MAX_OUTPUT: bytes a program may write to stdout in
 	                           one run before it is killed */
 	int allow_any_host;   /* DMCP_ALLOWED_HOSTS contains "*" */

@@ -13,10 +13,16 @@
  * after it. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include "dynreg.h"
 #include "exectool.h"
 #include "log.h"
 #include "sqltool.h"
+
+/* Milliseconds before a build that could not read the catalog (the database is down, or not
+ * migrated) is tried again: requests meanwhile use the tools they have, without a failing
+ * statement (and a log line) each. */
+#define DYN_RETRY_MS 5000
 
 struct dyn {
 	const struct cfg *cfg;    /* borrowed */
@@ -27,7 +33,17 @@ struct dyn {
 	int announce;             /* atomic: the next rebuild NOTIFYs 'l:tools' */
 	pthread_mutex_t build_mu; /* one builder at a time; guards scan */
 	struct exec_scan *scan;   /* the programs as last described, or NULL */
+	long long retry_at;       /* atomic: no build before this (ms, monotonic) after a failed
+	                             one; 0: none failed */
 };
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int sql_on(const struct cfg *cfg)
 {
@@ -108,13 +124,16 @@ static dmcp_rc build(struct dyn *d, struct store *st)
 		/* Keep serving the tools we had rather than drop the SQL ones for a while. */
 		dmcp_registry_free(v);
 		__atomic_store_n(&d->stale, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&d->retry_at, now_ms() + DYN_RETRY_MS, __ATOMIC_RELEASE);
 		log_msg(LOG_WARN, "tools: the new tool list could not be built (%s); the old one "
-		        "stays until the next try", dmcp_rc_name(rc));
+		        "stays, and the next try is in %d ms", dmcp_rc_name(rc), DYN_RETRY_MS);
 		return rc;
 	}
 	publish(d, v);
 	if (rc != DMCP_OK)
 		__atomic_store_n(&d->stale, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->retry_at, rc != DMCP_OK ? now_ms() + DYN_RETRY_MS : 0,
+	                 __ATOMIC_RELEASE);
 	log_msg(LOG_INFO, "tools: %d of the program, %d SQL functions of %s, %d programs of %s",
 	        d->base->n_tools, n_sql, sql_on(d->cfg) ? d->cfg->sql_schema : "(none)", n_exec,
 	        d->cfg->exec_dir != NULL ? d->cfg->exec_dir : "(none)");
@@ -138,7 +157,9 @@ const dmcp_registry *dyn_acquire(struct dyn *d, struct store *st)
 {
 	const dmcp_registry *v;
 
-	if (__atomic_load_n(&d->stale, __ATOMIC_ACQUIRE) && pthread_mutex_trylock(&d->build_mu) == 0) {
+	if (__atomic_load_n(&d->stale, __ATOMIC_ACQUIRE) &&
+	    now_ms() >= __atomic_load_n(&d->retry_at, __ATOMIC_ACQUIRE) &&
+	    pthread_mutex_trylock(&d->build_mu) == 0) {
 		/* Cleared before the build: a change announced meanwhile makes it stale again. */
 		if (__atomic_exchange_n(&d->stale, 0, __ATOMIC_ACQ_REL))
 			(void)build(d, st);
@@ -168,8 +189,10 @@ void dyn_release(struct dyn *d, const dmcp_registry *view)
 
 void dyn_stale(struct dyn *d)
 {
-	if (d != NULL)
-		__atomic_store_n(&d->stale, 1, __ATOMIC_RELEASE);
+	if (d == NULL)
+		return;
+	__atomic_store_n(&d->retry_at, 0, __ATOMIC_RELEASE); /* told: try at once */
+	__atomic_store_n(&d->stale, 1, __ATOMIC_RELEASE);
 }
 
 void dyn_rescan(struct dyn *d, int announce)

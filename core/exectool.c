@@ -41,6 +41,10 @@
 #define EXEC_ERR_SHOWN 300
 /* Bytes of stderr's end logged with a failure. */
 #define EXEC_ERR_LOGGED 1000
+/* Milliseconds one --mcp-describe may take (DMCP_EXEC_TIMEOUT_MS when that is shorter): the
+ * programs are described one after the other before serving starts, so one that hangs must
+ * not hold it up for long. */
+#define EXEC_DESCRIBE_MS 5000
 
 /* ---- the scan --------------------------------------------------------------------------- */
 
@@ -136,7 +140,8 @@ static int describe_one(const struct cfg *cfg, const char *path, const char *fil
 	s.argv = argv;
 	s.envp = envp;
 	s.dir = cfg->exec_dir;
-	s.timeout_ms = cfg->exec_timeout_ms;
+	s.timeout_ms = cfg->exec_timeout_ms < EXEC_DESCRIBE_MS ? cfg->exec_timeout_ms
+	                                                      : EXEC_DESCRIBE_MS;
 	s.max_out = cfg->exec_max_output;
 	s.line = gather;
 	s.arg = &out;
