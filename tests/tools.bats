@@ -37,7 +37,7 @@ tools_env() {
 # that is killed mid-transaction.
 workers_env() {
 	tools_env
-	export DMCP_SQL_TOOLS_TIMEOUT_MS=10000
+	export DMCP_SQL_TOOLS_TIMEOUT_MS=30000
 }
 
 # crash_workers DIR — kill -9 every worker of the stack, wait until they are gone, start them

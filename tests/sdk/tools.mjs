@@ -281,14 +281,15 @@ await main({
     },
 
     async crash_write() {
-        // The write happens, then the function pauses 3 s before the step's commit: every
-        // worker is killed -9 in that pause. The write never commits; the answer, sent again,
+        // The write happens, then the function pauses 10 s before the step's commit: every
+        // worker is killed -9 in that pause (long, so that a loaded machine still kills them
+        // inside it; checked below). The write never commits; the answer, sent again,
         // writes once; sent a third time, it writes nothing.
         assert.ok(process.env.CRASH_CMD, 'CRASH_CMD is not set');
         const counts = {};
         const raw = new Raw();
         await raw.init({ elicitation: {} });
-        const s = await raw.callStream(5, 't_write_confirm', { note: 'crash', pause: 3 });
+        const s = await raw.callStream(5, 't_write_confirm', { note: 'crash', pause: 10 });
         const req = (await s.until(isRequest)).at(-1).msg;
         s.close();
         const run = runOfId(req.id);
@@ -300,10 +301,15 @@ await main({
         assert.equal(writes('crash'), 0, 'the write is not committed yet');
         const code = await stackCommand(process.env.CRASH_CMD, [STACK_DIR]);
         assert.equal(code, 0, 'every worker killed and started again');
+        assert.equal(Number(sql(`select count(*) from pg_stat_activity where
+            query like '%t_write_confirm%' and query not like '%pg_stat_activity%' and
+            state = 'active'`)), 1,
+            'the function still pauses once the workers are killed and started again (if not, ' +
+            'the machine was too slow for this test: the kill came after the pause)');
         const outcome = await first;
         await eventually(() => Number(sql(`select count(*) from pg_stat_activity where
             query like '%t_write_confirm%' and query not like '%pg_stat_activity%'`)) === 0,
-            'the killed worker\'s backend is gone', 15000);
+            'the killed worker\'s backend is gone', 30000);
         assert.equal(writes('crash'), 0, 'the killed step wrote nothing');
         checkRun(run, { status: 'waiting', steps: 1, kinds: ['request'], answers: 0 });
         const again = await retrying(() => raw.answer(req.id, ACCEPT), counts);
