@@ -17,6 +17,7 @@
 #include <fcgiapp.h>
 #include "cfg.h"
 #include "dmcp.h"
+#include "dynreg.h"
 #include "log.h"
 #include "ops.h"
 #include "registry.h"
@@ -68,7 +69,10 @@ static const char usage_rest[] =
 	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
 	"DMCP_ASYNC_COMMIT [one-step|off], DMCP_RECORD_CALLS [durable|all],\n"
 	"DMCP_NOTIFY [auto|always], DMCP_STATE_KEY [kept in the database],\n"
-	"DMCP_STATE_TTL [86400],\n"
+	"DMCP_STATE_TTL [86400], DMCP_SQL_TOOLS_SCHEMA [dmcp_tools; empty: none],\n"
+	"DMCP_SQL_TOOLS_ROLE [dmcp_tools], DMCP_SQL_TOOLS_TIMEOUT_MS [10000],\n"
+	"DMCP_SQL_TOOLS_MAX_ROWS [1000], DMCP_EXEC_TOOLS_DIR [none], DMCP_EXEC_TIMEOUT_MS [30000],\n"
+	"DMCP_EXEC_MAX_OUTPUT [1048576],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
 	"DMCP_LOG_FILE [stderr], DMCP_LOG_FORMAT [text|json],\n"
@@ -235,6 +239,7 @@ static int serve_cgi(struct srv *srv)
 		print_usage(stderr);
 		return 2;
 	}
+	srv_tools_start(srv, 0);
 	if (srv_worker_new(srv, &w, err, sizeof err) != DMCP_OK) {
 		log_msg(LOG_ERROR, "%s", err);
 		fputs("Status: 503 Service Unavailable\r\nContent-Type: application/json\r\n\r\n"
@@ -311,6 +316,7 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 	const struct cfg *cfg = e->cfg;
 	struct store *st = NULL;
 	dmcp_registry *reg = build_registry(e->register_tools, cfg);
+	struct dyn *dyn = NULL;
 	struct rt_env env;
 	char err[400];
 	long ended = 0, deleted = 0;
@@ -334,8 +340,16 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 	env.cfg = cfg;
 	env.reg = reg;
 	env.st = st;
+	/* Calls of SQL functions and programs are finished too: their tools, as now. */
+	if (rc == DMCP_OK && dyn_new(reg, cfg, &dyn) == DMCP_OK && dyn != NULL) {
+		dyn_rescan(dyn, 0);
+		env.reg = dyn_acquire(dyn, st);
+	}
 	if (rc == DMCP_OK)
 		rc = rt_recover_orphans(&env, SWEEP_MAX_ORPHANS, &taken);
+	if (dyn != NULL)
+		dyn_release(dyn, env.reg);
+	dyn_free(dyn);
 	store_close(st);
 	dmcp_registry_free(reg);
 	if (rc != DMCP_OK) {
@@ -491,6 +505,7 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 	 * session cache is on, from the first request. */
 	if (!srv_listen(srv, FRONT_LISTEN_WAIT_MS))
 		log_msg(LOG_WARN, "the listener is not connected yet; it keeps trying");
+	srv_tools_start(srv, 1);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -506,7 +521,7 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 	}
 	log_msg(LOG_INFO, "serving FastCGI with %d worker threads", started);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-		;
+		srv_tools_reload(srv); /* the programs and the SQL catalog, read again */
 	log_msg(LOG_INFO, "signal %d: stopping (open streams end with retry:)", sig);
 	stopping = 1;
 	/* Wake every thread blocked in accept(): shutting the listener down makes accept fail. */

@@ -21,6 +21,10 @@ void cfg_defaults(struct cfg *c)
 	c->max_events = 10000;
 	c->state_ttl_s = 86400;
 	c->async_commit = 1;
+	c->sql_timeout_ms = 10000;
+	c->sql_max_rows = 1000;
+	c->exec_timeout_ms = 30000;
+	c->exec_max_output = 1u << 20;
 	c->n_hosts = 3;
 	snprintf(c->hosts[0], CFG_ALLOW_LEN, "localhost");
 	snprintf(c->hosts[1], CFG_ALLOW_LEN, "127.0.0.1");
@@ -254,8 +258,13 @@ static const struct var vars[] = {
 	INT_VAR("DMCP_MAX_RUNS_PER_SESSION", max_runs, 1, 100000),
 	INT_VAR("DMCP_MAX_EVENTS_PER_RUN", max_events, 10, 10000000),
 	INT_VAR("DMCP_STATE_TTL", state_ttl_s, 10, 365 * 86400),
+	INT_VAR("DMCP_SQL_TOOLS_TIMEOUT_MS", sql_timeout_ms, 10, 3600000),
+	INT_VAR("DMCP_SQL_TOOLS_MAX_ROWS", sql_max_rows, 1, 1000000),
+	INT_VAR("DMCP_EXEC_TIMEOUT_MS", exec_timeout_ms, 100, 3600000),
 	{.name = "DMCP_MAX_BODY", .parse = parse_size, .off = offsetof(struct cfg, max_body),
 	 .lo = 1024, .hi = 64LL << 20},
+	{.name = "DMCP_EXEC_MAX_OUTPUT", .parse = parse_size,
+	 .off = offsetof(struct cfg, exec_max_output), .lo = 1024, .hi = 64LL << 20},
 	WORD_VAR("DMCP_SAMPLING_FALLBACK", sampling_mock, sampling_words),
 	WORD_VAR("DMCP_ASYNC_COMMIT", async_commit, async_words),
 	WORD_VAR("DMCP_RECORD_CALLS", record_all, record_words),
@@ -265,6 +274,51 @@ static const struct var vars[] = {
 	{.name = "DMCP_ALLOWED_ORIGINS", .parse = parse_origins},
 	{.name = "DMCP_METRICS_PATH", .parse = parse_metrics_path},
 };
+
+/* Bytes of a PostgreSQL name (NAMEDATALEN - 1). */
+#define CFG_MAX_PG_NAME 63
+/* Bytes of DMCP_EXEC_TOOLS_DIR. */
+#define CFG_MAX_PATH 1024
+
+/* A string variable that may be set to "" (which means something): its value, or dflt when
+ * unset, copied into *out. */
+static dmcp_rc string_var(const char *name, const char *dflt, size_t max, char **out,
+                          char *err, size_t errlen)
+{
+	const char *s = getenv(name);
+
+	if (s == NULL)
+		s = dflt;
+	*out = NULL;
+	if (s == NULL)
+		return DMCP_OK;
+	if (strlen(s) > max) {
+		snprintf(err, errlen, "%s must be at most %zu bytes", name, max);
+		return DMCP_E_PARAMS;
+	}
+	*out = strdup(s);
+	return *out != NULL ? DMCP_OK : DMCP_E_NOMEM;
+}
+
+/* The tool kinds' strings: DMCP_SQL_TOOLS_SCHEMA and DMCP_SQL_TOOLS_ROLE ("" means off and
+ * the connection's own role), DMCP_EXEC_TOOLS_DIR ("" or unset: none). */
+static dmcp_rc tool_vars(struct cfg *c, char *err, size_t errlen)
+{
+	DMCP_TRY(string_var("DMCP_SQL_TOOLS_SCHEMA", "dmcp_tools", CFG_MAX_PG_NAME, &c->sql_schema,
+	                    err, errlen));
+	DMCP_TRY(string_var("DMCP_SQL_TOOLS_ROLE", "dmcp_tools", CFG_MAX_PG_NAME, &c->sql_role,
+	                    err, errlen));
+	DMCP_TRY(string_var("DMCP_EXEC_TOOLS_DIR", NULL, CFG_MAX_PATH, &c->exec_dir, err, errlen));
+	if (c->exec_dir != NULL && c->exec_dir[0] == '\0') {
+		free(c->exec_dir);
+		c->exec_dir = NULL;
+	}
+	if (c->exec_dir != NULL && c->exec_dir[0] != '/') {
+		snprintf(err, errlen, "DMCP_EXEC_TOOLS_DIR must be an absolute path");
+		return DMCP_E_PARAMS;
+	}
+	return DMCP_OK;
+}
 
 dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 {
@@ -283,7 +337,9 @@ dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 	}
 	s = getenv("DMCP_DATABASE_URL");
 	c->database_url = strdup(s != NULL ? s : "");
-	return c->database_url != NULL ? DMCP_OK : DMCP_E_NOMEM;
+	if (c->database_url == NULL)
+		return DMCP_E_NOMEM;
+	return tool_vars(c, err, errlen);
 }
 
 void cfg_free(struct cfg *c)
@@ -291,7 +347,11 @@ void cfg_free(struct cfg *c)
 	free(c->database_url);
 	free(c->state_key);
 	free(c->metrics_path);
+	free(c->sql_schema);
+	free(c->sql_role);
+	free(c->exec_dir);
 	c->database_url = NULL;
 	c->state_key = NULL;
 	c->metrics_path = NULL;
+	c->sql_schema = c->sql_role = c->exec_dir = NULL;
 }

@@ -48,6 +48,19 @@ struct cfg {
 	                         every commit waits (see store_set_async) */
 	char *metrics_path;   /* DMCP_METRICS_PATH: where the Prometheus page is served (a
 	                         request path, such as /metrics); NULL (default): nowhere; owned */
+	char *sql_schema;     /* DMCP_SQL_TOOLS_SCHEMA: the schema whose functions are tools
+	                         (default dmcp_tools; "" turns SQL tools off); owned */
+	char *sql_role;       /* DMCP_SQL_TOOLS_ROLE: the role they run as (default dmcp_tools;
+	                         "": the connection's own); owned */
+	int sql_timeout_ms;   /* DMCP_SQL_TOOLS_TIMEOUT_MS: statement_timeout of one call */
+	int sql_max_rows;     /* DMCP_SQL_TOOLS_MAX_ROWS: rows a function returning a set may
+	                         give one call; more is an error result */
+	char *exec_dir;       /* DMCP_EXEC_TOOLS_DIR: every executable in it is a tool; NULL:
+	                         none; owned */
+	int exec_timeout_ms;  /* DMCP_EXEC_TIMEOUT_MS: how long one run of a program may take
+	                         before it is killed (--mcp-describe: 5 s at most) */
+	size_t exec_max_output; /* DMCP_EXEC_MAX_OUTPUT: bytes a program may write to stdout in
+	                           one run before it is killed */
 	int allow_any_host;   /* DMCP_ALLOWED_HOSTS contains "*" */
 	int allow_any_origin; /* DMCP_ALLOWED_ORIGINS contains "*" */
 	int n_hosts;          /* entries in hosts */

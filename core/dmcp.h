@@ -229,6 +229,12 @@ struct dmcp_tool {
 	dmcp_tool_fn run;
 	const struct dmcp_param *params; /* the arguments, ended by DMCP_END, instead of
 	                                    input_schema (both set: a registration error) */
+	int confirm;               /* 1: before the function runs, dmcp asks the user to confirm
+	                              (effect 0: an elicitation form naming the tool and its
+	                              arguments); a decline or cancel ends the call as an isError
+	                              result, a client without elicitation gets an error, and the
+	                              function never runs. Needs "destructiveHint": true in
+	                              .annotations (else a registration error) */
 };
 
 /* The registry copies nothing: every pointer in a definition must outlive the registry

@@ -295,8 +295,17 @@ dmcp_rc rt_save(dmcp_ctx *ctx)
 	int existed = r->exists, n = 0, notify;
 	dmcp_rc rc;
 
-	if (ephemeral(ctx))
+	if (ephemeral(ctx)) {
+		/* No row to save; a transaction the tool's step opened (an SQL function's writes)
+		 * commits before anything reaches the client. */
+		rc = store_step_commit(ctx->env->st);
+		if (rc != DMCP_OK) {
+			if (ctx->failed == DMCP_OK)
+				ctx->failed = rc;
+			return rc;
+		}
 		return deliver_only(ctx);
+	}
 	rc = journal_to_row(ctx);
 	if (rc == DMCP_OK)
 		rc = event_arrays(ctx, &n, &kinds, &bodies);
@@ -557,7 +566,10 @@ static dmcp_rc step(dmcp_ctx *ctx)
 		res.messages = js_new_array();
 		rc = ctx->tool->prompt->run(ctx, args, res.messages);
 	} else {
-		rc = ctx->tool->def->run(ctx, args, &res);
+		/* A tool marked .confirm runs only once the user said yes (effect 0). */
+		rc = ctx->tool->def->confirm ? rt_confirm(ctx, args) : DMCP_OK;
+		if (rc == DMCP_OK)
+			rc = ctx->tool->def->run(ctx, args, &res);
 	}
 	if (ctx->suspended && rc != DMCP_CANCELLED && rc != DMCP_E_CONFLICT)
 		rc = DMCP_SUSPENDED;

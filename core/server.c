@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "buf.h"
+#include "dynreg.h"
 #include "err.h"
 #include "http.h"
 #include "js.h"
@@ -282,7 +283,7 @@ static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_si
 	rs->caps = r->caps;
 	rs->log_level = r->modern ? r->log_level : r->sess.log_level;
 	env.cfg = r->w->srv->cfg;
-	env.reg = r->w->srv->reg;
+	env.reg = r->reg;
 	env.st = r->w->st;
 	env.sess = rs;
 	env.sink = sink;
@@ -358,6 +359,8 @@ static void srv_heard(void *arg, const char *payload)
 
 	if (payload[0] == 's' && payload[1] == ':')
 		scache_drop(s->cache, payload + 2);
+	else if (strcmp(payload, "l:tools") == 0)
+		dyn_stale(s->dyn); /* CREATE, DROP or COMMENT of a function: the list follows */
 }
 
 /* The listener's connection came up or went down: the session cache follows it. */
@@ -366,6 +369,8 @@ static void srv_link(void *arg, int up)
 	struct srv *s = arg;
 
 	scache_enable(s->cache, up);
+	if (up)
+		dyn_stale(s->dyn); /* an 'l:tools' may have gone by while it was down */
 }
 
 /* Take a following slot; 0 when every slot is taken (then the stream only catches up and
@@ -479,7 +484,7 @@ static int call_args(struct req *r, const struct reg_tool **tool, json_object **
 		                "a string", NULL);
 		return 0;
 	}
-	*tool = reg_tool(r->w->srv->reg, name);
+	*tool = reg_tool(r->reg, name);
 	if (*tool == NULL) {
 		snprintf(why, sizeof why, "Unknown tool: %.200s", name);
 		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, why, NULL);
@@ -612,12 +617,12 @@ int srv_prompts_get(struct req *r)
 	char why[300];
 
 	memset(&call, 0, sizeof call);
-	if (mcp_prompt_call(r->w->srv->reg, r->msg.params, &p, &call.args, &owned, why,
+	if (mcp_prompt_call(r->reg, r->msg.params, &p, &call.args, &owned, why,
 	                    sizeof why) != DMCP_OK || p->run == NULL) {
 		json_object_put(owned);
 		return 0; /* mcp.c answers: the same checks, the same message */
 	}
-	call.tool = reg_prompt_run(r->w->srv->reg, p->name);
+	call.tool = reg_prompt_run(r->reg, p->name);
 	if (call_extras(r, &call))
 		run_call(r, &call);
 	json_object_put(owned);
@@ -759,7 +764,7 @@ static void answer_request(struct req *r)
 
 	memset(&c, 0, sizeof c);
 	c.cfg = r->w->srv->cfg;
-	c.reg = r->w->srv->reg;
+	c.reg = r->reg;
 	c.st = r->w->st;
 	c.msg = &r->msg;
 	c.sess = r->have_sess ? &r->sess : NULL;
@@ -1100,6 +1105,7 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	r.out = out;
 	buf_init(&r.body, cfg->max_body);
 	store_lazy(w->st);
+	r.reg = w->srv->dyn != NULL ? dyn_acquire(w->srv->dyn, w->st) : w->srv->reg;
 	if (header_too_long(rq)) {
 		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "a request header is longer than "
 		            "4096 bytes", NULL);
@@ -1128,6 +1134,7 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	if (r.have_sess)
 		row_session_clear(&r.sess);
 	json_object_put(r.caps);
+	dyn_release(w->srv->dyn, r.reg);
 	request_done(&r, started);
 	__atomic_sub_fetch(&w->srv->busy, 1, __ATOMIC_RELAXED);
 }
@@ -1188,8 +1195,37 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 	wake_on_event(s->wake, srv_heard, srv_link, s);
 	if (cfg->sampling_mock && reg->sampling == NULL)
 		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
+	if (dyn_new(reg, cfg, &s->dyn) != DMCP_OK) {
+		srv_free(s);
+		return DMCP_E_NOMEM;
+	}
 	*out = s;
 	return DMCP_OK;
+}
+
+void srv_tools_start(struct srv *s, int build_now)
+{
+	struct store *st = NULL;
+	char err[300];
+
+	if (s->dyn == NULL)
+		return;
+	dyn_rescan(s->dyn, 0);
+	if (!build_now)
+		return; /* the first request builds the list */
+	if (store_open(s->cfg->database_url, &st, err, sizeof err) != DMCP_OK) {
+		log_msg(LOG_WARN, "tools: %s; the first request reads the catalog", err);
+		return;
+	}
+	if (store_ready(st) != DMCP_OK || dyn_build(s->dyn, st) != DMCP_OK)
+		log_msg(LOG_WARN, "tools: no SQL tools yet; the next request tries again");
+	store_close(st);
+}
+
+void srv_tools_reload(struct srv *s)
+{
+	log_msg(LOG_INFO, "SIGHUP: describing the programs and reading the SQL catalog again");
+	dyn_rescan(s->dyn, 1);
 }
 
 void srv_free(struct srv *s)
@@ -1199,6 +1235,7 @@ void srv_free(struct srv *s)
 	if (s->wake_owned)
 		wake_free(s->wake);
 	scache_free(s->cache);
+	dyn_free(s->dyn);
 	pthread_mutex_destroy(&s->wake_mu);
 	pthread_mutex_destroy(&s->key_mu);
 	free(s);

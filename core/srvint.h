@@ -31,6 +31,8 @@ struct srv {
 	int wake_owned;                         /* wake is ours: free it, start its listener */
 	pthread_mutex_t wake_mu;                /* guards starting the listener */
 	struct scache *cache;                   /* sessions this process served (scache.h) */
+	struct dyn *dyn;                        /* tools made while serving (dynreg.h), or
+	                                           NULL: reg is all there is */
 	struct state_key key;                   /* signs requestState; loaded on first use */
 	int key_ready;                          /* key is loaded (atomic: set once) */
 	pthread_mutex_t key_mu;                 /* guards loading it */
@@ -45,6 +47,9 @@ struct srv_worker {
 /* Everything one request owns; freed in one place at the end (srv_handle). */
 struct req {
 	struct srv_worker *w;
+	const dmcp_registry *reg;                /* the tools this request sees: the server's
+	                                            registry, or a view of it with the tools made
+	                                            while serving (held until the end) */
 	const struct srv_req *rq;
 	const struct srv_out *out;
 	char principal[ROW_MAX_PRINCIPAL + 1]; /* REMOTE_USER or "anonymous" */

@@ -924,30 +924,89 @@ static dmcp_rc insert_refused(struct store *st, const struct run_row *r)
 	return rc;
 }
 
+/* The save statement's parameters with the events as array literals into ka and ba. */
+static dmcp_rc save_arrays(struct buf *ka, struct buf *ba, int n, const enum event_kind *kinds,
+                           const char *const *bodies)
+{
+	const char **knames = calloc((size_t)(n > 0 ? n : 1), sizeof *knames);
+	dmcp_rc rc;
+	int i;
+
+	if (knames == NULL)
+		return DMCP_E_NOMEM;
+	for (i = 0; i < n; i++)
+		knames[i] = row_kind_name(kinds[i]);
+	rc = array_literal(ka, n, knames);
+	if (rc == DMCP_OK)
+		rc = array_literal(ba, n, bodies);
+	free(knames);
+	return rc;
+}
+
+/* store_run_save inside the transaction a tool's step opened: the save, then COMMIT (and the
+ * NOTIFY, in its own transaction) only when it saved; else ROLLBACK, and the function's
+ * writes go with it. Two round trips: the COMMIT must not go out before the save's answer
+ * (a COMMIT pipelined after a compare-and-set that matched nothing would commit the
+ * function's writes without the run). */
+static dmcp_rc save_in_tx(struct store *st, struct run_row *r, const struct run_expect *expect,
+                          int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                          const char *const *bodies, int notify)
+{
+	static const enum stmt after[] = {S_COMMIT, S_NOTIFY_NOW};
+	enum stmt id = expect != NULL ? S_RUN_UPDATE : S_RUN_INSERT;
+	const char *p[SP_COUNT], *np[1] = {r->id};
+	const char *const *params[2] = {p, np}, *const *none[2] = {NULL, np};
+	struct save_text t;
+	struct buf ka, ba;
+	PGresult *res[2] = {NULL, NULL};
+	dmcp_rc rc;
+
+	buf_init(&ka, STORE_MAX_EVENT_BYTES);
+	buf_init(&ba, STORE_MAX_EVENT_BYTES);
+	rc = save_arrays(&ka, &ba, n, kinds, bodies);
+	if (rc == DMCP_OK) {
+		save_params(r, expect, max_live, first_lsn, buf_cstr(&ka), buf_cstr(&ba), "on", &t, p);
+		rc = exec_pipeline(st, 1, &id, params, res, 1);
+		if (rc == DMCP_OK && strcmp(PQgetvalue(res[0], 0, 0), "1") != 0)
+			rc = expect != NULL ? DMCP_E_CONFLICT : DMCP_E_INTERNAL;
+		clear_all(res, 1);
+	}
+	buf_free(&ka);
+	buf_free(&ba);
+	if (rc != DMCP_OK) {
+		store_rollback(st);
+		return rc == DMCP_E_INTERNAL ? insert_refused(st, r) : rc;
+	}
+	rc = exec_pipeline(st, notify ? 2 : 1, after, none, res, 1);
+	if (res[0] != NULL && PQresultStatus(res[0]) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(res[0]), "COMMIT") == 0)
+		rc = DMCP_OK; /* committed; a failed NOTIFY only delays followers */
+	else
+		rc = DMCP_E_DB;
+	clear_all(res, 2);
+	store_rollback(st);
+	if (rc == DMCP_OK)
+		r->exists = 1;
+	return rc;
+}
+
 dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
                        int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
                        const char *const *bodies, int durable, int notify)
 {
 	enum stmt ids[2];
-	const char *p[SP_COUNT], *np[1] = {r->id}, **knames;
+	const char *p[SP_COUNT], *np[1] = {r->id};
 	const char *const *params[2] = {p, np};
 	struct save_text t;
 	struct buf ka, ba;
 	PGresult *res[2] = {NULL, NULL};
 	dmcp_rc rc;
-	int i;
 
+	if (PQtransactionStatus(st->conn) == PQTRANS_INTRANS)
+		return save_in_tx(st, r, expect, max_live, first_lsn, n, kinds, bodies, notify);
 	buf_init(&ka, STORE_MAX_EVENT_BYTES);
 	buf_init(&ba, STORE_MAX_EVENT_BYTES);
-	knames = calloc((size_t)(n > 0 ? n : 1), sizeof *knames);
-	if (knames == NULL)
-		return DMCP_E_NOMEM;
-	for (i = 0; i < n; i++)
-		knames[i] = row_kind_name(kinds[i]);
-	rc = array_literal(&ka, n, knames);
-	if (rc == DMCP_OK)
-		rc = array_literal(&ba, n, bodies);
-	free(knames);
+	rc = save_arrays(&ka, &ba, n, kinds, bodies);
 	if (rc == DMCP_OK) {
 		save_params(r, expect, max_live, first_lsn, buf_cstr(&ka), buf_cstr(&ba),
 		            durable || !st->async ? "on" : "off", &t, p);
@@ -1301,6 +1360,293 @@ dmcp_rc store_report(struct store *st, enum store_report q, const char *const *p
 		return DMCP_E_DB;
 	}
 	rc = grid_fill(res, out);
+	PQclear(res);
+	return rc;
+}
+
+/* ---- tools that are SQL functions ------------------------------------------------------- */
+
+/* Arguments of one function call (PostgreSQL's FUNC_MAX_ARGS). */
+#define STORE_MAX_ARGS 100
+/* Bytes of one call's statement: 100 arguments with quoted names and types of 128 bytes
+ * each fit several times over. */
+#define STORE_MAX_CALL_SQL (64u << 10)
+/* Statements of the pipeline that opens a tool's transaction and calls it. */
+#define STORE_MAX_TXQ 10
+
+/* One statement of a pipeline of unnamed statements. */
+struct txq {
+	const char *sql;        /* the statement */
+	int n;                  /* its parameters */
+	const char *const *p;   /* their values (text) */
+	int sync;               /* a Sync follows it (the last one always has one) */
+};
+
+/* Send qs[0..n) in one round trip (pipeline mode) and collect one result each into res (the
+ * caller clears them; a statement skipped after an error gets PGRES_PIPELINE_ABORTED).
+ * DMCP_E_DB only when the exchange itself failed (the connection is reset before the next
+ * request); the statements' own failures are in their results. */
+static dmcp_rc exec_texts(struct store *st, int n, const struct txq *qs, PGresult **res)
+{
+	PGresult *r;
+	dmcp_rc rc = DMCP_OK;
+	int i;
+
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	if (due(st) != DMCP_OK || PQenterPipelineMode(st->conn) != 1)
+		return DMCP_E_DB;
+	for (i = 0; i < n && rc == DMCP_OK; i++)
+		if (PQsendQueryParams(st->conn, qs[i].sql, qs[i].n, NULL, qs[i].p, NULL, NULL, 0) != 1 ||
+		    ((qs[i].sync || i == n - 1) && PQpipelineSync(st->conn) != 1))
+			rc = DMCP_E_DB;
+	for (i = 0; i < n && rc == DMCP_OK; i++) {
+		res[i] = PQgetResult(st->conn);
+		while (res[i] != NULL && (r = PQgetResult(st->conn)) != NULL)
+			PQclear(r);
+		if (qs[i].sync || i == n - 1) {
+			r = PQgetResult(st->conn);
+			if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+				rc = DMCP_E_DB;
+			PQclear(r);
+		}
+	}
+	if (PQexitPipelineMode(st->conn) != 1)
+		rc = DMCP_E_DB;
+	if (rc != DMCP_OK) {
+		log_pg(st, "tool pipeline", NULL);
+		st->broken = 1;
+	}
+	return rc;
+}
+
+static int ok_status(const PGresult *r)
+{
+	ExecStatusType es = PQresultStatus(r);
+
+	return es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK;
+}
+
+/* The call expression: function(name => $1::type, ...); values into vals[0..n_args). */
+static void call_expr(struct buf *b, const struct store_call *c, const char **vals)
+{
+	int i;
+
+	(void)buf_addf(b, "%s(", c->function);
+	for (i = 0; i < c->n_args; i++) {
+		const struct store_arg *a = &c->args[i];
+		(void)buf_addf(b, "%s%s => ", i > 0 ? ", " : "", a->ident);
+		if (a->form == STORE_ARG_SCALAR)
+			(void)buf_addf(b, "$%d::%s", i + 1, a->type);
+		else
+			(void)buf_addf(b, "ARRAY(SELECT jsonb_array_elements%s($%d::jsonb))::%s",
+			               a->form == STORE_ARG_ARRAY ? "_text" : "", i + 1, a->type);
+		vals[i] = a->value;
+	}
+	(void)buf_adds(b, ")");
+}
+
+/* The statement that calls c and bounds what it gives back: one row of (the result's text
+ * or NULL, too big). $B is the byte bound, $M the row bound (both after the arguments). */
+static dmcp_rc call_sql(struct buf *b, const struct store_call *c, const char **vals)
+{
+	int B = c->n_args + 1, M = c->n_args + 2;
+
+	switch (c->ret) {
+	case STORE_RET_VOID:
+		(void)buf_addf(b, "SELECT NULL::text, $%d::bigint < 0 OR $%d::int < 0 FROM (SELECT ", B,
+		               M);
+		call_expr(b, c, vals);
+		(void)buf_adds(b, ") s");
+		break;
+	case STORE_RET_TEXT:
+	case STORE_RET_JSON:
+		(void)buf_addf(b, "SELECT CASE WHEN octet_length(v) <= $%d::bigint THEN v END, "
+		               "coalesce(octet_length(v) > $%d::bigint, false) OR $%d::int < 0 FROM "
+		               "(SELECT %s(", B, B, M, c->ret == STORE_RET_JSON ? "to_json" : "");
+		call_expr(b, c, vals);
+		(void)buf_adds(b, ")::text AS v) s");
+		break;
+	case STORE_RET_ROWS:
+		(void)buf_addf(b, "SELECT CASE WHEN n <= $%d::int AND octet_length(v) <= $%d::bigint "
+		               "THEN v END, n > $%d::int OR octet_length(v) > $%d::bigint FROM "
+		               "(SELECT count(*) AS n, coalesce(json_agg(t), '[]')::text AS v FROM "
+		               "(SELECT * FROM ", M, B, M, B);
+		call_expr(b, c, vals);
+		(void)buf_addf(b, " LIMIT $%d::int + 1) t) s", M);
+		break;
+	}
+	return b->fail;
+}
+
+/* What the function's error says, into out. */
+static void call_failed(const PGresult *r, struct store_call_out *out)
+{
+	const char *f;
+
+	out->failed = 1;
+	f = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	row_copy(out->sqlstate, sizeof out->sqlstate, f != NULL ? f : "");
+	f = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	row_copy(out->message, sizeof out->message, f != NULL ? f : "the function failed");
+	f = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	row_copy(out->detail, sizeof out->detail, f != NULL ? f : "");
+	f = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+	row_copy(out->hint, sizeof out->hint, f != NULL ? f : "");
+}
+
+/* Statements that end the call's part of the transaction: back to dmcp's own role and
+ * timeout (the savepoint was released or rolled back to before them). */
+#define CALL_RESET_ROLE "SET LOCAL ROLE NONE"
+#define CALL_RESET_TIMEOUT "SET LOCAL statement_timeout TO DEFAULT"
+
+/* After the function failed: back to the savepoint, so the transaction goes on. */
+static dmcp_rc call_recover(struct store *st)
+{
+	static const struct txq q[3] = {{"ROLLBACK TO SAVEPOINT dmcp_tool", 0, NULL, 0},
+	                                {CALL_RESET_ROLE, 0, NULL, 0},
+	                                {CALL_RESET_TIMEOUT, 0, NULL, 1}};
+	PGresult *res[3];
+	dmcp_rc rc = exec_texts(st, 3, q, res);
+	int i;
+
+	for (i = 0; i < 3 && rc == DMCP_OK; i++)
+		if (!ok_status(res[i])) {
+			log_pg(st, "tool call: back to the savepoint", res[i]);
+			rc = DMCP_E_DB;
+		}
+	clear_all(res, 3);
+	return rc;
+}
+
+/* The call's result row into out (owned copy of the text). */
+static dmcp_rc call_result(const PGresult *r, struct store_call_out *out)
+{
+	if (PQntuples(r) != 1 || PQnfields(r) != 2)
+		return DMCP_OK; /* a void function's row, or none: no value */
+	out->too_big = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+	if (PQgetisnull(r, 0, 0))
+		return DMCP_OK;
+	out->value = strdup(PQgetvalue(r, 0, 0));
+	return out->value != NULL ? DMCP_OK : DMCP_E_NOMEM;
+}
+
+dmcp_rc store_tool_call(struct store *st, const struct store_call *c, struct store_call_out *out)
+{
+	char ms[16], bytes[24], rows[16];
+	const char *ctx[4] = {c->principal, c->session_id, c->run_id, ms}, *role[1] = {c->role};
+	const char *vals[STORE_MAX_ARGS + 2];
+	struct txq q[STORE_MAX_TXQ];
+	PGresult *res[STORE_MAX_TXQ];
+	struct buf sql;
+	int n = 0, at, i;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	if (c->n_args < 0 || c->n_args > STORE_MAX_ARGS)
+		return DMCP_E_LIMIT;
+	buf_init(&sql, STORE_MAX_CALL_SQL);
+	if (call_sql(&sql, c, vals) != DMCP_OK) {
+		buf_free(&sql);
+		return DMCP_E_LIMIT;
+	}
+	snprintf(ms, sizeof ms, "%d", c->timeout_ms);
+	snprintf(bytes, sizeof bytes, "%zu", c->max_bytes);
+	snprintf(rows, sizeof rows, "%d", c->max_rows);
+	vals[c->n_args] = bytes;
+	vals[c->n_args + 1] = rows;
+	if (due(st) != DMCP_OK) {
+		buf_free(&sql);
+		return DMCP_E_DB;
+	}
+	/* The transaction is durable whatever the connection's default: it holds the
+	 * function's writes. The call gets a Sync of its own before it, so that its
+	 * statement_timeout is timed from its own start. */
+	if (PQtransactionStatus(st->conn) == PQTRANS_IDLE)
+		q[n++] = (struct txq){"BEGIN", 0, NULL, 0};
+	q[n++] = (struct txq){"SET LOCAL synchronous_commit TO on", 0, NULL, 0};
+	q[n++] = (struct txq){"SELECT set_config('dmcp.principal', $1, true), "
+	                      "set_config('dmcp.session_id', $2, true), "
+	                      "set_config('dmcp.run_id', $3, true), "
+	                      "set_config('statement_timeout', $4, true)", 4, ctx, 0};
+	if (c->role != NULL && c->role[0] != '\0')
+		q[n++] = (struct txq){"SELECT set_config('role', $1, true)", 1, role, 0};
+	q[n++] = (struct txq){"SAVEPOINT dmcp_tool", 0, NULL, 1};
+	at = n;
+	q[n++] = (struct txq){buf_cstr(&sql), c->n_args + 2, vals, 0};
+	q[n++] = (struct txq){"RELEASE SAVEPOINT dmcp_tool", 0, NULL, 0};
+	q[n++] = (struct txq){CALL_RESET_ROLE, 0, NULL, 0};
+	q[n++] = (struct txq){CALL_RESET_TIMEOUT, 0, NULL, 1};
+	rc = exec_texts(st, n, q, res);
+	for (i = 0; i < at && rc == DMCP_OK; i++)
+		if (!ok_status(res[i])) {
+			log_pg(st, "tool call: setting up", res[i]);
+			rc = DMCP_E_DB;
+		}
+	if (rc == DMCP_OK && !ok_status(res[at])) {
+		call_failed(res[at], out);
+		rc = call_recover(st);
+	} else if (rc == DMCP_OK) {
+		for (i = at + 1; i < n && rc == DMCP_OK; i++)
+			if (!ok_status(res[i])) {
+				log_pg(st, "tool call: after the call", res[i]);
+				rc = DMCP_E_DB;
+			}
+		if (rc == DMCP_OK)
+			rc = call_result(res[at], out);
+	}
+	clear_all(res, n);
+	buf_free(&sql);
+	if (rc != DMCP_OK) {
+		store_rollback(st);
+		store_call_out_clear(out);
+	}
+	return rc;
+}
+
+void store_call_out_clear(struct store_call_out *out)
+{
+	free(out->value);
+	out->value = NULL;
+}
+
+dmcp_rc store_step_commit(struct store *st)
+{
+	dmcp_rc rc;
+
+	switch (PQtransactionStatus(st->conn)) {
+	case PQTRANS_IDLE:
+		return DMCP_OK;
+	case PQTRANS_INTRANS:
+		rc = store_commit(st);
+		store_rollback(st);
+		return rc;
+	default:
+		store_rollback(st);
+		return DMCP_E_DB;
+	}
+}
+
+dmcp_rc store_tool_catalog(struct store *st, const char *schema, char **json)
+{
+	const char *p[1] = {schema};
+	PGresult *res;
+	dmcp_rc rc = DMCP_OK;
+
+	*json = NULL;
+	if (due(st) != DMCP_OK)
+		return DMCP_E_DB;
+	/* Unprepared: a program started before `migrate` still serves everything else. */
+	res = PQexecParams(st->conn, "SELECT dmcp_tool_catalog($1)::text", 1, NULL, p, NULL, NULL,
+	                   0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		log_pg(st, "the catalog of SQL tools (is the database migrated?)", res);
+		rc = DMCP_E_DB;
+	} else {
+		*json = strdup(PQgetisnull(res, 0, 0) ? "[]" : PQgetvalue(res, 0, 0));
+		if (*json == NULL)
+			rc = DMCP_E_NOMEM;
+	}
 	PQclear(res);
 	return rc;
 }

@@ -78,6 +78,11 @@ struct run_expect {
  * first_lsn .. first_lsn+n-1, in one statement: one round trip and one commit, which waits
  * for the disk when durable (or when the connection is not async); then, when notify, a
  * NOTIFY for the run in its own small transaction, in the same round trip.
+ * Inside the transaction a tool's step opened (store_tool_call), the statement goes into it
+ * and commits it (waiting for the disk) only when it saved the run; then the NOTIFY. When it
+ * saved nothing (DMCP_E_CONFLICT, a refused insert) or failed, the transaction is rolled back,
+ * with everything the tool wrote in it: the tool's writes commit together with the run's
+ * result, exactly once, or not at all.
  * expect NULL: an insert. A run of a session (r->session_id not "") is inserted only while
  * the session is live, and, when the run is unfinished, only while the session holds fewer
  * than max_live unfinished runs (the count is kept in the same statement): else
@@ -125,6 +130,81 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
  * (stored now) when there is none yet; copied into out[cap]. */
 dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, char *out,
                      size_t cap) DMCP_MUST_CHECK;
+
+/* ---- Tools that are SQL functions (core/sqltool.c) ---------------------------------------
+ * One step of such a tool is one transaction on the worker's connection: store_tool_call
+ * opens it and calls the function in it, the run's save (store_run_save) commits it, or
+ * store_step_commit when the call keeps no row; the NOTIFY follows the COMMIT. */
+
+/* The functions of schema that may become tools, and what their definitions need, as JSON
+ * text (the migrations' dmcp_tool_catalog(schema) describes it): *json is the caller's. */
+dmcp_rc store_tool_catalog(struct store *st, const char *schema, char **json) DMCP_MUST_CHECK;
+
+/* How an argument's JSON becomes the SQL value. */
+enum store_arg_form {
+	STORE_ARG_SCALAR, /* value is the text of a scalar, cast to the argument's type */
+	STORE_ARG_ARRAY,  /* value is a JSON array of scalars: an array of the argument's type */
+	STORE_ARG_JSONS   /* value is a JSON array of any JSON: a json[] or jsonb[] */
+};
+
+struct store_arg {
+	const char *ident;        /* the parameter's name, quoted for SQL (from the catalog) */
+	const char *type;         /* its declared type as SQL text (from the catalog) */
+	enum store_arg_form form;
+	const char *value;        /* JSON text of arrays; the text of a scalar */
+};
+
+/* What a call gives back, as text. */
+enum store_ret {
+	STORE_RET_VOID, /* nothing */
+	STORE_RET_TEXT, /* the value's text (json and jsonb: their JSON text) */
+	STORE_RET_JSON, /* the value as JSON (a composite: an object) */
+	STORE_RET_ROWS  /* a set: a JSON array of row objects */
+};
+
+struct store_call {
+	const char *function;          /* schema-qualified and quoted (from the catalog) */
+	const struct store_arg *args;  /* the arguments given, by name; the others take their
+	                                  defaults */
+	int n_args;
+	enum store_ret ret;
+	int max_rows;                  /* STORE_RET_ROWS: more rows are too_big */
+	size_t max_bytes;              /* bytes of the result's text: more are too_big */
+	const char *role;              /* the role the function runs as; "" or NULL: the
+	                                  connection's own */
+	int timeout_ms;                /* its statement_timeout */
+	const char *principal;         /* current_setting('dmcp.principal') for the function */
+	const char *session_id;        /* current_setting('dmcp.session_id') ("" sessionless) */
+	const char *run_id;            /* current_setting('dmcp.run_id') */
+};
+
+/* Bytes kept of each part of a function's error. */
+#define STORE_ERR_TEXT 400
+
+struct store_call_out {
+	char *value;                   /* owned: the result's text; NULL for SQL NULL, void,
+	                                  too_big and failed */
+	int too_big;                   /* more rows or bytes than the call allows */
+	int failed;                    /* the function raised an error: its writes are undone */
+	char sqlstate[6];              /* of the error */
+	char message[STORE_ERR_TEXT];  /* the error's primary message */
+	char detail[STORE_ERR_TEXT];   /* its DETAIL, or "" */
+	char hint[STORE_ERR_TEXT];     /* its HINT, or "" */
+};
+
+/* Open the step's transaction (a durable one) and call the function in it as c->role, with
+ * dmcp.principal, dmcp.session_id and dmcp.run_id set (transaction-local) and under
+ * c->timeout_ms, inside a savepoint: an error of the function (or its timeout) rolls back to
+ * the savepoint and is reported in out (failed, message, detail), and the transaction goes on
+ * without the function's writes. The transaction stays open for the run's save. DMCP_E_DB
+ * (logged; the transaction rolled back) when dmcp's own statements fail. Clear out with
+ * store_call_out_clear. */
+dmcp_rc store_tool_call(struct store *st, const struct store_call *c,
+                        struct store_call_out *out) DMCP_MUST_CHECK;
+void store_call_out_clear(struct store_call_out *out);
+/* Commit the transaction a tool's step opened, when the call keeps no row (a call that ends
+ * in one step): DMCP_OK when it committed or none was open; DMCP_E_DB (rolled back) else. */
+dmcp_rc store_step_commit(struct store *st) DMCP_MUST_CHECK;
 
 /* Wake-ups. Every NOTIFY goes to the one channel "dmcp"; each process has one listening
  * connection (see wake.h). Payloads: a run id (the run has news), "s:<session id>" (the

@@ -34,6 +34,8 @@
 #                      names DIR/pg/sock/.s.PGSQL.N, nothing listens on TCP)
 #   STACK_EXTERNAL_DB  1: use the database in DMCP_DATABASE_URL instead of a private cluster
 #   STACK_INTERRUPTED  1: stop waiting (a signal trap of the caller sets it)
+#   STACK_SQL          SQL files run on the database after the migrations, before the program
+#                      starts (space-separated paths; `make run` installs examples/sql/ so)
 #   STACK_AUTH         1: nginx asks for HTTP basic auth (auth_basic, DIR/nginx/htpasswd) with
 #                      two users: alice (password alice-pw) and bob (password bob-pw); the
 #                      program sees the user as REMOTE_USER, its principal. Default: no auth
@@ -605,6 +607,23 @@ stack_db_start() {
 		stack_stop "$dir"
 		return 1
 	fi
+	_stack_sql "$dir" || { stack_stop "$dir"; return 1; }
+}
+
+# _stack_sql DIR — runs the files of STACK_SQL on the stack's database (after migrate).
+_stack_sql() {
+	local dir=$1 f psql
+	[ -n "${STACK_SQL:-}" ] || return 0
+	psql=$(_stack_psql_bin) || { _stack_say "psql not found"; return 1; }
+	for f in $STACK_SQL; do
+		if ! "$psql" -XAtq -v ON_ERROR_STOP=1 -d "$STACK_DBURL" -f "$f" </dev/null \
+			>>"$dir/migrate.log" 2>&1 3>&-; then
+			_stack_say "$f failed"
+			_stack_tail "$dir/migrate.log"
+			return 1
+		fi
+		echo "installed $f" >>"$dir/migrate.log"
+	done
 }
 
 stack_start() {

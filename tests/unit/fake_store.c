@@ -59,6 +59,7 @@ struct fs_db {
 	char secret_name[FS_MAX_SECRETS][32];
 	char secret_value[FS_MAX_SECRETS][65];
 	int nsecrets;
+	long tool_writes; /* rows the SQL tools' functions wrote (store_tool_call) */
 };
 
 struct store {
@@ -66,6 +67,7 @@ struct store {
 	int in_tx;                  /* a transaction is open */
 	int aborted;                /* a statement failed inside it */
 	struct fs_db snap;          /* the database as of store_begin */
+	int tool_tx;                /* the transaction is a tool's step (store_tool_call) */
 	char (*queued)[33];         /* NOTIFYs sent inside the transaction */
 	int nqueued, capqueued;
 	char locked[FS_MAX_LOCKS][33]; /* runs locked by the transaction */
@@ -305,6 +307,7 @@ static void db_copy(struct fs_db *dst, const struct fs_db *src)
 	memcpy(dst->secret_name, src->secret_name, sizeof dst->secret_name);
 	memcpy(dst->secret_value, src->secret_value, sizeof dst->secret_value);
 	dst->nsecrets = src->nsecrets;
+	dst->tool_writes = src->tool_writes;
 }
 
 static struct fs_session *find_session(struct fs_db *d, const char *id)
@@ -387,6 +390,7 @@ static void deliver(const char *run_id)
 static void end_tx(struct store *st)
 {
 	st->in_tx = 0;
+	st->tool_tx = 0;
 	st->aborted = 0;
 	st->nqueued = 0;
 	st->nlocked = 0;
@@ -803,20 +807,16 @@ static void update_row(struct fs_run *run, const struct run_row *r)
 	replace(&run->row.error, r->error);
 }
 
-dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
-                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
-                       const char *const *bodies, int durable, int notify)
+/* The save's statement itself (store_run_save). */
+static dmcp_rc save_row(struct store *st, struct run_row *r, const struct run_expect *expect,
+                        int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                        const char *const *bodies)
 {
 	struct fs_run *run;
 	int64_t before;
 	int i;
-	dmcp_rc rc = enter(st, "store_run_save");
+	dmcp_rc rc;
 
-	(void)durable; /* the fake has no disk */
-	if (rc != DMCP_OK)
-		return rc;
-	if (st->in_tx)
-		anomaly("store_run_save inside a transaction: a save is one statement of its own");
 	if (n < 0 || (n > 0 && (kinds == NULL || bodies == NULL)))
 		return stmt_error(st);
 	for (i = 0; i < n; i++)
@@ -862,9 +862,105 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_exp
 	if (run->row.last_lsn != max_lsn(run))
 		anomaly("run %s: last_lsn does not match its newest event", r->id);
 	r->exists = 1;
-	if (notify)
-		store_notify(st, r->id);
 	return DMCP_OK;
+}
+
+dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
+                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                       const char *const *bodies, int durable, int notify)
+{
+	dmcp_rc rc = enter(st, "store_run_save");
+
+	(void)durable; /* the fake has no disk */
+	if (rc != DMCP_OK)
+		return rc;
+	if (st->in_tx && !st->tool_tx)
+		anomaly("store_run_save inside a transaction: a save is one statement of its own");
+	rc = save_row(st, r, expect, max_live, first_lsn, n, kinds, bodies);
+	if (st->in_tx) {
+		/* A tool's step: the save goes into its transaction and commits it only when it
+		 * saved; else the function's writes go with the rollback. */
+		if (rc == DMCP_OK)
+			rc = store_commit(st);
+		else
+			tx_rollback(st);
+		st->tool_tx = 0;
+		if (rc == DMCP_OK)
+			r->exists = 1;
+	}
+	if (rc == DMCP_OK && notify)
+		store_notify(st, r->id);
+	return rc;
+}
+
+/* ---- SQL tools --------------------------------------------------------------------------- */
+
+static const char *tool_catalog;
+static dmcp_rc (*tool_hook)(void *arg, const struct store_call *c, struct store_call_out *out);
+static void *tool_hook_arg;
+
+dmcp_rc store_tool_catalog(struct store *st, const char *schema, char **json)
+{
+	dmcp_rc rc = enter(st, "store_tool_catalog");
+
+	(void)schema;
+	*json = NULL;
+	if (rc != DMCP_OK)
+		return rc;
+	*json = dup_s(tool_catalog != NULL ? tool_catalog : "[]");
+	return DMCP_OK;
+}
+
+dmcp_rc store_tool_call(struct store *st, const struct store_call *c, struct store_call_out *out)
+{
+	dmcp_rc rc = enter(st, "store_tool_call");
+
+	memset(out, 0, sizeof *out);
+	if (rc != DMCP_OK)
+		return rc;
+	if (!st->in_tx) {
+		rc = store_begin(st);
+		if (rc != DMCP_OK)
+			return rc;
+	}
+	st->tool_tx = 1;
+	rc = tool_hook != NULL ? tool_hook(tool_hook_arg, c, out) : DMCP_OK;
+	if (rc != DMCP_OK) {
+		tx_rollback(st);
+		store_call_out_clear(out);
+		return rc;
+	}
+	if (!out->failed)
+		db.tool_writes++; /* the function's write, inside the step's transaction */
+	return DMCP_OK;
+}
+
+void store_call_out_clear(struct store_call_out *out)
+{
+	free(out->value);
+	out->value = NULL;
+}
+
+dmcp_rc store_step_commit(struct store *st)
+{
+	if (!st->in_tx)
+		return DMCP_OK;
+	return store_commit(st);
+}
+
+void fake_store_tools(const char *catalog,
+                      dmcp_rc (*hook)(void *arg, const struct store_call *c,
+                                      struct store_call_out *out),
+                      void *arg)
+{
+	tool_catalog = catalog;
+	tool_hook = hook;
+	tool_hook_arg = arg;
+}
+
+long fake_store_tool_writes(void)
+{
+	return db.tool_writes;
 }
 
 dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, char *out,
@@ -1059,6 +1155,9 @@ void fake_store_reset(void)
 	last_anomaly[0] = '\0';
 	notify_hook = NULL;
 	notify_arg = NULL;
+	tool_catalog = NULL;
+	tool_hook = NULL;
+	tool_hook_arg = NULL;
 }
 
 long fake_store_calls(void)
@@ -1184,19 +1283,30 @@ void fake_store_fail(const char *fn, int skip, int n)
 	}
 }
 
-dmcp_rc fake_store_cancel_run(const char *run_id, const char *why)
+static void cancel_row(struct fs_run *r, const char *why)
 {
-	struct fs_run *r = find_run(&db, run_id);
-
-	if (r == NULL)
-		return DMCP_E_NOT_FOUND;
-	if (unfinished(r->row.status))
-		leave_count(&r->row);
 	r->row.status = RUN_CANCELLED;
 	replace(&r->row.pending_id, NULL);
 	replace(&r->row.pending_method, NULL);
 	replace(&r->row.error, why);
 	r->updated = ++tick;
+}
+
+dmcp_rc fake_store_cancel_run(const char *run_id, const char *why)
+{
+	struct fs_run *r = find_run(&db, run_id), *snap;
+	struct store *h;
+
+	if (r == NULL)
+		return DMCP_E_NOT_FOUND;
+	if (unfinished(r->row.status))
+		leave_count(&r->row);
+	cancel_row(r, why);
+	/* Committed by another worker: a transaction of ours that is open now and rolls back
+	 * does not undo it. */
+	for (h = handles; h != NULL; h = h->next)
+		if (h->in_tx && (snap = find_run(&h->snap, run_id)) != NULL)
+			cancel_row(snap, why);
 	deliver(run_id);
 	return DMCP_OK;
 }
