@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # sdk2.bats — dmcp end to end with the official TypeScript SDK v2 client
 # (@modelcontextprotocol/client 2.4.0) pinned to 2026-07-28: tests/sdk2/modern.mjs, one case
-# per test, against a private threaded stack of the demo tools with the default settings. The multi-round-trip
-# cases wait for MRTR in the run engine: until they pass they are reported as skipped with a
-# TODO reason (bats has no TODO directive), never silently left out.
+# per test, against a private threaded stack of the demo tools with the default settings. A
+# multi-round-trip case that fails is reported as skipped with a TODO reason naming the
+# failure (bats has no TODO directive), never silently left out; once the run engine answers
+# a retry with the retry's own JSON-RPC id, they pass.
 
 source "$BATS_TEST_DIRNAME/lib/stack.sh"
 
@@ -50,7 +51,7 @@ passed() {
 # todo_mrtr — after `run sdk2 CASE`: passes when the case did, else skips with the reason.
 todo_mrtr() {
 	[ "$status" -eq 0 ] && return 0
-	skip "TODO waiting for MRTR in the runtime: $(grep -m1 '^FAIL' <<<"$output" | cut -c1-200)"
+	skip "TODO multi-round-trip calls in the run engine: $(grep -m1 '^FAIL' <<<"$output" | cut -c1-200)"
 }
 
 @test "SDK v2 pinned to 2026-07-28: discover at connect, tools/list and echo, no initialize, no session" {
