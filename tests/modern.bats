@@ -2,7 +2,8 @@
 # modern.bats — the 2026-07-28 wire on the same endpoint as the 2025-11-25 one, with curl
 # through nginx: the validation ladder (every rung: its HTTP status, JSON-RPC code and the
 # echoed id), server/discover, resultType and cache hints, the standard headers, the
-# per-request log level, subscriptions/listen (acknowledgement, filter, subscription id,
+# per-request log level, each round of a multi-round-trip call answered with its own id,
+# subscriptions/listen (acknowledgement, filter, subscription id,
 # list and resource changes, its end), that a sessionless request writes no row, and the
 # 2025-11-25 session's standalone GET stream that the same changes reach.
 
@@ -369,6 +370,36 @@ trigger() {
 	assert_status 200
 	after=$(db_counts)
 	[ "$before" = "$after" ] || { echo "before: $before"; echo "after:  $after"; false; }
+}
+
+# ---- multi-round-trip calls ---------------------------------------------------------------
+
+# round26 ID STATE INPUTS — a round of test_input_required_result_multi_round from a client
+# that can elicit: STATE and INPUTS empty for the first round.
+round26() {
+	local extra=""
+	[ -n "$2" ] && extra=',"requestState":"'"$2"'","inputResponses":'"$3"
+	raw26 '{"jsonrpc":"2.0","id":'"$1"',"method":"tools/call","params":{"name":"test_input_required_result_multi_round","arguments":{}'"$extra"',"_meta":{'"$META_V"',"io.modelcontextprotocol/clientCapabilities":{"elicitation":{"form":{}}},'"$META_I"'}}}' \
+		-H "MCP-Protocol-Version: $V" -H 'Mcp-Method: tools/call' \
+		-H 'Mcp-Name: test_input_required_result_multi_round'
+	assert_status 200
+}
+
+@test "every round of a call is answered with its own id, a repeated retry too" {
+	local s1 s2
+	round26 31 "" ""
+	assert_rpc_result 31 'r["resultType"] == "input_required" and "user_name" in r["inputRequests"]'
+	s1=$(json_get result.requestState)
+	round26 32 "$s1" '{"user_name":{"action":"accept","content":{"name":"Ada"}}}'
+	assert_rpc_result 32 'r["resultType"] == "input_required" and "favorite_color" in r["inputRequests"]'
+	s2=$(json_get result.requestState)
+	# The same retry again: what the first got, under the new id.
+	round26 33 "$s1" '{"user_name":{"action":"accept","content":{"name":"Ada"}}}'
+	assert_rpc_result 33 'r["requestState"] == "'"$s2"'"'
+	round26 34 "$s2" '{"favorite_color":{"action":"accept","content":{"color":"green"}}}'
+	assert_rpc_result 34 'r["resultType"] == "complete" and r["content"][0]["text"] == "Ada likes green."'
+	round26 35 "$s2" '{"favorite_color":{"action":"accept","content":{"color":"green"}}}'
+	assert_rpc_result 35 'r["content"][0]["text"] == "Ada likes green."'
 }
 
 # ---- logging -------------------------------------------------------------------------------

@@ -1,10 +1,9 @@
 #!/usr/bin/env bats
 # sdk2.bats — dmcp end to end with the official TypeScript SDK v2 client
 # (@modelcontextprotocol/client 2.4.0) pinned to 2026-07-28: tests/sdk2/modern.mjs, one case
-# per test, against a private threaded stack of the demo tools with the default settings. A
-# multi-round-trip case that fails is reported as skipped with a TODO reason naming the
-# failure (bats has no TODO directive), never silently left out; once the run engine answers
-# a retry with the retry's own JSON-RPC id, they pass.
+# per test, against a private threaded stack of the demo tools with the default settings.
+# The multi-round-trip cases depend on each retry being answered with its own JSON-RPC id:
+# the client sends every round as a new request and waits for that id only.
 
 source "$BATS_TEST_DIRNAME/lib/stack.sh"
 
@@ -48,12 +47,6 @@ passed() {
 	[ "$status" -eq 0 ]
 }
 
-# todo_mrtr — after `run sdk2 CASE`: passes when the case did, else skips with the reason.
-todo_mrtr() {
-	[ "$status" -eq 0 ] && return 0
-	skip "TODO multi-round-trip calls in the run engine: $(grep -m1 '^FAIL' <<<"$output" | cut -c1-200)"
-}
-
 @test "SDK v2 pinned to 2026-07-28: discover at connect, tools/list and echo, no initialize, no session" {
 	run sdk2 list_and_echo
 	passed
@@ -76,20 +69,20 @@ todo_mrtr() {
 
 @test "SDK v2: a form elicitation answered by the client's handler (MRTR)" {
 	run sdk2 elicitation
-	todo_mrtr
+	passed
 }
 
 @test "SDK v2: sampling answered by the client's handler (MRTR)" {
 	run sdk2 sampling
-	todo_mrtr
+	passed
 }
 
 @test "SDK v2: book_flight over three rounds with progress (MRTR)" {
 	run sdk2 book_flight
-	todo_mrtr
+	passed
 }
 
 @test "SDK v2: the same retry sent twice takes the step once (MRTR)" {
 	run sdk2 retry_twice
-	todo_mrtr
+	passed
 }

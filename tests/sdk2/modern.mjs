@@ -80,14 +80,17 @@ const cases = {
     async progress() {
         const { client } = await connect();
         const got = [];
-        const r = await client.callTool({ name: 'slow_progress', arguments: { steps: 3, delay_ms: 150 } },
+        const r = await client.callTool({ name: 'slow_progress', arguments: { steps: 3, delay_ms: 500 } },
             { onprogress: p => got.push({ p, at: Date.now() }) });
         await client.close();
         assert.ok(!r.isError, JSON.stringify(r));
         assert.deepEqual(got.map(g => g.p.progress), [1, 2, 3]);
         assert.ok(got.every(g => g.p.total === 3));
-        const gaps = got.slice(1).map((g, i) => g.at - got[i].at);
-        assert.ok(gaps.every(g => g >= 50), `progress came in a burst: ${gaps}`);
+        // The tool spends 1 s between its first and last progress; sent as it works, they
+        // arrive spread out. The bound is loose (a loaded machine delays single messages):
+        // only a burst at the end stays under it.
+        const span = got[2].at - got[0].at;
+        assert.ok(span >= 400, `progress came in a burst: ${span} ms from first to last`);
     },
 
     async listen() {
@@ -112,7 +115,7 @@ const cases = {
         assert.equal(counts(), before, 'the modern wire wrote rows for one-step calls');
     },
 
-    // ---- multi-round-trip calls (TODO until the run engine answers input_required) -------
+    // ---- multi-round-trip calls: input_required, then retries with a new id each round ----
 
     async elicitation() {
         const asked = [];
@@ -170,6 +173,7 @@ const cases = {
         const retry = { requestState: r1.result.requestState, inputResponses: {
             [key]: { action: 'accept', content: { from: 'Oslo', to: 'Rome' } } } };
         const [a, b] = await Promise.all([post(2, retry), post(3, retry)]);
+        assert.deepEqual([a.id, b.id], [2, 3], 'each retry is answered with its own id');
         assert.deepEqual(a.result.inputRequests, b.result.inputRequests);
         assert.equal(a.result.requestState, b.result.requestState, 'one step, one answer');
     }
