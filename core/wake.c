@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "log.h"
+#include "metrics.h"
 #include "rnd.h"
 #include "store.h"
 #include "wake.h"
@@ -75,8 +76,10 @@ void wake_deliver(struct wake *w, const char *run_id)
 	for (wt = w->head; wt != NULL; wt = wt->next) {
 		if (run_id == NULL && wt->changes)
 			wt->missed = 1; /* what was notified while the listener was away is gone */
-		if (run_id == NULL || strcmp(wt->run_id, run_id) == 0)
+		if (run_id == NULL || strcmp(wt->run_id, run_id) == 0) {
 			ring(wt->fd);
+			metrics_wakeup(METRICS_WAKE_NOTIFY);
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
 }
@@ -149,6 +152,7 @@ void wake_post(struct wake *w, const char *run_id, int64_t first, int n,
 			continue;
 		mail_add(wt, first, n, kinds, bodies);
 		ring(wt->fd);
+		metrics_wakeup(METRICS_WAKE_LOCAL);
 	}
 	pthread_mutex_unlock(&w->mu);
 }
