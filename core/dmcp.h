@@ -416,6 +416,19 @@ const char *dmcp_principal(const dmcp_ctx *ctx);
  * revision of MCP may allow calls without a session: then it is "" (never NULL). */
 const char *dmcp_session_id(const dmcp_ctx *ctx);
 
+/* Tell clients that a list changed: list is "tools", "prompts" or "resources". Every
+ * subscriptions/listen stream that asked for that list, and every 2025-11-25 session's
+ * standalone GET stream, gets notifications/<list>/list_changed. A hint, numbered like
+ * progress (sent once per run). DMCP_E_PARAMS for another list name. */
+dmcp_rc dmcp_list_changed(dmcp_ctx *ctx, const char *list) DMCP_MUST_CHECK;
+
+/* Tell clients that the resource uri changed: notifications/resources/updated reaches the
+ * listen streams that watch uri and the standalone streams of the sessions subscribed to
+ * it. Numbered like progress. DMCP_E_LIMIT for a URI of DMCP_MAX_URI bytes or more (the
+ * announcement travels between processes as a short PostgreSQL NOTIFY payload). */
+#define DMCP_MAX_URI 2000
+dmcp_rc dmcp_resource_updated(dmcp_ctx *ctx, const char *uri) DMCP_MUST_CHECK;
+
 /* ---- Resources, prompts, completion ---------------------------------------------------- */
 
 struct dmcp_resource {

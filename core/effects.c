@@ -1260,3 +1260,41 @@ dmcp_rc dmcp_fail(dmcp_ctx *ctx, const char *fmt, ...)
 	return DMCP_E_TOOL;
 }
 
+/* ---- change announcements (public) ------------------------------------------------------ */
+
+/* NOTIFY a change payload once per run (numbered like progress). No step holds a
+ * transaction while the tool runs, so it goes out at once. A hint: a failure is logged
+ * (store_notify), and a stream that misses one only serves a list a client re-reads. */
+static dmcp_rc announce(dmcp_ctx *ctx, const char *kind, const char *what)
+{
+	struct buf b;
+
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if (!next_note(ctx))
+		return DMCP_OK;
+	buf_init(&b, DMCP_MAX_URI + 3);
+	(void)buf_adds(&b, kind);
+	(void)buf_adds(&b, what);
+	if (b.fail == DMCP_OK)
+		store_notify(ctx->env->st, buf_cstr(&b));
+	buf_free(&b);
+	return DMCP_OK;
+}
+
+dmcp_rc dmcp_list_changed(dmcp_ctx *ctx, const char *list)
+{
+	if (list == NULL || (strcmp(list, "tools") != 0 && strcmp(list, "prompts") != 0 &&
+	                     strcmp(list, "resources") != 0))
+		return DMCP_E_PARAMS;
+	return announce(ctx, "l:", list);
+}
+
+dmcp_rc dmcp_resource_updated(dmcp_ctx *ctx, const char *uri)
+{
+	if (uri == NULL || uri[0] == '\0')
+		return DMCP_E_PARAMS;
+	if (strnlen(uri, DMCP_MAX_URI) >= DMCP_MAX_URI)
+		return DMCP_E_LIMIT;
+	return announce(ctx, "r:", uri);
+}

@@ -712,6 +712,27 @@ static dmcp_rc stored_response(struct rt_env *env, const struct run_row *run, in
 	return DMCP_OK;
 }
 
+/* 2026-07-28: each round of a call is a request of its own, so the step it takes answers
+ * this request's id and reports progress under this request's progressToken (none: no
+ * progress goes out). Only the loaded row changes: a save never writes these two fields, so
+ * the stored run keeps the first request's. */
+static dmcp_rc this_request(struct run_row *run, const struct rt_call *call)
+{
+	char *id = strdup(js_text(call->request_id));
+	char *tok = call->progress_token != NULL ? strdup(js_text(call->progress_token)) : NULL;
+
+	if (id == NULL || (call->progress_token != NULL && tok == NULL)) {
+		free(id);
+		free(tok);
+		return DMCP_E_NOMEM;
+	}
+	free(run->request_id);
+	free(run->progress_token);
+	run->request_id = id;
+	run->progress_token = tok;
+	return DMCP_OK;
+}
+
 /* 1 when the call names the run's tool with the run's arguments. */
 static int same_call(const struct rt_call *call, const struct run_row *run)
 {
@@ -757,6 +778,9 @@ static dmcp_rc call_again(struct rt_env *env, const struct rt_call *call, struct
 			return stored_response(env, run, at + 1, call->request_id);
 		if (run->status != RUN_WAITING)
 			return DMCP_CANCELLED;
+		rc = this_request(run, call);
+		if (rc != DMCP_OK)
+			return rc;
 		ctx_init(&ctx, env, run);
 		ctx.inputs = inputs_of(env, call);
 		rc = step(&ctx);

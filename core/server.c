@@ -187,16 +187,21 @@ static void stream_flush(struct stream *s)
 }
 
 /* An SSE comment on a quiet stream, so proxies keep it open; 0 when the client is gone. */
-static int stream_heartbeat(struct stream *s)
+static int stream_heartbeat_req(struct req *r)
 {
 	struct buf b;
 	int ok;
 
 	buf_init(&b, SRV_MAX_HEAD);
-	ok = sse_comment(&b, "keepalive") == DMCP_OK && put(s->r, b.data, b.len) == DMCP_OK &&
-	     s->r->out->flush(s->r->out->io) == DMCP_OK;
+	ok = sse_comment(&b, "keepalive") == DMCP_OK && put(r, b.data, b.len) == DMCP_OK &&
+	     r->out->flush(r->out->io) == DMCP_OK;
 	buf_free(&b);
 	return ok;
+}
+
+static int stream_heartbeat(struct stream *s)
+{
+	return stream_heartbeat_req(s->r);
 }
 
 /* End the connection (not the stream): the client resumes with Last-Event-ID. */
@@ -450,6 +455,230 @@ static void stream_follow(struct stream *s)
 	}
 	if (slot)
 		__atomic_sub_fetch(&w->srv->following, 1, __ATOMIC_ACQ_REL);
+}
+
+/* ---- change streams ------------------------------------------------------------------- */
+
+/* Take a change-stream slot (subscriptions/listen, a session's standalone GET stream): 0
+ * when none is free. These hold their thread for the hold time whatever happens, so they
+ * get at most half of the following slots, and none in a single-threaded process. The slot
+ * is also a following slot: tool calls' streams and change streams share that bound. */
+int srv_change_slot(struct srv *srv)
+{
+	if (__atomic_add_fetch(&srv->changes, 1, __ATOMIC_ACQ_REL) > srv->max_changes) {
+		__atomic_sub_fetch(&srv->changes, 1, __ATOMIC_ACQ_REL);
+		return 0;
+	}
+	if (!follow_slot(srv)) {
+		__atomic_sub_fetch(&srv->changes, 1, __ATOMIC_ACQ_REL);
+		return 0;
+	}
+	return 1;
+}
+
+void srv_change_release(struct srv *srv)
+{
+	__atomic_sub_fetch(&srv->following, 1, __ATOMIC_ACQ_REL);
+	__atomic_sub_fetch(&srv->changes, 1, __ATOMIC_ACQ_REL);
+}
+
+int srv_change_streams(const struct srv *srv)
+{
+	return srv->max_changes > 0;
+}
+
+/* Write bytes on a change stream and flush; 0 when the client is gone. */
+static int changes_put(struct req *r, struct buf *b)
+{
+	return b->fail == DMCP_OK && put(r, b->data, b->len) == DMCP_OK &&
+	       r->out->flush(r->out->io) == DMCP_OK;
+}
+
+/* One notification frame: method, and params (taken; NULL for none) with the subscription
+ * id stamped in params._meta on the modern wire. */
+static int changes_note(struct req *r, const struct srv_changes *c, const char *method,
+                        json_object *params)
+{
+	json_object *msg, *meta;
+	struct buf b;
+	int ok;
+
+	if (c->sub_id != NULL) {
+		if (params == NULL)
+			params = js_new_object();
+		meta = js_new_object();
+		js_object_add(meta, SRV_META_SUBSCRIPTION, json_object_get(c->sub_id));
+		js_object_add(params, "_meta", meta);
+	}
+	msg = rpc_request(NULL, method, params);
+	buf_init(&b, SRV_MAX_REPLY);
+	(void)sse_event(&b, NULL, -1, js_text(msg));
+	ok = changes_put(r, &b);
+	buf_free(&b);
+	json_object_put(msg);
+	return ok;
+}
+
+static int changes_updated(struct req *r, const struct srv_changes *c, const char *uri)
+{
+	json_object *params = js_new_object();
+
+	js_object_add(params, "uri", js_new_string(uri));
+	return changes_note(r, c, "notifications/resources/updated", params);
+}
+
+/* 1 when the stream watches resource uri: listed in the listen request, or (legacy) in the
+ * session's subscriptions. */
+static int watches(struct req *r, const struct srv_changes *c, const char *uri)
+{
+	size_t i, n;
+	int yes = 0;
+
+	if (c->uris != NULL) {
+		n = json_object_array_length(c->uris);
+		for (i = 0; i < n; i++)
+			if (strcmp(json_object_get_string(json_object_array_get_idx(c->uris, i)), uri) == 0)
+				return 1;
+		return 0;
+	}
+	if (c->session_id == NULL || !c->resources)
+		return 0;
+	if (store_subscribed(r->w->st, c->session_id, uri, &yes) != DMCP_OK)
+		log_msg(LOG_WARN, "standalone stream: subscriptions unreadable; an update is dropped");
+	return yes;
+}
+
+/* Everything a stream watches, for when payloads were missed. */
+static int changes_all(struct req *r, const struct srv_changes *c)
+{
+	size_t i, n = c->uris != NULL ? json_object_array_length(c->uris) : 0;
+	int ok = 1;
+
+	if (c->tools)
+		ok = changes_note(r, c, "notifications/tools/list_changed", NULL);
+	if (ok && c->prompts)
+		ok = changes_note(r, c, "notifications/prompts/list_changed", NULL);
+	if (ok && c->resources)
+		ok = changes_note(r, c, "notifications/resources/list_changed", NULL);
+	for (i = 0; ok && i < n; i++)
+		ok = changes_updated(r, c, json_object_get_string(json_object_array_get_idx(c->uris, i)));
+	return ok;
+}
+
+/* What became of a change stream after a write. */
+enum changes_state { CH_GO, CH_GONE, CH_SESSION };
+
+/* Write what the waiter collected. CH_GONE: the client is gone; CH_SESSION: a legacy
+ * stream's session changed (ended, or its settings), so the stream ends and the client
+ * learns the session's fate from its next request. */
+static enum changes_state changes_take(struct req *r, const struct srv_changes *c)
+{
+	char *got[WAKE_MAX_PENDING];
+	int n, missed, i, ok = 1, session = 0, tools = 0, prompts = 0, resources = 0;
+
+	n = wake_take_changes(r->w->srv->wake, &r->w->waiter, got, &missed);
+	for (i = 0; i < n; i++) {
+		const char *p = got[i];
+		if (strcmp(p, "l:tools") == 0)
+			tools = c->tools;
+		else if (strcmp(p, "l:prompts") == 0)
+			prompts = c->prompts;
+		else if (strcmp(p, "l:resources") == 0)
+			resources = c->resources;
+		else if (ok && !missed && strncmp(p, "r:", 2) == 0 && watches(r, c, p + 2))
+			ok = changes_updated(r, c, p + 2);
+		else if (strncmp(p, "s:", 2) == 0 && c->session_id != NULL &&
+		         strcmp(p + 2, c->session_id) == 0)
+			session = 1;
+	}
+	for (i = 0; i < n; i++)
+		free(got[i]);
+	if (ok && missed)
+		ok = changes_all(r, c);
+	if (ok && !missed && tools)
+		ok = changes_note(r, c, "notifications/tools/list_changed", NULL);
+	if (ok && !missed && prompts)
+		ok = changes_note(r, c, "notifications/prompts/list_changed", NULL);
+	if (ok && !missed && resources)
+		ok = changes_note(r, c, "notifications/resources/list_changed", NULL);
+	if (!ok)
+		return CH_GONE;
+	return session ? CH_SESSION : CH_GO;
+}
+
+/* The end of a change stream that lasted its hold time (or the server stops, or a legacy
+ * session changed): listen answers its request (the spec's graceful close); a standalone
+ * stream says retry: and the client opens it again. */
+static void changes_end(struct req *r, const struct srv_changes *c)
+{
+	json_object *res, *meta, *msg;
+	struct buf b;
+
+	buf_init(&b, SRV_MAX_HEAD);
+	if (c->sub_id != NULL) {
+		res = js_new_object();
+		meta = js_new_object();
+		js_object_add(meta, SRV_META_SUBSCRIPTION, json_object_get(c->sub_id));
+		js_object_add(res, "_meta", meta);
+		mcp_modern_result(res, "complete");
+		msg = rpc_result(c->sub_id, res);
+		(void)sse_event(&b, NULL, -1, js_text(msg));
+		json_object_put(msg);
+	} else {
+		(void)buf_addf(&b, "retry: %d\n\n", r->w->srv->cfg->retry_ms);
+	}
+	(void)changes_put(r, &b);
+	buf_free(&b);
+}
+
+void srv_follow_changes(struct req *r, const struct srv_changes *c, const char *first)
+{
+	static const char head[] = "Status: 200 OK\r\nContent-Type: text/event-stream\r\n"
+	                           "Cache-Control: no-cache, no-transform\r\n"
+	                           "X-Accel-Buffering: no\r\n\r\n";
+	const struct cfg *cfg = r->w->srv->cfg;
+	struct srv_worker *w = r->w;
+	long long now = now_ms(), deadline = now + cfg->hold_ms, beat = now + cfg->heartbeat_ms;
+	enum changes_state st = CH_GO;
+	struct buf b;
+	int woke = 0;
+
+	wake_ensure(w->srv);
+	/* Registered before the head goes out: a change made after the client saw the stream
+	 * open cannot be missed. */
+	wake_register_changes(w->srv->wake, &w->waiter);
+	r->headed = 1;
+	buf_init(&b, SRV_MAX_REPLY);
+	(void)buf_add(&b, head, sizeof head - 1);
+	if (first != NULL)
+		(void)sse_event(&b, NULL, -1, first);
+	else
+		(void)sse_comment(&b, "open"); /* a proxy may hold a head without a body back */
+	if (!changes_put(r, &b))
+		st = CH_GONE;
+	buf_free(&b);
+	while (st == CH_GO) {
+		long long wait;
+		now = now_ms();
+		if (*w->srv->stopping || now >= deadline)
+			break;
+		if (now >= beat) {
+			if (!stream_heartbeat_req(r)) {
+				st = CH_GONE;
+				break;
+			}
+			beat = now + cfg->heartbeat_ms;
+		}
+		wait = (deadline < beat ? deadline : beat) - now;
+		if (waiter_wait(w->srv->wake, &w->waiter, (int)(wait > 0 ? wait : 0), r->out->fd,
+		                &woke) != DMCP_OK || woke == 2)
+			st = CH_GONE;
+		else if (woke == 1)
+			st = changes_take(r, c);
+	}
+	if (st != CH_GONE)
+		changes_end(r, c);
+	wake_unregister(w->srv->wake, &w->waiter);
 }
 
 /* ---- tools/call ------------------------------------------------------------------------ */
@@ -769,6 +998,7 @@ static void answer_request(struct req *r)
 	c.msg = &r->msg;
 	c.sess = r->have_sess ? &r->sess : NULL;
 	c.principal = r->principal;
+	c.notifies = srv_change_streams(r->w->srv);
 	rc = mcp_dispatch(&c, &result);
 	if (rc == DMCP_OK) {
 		extra[0] = '\0';
@@ -879,6 +1109,47 @@ static void handle_post(struct req *r)
 
 /* ---- GET and DELETE -------------------------------------------------------------------- */
 
+/* GET without Last-Event-ID: the session's standalone stream, which carries what belongs
+ * to no call: list_changed of tools, prompts and resources, and resources/updated for the
+ * session's subscriptions. No event ids (nothing on it is stored, so nothing resumes): at
+ * the end of the hold time it says retry: and the client opens it again. A process that
+ * keeps no change streams (fewer than 3 threads), and a GET without a session, get 405: the
+ * answer after which a client does without (400 would make it retry). */
+static void standalone_stream(struct req *r)
+{
+	const dmcp_registry *reg = r->w->srv->reg;
+	struct srv_changes c;
+
+	if (!srv_change_streams(r->w->srv)) {
+		srv_reply_error(r, 405, NULL, RPC_SERVER_ERROR, "GET without Last-Event-ID is not "
+		                "offered by this process: messages travel on the stream of their call",
+		                NULL);
+		return;
+	}
+	if (r->rq->session_id == NULL || r->rq->session_id[0] == '\0') {
+		/* 405, not 400: a client that lost its session (after DELETE) stops asking. */
+		srv_reply_error(r, 405, NULL, RPC_SERVER_ERROR, "GET without Last-Event-ID is the "
+		                "standalone stream of a session: it needs Mcp-Session-Id", NULL);
+		return;
+	}
+	if (!load_session(r))
+		return;
+	memset(&c, 0, sizeof c);
+	c.tools = 1;
+	c.prompts = reg->n_prompts > 0;
+	c.resources = reg->n_resources + reg->n_templates > 0;
+	c.session_id = r->sess.id;
+	if (!srv_change_slot(r->w->srv)) {
+		char line[32];
+		int n = snprintf(line, sizeof line, "retry: %d\n\n", r->w->srv->cfg->retry_ms);
+		srv_reply(r, 200, "text/event-stream", "Cache-Control: no-cache, no-transform\r\n",
+		          line, (size_t)n);
+		return;
+	}
+	srv_follow_changes(r, &c, NULL);
+	srv_change_release(r->w->srv);
+}
+
 static void handle_get(struct req *r)
 {
 	struct stream s;
@@ -890,9 +1161,7 @@ static void handle_get(struct req *r)
 		return;
 	}
 	if (r->rq->last_event_id == NULL || r->rq->last_event_id[0] == '\0') {
-		/* No standalone stream: everything dmcp sends belongs to a call. */
-		srv_reply_error(r, 405, NULL, RPC_SERVER_ERROR, "GET without Last-Event-ID is not "
-		            "offered: messages travel on the stream of their call", NULL);
+		standalone_stream(r);
 		return;
 	}
 	if (!sse_parse_event_id(r->rq->last_event_id, run_id, &lsn)) {
@@ -1248,6 +1517,9 @@ void srv_set_threads(struct srv *s, int threads)
 	 * spawn-fcgi workers) may follow: its siblings serve the answers. */
 	s->threads = threads;
 	s->max_following = threads <= 1 ? 1 : threads - (threads / 4 > 1 ? threads / 4 : 1);
+	/* Change streams wait for the whole hold time, answers or not: half of the following
+	 * slots at most, and none where one would take the process's only thread. */
+	s->max_changes = threads <= 1 ? 0 : s->max_following / 2;
 }
 
 void srv_use_wake(struct srv *s, struct wake *w)

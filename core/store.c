@@ -69,8 +69,8 @@ static const int run_field_updated[] = {
 
 enum stmt {
 	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_TOUCH, S_SESSION_LEVEL, S_SESSION_END,
-	S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_BEGIN, S_COMMIT, S_RUN_INSERT, S_RUN_UPDATE,
-	S_RUN_GET, S_RUN_CLAIM, S_RUN_CANCEL, S_RUN_WHY, S_EVENTS_AFTER, S_NOTIFY_NOW, S_SECRET,
+	S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_SUB_HAS, S_BEGIN, S_COMMIT, S_RUN_INSERT,
+	S_RUN_UPDATE, S_RUN_GET, S_RUN_CLAIM, S_RUN_CANCEL, S_RUN_WHY, S_EVENTS_AFTER, S_NOTIFY_NOW, S_SECRET,
 	S_SWEEP_END, S_SWEEP_END_RUNS, S_SWEEP_DELETE, S_ORPHANS, S_COUNT
 };
 
@@ -140,6 +140,7 @@ static struct stmt_def stmts[S_COUNT] = {
 	[S_SUB_ON] = {"INSERT INTO dmcp_subscriptions (session_id, uri) VALUES ($1, $2) "
 	              "ON CONFLICT DO NOTHING", 2},
 	[S_SUB_OFF] = {"DELETE FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
+	[S_SUB_HAS] = {"SELECT 1 FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
 	[S_BEGIN] = {"BEGIN", 0},
 	[S_COMMIT] = {"COMMIT", 0},
 	[S_RUN_INSERT] = {run_insert_sql, SP_COUNT},
@@ -725,6 +726,17 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
 	const char *p[2] = {session_id, uri};
 
 	return exec_stmt(st, on ? S_SUB_ON : S_SUB_OFF, p, NULL);
+}
+
+dmcp_rc store_subscribed(struct store *st, const char *session_id, const char *uri, int *yes)
+{
+	const char *p[2] = {session_id, uri};
+	PGresult *res = NULL;
+	dmcp_rc rc = exec_stmt(st, S_SUB_HAS, p, &res);
+
+	*yes = rc == DMCP_OK && PQntuples(res) > 0;
+	PQclear(res);
+	return rc;
 }
 
 /* ---- runs ------------------------------------------------------------------------------ */

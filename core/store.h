@@ -59,6 +59,9 @@ dmcp_rc store_session_end(struct store *st, const char *id, const char *principa
                           const char *why) DMCP_MUST_CHECK;
 dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri,
                         int on) DMCP_MUST_CHECK;
+/* *yes: the session is subscribed to uri (resources/subscribe). */
+dmcp_rc store_subscribed(struct store *st, const char *session_id, const char *uri,
+                         int *yes) DMCP_MUST_CHECK;
 
 /* Runs. */
 
@@ -217,7 +220,8 @@ void store_notify(struct store *st, const char *payload);
 dmcp_rc store_listen_all(struct store *st) DMCP_MUST_CHECK;
 /* The connection's socket, to poll for incoming notifications. */
 int store_socket(struct store *st);
-/* Read what arrived and call cb(arg, run id) for each notification. DMCP_E_DB when the
+/* Read what arrived and call cb(arg, payload) for each notification whose payload is a run
+ * id or a change ("l:<list>", "r:<uri>", "s:<session id>"; see wake.h). DMCP_E_DB when the
  * connection is broken. */
 dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *payload),
                             void *arg) DMCP_MUST_CHECK;

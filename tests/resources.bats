@@ -52,7 +52,9 @@ rpc() {
 		"test_input_required_result_list_roots", "test_input_required_result_request_state",
 		"test_input_required_result_tampered_state",
 		"test_input_required_result_multiple_inputs", "test_input_required_result_multi_round",
-		"test_input_required_result_capabilities"} and "nextCursor" not in r'
+		"test_input_required_result_capabilities", "test_missing_capability",
+		"test_streaming_elicitation", "test_logging_tool", "test_trigger_tool_change",
+		"test_trigger_prompt_change", "test_trigger_resource_update"} and "nextCursor" not in r'
 }
 
 @test "resources/read of an unknown uri is -32002" {

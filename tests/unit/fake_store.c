@@ -1254,6 +1254,14 @@ int fake_store_event_committed(const char *run_id, int64_t lsn)
 	return 1;
 }
 
+dmcp_rc store_subscribed(struct store *st, const char *session_id, const char *uri, int *yes)
+{
+	dmcp_rc rc = enter(st, "store_subscribed");
+
+	*yes = rc == DMCP_OK && fake_store_subscribed(session_id, uri);
+	return rc;
+}
+
 int fake_store_subscribed(const char *session_id, const char *uri)
 {
 	int i;

@@ -3,7 +3,9 @@
  * in-memory store of fake_store.c behind srv_worker_new. Every transport rule (403, 405,
  * 415, 406, 413, 400, 404, 202), and that the rejections made before the database is needed
  * do not touch the store; initialize, one-step and streaming tools/call, answers, GET with
- * Last-Event-ID, following a run woken by NOTIFY, cancellation and DELETE. */
+ * Last-Event-ID, following a run woken by NOTIFY, cancellation and DELETE; the 2026-07-28
+ * ladder (every rung, and none of it touches the store), subscriptions/listen and the
+ * 2025-11-25 standalone stream fed by change payloads. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +35,9 @@ static struct srv *srv;
 static struct srv_worker *w, *w2;
 static struct wake *tw; /* the test's wake-ups: NOTIFYs of the fake store ring it */
 
-static void ring_on_notify(void *arg, const char *run_id)
+static void ring_on_notify(void *arg, const char *payload)
 {
-	wake_deliver(arg, run_id);
+	wake_notify(arg, payload);
 }
 static volatile sig_atomic_t stopping;
 
@@ -692,6 +694,177 @@ static void test_calls(const char *sid)
 	resp_free(&r);
 }
 
+/* ---- 2026-07-28 ---------------------------------------------------------------------------- */
+
+#define META26 "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"," \
+	"\"io.modelcontextprotocol/clientCapabilities\":{}}"
+
+static struct srv_req post26(const char *method, const char *name)
+{
+	struct srv_req rq = post_req(NULL);
+
+	rq.protocol_version = "2026-07-28";
+	rq.mcp_method = method;
+	rq.mcp_name = name;
+	return rq;
+}
+
+/* The error code and id of r ("code id", e.g. "-32020 7"). */
+static const char *code_id(const struct resp *r, char *out, size_t cap)
+{
+	snprintf(out, cap, "%d %s", rpc_code(r), js_text(json_object_object_get(r->json, "id")));
+	return out;
+}
+
+static void rung(struct srv_req rq, const char *body, int status, const char *want,
+                 const char *name)
+{
+	long calls = fake_store_calls();
+	struct resp r = handle(rq, body);
+	char got[64];
+
+	T_EQ_INT(r.status, status, name);
+	T_EQ_STR(code_id(&r, got, sizeof got), want, "... code and id");
+	T_EQ_INT(fake_store_calls() - calls, 0, "... and the store was not touched");
+	resp_free(&r);
+}
+
+static void test_ladder(void)
+{
+	static const char disc[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"server/discover\","
+	                           "\"params\":{" META26 "}}";
+	struct srv_req rq;
+
+	rung(post26("server/discover", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"server/discover\",\"params\":{}}", 400, "-32602 7", "modern header, no _meta: 400");
+	rung(post26("server/discover", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+	     "\"2026-07-28\"}}}", 400, "-32602 7", "no clientCapabilities: 400");
+	rq = post26("server/discover", NULL);
+	rq.protocol_version = "2025-11-25";
+	rung(rq, disc, 400, "-32020 7", "header 2025-11-25, _meta 2026-07-28: 400 -32020");
+	rung(post26("server/discover", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+	     "\"2027-01-01\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}", 400, "-32020 7",
+	     "header and _meta differ: 400 -32020");
+	rq = post26("server/discover", NULL);
+	rq.protocol_version = "2027-01-01";
+	rung(rq, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"server/discover\",\"params\":{\"_meta\":"
+	     "{\"io.modelcontextprotocol/protocolVersion\":\"2027-01-01\",\"io.modelcontextprotocol/"
+	     "clientCapabilities\":{}}}}", 400, "-32022 7", "an unsupported version: 400 -32022");
+	rq = post26("server/discover", NULL);
+	rq.protocol_version = NULL;
+	rung(rq, disc, 400, "-32020 7", "no MCP-Protocol-Version: 400 -32020");
+	rung(post26(NULL, NULL), disc, 400, "-32020 7", "no Mcp-Method: 400 -32020");
+	rung(post26("Server/Discover", NULL), disc, 400, "-32020 7", "Mcp-Method in another case");
+	rung(post26("tools/call", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+	     "\"params\":{\"name\":\"echo\"," META26 "}}", 400, "-32020 7", "no Mcp-Name: 400");
+	rung(post26("tools/call", "=?base64?ZWNob?="), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"tools/call\",\"params\":{\"name\":\"echo\"," META26 "}}", 400, "-32020 7",
+	     "Mcp-Name in invalid base64: 400");
+	rung(post26("ping", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\",\"params\":{"
+	     META26 "}}", 404, "-32601 7", "ping: 404");
+	rung(post26("initialize", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"initialize\","
+	     "\"params\":{\"protocolVersion\":\"2025-11-25\"}}", 400, "-32020 7",
+	     "initialize with a modern header: 400 -32020");
+	rung(post26("tools/call", "  echo\t"), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"m\"}," META26
+	     "}}", 200, "0 7", "a one-step call: 200, with OWS around Mcp-Name");
+	rung(post26("tools/call", "=?base64?ZWNobw==?="), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"m\"}," META26
+	     "}}", 200, "0 7", "Mcp-Name in base64");
+	rung(post26("tools/list", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\","
+	     "\"params\":{" META26 "}}", 200, "0 7", "tools/list: 200");
+	rung(post26(NULL, NULL), "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+	     202, "0 null", "a notification with a modern header: 202");
+}
+
+/* The test seam of waiter_wait: the first wait of a change stream gets these payloads. */
+static const char *const *pending_changes;
+
+static void change_on_wait(void *arg, int *woke)
+{
+	const char *const *p;
+
+	(void)arg;
+	(void)woke;
+	for (p = pending_changes; p != NULL && *p != NULL; p++)
+		wake_notify(tw, *p);
+	pending_changes = NULL;
+}
+
+static void test_changes(const char *sid)
+{
+	static const char *const lists[] = {"l:tools", "l:prompts", "r:test://other",
+	                                    "r:test://watched-resource", NULL};
+	static const char *const session_end[] = {"s:0123456789abcdef0123456789abcdef", NULL};
+	static const char ack[] = "data: {\"jsonrpc\":\"2.0\",\"method\":"
+	                          "\"notifications/subscriptions/acknowledged\"";
+	struct srv_req rq;
+	struct resp r;
+	char own[40];
+	long calls;
+
+	rq = post26("subscriptions/listen", NULL);
+	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"subscriptions/listen\",\"params\":{"
+	           META26 ",\"notifications\":{\"toolsListChanged\":true}}}");
+	T_EQ_INT(r.status, 404, "listen in a single-threaded process: 404 (nothing declared)");
+	resp_free(&r);
+	r = handle(get_req(sid, NULL), NULL);
+	T_EQ_INT(r.status, 405, "standalone GET in a single-threaded process: 405");
+	resp_free(&r);
+
+	srv_set_threads(srv, 8);
+	wake_on_wait(tw, change_on_wait, NULL);
+	pending_changes = lists;
+	calls = fake_store_calls();
+	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"subscriptions/listen\",\"params\":{"
+	           META26 ",\"notifications\":{\"toolsListChanged\":true,\"resourceSubscriptions\":"
+	           "[\"test://watched-resource\"]}}}");
+	T_EQ_INT(r.status, 200, "listen: 200");
+	T_OK(strncmp(r.body, ack, strlen(ack)) == 0, "listen: the acknowledgement first");
+	T_OK(has(r.body, "\"notifications/tools/list_changed\",\"params\":{\"_meta\":{\"io."
+	     "modelcontextprotocol/subscriptionId\":9}}"), "listen: tools changed, with the id");
+	T_OK(!has(r.body, "prompts/list_changed"), "listen: ... not prompts (not asked for)");
+	T_OK(has(r.body, "\"uri\":\"test://watched-resource\"") && !has(r.body, "test://other"),
+	     "listen: the watched resource's update only");
+	T_OK(has(r.body, "\"id\":9,\"result\":{\"_meta\":{\"io.modelcontextprotocol/subscriptionId\""),
+	     "listen: at the hold time, the request's result");
+	T_EQ_INT(fake_store_calls() - calls, 0, "listen: the store was not touched");
+	resp_free(&r);
+
+	pending_changes = lists;
+	r = handle(get_req(sid, NULL), NULL);
+	T_EQ_INT(r.status, 200, "standalone GET: 200");
+	T_OK(has(r.body, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}")
+	     && has(r.body, "prompts/list_changed"), "standalone: the list changes");
+	T_OK(!has(r.body, "resources/updated"), "standalone: no update of unsubscribed resources");
+	T_OK(has(r.body, "retry: "), "standalone: at the hold time, retry:");
+	resp_free(&r);
+	r = handle(post_req(sid), "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/subscribe\","
+	           "\"params\":{\"uri\":\"test://watched-resource\"}}");
+	T_EQ_INT(r.status, 200, "subscribe");
+	resp_free(&r);
+	pending_changes = lists;
+	r = handle(get_req(sid, NULL), NULL);
+	T_EQ_INT(count_of(r.body, "resources/updated"), 1, "standalone: the subscribed update");
+	resp_free(&r);
+	snprintf(own, sizeof own, "s:%s", sid);
+	pending_changes = session_end;
+	r = handle(get_req(sid, NULL), NULL);
+	T_OK(!has(r.body, "data:"), "standalone: another session's change is nothing here");
+	resp_free(&r);
+	{
+		const char *mine[] = {own, NULL};
+		pending_changes = mine;
+		r = handle(get_req(sid, NULL), NULL);
+		T_OK(has(r.body, "retry: "), "standalone: its session's change ends it with retry:");
+		resp_free(&r);
+	}
+	wake_on_wait(tw, NULL, NULL);
+	srv_set_threads(srv, 1);
+}
+
 int main(void)
 {
 	char err[256];
@@ -735,6 +908,8 @@ int main(void)
 
 	test_transport(sid);
 	test_calls(sid);
+	test_ladder();
+	test_changes(sid);
 
 	T_EQ_INT(fake_store_open_tx(), 0, "no transaction left open");
 	T_EQ_INT(fake_store_anomalies(err, sizeof err), 0,
