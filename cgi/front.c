@@ -1,7 +1,7 @@
 /* front.c — dmcp_main(), the FastCGI/CGI front of every dmcp program: the command line,
  * process start-up, the accept loop (FCGX_Accept_r, one database connection per worker
  * thread), turning FastCGI params and stdin into a core request, writing core's answer back,
- * a clean stop on SIGTERM/SIGINT, and the migrate and sweep commands. The program's tools
+ * a clean stop on SIGTERM/SIGINT, and the migrate, sweep and token commands. The program's tools
  * come from the register function its main() passes in.
  * Knows no MCP: everything past the request struct is core's. FastCGI 1.0; RFC 3875 (CGI). */
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include "runtime.h"
 #include "server.h"
 #include "store.h"
+#include "token.h"
 
 /* Pending connections the listening socket queues (listen(2) backlog). */
 #define MAIN_BACKLOG 256
@@ -52,6 +53,9 @@ static const char usage_rest[] =
 	"  sweep               end sessions idle longer than DMCP_SESSION_TTL, delete old ones,\n"
 	"                      and finish the steps of runs whose worker died mid-step (runs of\n"
 	"                      tools this program does not have are left for one that has them)\n"
+	"  token create        make a bearer token for NAME (DMCP_AUTH=token); it is printed\n"
+	"                      once, alone on the last line, and kept only as its SHA-256\n"
+	"  token revoke        refuse it from the next request on; token list: all tokens\n"
 	"  --help, --version   print this, or the version of dmcp, and exit\n"
 	"\n"
 	"Environment (defaults in brackets): DMCP_DATABASE_URL [libpq defaults],\n"
@@ -64,7 +68,12 @@ static const char usage_rest[] =
 	"DMCP_STATE_TTL [86400],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
-	"DMCP_LOG_FILE [stderr]. See dmcp.fcgi(8).\n";
+	"DMCP_LOG_FILE [stderr], DMCP_MAX_SESSIONS_PER_PRINCIPAL [0: no limit].\n"
+	"Authentication: DMCP_AUTH [remote-user] (remote-user, token, jwt, or a comma list\n"
+	"tried in order), DMCP_RESOURCE (this server's URL; token and jwt),\n"
+	"DMCP_REQUIRED_SCOPES, DMCP_SCOPES_SUPPORTED, DMCP_AUTHORIZATION_SERVERS [the issuer];\n"
+	"jwt: DMCP_JWT_ISSUER, DMCP_JWKS_FILE, DMCP_JWT_PRINCIPAL_CLAIM [sub],\n"
+	"DMCP_JWT_AUDIENCE [DMCP_RESOURCE]. See dmcp.fcgi(8).\n";
 
 /* The program's name for messages: argv[0] without its directory. */
 static const char *prog_name = "dmcp.fcgi";
@@ -72,7 +81,11 @@ static const char *prog_name = "dmcp.fcgi";
 static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: %s [--socket PATH] [--socket-mode MODE] [--threads N]\n"
-	           "       %s migrate | sweep | --help | --version\n", prog_name, prog_name);
+	           "       %s migrate | sweep | --help | --version\n"
+	           "       %s token create --principal NAME [--expires DURATION|TIME] "
+	           "[--scope \"a b\"]\n"
+	           "       %s token revoke TOKEN|ID | token list [--json]\n", prog_name, prog_name,
+	        prog_name, prog_name);
 	fputs(usage_rest, f);
 }
 
@@ -124,6 +137,9 @@ static void fill_request(struct srv_req *rq, FCGX_ParamArray env)
 	rq->mcp_method = FCGX_GetParam("HTTP_MCP_METHOD", env);
 	rq->mcp_name = FCGX_GetParam("HTTP_MCP_NAME", env);
 	rq->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", env);
+	rq->request_uri = FCGX_GetParam("REQUEST_URI", env);
+	rq->script_name = FCGX_GetParam("SCRIPT_NAME", env);
+	rq->path_info = FCGX_GetParam("PATH_INFO", env);
 }
 
 static void *worker_main(void *p)
@@ -203,6 +219,9 @@ static int serve_cgi(struct srv *srv)
 	rq.mcp_method = getenv("HTTP_MCP_METHOD");
 	rq.mcp_name = getenv("HTTP_MCP_NAME");
 	rq.authorization = getenv("HTTP_AUTHORIZATION");
+	rq.request_uri = getenv("REQUEST_URI");
+	rq.script_name = getenv("SCRIPT_NAME");
+	rq.path_info = getenv("PATH_INFO");
 	rq.read = cgi_read;
 	out.io = NULL;
 	out.write = cgi_write;
@@ -318,7 +337,9 @@ struct opts {
 	const char *socket;  /* --socket, or NULL */
 	mode_t socket_mode;  /* --socket-mode */
 	int threads;         /* --threads, or 0 for DMCP_THREADS */
-	const char *command; /* migrate, sweep, or NULL */
+	const char *command; /* migrate, sweep, token, or NULL */
+	int cmd_argc;        /* token: the words after it */
+	char **cmd_argv;
 };
 
 static int parse_int_arg(const char *s, long lo, long hi, long *out)
@@ -362,6 +383,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			i++;
 		} else if ((strcmp(a, "migrate") == 0 || strcmp(a, "sweep") == 0) && o->command == NULL) {
 			o->command = a;
+		} else if (strcmp(a, "token") == 0 && o->command == NULL) {
+			o->command = a;
+			o->cmd_argc = argc - i - 1;
+			o->cmd_argv = argv + i + 1;
+			break;
 		} else {
 			fprintf(stderr, "dmcp: bad argument '%s'\n", a);
 			print_usage(stderr);
@@ -504,6 +530,7 @@ int dmcp_main(int argc, char **argv, dmcp_register_fn register_tools)
 	}
 	if (o.command != NULL) {
 		rc = strcmp(o.command, "migrate") == 0 ? cmd_migrate(&cfg)
+		   : strcmp(o.command, "token") == 0   ? token_cli(o.cmd_argc, o.cmd_argv, &cfg)
 		                                       : cmd_sweep(&cfg, register_tools);
 		cfg_free(&cfg);
 		return rc;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <json-c/json.h>
+#include "auth.h"
 #include "buf.h"
 #include "cfg.h"
 #include "rows.h"
@@ -29,6 +30,7 @@ struct srv {
 	int wake_owned;                         /* wake is ours: free it, start its listener */
 	pthread_mutex_t wake_mu;                /* guards starting the listener */
 	struct scache *cache;                   /* sessions this process served (scache.h) */
+	struct auth *auth;                      /* who is calling (auth.h): DMCP_AUTH's methods */
 	struct state_key key;                   /* signs requestState; loaded on first use */
 	int key_ready;                          /* key is loaded (atomic: set once) */
 	pthread_mutex_t key_mu;                 /* guards loading it */
@@ -45,7 +47,8 @@ struct req {
 	struct srv_worker *w;
 	const struct srv_req *rq;
 	const struct srv_out *out;
-	char principal[ROW_MAX_PRINCIPAL + 1]; /* REMOTE_USER or "anonymous" */
+	char principal[ROW_MAX_PRINCIPAL + 1]; /* who is calling, as auth_check said */
+	char scopes[SCOPE_MAX_LIST + 1];         /* what the caller was granted ("" none) */
 	struct buf body;                         /* the request body */
 	struct rpc_msg msg;                      /* the parsed message (msg.root owned) */
 	struct session_row sess;                 /* the session, when have_sess */

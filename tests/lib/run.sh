@@ -19,6 +19,10 @@ export STACK_PG_DURABLE=1
 export DMCP_SAMPLING_FALLBACK=${DMCP_SAMPLING_FALLBACK:-mock}
 port=${DMCP_PORT:-3001}
 dir=$root/var
+# With bearer tokens (DMCP_AUTH=token or jwt), this server's URL is the resource by default.
+case ${DMCP_AUTH:-} in
+*token* | *jwt*) export DMCP_RESOURCE=${DMCP_RESOURCE:-http://127.0.0.1:$port/mcp} ;;
+esac
 
 if [ -n "${DMCP_DATABASE_URL:-}" ]; then
 	export STACK_EXTERNAL_DB=1
@@ -78,6 +82,13 @@ cat <<EOF
 Logs: var/dmcp.log, var/nginx/error.log, var/nginx/access.log$([ "$STACK_EXTERNAL_DB" = 0 ] && echo ", var/pg/postgres.log")
 Stop with Ctrl-C.
 EOF
+case ${DMCP_AUTH:-} in
+*token*)
+	printf '\nDMCP_AUTH=%s: make a token (then send -H "Authorization: Bearer <token>") with:\n' "$DMCP_AUTH"
+	printf "  DMCP_DATABASE_URL='%s' %s token create --principal %s\n" "$DMCP_DATABASE_URL" \
+		"$(_stack_bin)" "$(id -un)"
+	;;
+esac
 
 # died NAME PIDFILE LOG — true (after saying so) if the process in PIDFILE is gone, unless
 # that is because Ctrl-C reached it too (the terminal signals the whole process group).
