@@ -1062,6 +1062,10 @@ static int well_known(struct req *r)
 	                                "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
 	                                "Access-Control-Allow-Headers: *\r\n"
 	                                "Access-Control-Max-Age: 86400\r\n";
+	static const char allow[] = "Allow: GET, HEAD, OPTIONS\r\n"
+	                            "Access-Control-Allow-Origin: *\r\n";
+	static const char not_found[] = "{\"error\":\"not_found\"}";
+	static const char not_allowed[] = "{\"error\":\"method_not_allowed\"}";
 	const struct auth *a = r->w->srv->auth;
 	const char *m = r->rq->method != NULL ? r->rq->method : "", *doc = auth_metadata(a);
 	char path[HTTP_MAX_HEADER + 1];
@@ -1070,13 +1074,11 @@ static int well_known(struct req *r)
 	if (strncmp(path, "/.well-known/", 13) != 0)
 		return 0;
 	if (!auth_metadata_path(a, path))
-		srv_reply(r, 404, "application/json", cors, "{\"error\":\"not_found\"}", 21);
+		srv_reply(r, 404, "application/json", cors, not_found, sizeof not_found - 1);
 	else if (strcmp(m, "OPTIONS") == 0)
 		srv_reply(r, 204, NULL, preflight, "", 0);
-	else if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
-		srv_reply(r, 405, "application/json", "Allow: GET, HEAD, OPTIONS\r\n"
-		          "Access-Control-Allow-Origin: *\r\n", "{\"error\":\"method_not_allowed\"}",
-		          30);
+	else if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0) /* HEAD: the server drops the body */
+		srv_reply(r, 405, "application/json", allow, not_allowed, sizeof not_allowed - 1);
 	else
 		srv_reply(r, 200, "application/json", cors, doc, strlen(doc));
 	return 1;
