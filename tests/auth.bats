@@ -9,7 +9,9 @@
 # (each key type accepted; each bad token refused with its challenge; OAuth discovery from the
 # 401 against a test authorization server; key rotation), the protected resource metadata,
 # isolation between principals under each bearer method, the scopes a call keeps, the
-# sessions-per-principal limit under concurrency, and that no token reaches the log.
+# 2026-07-28 wire (no session: the same challenges, both kinds of token, a requestState that
+# only its principal can use), the sessions-per-principal limit under concurrency, and that no
+# token reaches the log.
 #
 # One stack (PostgreSQL, the program, nginx); each test restarts the program with the settings it
 # needs (program / workers below), only when they differ from the last ones. AUTH_KEEP=1 keeps
@@ -99,6 +101,22 @@ jwt() {
 init_with() {
 	local init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bats","version":"1"}}}'
 	if [ -n "$1" ]; then mcp_post "$init" -H "Authorization: $1"; else mcp_post "$init"; fi
+}
+
+# modern AUTHORIZATION TOOL ARGS [EXTRA-PARAMS] — a 2026-07-28 tools/call (no session; the
+# version and the client's capabilities in _meta, Mcp-Method and Mcp-Name headers) with that
+# Authorization header ("" for none); sets status_code, headers, body, and reply (the JSON-RPC
+# message, from JSON or from the last event of an SSE stream).
+modern() {
+	local meta='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{}}}'
+	local msg="{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"$2\",\"arguments\":$3${4:+,$4},$meta}}"
+	local h=(-H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' -H "Mcp-Name: $2")
+	[ -n "$1" ] && h+=(-H "Authorization: $1")
+	mcp_post "$msg" "${h[@]}"
+	reply=$body
+	if [[ $(header Content-Type) == text/event-stream* ]]; then
+		reply=$(json_get -1.data "$(sse_json)")
+	fi
 }
 
 setup_file() {
@@ -353,6 +371,45 @@ setup() {
 	[ "$(stack_psql "$STACK" "select principal from dmcp_sessions where id = '$sid'")" = frank ]
 	init_with ""
 	assert_status 401
+}
+
+@test "the 2026-07-28 wire (no session; Mcp-Method and Mcp-Name headers) is authenticated the same way: the challenges, a dmcp token and a JWT; bob cannot use alice's requestState" {
+	program DMCP_AUTH=token,jwt
+	md="http://$DMCP_HOSTPORT/.well-known/oauth-protected-resource/mcp"
+	modern "" whoami '{}'
+	assert_status 401
+	[ "$(header WWW-Authenticate)" = "Bearer scope=\"mcp\", resource_metadata=\"$md\"" ]
+	modern "Bearer dmcp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" whoami '{}'
+	assert_status 401
+	[[ $(header WWW-Authenticate) == 'Bearer error="invalid_token", error_description="unknown token"'* ]]
+	modern "Bearer $(jwt other rsa-1 alice mcp)" whoami '{}'
+	assert_status 401
+	[[ $(header WWW-Authenticate) == *'error="invalid_token"'* ]]
+	modern "Bearer $(jwt ec ec-1 alice read)" whoami '{}'
+	assert_status 403
+	[[ $(header WWW-Authenticate) == *'error="insufficient_scope"'* ]]
+	modern "Bearer $TOKEN_BOB" whoami '{}'
+	assert_status 200
+	json_check "j['result']['resultType'] == 'complete' and j['result']['structuredContent'] == {'principal': 'bob', 'scopes': ['mcp'], 'admin': False}" "$reply"
+	modern "Bearer $(jwt ed ed-1 frank "mcp admin")" whoami '{}'
+	assert_status 200
+	json_check "j['result']['structuredContent'] == {'principal': 'frank', 'scopes': ['mcp', 'admin'], 'admin': True}" "$reply"
+	# A call that waits: its requestState is alice's alone.
+	modern "Bearer $TOKEN_ALICE" whoami '{"ask":true}'
+	assert_status 200
+	json_check "j['result']['resultType'] == 'input_required' and list(j['result']['inputRequests']) == ['confirm']" "$reply"
+	state=$(json_get result.requestState "$reply")
+	answer="\"requestState\":\"$state\",\"inputResponses\":{\"confirm\":{\"action\":\"accept\",\"content\":{\"ok\":true}}}"
+	modern "" whoami '{"ask":true}' "$answer"
+	assert_status 401
+	modern "Bearer $TOKEN_BOB" whoami '{"ask":true}' "$answer"
+	json_check "j['error']['code'] == -32602 and 'requestState' in j['error']['message']" "$reply"
+	[ "$(stack_psql "$STACK" "select count(*) from dmcp_runs where principal = 'bob'")" = 0 ]
+	[ "$(stack_psql "$STACK" "select status from dmcp_runs where principal = 'alice' and coalesce(session_id, '') = ''")" = waiting ]
+	# Another token of alice's (fewer scopes) may answer; the call keeps the scopes it began with.
+	modern "Bearer $TOKEN_ALICE2" whoami '{"ask":true}' "$answer"
+	assert_status 200
+	json_check "j['result']['resultType'] == 'complete' and j['result']['structuredContent'] == {'principal': 'alice', 'scopes': ['mcp', 'admin'], 'admin': True}" "$reply"
 }
 
 @test "DMCP_MAX_SESSIONS_PER_PRINCIPAL=3: exactly 3 of 20 concurrent initializes get a session, the others a clear error; DELETE frees a place" {
