@@ -404,7 +404,7 @@ setup() {
 	assert_status 401
 	modern "Bearer $TOKEN_BOB" whoami '{"ask":true}' "$answer"
 	json_check "j['error']['code'] == -32602 and 'requestState' in j['error']['message']" "$reply"
-	[ "$(stack_psql "$STACK" "select count(*) from dmcp_runs where principal = 'bob'")" = 0 ]
+	[ "$(stack_psql "$STACK" "select count(*) from dmcp_runs where principal = 'bob' and coalesce(session_id, '') = ''")" = 0 ]
 	[ "$(stack_psql "$STACK" "select status from dmcp_runs where principal = 'alice' and coalesce(session_id, '') = ''")" = waiting ]
 	# Another token of alice's (fewer scopes) may answer; the call keeps the scopes it began with.
 	modern "Bearer $TOKEN_ALICE2" whoami '{"ask":true}' "$answer"
