@@ -342,6 +342,25 @@ static dmcp_rc parse_scopes(const struct var *v, const char *s, struct cfg *c, c
 	return rc == DMCP_OK ? DMCP_OK : DMCP_E_PARAMS;
 }
 
+/* DMCP_METRICS_PATH: a path of printable ASCII that starts with "/" and has no query. */
+static dmcp_rc parse_metrics_path(const struct var *v, const char *s, struct cfg *c,
+                                  char *err, size_t errlen)
+{
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n && s[i] > 0x20 && s[i] < 0x7f && s[i] != '?' && s[i] != '#'; i++)
+		;
+	if (s[0] != '/' || i != n || n > CFG_PATH_LEN) {
+		snprintf(err, errlen, "%s must be a path such as /metrics: \"/\" and at most %d "
+		         "printable characters, without spaces, \"?\" or \"#\"", v->name,
+		         CFG_PATH_LEN);
+		return DMCP_E_PARAMS;
+	}
+	free(c->metrics_path);
+	c->metrics_path = strdup(s);
+	return c->metrics_path != NULL ? DMCP_OK : DMCP_E_NOMEM;
+}
+
 static const struct word sampling_words[] = {{"mock", 1}, {"none", 0}, {NULL, 0}};
 static const struct word async_words[] = {{"one-step", 1}, {"off", 0}, {NULL, 0}};
 static const struct word record_words[] = {{"durable", 0}, {"all", 1}, {NULL, 0}};
@@ -387,6 +406,7 @@ static const struct var vars[] = {
 	STR_VAR("DMCP_JWT_PRINCIPAL_CLAIM", principal_claim, parse_string),
 	STR_VAR("DMCP_REQUIRED_SCOPES", required_scopes, parse_scopes),
 	STR_VAR("DMCP_SCOPES_SUPPORTED", scopes_supported, parse_scopes),
+	{.name = "DMCP_METRICS_PATH", .parse = parse_metrics_path},
 };
 
 /* What the authentication settings need of each other. */
@@ -449,6 +469,7 @@ void cfg_free(struct cfg *c)
 	free(c->jwt_audience);
 	free(c->jwks_file);
 	free(c->principal_claim);
+	free(c->metrics_path);
 	c->database_url = NULL;
 	c->state_key = NULL;
 	c->resource = NULL;
@@ -456,4 +477,5 @@ void cfg_free(struct cfg *c)
 	c->jwt_audience = NULL;
 	c->jwks_file = NULL;
 	c->principal_claim = NULL;
+	c->metrics_path = NULL;
 }

@@ -25,6 +25,8 @@ enum cfg_auth {
 	CFG_AUTH_TOKEN,       /* an opaque bearer token made by `dmcp.fcgi token create` */
 	CFG_AUTH_JWT          /* a JWT access token from an OAuth authorization server */
 };
+/* Bytes of a path setting (DMCP_METRICS_PATH). */
+#define CFG_PATH_LEN 256
 
 /* When a committed step rings the run's doorbell (NOTIFY). */
 enum cfg_notify {
@@ -58,6 +60,8 @@ struct cfg {
 	int async_commit;     /* DMCP_ASYNC_COMMIT=one-step (default): sessions and calls that
 	                         finish in one step commit without waiting for the disk; "off":
 	                         every commit waits (see store_set_async) */
+	char *metrics_path;   /* DMCP_METRICS_PATH: where the Prometheus page is served (a
+	                         request path, such as /metrics); NULL (default): nowhere; owned */
 	int allow_any_host;   /* DMCP_ALLOWED_HOSTS contains "*" */
 	int allow_any_origin; /* DMCP_ALLOWED_ORIGINS contains "*" */
 	int n_hosts;          /* entries in hosts */

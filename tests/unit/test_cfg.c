@@ -24,6 +24,7 @@ static const char *const all_vars[] = {
 	"DMCP_AUTH", "DMCP_RESOURCE", "DMCP_AUTHORIZATION_SERVERS", "DMCP_JWT_ISSUER",
 	"DMCP_JWKS_FILE", "DMCP_JWT_PRINCIPAL_CLAIM", "DMCP_JWT_AUDIENCE", "DMCP_REQUIRED_SCOPES",
 	"DMCP_SCOPES_SUPPORTED",
+	"DMCP_METRICS_PATH",
 };
 
 /* The integer variables, their documented ranges, and where each lands. */
@@ -232,6 +233,24 @@ static void test_words(void)
 	rc = load(&c, "DMCP_STATE_TTL", "5", err);
 	T_OK(rc == DMCP_E_PARAMS, "DMCP_STATE_TTL below 10 is refused");
 	cfg_free(&c);
+	rc = load(&c, "DMCP_METRICS_PATH", "/metrics", err);
+	T_OK(rc == DMCP_OK && c.metrics_path != NULL && strcmp(c.metrics_path, "/metrics") == 0,
+	     "DMCP_METRICS_PATH=/metrics");
+	cfg_free(&c);
+	T_OK(c.metrics_path == NULL, "cfg_free clears metrics_path");
+	rc = load(&c, "DMCP_METRICS_PATH", "", err);
+	T_OK(rc == DMCP_OK && c.metrics_path == NULL, "DMCP_METRICS_PATH unset: no page");
+	cfg_free(&c);
+	{
+		static const char *const bad[] = {"metrics", "/a b", "/m?x=1", "/m#f", "/\x01"};
+		size_t i;
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			rc = load(&c, "DMCP_METRICS_PATH", bad[i], err);
+			T_OK(rc == DMCP_E_PARAMS && strstr(err, "DMCP_METRICS_PATH") != NULL,
+			     "DMCP_METRICS_PATH refuses bad path %zu", i);
+			cfg_free(&c);
+		}
+	}
 	rc = load(&c, "DMCP_NOTIFY", "", err);
 	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_AUTO, "DMCP_NOTIFY=\"\" is auto");
 	cfg_free(&c);

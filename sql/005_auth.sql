@@ -1,4 +1,4 @@
--- 004_auth: bearer tokens made by `dmcp.fcgi token create`, an index for counting the live
+-- 005_auth: bearer tokens made by `dmcp.fcgi token create`, an index for counting the live
 -- sessions of a principal (DMCP_MAX_SESSIONS_PER_PRINCIPAL), and the scopes a run's caller was
 -- granted.
 
