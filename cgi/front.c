@@ -1,7 +1,7 @@
 /* front.c — dmcp_main(), the FastCGI/CGI front of every dmcp program: the command line,
  * process start-up, the accept loop (FCGX_Accept_r, one database connection per worker
  * thread), turning FastCGI params and stdin into a core request, writing core's answer back,
- * a clean stop on SIGTERM/SIGINT, and the migrate and sweep commands. The program's tools
+ * a clean stop on SIGTERM/SIGINT, and the migrate, sweep and token commands. The program's tools
  * come from the register function its main() passes in.
  * Knows no MCP: everything past the request struct is core's. FastCGI 1.0; RFC 3875 (CGI). */
 #include <errno.h>
@@ -24,6 +24,7 @@
 #include "runtime.h"
 #include "server.h"
 #include "store.h"
+#include "token.h"
 
 /* Pending connections the listening socket queues (listen(2) backlog). */
 #define MAIN_BACKLOG 256
@@ -60,6 +61,9 @@ static const char usage_rest[] =
 	"  status              sessions, runs by status, waiting runs by tool, events\n"
 	"  runs, sessions      list them; show a run's journal and events; cancel a run (its\n"
 	"                      client is told) or end a session. --json for scripts\n"
+	"  token create        make a bearer token for NAME (DMCP_AUTH=token); it is printed\n"
+	"                      once, alone on the last line, and kept only as its SHA-256\n"
+	"  token revoke        refuse it from the next request on; token list: all tokens\n"
 	"  --help, --version   print this, or the version of dmcp, and exit\n"
 	"\n"
 	"Environment (defaults in brackets): DMCP_DATABASE_URL [libpq defaults],\n"
@@ -76,7 +80,13 @@ static const char usage_rest[] =
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
 	"DMCP_LOG_FILE [stderr], DMCP_LOG_FORMAT [text|json],\n"
-	"DMCP_METRICS_PATH [none: no metrics page]. See dmcp.fcgi(8).\n";
+	"DMCP_METRICS_PATH [none: no metrics page],\n"
+	"DMCP_MAX_SESSIONS_PER_PRINCIPAL [0: no limit].\n"
+	"Authentication: DMCP_AUTH [remote-user] (remote-user, token, jwt, or a comma list\n"
+	"tried in order), DMCP_RESOURCE (this server's URL; token and jwt),\n"
+	"DMCP_REQUIRED_SCOPES, DMCP_SCOPES_SUPPORTED, DMCP_AUTHORIZATION_SERVERS [the issuer];\n"
+	"jwt: DMCP_JWT_ISSUER, DMCP_JWKS_FILE, DMCP_JWT_PRINCIPAL_CLAIM [sub],\n"
+	"DMCP_JWT_AUDIENCE [DMCP_RESOURCE]. See dmcp.fcgi(8).\n";
 
 /* The program's name for messages: argv[0] without its directory. */
 static const char *prog_name = "dmcp.fcgi";
@@ -94,6 +104,9 @@ static void print_usage(FILE *f)
 		if (line[n] == '\0')
 			break;
 	}
+	fprintf(f, "       %s token create --principal NAME [--expires DURATION|TIME] "
+	           "[--scope \"a b\"]\n"
+	           "       %s token revoke TOKEN|ID | token list [--json]\n", prog_name, prog_name);
 	fputs(usage_rest, f);
 }
 
@@ -381,6 +394,12 @@ static int cmd_ops(int argc, char **argv, const struct cmd_env *e)
 	return rc;
 }
 
+/* token create|revoke|list (token.h). */
+static int cmd_token(int argc, char **argv, const struct cmd_env *e)
+{
+	return token_cli(argc - 1, argv + 1, e->cfg);
+}
+
 /* The commands, by the word that names them. words: the command takes every word after its
  * name as its own (else the options of serving may follow it, and are ignored). */
 static const struct command {
@@ -394,6 +413,7 @@ static const struct command {
 	{"status", cmd_ops, 1},
 	{"runs", cmd_ops, 1},
 	{"sessions", cmd_ops, 1},
+	{"token", cmd_token, 1},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

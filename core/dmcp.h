@@ -56,6 +56,8 @@ typedef enum dmcp_rc {
 	DMCP_E_CONFLICT,        /* lost a race: someone else changed the row first */
 	DMCP_E_URL_REQUIRED,    /* the call needs a URL-mode elicitation first (-32042) */
 	DMCP_E_NO_SAMPLING,     /* no client sampling and no fallback provider */
+	DMCP_E_UNAUTHORIZED,    /* no credentials, or credentials that are not good (HTTP 401) */
+	DMCP_E_FORBIDDEN,       /* good credentials without a scope the server requires (403) */
 	DMCP_RC_COUNT
 } dmcp_rc;
 
@@ -408,10 +410,19 @@ int dmcp_effect_seq(const dmcp_ctx *ctx);
 /* The call's progressToken as JSON text ("null" when absent); borrowed, valid for the step. */
 const char *dmcp_progress_token(const dmcp_ctx *ctx);
 
-/* Who made the call: the authenticated user the web server passed (REMOTE_USER), or
- * "anonymous" when it passed none. Every step of the run, and every answer to it, is made
- * by the same principal (others get 404). Borrowed, valid for the step. */
+/* Who made the call, as DMCP_AUTH authenticated it: the web server's REMOTE_USER, the
+ * principal of a dmcp token, or a JWT's principal claim ("sub" by default); "anonymous"
+ * when the only method is remote-user and the web server passed no user. Every step of the
+ * run, and every answer to it, is made by the same principal (others get 404). Borrowed,
+ * valid for the step. */
 const char *dmcp_principal(const dmcp_ctx *ctx);
+/* The OAuth scopes the caller was granted, space-separated ("" when none: REMOTE_USER
+ * grants none; a token grants its --scope, a JWT its scope claim). They are those of the
+ * request that started the call, kept with the run: every step sees the same, whoever's
+ * token answers later. Borrowed, valid for the step. */
+const char *dmcp_scopes(const dmcp_ctx *ctx);
+/* 1 when the caller was granted scope (one scope, compared exactly), else 0. */
+int dmcp_has_scope(const dmcp_ctx *ctx, const char *scope);
 /* The MCP session the call belongs to (32 hex chars). Borrowed, valid for the step. A later
  * revision of MCP may allow calls without a session: then it is "" (never NULL). */
 const char *dmcp_session_id(const dmcp_ctx *ctx);

@@ -18,6 +18,7 @@
 #include "param.h"
 #include "rpc.h"
 #include "rtint.h"
+#include "scope.h"
 #include "utf8.h"
 
 /* Bytes of one log message a tool formats. */
@@ -1240,6 +1241,16 @@ const char *dmcp_progress_token(const dmcp_ctx *ctx)
 const char *dmcp_principal(const dmcp_ctx *ctx)
 {
 	return ctx->run->principal;
+}
+
+const char *dmcp_scopes(const dmcp_ctx *ctx)
+{
+	return ctx->run->scopes;
+}
+
+int dmcp_has_scope(const dmcp_ctx *ctx, const char *scope)
+{
+	return scope != NULL && scope_has(ctx->run->scopes, scope);
 }
 
 const char *dmcp_session_id(const dmcp_ctx *ctx)

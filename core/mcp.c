@@ -119,7 +119,13 @@ static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 	snprintf(s.principal, sizeof s.principal, "%s", c->principal);
 	snprintf(s.protocol, sizeof s.protocol, "%s", http_version_negotiate(want));
 	s.client_caps = (char *)caps_text;
-	rc = store_session_create(c->st, &s, info_text);
+	rc = store_session_create(c->st, &s, info_text, c->cfg->max_sessions);
+	if (rc == DMCP_E_LIMIT) {
+		snprintf(c->err, sizeof c->err, "%.80s has %d live sessions, the limit "
+		         "(DMCP_MAX_SESSIONS_PER_PRINCIPAL): end one (HTTP DELETE) or wait until idle "
+		         "ones expire", c->principal, c->cfg->max_sessions);
+		c->rpc_code = RPC_SERVER_ERROR;
+	}
 	if (rc != DMCP_OK)
 		return rc;
 	memcpy(c->new_session, s.id, sizeof s.id);

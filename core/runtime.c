@@ -655,6 +655,8 @@ static dmcp_rc new_run(struct rt_env *env, const struct rt_call *call, struct ru
 		return rc;
 	row_copy(run->session_id, sizeof run->session_id, env->sess->id);
 	row_copy(run->principal, sizeof run->principal, env->sess->principal);
+	row_copy(run->scopes, sizeof run->scopes,
+	         env->sess->scopes != NULL ? env->sess->scopes : "");
 	run->request_id = strdup(js_text(call->request_id));
 	run->progress_token = call->progress_token != NULL ? strdup(js_text(call->progress_token))
 	                                                   : NULL;

@@ -62,7 +62,9 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 202: return "Accepted";
+	case 204: return "No Content";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -94,7 +96,8 @@ void srv_reply(struct req *r, int status, const char *ctype, const char *extra,
 	(void)buf_addf(&h, "Status: %d %s\r\n", status, reason(status));
 	if (ctype != NULL)
 		(void)buf_addf(&h, "Content-Type: %s\r\n", ctype);
-	(void)buf_addf(&h, "Content-Length: %zu\r\n", len);
+	if (status != 204) /* RFC 9110 §8.6: never with 204 */
+		(void)buf_addf(&h, "Content-Length: %zu\r\n", len);
 	if (status == 405 && (extra == NULL || strncmp(extra, "Allow:", 6) != 0))
 		(void)buf_adds(&h, "Allow: GET, POST, DELETE\r\n");
 	if (extra != NULL)
@@ -284,6 +287,7 @@ static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_si
 	rs->id = r->modern ? "" : r->sess.id;
 	rs->modern = r->modern;
 	rs->principal = r->principal;
+	rs->scopes = r->scopes;
 	rs->protocol = r->sess.protocol;
 	rs->caps = r->caps;
 	rs->log_level = r->modern ? r->log_level : r->sess.log_level;
@@ -1254,9 +1258,11 @@ static void handle_delete(struct req *r)
 
 static int header_too_long(const struct srv_req *rq)
 {
+	/* Authorization is bounded by auth_check (an over-long token is a refused token). */
 	const char *h[] = {rq->accept, rq->content_type, rq->content_length, rq->origin,
 	                   rq->host, rq->session_id, rq->protocol_version, rq->last_event_id,
-	                   rq->mcp_method, rq->mcp_name, rq->authorization};
+	                   rq->mcp_method, rq->mcp_name, rq->request_uri, rq->script_name,
+	                   rq->path_info};
 	size_t i;
 
 	for (i = 0; i < sizeof h / sizeof h[0]; i++)
@@ -1265,22 +1271,50 @@ static int header_too_long(const struct srv_req *rq)
 	return 0;
 }
 
-static int set_principal(struct req *r)
+/* Who is calling (auth.h): 1 with r->principal and r->scopes set, 0 after the refusal. */
+static int authenticate(struct req *r)
 {
-	const char *u = r->rq->remote_user;
-	size_t i, n;
+	struct auth *a = r->w->srv->auth;
+	struct auth_in in = {.remote_user = r->rq->remote_user,
+	                     .authorization = r->rq->authorization};
+	struct auth_result res;
+	struct buf hdr;
+	char *body;
+	dmcp_rc rc = auth_check(a, r->w->st, &in, &res);
 
-	if (u == NULL || u[0] == '\0')
-		u = "anonymous";
-	n = strlen(u);
-	if (n > ROW_MAX_PRINCIPAL)
+	switch (rc) {
+	case DMCP_OK:
+		memcpy(r->principal, res.principal, sizeof r->principal);
+		memcpy(r->scopes, res.scopes, sizeof r->scopes);
+		log_set(LOG_F_PRINCIPAL, r->principal);
+		log_msg(LOG_DEBUG, "pid %ld: authenticated %.64s", (long)getpid(), r->principal);
+		return 1;
+	case DMCP_E_UNAUTHORIZED:
+	case DMCP_E_FORBIDDEN:
+		/* The reason is one of auth.c's fixed sentences: no byte of the token. */
+		log_msg(res.presented || rc == DMCP_E_FORBIDDEN ? LOG_INFO : LOG_DEBUG,
+		        "pid %ld: %d: %s", (long)getpid(), err_http_status(rc), res.why);
+		buf_init(&hdr, SRV_MAX_HEAD);
+		auth_challenge(a, rc, &res, &hdr);
+		body = auth_refusal_body(rc, &res);
+		srv_reply(r, err_http_status(rc), "application/json",
+		          hdr.fail == DMCP_OK ? buf_cstr(&hdr) : NULL, body != NULL ? body : "{}",
+		          body != NULL ? strlen(body) : 2);
+		free(body);
+		buf_free(&hdr);
 		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
-			return 0;
-	memcpy(r->principal, u, n + 1);
-	log_set(LOG_F_PRINCIPAL, r->principal);
-	return 1;
+	case DMCP_E_PARAMS:
+		srv_reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "REMOTE_USER is not a usable name",
+		                NULL);
+		return 0;
+	case DMCP_E_DB:
+		srv_reply_error(r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+		return 0;
+	default:
+		log_msg(LOG_ERROR, "authentication: %s", dmcp_rc_name(rc));
+		srv_reply_error(r, 500, NULL, RPC_INTERNAL_ERROR, "internal error; try again", NULL);
+		return 0;
+	}
 }
 
 /* The path the client asked for, without the query, into out[cap] (cut paths are ""):
@@ -1300,6 +1334,38 @@ static void request_path(const struct srv_req *rq, char *out, size_t cap)
 	                            rq->path_info ? rq->path_info : "") >= cap) {
 		out[0] = '\0';
 	}
+}
+
+/* Paths under /.well-known/ are not the MCP endpoint: the protected resource metadata
+ * (RFC 9728), public and readable from any origin (browser-based clients fetch it), or 404.
+ * 0 when the request is for the endpoint. */
+static int well_known(struct req *r)
+{
+	static const char cors[] = "Access-Control-Allow-Origin: *\r\n";
+	static const char preflight[] = "Access-Control-Allow-Origin: *\r\n"
+	                                "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+	                                "Access-Control-Allow-Headers: *\r\n"
+	                                "Access-Control-Max-Age: 86400\r\n";
+	static const char allow[] = "Allow: GET, HEAD, OPTIONS\r\n"
+	                            "Access-Control-Allow-Origin: *\r\n";
+	static const char not_found[] = "{\"error\":\"not_found\"}";
+	static const char not_allowed[] = "{\"error\":\"method_not_allowed\"}";
+	const struct auth *a = r->w->srv->auth;
+	const char *m = r->rq->method != NULL ? r->rq->method : "", *doc = auth_metadata(a);
+	char path[HTTP_MAX_HEADER + 1];
+
+	request_path(r->rq, path, sizeof path);
+	if (strncmp(path, "/.well-known/", 13) != 0)
+		return 0;
+	if (!auth_metadata_path(a, path))
+		srv_reply(r, 404, "application/json", cors, not_found, sizeof not_found - 1);
+	else if (strcmp(m, "OPTIONS") == 0)
+		srv_reply(r, 204, NULL, preflight, "", 0);
+	else if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0) /* HEAD: the server drops the body */
+		srv_reply(r, 405, "application/json", allow, not_allowed, sizeof not_allowed - 1);
+	else
+		srv_reply(r, 200, "application/json", cors, doc, strlen(doc));
+	return 1;
 }
 
 /* The Prometheus page, when DMCP_METRICS_PATH names the path asked for: 1 when answered,
@@ -1378,13 +1444,16 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	if (header_too_long(rq)) {
 		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "a request header is longer than "
 		            "4096 bytes", NULL);
-	} else if (!http_host_ok(cfg, rq->host) || !http_origin_ok(cfg, rq->origin)) {
+	} else if (!http_host_ok(cfg, rq->host)) {
 		srv_reply_error(&r, 403, NULL, RPC_SERVER_ERROR, "Host or Origin not allowed", NULL);
-	} else if (!set_principal(&r)) {
-		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "REMOTE_USER is not a usable name",
-		            NULL);
+	} else if (well_known(&r)) {
+		/* answered: the metadata document is public */
+	} else if (!http_origin_ok(cfg, rq->origin)) {
+		srv_reply_error(&r, 403, NULL, RPC_SERVER_ERROR, "Host or Origin not allowed", NULL);
+	} else if (!authenticate(&r)) {
+		/* answered: 401, 403, 400 or 503 */
 	} else if (metrics_page(&r)) {
-		/* answered: the Prometheus page */
+		/* answered: the Prometheus page (behind the same authentication) */
 	} else if (strcmp(m, "POST") != 0 && strcmp(m, "GET") != 0 && strcmp(m, "DELETE") != 0) {
 		srv_reply_error(&r, 405, NULL, RPC_SERVER_ERROR, "method not allowed", NULL);
 	} else if (strcmp(m, "POST") == 0) {
@@ -1443,6 +1512,8 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
                 const volatile sig_atomic_t *stopping, struct srv **out)
 {
 	struct srv *s = calloc(1, sizeof *s);
+	char err[400];
+	dmcp_rc rc;
 
 	*out = NULL;
 	if (s == NULL)
@@ -1460,6 +1531,12 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 		scache_free(s->cache);
 		free(s);
 		return DMCP_E_NOMEM;
+	}
+	rc = auth_new(cfg, &s->auth, err, sizeof err);
+	if (rc != DMCP_OK) {
+		log_msg(LOG_ERROR, "authentication: %s", err);
+		srv_free(s);
+		return rc;
 	}
 	wake_on_event(s->wake, srv_heard, srv_link, s);
 	if (cfg->sampling_mock && reg->sampling == NULL)
@@ -1505,6 +1582,7 @@ void srv_free(struct srv *s)
 		wake_free(s->wake);
 	scache_free(s->cache);
 	dyn_free(s->dyn);
+	auth_free(s->auth);
 	pthread_mutex_destroy(&s->wake_mu);
 	pthread_mutex_destroy(&s->key_mu);
 	free(s);

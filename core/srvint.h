@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <json-c/json.h>
+#include "auth.h"
 #include "buf.h"
 #include "cfg.h"
 #include "rows.h"
@@ -35,6 +36,7 @@ struct srv {
 	struct scache *cache;                   /* sessions this process served (scache.h) */
 	struct dyn *dyn;                        /* tools made while serving (dynreg.h), or
 	                                           NULL: reg is all there is */
+	struct auth *auth;                      /* who is calling (auth.h): DMCP_AUTH's methods */
 	struct state_key key;                   /* signs requestState; loaded on first use */
 	int key_ready;                          /* key is loaded (atomic: set once) */
 	pthread_mutex_t key_mu;                 /* guards loading it */
@@ -54,7 +56,8 @@ struct req {
 	                                            while serving (held until the end) */
 	const struct srv_req *rq;
 	const struct srv_out *out;
-	char principal[ROW_MAX_PRINCIPAL + 1]; /* REMOTE_USER or "anonymous" */
+	char principal[ROW_MAX_PRINCIPAL + 1]; /* who is calling, as auth_check said */
+	char scopes[SCOPE_MAX_LIST + 1];         /* what the caller was granted ("" none) */
 	struct buf body;                         /* the request body */
 	struct rpc_msg msg;                      /* the parsed message (msg.root owned) */
 	struct session_row sess;                 /* the session, when have_sess */

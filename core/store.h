@@ -42,10 +42,14 @@ void store_set_async(struct store *st, int on);
 dmcp_rc store_commit(struct store *st) DMCP_MUST_CHECK;
 void store_rollback(struct store *st);
 
-/* Sessions. get: DMCP_E_NOT_FOUND when unknown, ended, or bound to another principal;
+/* Sessions. create: only while the principal holds fewer than max_sessions live sessions
+ * (0: no limit), counted under a lock on the principal in the insert's transaction (one
+ * round trip), so concurrent initializes cannot pass the limit; else DMCP_E_LIMIT and
+ * nothing is written.
+ * get: DMCP_E_NOT_FOUND when unknown, ended, or bound to another principal;
  * *stale is 1 when its last_seen is older than a minute (see store_session_touch). */
 dmcp_rc store_session_create(struct store *st, const struct session_row *s,
-                             const char *client_info) DMCP_MUST_CHECK;
+                             const char *client_info, int max_sessions) DMCP_MUST_CHECK;
 dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
                           struct session_row *out, int *stale) DMCP_MUST_CHECK;
 /* last_seen = now() (what `sweep` measures idleness by). */
@@ -208,6 +212,20 @@ void store_call_out_clear(struct store_call_out *out);
 /* Commit the transaction a tool's step opened, when the call keeps no row (a call that ends
  * in one step): DMCP_OK when it committed or none was open; DMCP_E_DB (rolled back) else. */
 dmcp_rc store_step_commit(struct store *st) DMCP_MUST_CHECK;
+/* Bearer tokens (`dmcp.fcgi token`). find: the token whose SHA-256 is hash (lowercase hex),
+ * one indexed lookup; expired and revoked say whether it may still be used;
+ * DMCP_E_NOT_FOUND when there is none. insert: t's id, hash, principal, scopes and expires
+ * (seconds since the epoch, 0 = never). revoke: the token with id id or hash hash (either
+ * may be NULL) unless it is revoked already (then, or when there is none,
+ * DMCP_E_NOT_FOUND); its id into out_id. list: each(arg, row) for every token, oldest
+ * first. */
+dmcp_rc store_token_find(struct store *st, const char *hash,
+                         struct token_row *out) DMCP_MUST_CHECK;
+dmcp_rc store_token_insert(struct store *st, const struct token_row *t) DMCP_MUST_CHECK;
+dmcp_rc store_token_revoke(struct store *st, const char *id, const char *hash,
+                           char out_id[ROW_TOKEN_ID + 1]) DMCP_MUST_CHECK;
+dmcp_rc store_token_list(struct store *st, void (*each)(void *arg, const struct token_row *t),
+                         void *arg) DMCP_MUST_CHECK;
 
 /* Wake-ups. Every NOTIFY goes to the one channel "dmcp"; each process has one listening
  * connection (see wake.h). Payloads: a run id (the run has news), "s:<session id>" (the

@@ -26,6 +26,10 @@ STACK_SQL="$(ls "$root"/examples/sql/*.sql 2>/dev/null | tr '\n' ' ')${STACK_SQL
 export STACK_SQL
 port=${DMCP_PORT:-3001}
 dir=${STACK_RUN_DIR:-$root/var}
+# With bearer tokens (DMCP_AUTH=token or jwt), this server's URL is the resource by default.
+case ${DMCP_AUTH:-} in
+*token* | *jwt*) export DMCP_RESOURCE=${DMCP_RESOURCE:-http://127.0.0.1:$port/mcp} ;;
+esac
 
 if [ -n "${DMCP_DATABASE_URL:-}" ]; then
 	export STACK_EXTERNAL_DB=1
@@ -85,6 +89,13 @@ cat <<EOF
 Logs: $dir/dmcp.log, $dir/nginx/error.log, $dir/nginx/access.log$([ "$STACK_EXTERNAL_DB" = 0 ] && echo ", $dir/pg/postgres.log")
 Stop with Ctrl-C.
 EOF
+case ${DMCP_AUTH:-} in
+*token*)
+	printf '\nDMCP_AUTH=%s: make a token (then send -H "Authorization: Bearer <token>") with:\n' "$DMCP_AUTH"
+	printf "  DMCP_DATABASE_URL='%s' %s token create --principal %s\n" "$DMCP_DATABASE_URL" \
+		"$(_stack_bin)" "$(id -un)"
+	;;
+esac
 
 # died NAME PIDFILE LOG — true (after saying so) if the process in PIDFILE is gone, unless
 # that is because Ctrl-C reached it too (the terminal signals the whole process group).

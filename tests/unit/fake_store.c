@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "fake_store.h"
 #include "rnd.h"
 #include "store.h"
@@ -524,18 +525,98 @@ void store_rollback(struct store *st)
 	tx_rollback(st);
 }
 
+/* ---- tokens ---------------------------------------------------------------------------- */
+
+/* Tokens the fake keeps (not transactional: no statement of a transaction touches them). */
+#define FS_MAX_TOKENS 16
+static struct token_row tokens[FS_MAX_TOKENS];
+static int n_tokens;
+
+static struct token_row *find_token(const char *id, const char *hash)
+{
+	int i;
+
+	for (i = 0; i < n_tokens; i++)
+		if ((id != NULL && strcmp(tokens[i].id, id) == 0) ||
+		    (hash != NULL && strcmp(tokens[i].hash, hash) == 0))
+			return &tokens[i];
+	return NULL;
+}
+
+dmcp_rc store_token_find(struct store *st, const char *hash, struct token_row *out)
+{
+	struct token_row *t;
+	dmcp_rc rc = enter(st, "store_token_find");
+
+	memset(out, 0, sizeof *out);
+	if (rc != DMCP_OK)
+		return rc;
+	t = find_token(NULL, hash);
+	if (t == NULL)
+		return DMCP_E_NOT_FOUND;
+	*out = *t;
+	out->expired = t->expires > 0 && t->expires <= (int64_t)time(NULL);
+	return DMCP_OK;
+}
+
+dmcp_rc store_token_insert(struct store *st, const struct token_row *t)
+{
+	dmcp_rc rc = enter(st, "store_token_insert");
+
+	if (rc != DMCP_OK)
+		return rc;
+	if (n_tokens == FS_MAX_TOKENS || find_token(t->id, t->hash) != NULL)
+		return stmt_error(st);
+	tokens[n_tokens] = *t;
+	tokens[n_tokens].revoked = 0;
+	n_tokens++;
+	return DMCP_OK;
+}
+
+dmcp_rc store_token_revoke(struct store *st, const char *id, const char *hash,
+                           char out_id[ROW_TOKEN_ID + 1])
+{
+	struct token_row *t;
+	dmcp_rc rc = enter(st, "store_token_revoke");
+
+	if (rc != DMCP_OK)
+		return rc;
+	t = find_token(id, hash);
+	if (t == NULL || t->revoked)
+		return DMCP_E_NOT_FOUND;
+	t->revoked = 1;
+	row_copy(out_id, ROW_TOKEN_ID + 1, t->id);
+	return DMCP_OK;
+}
+
+dmcp_rc store_token_list(struct store *st, void (*each)(void *arg, const struct token_row *t),
+                         void *arg)
+{
+	int i;
+	dmcp_rc rc = enter(st, "store_token_list");
+
+	for (i = 0; rc == DMCP_OK && i < n_tokens; i++)
+		each(arg, &tokens[i]);
+	return rc;
+}
+
 /* ---- sessions -------------------------------------------------------------------------- */
 
 dmcp_rc store_session_create(struct store *st, const struct session_row *s,
-                             const char *client_info)
+                             const char *client_info, int max_sessions)
 {
 	struct fs_session *n;
+	int i, live = 0;
 	dmcp_rc rc = enter(st, "store_session_create");
 
 	if (rc != DMCP_OK)
 		return rc;
 	if (find_session(&db, s->id) != NULL || s->client_caps == NULL || client_info == NULL)
 		return stmt_error(st); /* primary key, NOT NULL */
+	for (i = 0; i < db.nsess; i++)
+		live += !db.sess[i].ended && strcmp(db.sess[i].row.principal, s->principal) == 0;
+	if (max_sessions > 0 && live >= max_sessions)
+		return DMCP_E_LIMIT;
 	db.sess = grow(db.sess, &db.capsess, db.nsess + 1, sizeof *db.sess);
 	n = &db.sess[db.nsess++];
 	memset(n, 0, sizeof *n);
@@ -1158,6 +1239,7 @@ void fake_store_reset(void)
 	tool_catalog = NULL;
 	tool_hook = NULL;
 	tool_hook_arg = NULL;
+	n_tokens = 0;
 }
 
 long fake_store_calls(void)

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "examples.h"
 #include "fake_store.h"
+#include "auth.h"
 #include "http.h"
 #include "js.h"
 #include "rnd.h"
@@ -865,6 +866,196 @@ static void test_changes(const char *sid)
 	srv_set_threads(srv, 1);
 }
 
+/* ---- authentication -------------------------------------------------------------------- */
+
+/* A POST for the server with DMCP_AUTH=token, with Authorization authz (NULL: none). */
+static struct srv_req auth_post(const char *session, const char *authz)
+{
+	struct srv_req rq = post_req(session);
+
+	rq.authorization = authz;
+	return rq;
+}
+
+static struct srv_req well_known_req(const char *method, const char *uri)
+{
+	struct srv_req rq;
+
+	memset(&rq, 0, sizeof rq);
+	rq.method = method;
+	rq.host = "localhost:3001";
+	rq.request_uri = uri;
+	return rq;
+}
+
+static const char init_body[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                                "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":"
+                                "{\"elicitation\":{}},\"clientInfo\":{\"name\":\"t\",\"version\":"
+                                "\"1\"}}}";
+
+/* On the default server (remote-user): the well-known paths are the program's 404, and a
+ * Basic header alone names nobody. */
+static void test_remote_user_only(void)
+{
+	struct srv_req rq = well_known_req("GET", "/.well-known/oauth-protected-resource/mcp");
+	struct resp r = handle(rq, NULL);
+	char hv[100];
+	rnd_hex_id sid;
+
+	T_OK(r.status == 404 && strcmp(r.body, "{\"error\":\"not_found\"}") == 0,
+	     "remote-user: the metadata path is a 404 of the program");
+	resp_free(&r);
+	rq = auth_post(NULL, "Basic Ym9iOng=");
+	r = handle(rq, init_body);
+	T_OK(r.status == 200 && header(&r, "Mcp-Session-Id", hv, sizeof hv) != NULL,
+	     "remote-user: a Basic header with no REMOTE_USER: 200");
+	snprintf(sid, sizeof sid, "%.*s", RND_ID_LEN, hv);
+	resp_free(&r);
+	rq = post_req(sid);
+	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
+	T_EQ_INT(r.status, 200, "... the session is anonymous's: an anonymous ping finds it");
+	resp_free(&r);
+}
+
+static void test_auth(void)
+{
+	struct cfg c2;
+	struct srv *s2 = NULL;
+	struct srv_worker *aw = NULL;
+	struct token_row t;
+	struct resp r;
+	struct srv_req rq;
+	struct run_row row;
+	char err[256], tok[AUTH_TOKEN_LEN + 1], bearer[AUTH_TOKEN_LEN + 10], hv[400], id[40];
+	rnd_hex_id sid;
+	long calls;
+	int i;
+
+	cfg_defaults(&c2);
+	c2.max_body = MAX_BODY;
+	c2.hold_ms = 100;
+	c2.n_auth = 1;
+	c2.auth[0] = CFG_AUTH_TOKEN;
+	c2.resource = strdup("http://localhost:3001/mcp");
+	snprintf(c2.required_scopes, sizeof c2.required_scopes, "mcp");
+	c2.max_sessions = 2;
+	T_EQ_INT(srv_new(&c2, reg, &stopping, &s2), DMCP_OK, "auth: srv_new with DMCP_AUTH=token");
+	srv_use_wake(s2, tw);
+	T_EQ_INT(srv_worker_new(s2, &aw, err, sizeof err), DMCP_OK, "auth: a worker");
+	memset(&t, 0, sizeof t);
+	T_OK(auth_token_new(tok) == DMCP_OK && auth_token_hash(tok, strlen(tok), t.hash) ==
+	     DMCP_OK, "auth: a token");
+	snprintf(t.id, sizeof t.id, "00000000000000aa");
+	snprintf(t.principal, sizeof t.principal, "alice");
+	snprintf(t.scopes, sizeof t.scopes, "mcp admin");
+	T_EQ_INT(store_token_insert(fake_store_handle(), &t), DMCP_OK, "auth: stored");
+	snprintf(bearer, sizeof bearer, "Bearer %s", tok);
+
+	/* The metadata. */
+	r = handle_on(aw, well_known_req("GET", "/.well-known/oauth-protected-resource/mcp"), NULL,
+	              0);
+	T_OK(r.status == 200 && js_str(r.json, "resource") != NULL &&
+	     strcmp(js_str(r.json, "resource"), "http://localhost:3001/mcp") == 0,
+	     "metadata: 200 with the resource");
+	T_OK(header(&r, "Access-Control-Allow-Origin", hv, sizeof hv) != NULL &&
+	     strcmp(hv, "*") == 0, "metadata: readable from any origin");
+	resp_free(&r);
+	rq = well_known_req("GET", NULL);
+	rq.script_name = "/.well-known/oauth-protected-resource";
+	r = handle_on(aw, rq, NULL, 0);
+	T_EQ_INT(r.status, 200, "metadata: found by SCRIPT_NAME without REQUEST_URI");
+	resp_free(&r);
+	rq = well_known_req("GET", "/.well-known/oauth-protected-resource?x=1");
+	rq.origin = "https://evil.example";
+	r = handle_on(aw, rq, NULL, 0);
+	T_EQ_INT(r.status, 200, "metadata: a query is ignored, a foreign Origin allowed");
+	resp_free(&r);
+	r = handle_on(aw, well_known_req("OPTIONS", "/.well-known/oauth-protected-resource"), NULL,
+	              0);
+	T_OK(r.status == 204 && header(&r, "Content-Length", hv, sizeof hv) == NULL &&
+	     header(&r, "Access-Control-Allow-Methods", hv, sizeof hv) != NULL,
+	     "metadata: OPTIONS is a CORS preflight, 204 without Content-Length");
+	resp_free(&r);
+	r = handle_on(aw, well_known_req("POST", "/.well-known/oauth-protected-resource"), NULL, 0);
+	T_OK(r.status == 405 && header(&r, "Allow", hv, sizeof hv) != NULL &&
+	     strcmp(hv, "GET, HEAD, OPTIONS") == 0, "metadata: POST is 405, Allow: GET, HEAD, OPTIONS");
+	resp_free(&r);
+	r = handle_on(aw, well_known_req("GET", "/.well-known/openid-configuration"), NULL, 0);
+	T_EQ_INT(r.status, 404, "another well-known path: 404");
+	resp_free(&r);
+	rq = well_known_req("GET", "/.well-known/oauth-protected-resource");
+	rq.host = "evil.example";
+	r = handle_on(aw, rq, NULL, 0);
+	T_EQ_INT(r.status, 403, "metadata: a Host not allowed is still 403");
+	resp_free(&r);
+
+	/* 401, 403 and then in. */
+	calls = fake_store_calls();
+	r = handle_on(aw, auth_post(NULL, NULL), init_body, 1);
+	T_EQ_INT(r.status, 401, "no token: 401");
+	T_OK(header(&r, "WWW-Authenticate", hv, sizeof hv) != NULL &&
+	     strcmp(hv, "Bearer scope=\"mcp\", resource_metadata=\"http://localhost:3001/"
+	            ".well-known/oauth-protected-resource/mcp\"") == 0,
+	     "no token: WWW-Authenticate names the metadata (%s)", hv);
+	T_OK(r.read == 0 && fake_store_calls() == calls, "no token: no body read, no store call");
+	resp_free(&r);
+	r = handle_on(aw, auth_post(NULL, "Bearer dmcp_nope"), init_body, 1);
+	T_OK(r.status == 401 && header(&r, "WWW-Authenticate", hv, sizeof hv) != NULL &&
+	     strstr(hv, "error=\"invalid_token\"") != NULL, "a bad token: 401 invalid_token");
+	resp_free(&r);
+	r = handle_on(aw, auth_post(NULL, bearer), init_body, 1);
+	T_OK(r.status == 200 && header(&r, "Mcp-Session-Id", hv, sizeof hv) != NULL,
+	     "alice's token: initialize 200");
+	snprintf(sid, sizeof sid, "%.*s", RND_ID_LEN, hv);
+	resp_free(&r);
+	r = handle_on(aw, auth_post(sid, bearer), "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+	              "\"tools/call\",\"params\":{\"name\":\"whoami\",\"arguments\":{}}}", 1);
+	T_OK(r.status == 200 && has(r.body, "\"principal\":\"alice\"") &&
+	     has(r.body, "\"scopes\":[\"mcp\",\"admin\"]") && has(r.body, "\"admin\":true"),
+	     "whoami: alice, her scopes, admin (%s)", r.body);
+	resp_free(&r);
+	r = handle_on(aw, auth_post(sid, NULL), "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+	              "\"ping\"}", 1);
+	T_EQ_INT(r.status, 401, "her session without the token: 401");
+	resp_free(&r);
+	/* A call that waits keeps its scopes in its row. */
+	r = handle_on(aw, auth_post(sid, bearer), "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":"
+	              "\"tools/call\",\"params\":{\"name\":\"whoami\",\"arguments\":"
+	              "{\"ask\":true}}}", 1);
+	T_OK(r.status == 200 && sscanf(r.body, "id: %32[0-9a-f]", id) == 1,
+	     "whoami ask: a stream (%.60s)", r.body);
+	T_OK(fake_store_run(id, &row) && row.status == RUN_WAITING &&
+	     strcmp(row.scopes, "mcp admin") == 0 && strcmp(row.principal, "alice") == 0,
+	     "the waiting run's row keeps alice's scopes");
+	row_run_clear(&row);
+	resp_free(&r);
+
+	/* DMCP_MAX_SESSIONS_PER_PRINCIPAL = 2: alice has one; one more; the third is refused. */
+	r = handle_on(aw, auth_post(NULL, bearer), init_body, 1);
+	T_EQ_INT(r.status, 200, "a second session: 200");
+	resp_free(&r);
+	r = handle_on(aw, auth_post(NULL, bearer), init_body, 1);
+	T_OK(r.status == 200 && rpc_code(&r) == RPC_SERVER_ERROR &&
+	     has(r.body, "DMCP_MAX_SESSIONS_PER_PRINCIPAL"),
+	     "a third session: -32000 naming DMCP_MAX_SESSIONS_PER_PRINCIPAL (%s)", r.body);
+	resp_free(&r);
+	rq = auth_post(sid, bearer);
+	rq.method = "DELETE";
+	r = handle_on(aw, rq, NULL, 0);
+	T_EQ_INT(r.status, 200, "DELETE of the first session");
+	resp_free(&r);
+	for (i = 0; i < 2; i++) {
+		r = handle_on(aw, auth_post(NULL, bearer), init_body, 1);
+		T_EQ_INT(r.status == 200 && header(&r, "Mcp-Session-Id", hv, sizeof hv) != NULL, i == 0,
+		         i == 0 ? "then a new one is allowed" : "and the next is refused again");
+		resp_free(&r);
+	}
+
+	srv_worker_free(aw);
+	srv_free(s2);
+	cfg_free(&c2);
+}
+
 int main(void)
 {
 	char err[256];
@@ -910,6 +1101,8 @@ int main(void)
 	test_calls(sid);
 	test_ladder();
 	test_changes(sid);
+	test_remote_user_only();
+	test_auth();
 
 	T_EQ_INT(fake_store_open_tx(), 0, "no transaction left open");
 	T_EQ_INT(fake_store_anomalies(err, sizeof err), 0,

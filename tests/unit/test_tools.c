@@ -49,7 +49,7 @@ static void sess_make(struct tsess *s, const char *caps, int modern)
 	snprintf(row.principal, sizeof row.principal, "alice");
 	snprintf(row.protocol, sizeof row.protocol, "2025-11-25");
 	row.client_caps = (char *)caps;
-	if (!modern && store_session_create(st, &row, "{}") != DMCP_OK)
+	if (!modern && store_session_create(st, &row, "{}", 0) != DMCP_OK)
 		abort();
 	s->caps = js_parse_trusted(caps);
 	s->rs.id = modern ? "" : s->id;
