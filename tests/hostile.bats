@@ -389,18 +389,98 @@ sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
 	still_fine
 }
 
-@test "10,000 properties in params of ping and 100,000 array items are served" {
+@test "a message at the JSON count limits is served; one value or container more is 400 -32600" {
 	local f=$BATS_TEST_TMPDIR/wide
+	# 4,000 properties and 28,000 array items: with the message, params and the list, 32,007
+	# values (commas + containers + 1 as the scan counts them) of JS_MAX_VALUES (32,768).
 	"$MCP_PYTHON" -c '
 import json, sys
-p = {"p%05d" % i: i for i in range(10000)}
-p["list"] = list(range(100000))
+p = {"p%05d" % i: i for i in range(4000)}
+p["list"] = list(range(28000))
 sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": p}))' >"$f"
-	[ "$(wc -c <"$f")" -lt $((1024 * 1024)) ]
 	mcp_send_file POST "$f" -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" \
 		-H "Mcp-Session-Id: $SID"
 	assert_status 200
 	assert_rpc_result 1 'r == {}'
+	# 32,768 values in a list: the message, params and the list make it 32,771 values.
+	"$MCP_PYTHON" -c '
+import json, sys
+sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping",
+                             "params": {"list": [0] * 32768}}))' >"$f"
+	both_file "$f" 'assert_status 400; assert_rpc_error -32600 "more than 32768 JSON values" null'
+	# 4,096 empty objects: with the message, params and the list, 4,099 containers.
+	"$MCP_PYTHON" -c '
+import json, sys
+sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping",
+                             "params": {"list": [{}] * 4096}}))' >"$f"
+	both_file "$f" 'assert_status 400; assert_rpc_error -32600 "more than 4096 objects and arrays" null'
+	still_fine
+}
+
+# vm_kb PID FIELD — a /proc/PID/status field in KiB.
+vm_kb() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# post_8 FILE — eight POSTs of FILE at once in the session; prints their statuses and the
+# start of each answer, one line each.
+post_8() {
+	local file=$1 i
+	for i in 1 2 3 4 5 6 7 8; do
+		curl -s --max-time 60 -o "$BATS_TEST_TMPDIR/out$i" -w '%{http_code}\n' -H 'Expect:' \
+			-H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" \
+			-H "Mcp-Session-Id: $SID" --data-binary "@$file" "$DMCP_URL" \
+			>"$BATS_TEST_TMPDIR/code$i" &
+	done
+	wait
+	for i in 1 2 3 4 5 6 7 8; do
+		printf '%s %s\n' "$(cat "$BATS_TEST_TMPDIR/code$i")" "$(head -c 200 "$BATS_TEST_TMPDIR/out$i")"
+	done
+}
+
+# The memory a body costs the program is bounded by the JSON counts (core/js.h), not only by
+# DMCP_MAX_BODY: 1 MiB of "{}" used to cost json-c 260 MB. Eight at once (one per worker
+# thread): the ones over the counts are refused before json-c allocates; maximal ones (records
+# of 7 fractions, json-c's most expensive text per byte within the counts) are served. The
+# program's peak resident size (VmHWM, reset first) stays under MEM_PEAK_MIB.
+MEM_PEAK_MIB=128
+@test "8 bodies of 1 MiB at once, over the JSON counts and at them: the program's peak RSS stays under 128 MiB" {
+	local over=$BATS_TEST_TMPDIR/over max=$BATS_TEST_TMPDIR/max pid base peak over_out max_out
+	pid=$(cat "$STACK_DIR/dmcp.pid")
+	"$MCP_PYTHON" - "$over" "$max" <<'EOF'
+import sys
+N = 1 << 20
+head = '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":['
+def pad(body):
+    # fill up to N bytes with a long string member
+    room = N - len(body) - len(',"pad":""}}')
+    return body + ',"pad":"' + "x" * room + '"}}'
+with open(sys.argv[1], "w") as f:
+    f.write(head + ",".join(["{}"] * ((N - len(head) - 4) // 3)) + "]}}")
+rec = "{" + ",".join('"%c":0.5' % c for c in "abcdefg") + "}"
+with open(sys.argv[2], "w") as f:
+    f.write(pad(head + ",".join([rec] * 4093) + "]"))
+EOF
+	[ "$(wc -c <"$over")" -le $((1024 * 1024)) ]
+	[ "$(wc -c <"$max")" -eq $((1024 * 1024)) ]
+	echo 5 >"/proc/$pid/clear_refs"
+	base=$(vm_kb "$pid" VmHWM)
+	over_out=$(post_8 "$over")
+	max_out=$(post_8 "$max")
+	peak=$(vm_kb "$pid" VmHWM)
+	echo "# the program's VmHWM: $((base / 1024)) MiB before, $((peak / 1024)) MiB after" >&3
+	if echo "$over_out" | grep -v '^400 .*more than 4096 objects and arrays'; then
+		echo "not every over-count body was refused: $over_out" >&2
+		return 1
+	fi
+	if echo "$max_out" | grep -v '^200 {"jsonrpc":"2.0","id":1,"result":{}}'; then
+		echo "not every maximal body was served: $max_out" >&2
+		return 1
+	fi
+	if grep -qa __asan_init "$(_stack_bin)"; then
+		skip "AddressSanitizer build: its allocator makes resident sizes meaningless"
+	fi
+	[ "$peak" -le $((MEM_PEAK_MIB * 1024)) ]
 	still_fine
 }
 
