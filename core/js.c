@@ -260,12 +260,14 @@ static dmcp_rc tokenize(struct json_tokener *tok, const char *data, size_t len, 
                         json_object **o, char *err, size_t errlen)
 {
 	enum json_tokener_error jerr;
+	size_t base = 0; /* where the chunk json-c reports offsets in starts */
 
 	*o = json_tokener_parse_ex(tok, data, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue && len > 0 && json_tokener_get_parse_end(tok) == len) {
 		/* A bare number at the very end could still grow ("12" -> "123"): a NUL ends it.
 		 * The value may be NULL: that is JSON null ("null" ends the same way). */
+		base = len;
 		*o = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
 		if (jerr == json_tokener_success)
@@ -280,8 +282,8 @@ static dmcp_rc tokenize(struct json_tokener *tok, const char *data, size_t len, 
 		return DMCP_E_LIMIT;
 	}
 	if (jerr != json_tokener_success) {
-		snprintf(err, errlen, "parse error at byte %zu: %s", json_tokener_get_parse_end(tok),
-		         json_tokener_error_desc(jerr));
+		snprintf(err, errlen, "parse error at byte %zu: %s",
+		         base + json_tokener_get_parse_end(tok), json_tokener_error_desc(jerr));
 		return DMCP_E_PARSE;
 	}
 	if (json_tokener_get_parse_end(tok) != len) {

@@ -161,6 +161,14 @@ static void test_refused(void)
 	expect("\"abc", DMCP_E_PARSE, "unterminated string");
 	expect("-", DMCP_E_PARSE, "a lone minus");
 	expect("tru", DMCP_E_PARSE, "a cut literal");
+	{
+		/* The offset of a message cut short is its end, not 0 (json-c counts from the NUL
+		 * that ends the text). */
+		char err[ERR_LEN];
+		dmcp_rc rc = parse("{\"a\":[1,2", err);
+		T_OK(rc == DMCP_E_PARSE && strstr(err, "at byte 9:") != NULL,
+		     "a message cut short: the error names its end (%s)", err);
+	}
 
 	/* Trailing bytes. */
 	expect("{\"a\":1} x", DMCP_E_PARSE, "trailing garbage after an object");
