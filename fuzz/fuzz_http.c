@@ -210,7 +210,7 @@ static void reversed(const char *s, char *out)
 
 static void check_accept(const char *s)
 {
-	static char up[VALUE_MAX], rev[VALUE_MAX], more[VALUE_MAX + 8];
+	static char up[VALUE_MAX + 1], rev[VALUE_MAX + 1], more[VALUE_MAX + 8];
 	size_t i;
 	int got;
 
@@ -231,7 +231,7 @@ static void check_accept(const char *s)
 
 static void check_host(const struct cfg *c, const char *s)
 {
-	static char up[VALUE_MAX], origin[VALUE_MAX + 16];
+	static char up[VALUE_MAX + 1], origin[VALUE_MAX + 16];
 	int got = http_host_ok(c, s);
 
 	FUZZ_CHECK(got == ref_host_ok(c, s), "Host '%s': %d", s, got);
