@@ -19,6 +19,7 @@ void cfg_defaults(struct cfg *c)
 	c->session_ttl_s = 86400;
 	c->max_runs = 100;
 	c->max_events = 10000;
+	c->state_ttl_s = 86400;
 	c->async_commit = 1;
 	c->n_hosts = 3;
 	snprintf(c->hosts[0], CFG_ALLOW_LEN, "localhost");
@@ -196,12 +197,24 @@ static dmcp_rc parse_origins(const struct var *v, const char *s, struct cfg *c, 
 	                  errlen);
 }
 
+/* DMCP_STATE_KEY: 64 hex digits, kept as text (state.c turns it into the key). */
+static dmcp_rc parse_state_key(const struct var *v, const char *s, struct cfg *c, char *err,
+                               size_t errlen)
+{
+	if (strlen(s) != 64 || strspn(s, "0123456789abcdefABCDEF") != 64) {
+		snprintf(err, errlen, "%s must be 64 hex digits (256 bits)", v->name);
+		return DMCP_E_PARAMS;
+	}
+	free(c->state_key);
+	c->state_key = strdup(s);
+	return c->state_key != NULL ? DMCP_OK : DMCP_E_NOMEM;
+}
+
 static const struct word sampling_words[] = {{"mock", 1}, {"none", 0}, {NULL, 0}};
 static const struct word async_words[] = {{"one-step", 1}, {"off", 0}, {NULL, 0}};
 static const struct word record_words[] = {{"durable", 0}, {"all", 1}, {NULL, 0}};
 static const struct word notify_words[] = {
-	{"auto", CFG_NOTIFY_AUTO}, {"always", CFG_NOTIFY_ALWAYS}, {"in-tx", CFG_NOTIFY_IN_TX},
-	{NULL, 0},
+	{"auto", CFG_NOTIFY_AUTO}, {"always", CFG_NOTIFY_ALWAYS}, {NULL, 0},
 };
 
 #define INT_VAR(var, field, min, max)                                              \
@@ -221,12 +234,14 @@ static const struct var vars[] = {
 	INT_VAR("DMCP_SESSION_TTL", session_ttl_s, 10, 365 * 86400),
 	INT_VAR("DMCP_MAX_RUNS_PER_SESSION", max_runs, 1, 100000),
 	INT_VAR("DMCP_MAX_EVENTS_PER_RUN", max_events, 10, 10000000),
+	INT_VAR("DMCP_STATE_TTL", state_ttl_s, 10, 365 * 86400),
 	{.name = "DMCP_MAX_BODY", .parse = parse_size, .off = offsetof(struct cfg, max_body),
 	 .lo = 1024, .hi = 64LL << 20},
 	WORD_VAR("DMCP_SAMPLING_FALLBACK", sampling_mock, sampling_words),
 	WORD_VAR("DMCP_ASYNC_COMMIT", async_commit, async_words),
 	WORD_VAR("DMCP_RECORD_CALLS", record_all, record_words),
 	{.name = "DMCP_NOTIFY", .parse = parse_notify, .words = notify_words},
+	{.name = "DMCP_STATE_KEY", .parse = parse_state_key},
 	{.name = "DMCP_ALLOWED_HOSTS", .parse = parse_hosts},
 	{.name = "DMCP_ALLOWED_ORIGINS", .parse = parse_origins},
 };
@@ -254,5 +269,7 @@ dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 void cfg_free(struct cfg *c)
 {
 	free(c->database_url);
+	free(c->state_key);
 	c->database_url = NULL;
+	c->state_key = NULL;
 }

@@ -14,8 +14,7 @@
 /* When a committed step rings the run's doorbell (NOTIFY). */
 enum cfg_notify {
 	CFG_NOTIFY_AUTO,   /* after the commit, unless the run is new (nobody can follow it) */
-	CFG_NOTIFY_ALWAYS, /* after every commit with events or a new status */
-	CFG_NOTIFY_IN_TX   /* inside the step's transaction (serializes commits; for measuring) */
+	CFG_NOTIFY_ALWAYS  /* after every commit with events or a new status */
 };
 
 struct cfg {
@@ -33,7 +32,11 @@ struct cfg {
 	int max_events;       /* DMCP_MAX_EVENTS_PER_RUN: events one run may append */
 	int sampling_mock;    /* DMCP_SAMPLING_FALLBACK=mock: answer sampling for clients that
 	                         cannot; "none" (default) gives the tool an error instead */
-	enum cfg_notify notify_mode; /* DMCP_NOTIFY: auto (default), always, in-tx */
+	enum cfg_notify notify_mode; /* DMCP_NOTIFY: auto (default), always */
+	char *state_key;      /* DMCP_STATE_KEY: 64 hex digits that sign requestState (every
+	                         process of a deployment needs the same); NULL: the key kept in
+	                         the database (dmcp_secrets), made by the first process; owned */
+	int state_ttl_s;      /* DMCP_STATE_TTL: seconds a requestState stays valid */
 	int record_all;       /* DMCP_RECORD_CALLS=all: store calls that finish in their first
 	                         step too (an audit trail, one statement each); "durable"
 	                         (default): only calls that outlive their first step are rows */

@@ -1,5 +1,6 @@
 /* dmcp.h — the one public header for tool authors: define tools, resources, prompts and
- * completions, and use the durable effects (elicit, sample, progress, log, memo) from a tool.
+ * completions, use the durable effects (elicit, sample, progress, log, memo) from a tool, and
+ * hand them to dmcp_main(), which is the whole program. Documented in dmcp(3).
  * Knows nothing of HTTP, FastCGI or PostgreSQL. Follows MCP 2025-11-25: server/tools,
  * server/resources, server/prompts, client/elicitation, client/sampling, basic/utilities. */
 #ifndef DMCP_H
@@ -8,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+
+/* The version of dmcp: the library, its programs, serverInfo.version and dmcp.pc. */
+#define DMCP_VERSION "0.2.0"
 
 #if defined(__GNUC__)
 #define DMCP_MUST_CHECK __attribute__((warn_unused_result))
@@ -70,6 +74,19 @@ const char *dmcp_rc_name(dmcp_rc rc);
 typedef struct dmcp_registry dmcp_registry; /* tools, resources, prompts; built before serving */
 typedef struct dmcp_ctx dmcp_ctx;           /* one step of one run; valid during the call only */
 typedef struct dmcp_result dmcp_result;     /* the CallToolResult being built */
+
+/* ---- The program ------------------------------------------------------------------------ */
+
+/* Registers the program's tools, resources, prompts and completions into reg (with the
+ * dmcp_register_* functions below); on failure returns their code, with a message in err. */
+typedef dmcp_rc (*dmcp_register_fn)(dmcp_registry *reg, char *err, size_t errlen);
+
+/* The whole program: reads the command line and the environment (dmcp.fcgi(8)), calls reg
+ * once to build the registry (reg may be NULL: no tools of its own), then serves FastCGI on
+ * fd 0 or --socket, or one plain CGI request, until SIGTERM or SIGINT; or runs `migrate` or
+ * `sweep`. Returns the process's exit status: 0, 1 on failure, 2 on a usage error. Call it
+ * once, from main: `int main(int argc, char **argv) { return dmcp_main(argc, argv, reg); }` */
+int dmcp_main(int argc, char **argv, dmcp_register_fn reg);
 
 /* ---- Tools ------------------------------------------------------------------------------ */
 
@@ -279,6 +296,8 @@ dmcp_rc dmcp_elicit_url(dmcp_ctx *ctx, const char *url, const char *message,
 dmcp_rc dmcp_elicit_url_complete(dmcp_ctx *ctx) DMCP_MUST_CHECK;
 
 struct dmcp_sample_req {
+	const char *key;           /* names the request on the 2026-07-28 wire (inputRequests and
+	                              inputResponses); NULL: "sample_<effect number>" */
 	const char *prompt;        /* one user text message, or NULL when messages is set */
 	json_object *messages;     /* borrowed: array of SamplingMessage, or NULL */
 	const char *system_prompt; /* or NULL */
@@ -300,6 +319,42 @@ struct dmcp_sample_answer {
  * A malformed answer gives DMCP_E_ANSWER, a client error DMCP_E_REJECTED. */
 dmcp_rc dmcp_sample(dmcp_ctx *ctx, const struct dmcp_sample_req *req,
                     struct dmcp_sample_answer *out) DMCP_MUST_CHECK;
+
+/* The client's roots (roots/list). On the 2026-07-28 wire the request is named key (NULL:
+ * "roots_<effect number>"). DMCP_E_CAPABILITY when the client declared no roots. */
+struct dmcp_roots_answer {
+	json_object *roots; /* borrowed, valid for this step: array of Root ({uri, name?}) */
+};
+dmcp_rc dmcp_roots(dmcp_ctx *ctx, const char *key, struct dmcp_roots_answer *out) DMCP_MUST_CHECK;
+
+/* Several requests at once: on the 2026-07-28 wire they are listed together in one
+ * input_required result; on the 2025-11-25 wire they go out together on the call's stream.
+ * The tool goes on once every one is answered; each ask's rc then says how (DMCP_OK,
+ * DMCP_E_REJECTED, DMCP_E_ANSWER). The call returns DMCP_SUSPENDED before, and
+ * DMCP_E_CAPABILITY or DMCP_E_PARAMS when an ask cannot be made (keys must be unique). */
+enum dmcp_ask_kind { DMCP_ASK_ELICIT, DMCP_ASK_SAMPLE, DMCP_ASK_ROOTS };
+
+struct dmcp_ask {
+	enum dmcp_ask_kind kind;
+	const char *key;                      /* required: names the request, unique in the call */
+	const char *schema;                   /* DMCP_ASK_ELICIT: the tool's elicitation schema */
+	const char *message;                  /* DMCP_ASK_ELICIT */
+	const struct dmcp_sample_req *sample; /* DMCP_ASK_SAMPLE */
+	dmcp_rc rc;                           /* out: how this one was answered */
+	struct dmcp_elicit_answer elicit;     /* out, DMCP_ASK_ELICIT */
+	struct dmcp_sample_answer sampled;    /* out, DMCP_ASK_SAMPLE */
+	struct dmcp_roots_answer roots;       /* out, DMCP_ASK_ROOTS */
+};
+
+#define DMCP_MAX_ASKS 16 /* asks one dmcp_ask_all may make */
+dmcp_rc dmcp_ask_all(dmcp_ctx *ctx, struct dmcp_ask *asks, int n) DMCP_MUST_CHECK;
+
+/* What the client of this call declared it can answer (a tool may choose another way). */
+enum dmcp_client_cap {
+	DMCP_CAN_ELICIT_FORM, DMCP_CAN_ELICIT_URL, DMCP_CAN_SAMPLE, DMCP_CAN_SAMPLE_TOOLS,
+	DMCP_CAN_ROOTS
+};
+int dmcp_client_can(const dmcp_ctx *ctx, enum dmcp_client_cap cap);
 
 typedef enum dmcp_level {
 	DMCP_LOG_DEBUG, DMCP_LOG_INFO, DMCP_LOG_NOTICE, DMCP_LOG_WARNING,
@@ -390,12 +445,20 @@ struct dmcp_prompt_arg {
  * required arguments before the call. */
 typedef dmcp_rc (*dmcp_prompt_fn)(json_object *args, json_object *messages);
 
+/* A prompt that asks before it answers: it runs like a tool (durable effects, replay, the
+ * same journal), and appends PromptMessage objects to messages once it has what it needs.
+ * args is an object of strings, checked for the required arguments before the call. */
+typedef dmcp_rc (*dmcp_prompt_run_fn)(dmcp_ctx *ctx, json_object *args, json_object *messages);
+
 struct dmcp_prompt {
 	const char *name;
 	const char *title;
 	const char *description;
-	const struct dmcp_prompt_arg *args; /* ended by a NULL name, or NULL */
-	dmcp_prompt_fn get;
+	const struct dmcp_prompt_arg *args;    /* ended by a NULL name, or NULL */
+	dmcp_prompt_fn get;                    /* a prompt that answers at once ... */
+	dmcp_prompt_run_fn run;                /* ... or one that may ask (exactly one of the two) */
+	const struct dmcp_schema_def *elicits; /* run: its elicitation schemas, or NULL */
+	int version;                           /* run: as a tool's .version */
 };
 
 /* Appends candidate strings for argument arg_name, given its current value, to values. */

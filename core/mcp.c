@@ -93,6 +93,8 @@ static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 	if (rc != DMCP_OK)
 		return rc;
 	memcpy(c->new_session, s.id, sizeof s.id);
+	s.log_level = 1; /* the column's default ("info"): the insert leaves it to the table */
+	c->created = s;
 	r = js_new_object();
 	js_object_add(r, "protocolVersion", js_new_string(s.protocol));
 	js_object_add(r, "capabilities", server_caps(c->reg));
@@ -225,21 +227,43 @@ static dmcp_rc do_unsubscribe(struct mcp_call *c, json_object **result)
 	return subscription(c, 0, result);
 }
 
-/* Check the prompt's arguments: an object of strings with every required one present. */
-static dmcp_rc prompt_args(struct mcp_call *c, const struct dmcp_prompt *p, json_object *args)
+/* DMCP_E_PARAMS with "Invalid params: <why>" in err. */
+static dmcp_rc refuse(char *err, size_t errlen, const char *why)
 {
+	snprintf(err, errlen, "Invalid params: %s", why);
+	return DMCP_E_PARAMS;
+}
+
+dmcp_rc mcp_prompt_call(const dmcp_registry *reg, json_object *params,
+                        const struct dmcp_prompt **prompt, json_object **args,
+                        json_object **owned, char *err, size_t errlen)
+{
+	const char *name = js_str(params, "name");
 	const struct dmcp_prompt_arg *a;
+	json_object *v;
 	char why[200];
 
-	json_object_object_foreach(args, key, val) {
+	*owned = NULL;
+	if (name == NULL)
+		return refuse(err, errlen, "name must be a string");
+	*prompt = reg_prompt(reg, name);
+	if (*prompt == NULL)
+		return refuse(err, errlen, "unknown prompt");
+	*args = js_get(params, "arguments", json_type_object);
+	if (*args == NULL && json_object_object_get_ex(params, "arguments", &v) &&
+	    !json_object_is_type(v, json_type_null))
+		return refuse(err, errlen, "arguments must be an object");
+	if (*args == NULL)
+		*args = *owned = js_new_object();
+	json_object_object_foreach(*args, key, val) {
 		(void)key;
 		if (!json_object_is_type(val, json_type_string))
-			return bad_params(c, "prompt arguments must be strings");
+			return refuse(err, errlen, "prompt arguments must be strings");
 	}
-	for (a = p->args; a != NULL && a->name != NULL; a++) {
-		if (a->required && js_str(args, a->name) == NULL) {
-			snprintf(why, sizeof why, "missing required argument %s", a->name);
-			return bad_params(c, why);
+	for (a = (*prompt)->args; a != NULL && a->name != NULL; a++) {
+		if (a->required && js_str(*args, a->name) == NULL) {
+			snprintf(why, sizeof why, "missing required argument %.100s", a->name);
+			return refuse(err, errlen, why);
 		}
 	}
 	return DMCP_OK;
@@ -247,31 +271,22 @@ static dmcp_rc prompt_args(struct mcp_call *c, const struct dmcp_prompt *p, json
 
 static dmcp_rc do_prompts_get(struct mcp_call *c, json_object **result)
 {
-	const char *name = js_str(c->msg->params, "name");
 	const struct dmcp_prompt *p;
 	json_object *args, *messages, *owned = NULL;
 	dmcp_rc rc;
 
-	if (name == NULL)
-		return bad_params(c, "name must be a string");
-	p = reg_prompt(c->reg, name);
-	if (p == NULL)
-		return bad_params(c, "unknown prompt");
-	args = js_get(c->msg->params, "arguments", json_type_object);
-	if (args == NULL && js_has(c->msg->params, "arguments") &&
-	    !json_object_is_type(json_object_object_get(c->msg->params, "arguments"), json_type_null))
-		return bad_params(c, "arguments must be an object");
-	if (args == NULL)
-		args = owned = js_new_object();
-	rc = prompt_args(c, p, args);
+	rc = mcp_prompt_call(c->reg, c->msg->params, &p, &args, &owned, c->err, sizeof c->err);
+	if (rc == DMCP_OK && p->get == NULL) {
+		snprintf(c->err, sizeof c->err, "this prompt runs as a call"); /* server.c runs it */
+		rc = DMCP_E_INTERNAL;
+	}
 	if (rc == DMCP_OK) {
 		messages = js_new_array();
 		rc = p->get(args, messages);
 		if (rc == DMCP_OK) {
 			*result = js_new_object();
 			if (p->description != NULL)
-				js_object_add(*result, "description",
-				              js_new_string(p->description));
+				js_object_add(*result, "description", js_new_string(p->description));
 			js_object_add(*result, "messages", messages);
 		} else {
 			json_object_put(messages);

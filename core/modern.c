@@ -72,5 +72,7 @@ void modern_handle(struct req *r)
 		srv_tools_call(r);
 		return;
 	}
+	if (strcmp(r->msg.method, "prompts/get") == 0 && srv_prompts_get(r))
+		return;
 	srv_reply_error(r, 404, r->msg.id, RPC_METHOD_NOT_FOUND, "Method not found", NULL);
 }

@@ -8,8 +8,6 @@
 #include "param.h"
 #include "registry.h"
 
-/* Longest tool name (MCP 2025-11-25 server/tools: 1 to 128 characters). */
-#define REG_MAX_NAME 128
 /* Bytes of a variable name in a URI template ("{id}"): a longer one never matches. */
 #define REG_MAX_VAR 64
 
@@ -41,6 +39,11 @@ void dmcp_registry_free(dmcp_registry *reg)
 		return;
 	for (i = 0; i < reg->n_tools; i++)
 		free_tool(&reg->tools[i]);
+	for (i = 0; i < reg->n_prompt_runs; i++) {
+		struct dmcp_tool *made = (struct dmcp_tool *)(void *)reg->prompt_runs[i].def;
+		free_tool(&reg->prompt_runs[i]);
+		free(made);
+	}
 	free(reg);
 }
 
@@ -337,18 +340,67 @@ dmcp_rc dmcp_register_template(dmcp_registry *reg, const struct dmcp_resource_te
 	return DMCP_OK;
 }
 
+/* A prompt with .run becomes a runnable entry: a tool definition made here from it (never
+ * listed as a tool, never callable by tools/call), with its elicitation schemas compiled. */
+static dmcp_rc add_prompt_run(dmcp_registry *reg, const struct dmcp_prompt *p, char *err,
+                              size_t errlen)
+{
+	struct reg_tool *t = &reg->prompt_runs[reg->n_prompt_runs];
+	struct dmcp_tool *d = calloc(1, sizeof *d);
+	dmcp_rc rc;
+
+	if (d == NULL)
+		return DMCP_E_NOMEM;
+	d->name = p->name;
+	d->description = p->description;
+	d->elicits = p->elicits;
+	d->version = p->version;
+	memset(t, 0, sizeof *t);
+	t->def = d;
+	t->prompt = p;
+	rc = add_elicits(t, err, errlen);
+	if (rc != DMCP_OK) {
+		free_tool(t);
+		free(d);
+		return rc;
+	}
+	reg->n_prompt_runs++;
+	return DMCP_OK;
+}
+
 dmcp_rc dmcp_register_prompt(dmcp_registry *reg, const struct dmcp_prompt *p, char *err,
                              size_t errlen)
 {
-	if (!name_ok(p->name) || p->get == NULL || p->description == NULL)
+	if (!name_ok(p->name) || (p->get == NULL) == (p->run == NULL) || p->description == NULL)
 		return fail(err, errlen, DMCP_E_PARAMS, "a prompt needs a name, a description and "
-		            "a function", p->name);
+		            "one function (get or run)", p->name);
 	if (reg_prompt(reg, p->name) != NULL)
 		return fail(err, errlen, DMCP_E_PARAMS, "a prompt with this name exists", p->name);
 	if (reg->n_prompts >= REG_MAX_ENTRIES)
 		return fail(err, errlen, DMCP_E_LIMIT, "too many prompts", p->name);
+	if (p->run != NULL)
+		DMCP_TRY(add_prompt_run(reg, p, err, errlen));
 	reg->prompts[reg->n_prompts++] = p;
 	return DMCP_OK;
+}
+
+const struct reg_tool *reg_prompt_run(const dmcp_registry *reg, const char *name)
+{
+	int i;
+
+	for (i = 0; i < reg->n_prompt_runs; i++)
+		if (strcmp(reg->prompt_runs[i].prompt->name, name) == 0)
+			return &reg->prompt_runs[i];
+	return NULL;
+}
+
+const struct reg_tool *reg_runnable(const dmcp_registry *reg, const char *name)
+{
+	size_t n = sizeof REG_PROMPT_PREFIX - 1;
+
+	if (strncmp(name, REG_PROMPT_PREFIX, n) == 0)
+		return reg_prompt_run(reg, name + n);
+	return reg_tool(reg, name);
 }
 
 dmcp_rc dmcp_register_completion(dmcp_registry *reg, const struct dmcp_completion *c,

@@ -12,6 +12,8 @@
 /* Entries of each kind one registry holds: a server with more tools than this is a
  * configuration mistake, and lists stay cheap to build. */
 #define REG_MAX_ENTRIES 256
+/* Characters of a tool or prompt name (the MCP spec asks for 1 to 128). */
+#define REG_MAX_NAME 128
 /* Named elicitation schemas per tool. */
 #define REG_MAX_ELICITS 16
 /* Items per page of tools/list, resources/list, resources/templates/list, prompts/list. */
@@ -27,7 +29,9 @@ struct reg_elicit {
 };
 
 struct reg_tool {
-	const struct dmcp_tool *def; /* borrowed */
+	const struct dmcp_tool *def; /* borrowed; for a prompt that runs, made here (owned) */
+	const struct dmcp_prompt *prompt; /* a prompt that runs as a run (dmcp_prompt.run), or
+	                                     NULL for a tool */
 	char *listing;               /* owned: the Tool object for tools/list, as JSON text */
 	struct schema *input;        /* owned */
 	struct schema *output;       /* owned, or NULL */
@@ -36,8 +40,9 @@ struct reg_tool {
 };
 
 struct dmcp_registry {
-	int n_tools, n_resources, n_templates, n_prompts, n_completions;
+	int n_tools, n_resources, n_templates, n_prompts, n_completions, n_prompt_runs;
 	struct reg_tool tools[REG_MAX_ENTRIES];
+	struct reg_tool prompt_runs[REG_MAX_ENTRIES]; /* prompts with .run, as runnable entries */
 	const struct dmcp_resource *resources[REG_MAX_ENTRIES];          /* borrowed */
 	const struct dmcp_resource_template *templates[REG_MAX_ENTRIES]; /* borrowed */
 	const struct dmcp_prompt *prompts[REG_MAX_ENTRIES];              /* borrowed */
@@ -47,6 +52,12 @@ struct dmcp_registry {
 
 const struct reg_tool *reg_tool(const dmcp_registry *reg, const char *name);
 const struct reg_elicit *reg_elicit(const struct reg_tool *t, const char *name);
+/* Name prefix of the runs of prompts: a run of prompt P records its tool as "prompt:P". */
+#define REG_PROMPT_PREFIX "prompt:"
+/* What a run's tool column names: a tool, or REG_PROMPT_PREFIX + a prompt with .run. */
+const struct reg_tool *reg_runnable(const dmcp_registry *reg, const char *name);
+/* The runnable entry of a prompt with .run, or NULL. */
+const struct reg_tool *reg_prompt_run(const dmcp_registry *reg, const char *name);
 const struct dmcp_prompt *reg_prompt(const dmcp_registry *reg, const char *name);
 
 /* tools/call: checks args (an object, borrowed) against the tool's input schema, then adds

@@ -17,14 +17,13 @@ struct session_row {
 	char protocol[16];    /* negotiated protocol version */
 	char *client_caps;    /* owned JSON text */
 	int log_level;        /* 0 debug .. 7 emergency */
-	int unfinished_runs;  /* filled by store_session_get only when asked */
 };
 
 enum run_status { RUN_RUNNING, RUN_WAITING, RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED };
 
 struct run_row {
 	rnd_hex_id id;        /* run id */
-	rnd_hex_id session_id; /* the session that owns it */
+	rnd_hex_id session_id; /* the session that owns it; "" for a sessionless run */
 	char principal[ROW_MAX_PRINCIPAL + 1]; /* who started it */
 	char *request_id;     /* owned JSON text of the client's id */
 	char *progress_token; /* owned JSON text, or NULL */

@@ -29,27 +29,55 @@ struct rt_sink {
 	void *arg;
 	void (*committed)(void *arg, const char *run_id, int64_t first_lsn, int n,
 	                  const enum event_kind *kinds, const char *const *bodies);
+	int status;    /* set by the runtime: the HTTP status of a lone response (0: 200) */
 };
+
+struct state_key;
 
 struct rt_env {
 	const struct cfg *cfg;
 	const dmcp_registry *reg;
 	struct store *st;
 	const struct rt_session *sess;
-	struct rt_sink *sink; /* or NULL */
+	struct rt_sink *sink;               /* or NULL */
+	const struct state_key *state_key;  /* signs requestState (2026-07-28), or NULL */
+	/* Called after a commit that rings the run's doorbell, with the committed events: a
+	 * stream of this process that follows the run gets them at once (NOTIFY still goes
+	 * out for other processes). NULL: none. */
+	void (*local)(void *arg, const char *run_id, int64_t first_lsn, int n,
+	              const enum event_kind *kinds, const char *const *bodies);
+	void *local_arg;
 };
 
-/* tools/call: create the run for tool and take its first step. *run receives the row as saved;
- * clear it with row_run_clear on every path. DMCP_OK once the step committed, whatever
- * the tool did. DMCP_E_DB and the like when the step could not be saved: then either
- * nothing was saved, or (when the tool had sent notifications) the run stays 'running'
- * under its lease and is finished later by rt_resume or `sweep`. */
-dmcp_rc rt_start(struct rt_env *env, const struct reg_tool *tool, json_object *request_id,
-                 json_object *args, json_object *progress_token,
-                 struct run_row *run) DMCP_MUST_CHECK;
+/* One tools/call. */
+struct rt_call {
+	const struct reg_tool *tool;
+	json_object *request_id;     /* the client's id (borrowed) */
+	json_object *args;           /* validated arguments (borrowed), or NULL for {} */
+	json_object *progress_token; /* params._meta.progressToken (borrowed), or NULL */
+	json_object *inputs;         /* 2026-07-28: params.inputResponses (borrowed), or NULL */
+	const char *state;           /* 2026-07-28: params.requestState, or NULL */
+};
+
+/* tools/call: take the first step of a new run, or (2026-07-28, with a requestState) the
+ * next step of the run the state names. *run receives the row as saved (clear it with
+ * row_run_clear on every path). DMCP_OK once the step's outcome reached the sink: a
+ * result, an error response, a request (2025-11-25) or an input_required result
+ * (2026-07-28). Otherwise nothing reached the sink and:
+ *   DMCP_E_PARAMS     the requestState is malformed, forged, expired, another principal's,
+ *                     or another call's (the client gets -32602);
+ *   DMCP_CANCELLED    the state names a call that was cancelled;
+ *   DMCP_E_LIMIT      the session holds DMCP_MAX_RUNS_PER_SESSION unfinished runs;
+ *   DMCP_E_NOT_FOUND  the session ended meanwhile;
+ *   DMCP_E_DB and the like: nothing was saved, or (when the tool had sent notifications) the
+ *                     run stays 'running' under its lease and is finished later by
+ *                     rt_resume or `sweep`. */
+dmcp_rc rt_call(struct rt_env *env, const struct rt_call *call,
+                struct run_row *run) DMCP_MUST_CHECK;
 
 /* A client's JSON-RPC response (msg, borrowed) to our request our_id: apply it exactly once
- * and take the run's next step. *applied is 0 for a duplicate or late answer (nothing
+ * (a compare-and-set on the waiting row; a lost race is retried against the new row) and
+ * take the run's next step. *applied is 0 for a duplicate or late answer (nothing
  * changed). DMCP_E_NOT_FOUND when the id names no run of this session and principal. */
 dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg,
                   int *applied) DMCP_MUST_CHECK;
@@ -63,8 +91,9 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
 dmcp_rc rt_resume(struct rt_env *env, const char *run_id) DMCP_MUST_CHECK;
 
 /* Take over up to max orphaned runs (see rt_resume) of any session: what `sweep` does for
- * runs that nobody follows. env->sess is ignored (each run's own session is loaded).
- * *taken counts the runs whose step completed here. */
+ * runs that nobody follows. env->sess is ignored (each run's own session is loaded). A run
+ * of a tool that env->reg lacks is skipped, with one log line, and stays as it is for a
+ * program that has the tool. *taken counts the runs whose step completed here. */
 dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken) DMCP_MUST_CHECK;
 
 /* 1 when caps (client capabilities) declare what is needed. */
@@ -72,6 +101,7 @@ int rt_caps_elicit_form(json_object *caps);
 int rt_caps_elicit_url(json_object *caps);
 int rt_caps_sampling(json_object *caps);
 int rt_caps_sampling_tools(json_object *caps);
+int rt_caps_roots(json_object *caps);
 
 /* Level names of logging/setLevel, 0 debug .. 7 emergency; -1 when unknown. */
 int rt_level_parse(const char *name);

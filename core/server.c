@@ -18,6 +18,7 @@
 #include "rnd.h"
 #include "rpc.h"
 #include "runtime.h"
+#include "scache.h"
 #include "server.h"
 #include "srvint.h"
 #include "sse.h"
@@ -28,6 +29,10 @@
 #define SRV_EVENT_BATCH 64
 /* Bytes of a reply's head (status and headers; none of ours is long). */
 #define SRV_MAX_HEAD 4096
+/* Milliseconds a DELETE waits for its session's NOTIFY to come back through this process's
+ * listener (see end_session): far above the sub-millisecond it takes, far below a client's
+ * patience. */
+#define SRV_ECHO_MS 1000
 /* Bytes of one reply or event written at once (bodies are capped by their producers). */
 #define SRV_MAX_REPLY (16u << 20)
 
@@ -251,11 +256,21 @@ static int terminal(enum run_status st)
 	return st == RUN_COMPLETED || st == RUN_FAILED || st == RUN_CANCELLED;
 }
 
+/* rt_env.local: a step of this process committed events that somebody may follow. */
+static void local_post(void *arg, const char *run_id, int64_t first, int n,
+                       const enum event_kind *kinds, const char *const *bodies)
+{
+	struct srv *s = arg;
+
+	wake_post(s->wake, run_id, first, n, kinds, bodies);
+}
+
 static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_sink *sink)
 {
 	struct rt_env env;
 
-	rs->id = r->sess.id;
+	memset(rs, 0, sizeof *rs);
+	rs->id = r->modern ? "" : r->sess.id;
 	rs->modern = r->modern;
 	rs->principal = r->principal;
 	rs->protocol = r->sess.protocol;
@@ -266,6 +281,9 @@ static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_si
 	env.st = r->w->st;
 	env.sess = rs;
 	env.sink = sink;
+	env.state_key = srv_state_key(r->w);
+	env.local = local_post;
+	env.local_arg = r->w->srv;
 	return env;
 }
 
@@ -293,19 +311,56 @@ static dmcp_rc stream_catch_up(struct stream *s, enum run_status *status, int *m
 	return DMCP_OK;
 }
 
+/* Write the events a step of this process handed over (wake_post), when they follow what
+ * the stream delivered; 1 when that covered the wake-up (no table read needed). */
+static int stream_mail(struct stream *s)
+{
+	struct event_row ev[WAKE_MAIL_MAX];
+	int n = waiter_take_mail(s->r->w->srv->wake, &s->r->w->waiter, ev), i, ok;
+
+	ok = n > 0 && ev[0].lsn <= s->delivered + 1;
+	for (i = 0; ok && i < n; i++)
+		if (ev[i].lsn == s->delivered + 1)
+			stream_event(s, ev[i].lsn, ev[i].kind, ev[i].body);
+	if (ok)
+		stream_flush(s);
+	row_events_clear(ev, n > 0 ? n : 0);
+	return ok && !(n > 0 && ev[n - 1].lsn > s->delivered);
+}
+
 /* Start the process's listener on first use (a CGI process that never follows a run never
  * opens the second connection). Without it, followers still poll the table. */
 static void wake_ensure(struct srv *srv)
 {
-	char err[300];
-
 	if (!srv->wake_owned)
 		return;
 	pthread_mutex_lock(&srv->wake_mu);
-	if (!wake_listening(srv->wake) &&
-	    wake_listen(srv->wake, srv->cfg->database_url, err, sizeof err) != DMCP_OK)
-		log_msg(LOG_WARN, "no listener (%s); streams poll every DMCP_POLL_MS", err);
+	if (!wake_listening(srv->wake) && wake_listen(srv->wake, srv->cfg->database_url) != DMCP_OK)
+		log_msg(LOG_WARN, "no listener thread; streams poll every DMCP_POLL_MS");
 	pthread_mutex_unlock(&srv->wake_mu);
+}
+
+int srv_listen(struct srv *s, int wait_ms)
+{
+	wake_ensure(s);
+	return s->wake_owned && wake_wait_connected(s->wake, wait_ms);
+}
+
+/* The listener heard a payload that is not a run id. */
+static void srv_heard(void *arg, const char *payload)
+{
+	struct srv *s = arg;
+
+	if (payload[0] == 's' && payload[1] == ':')
+		scache_drop(s->cache, payload + 2);
+}
+
+/* The listener's connection came up or went down: the session cache follows it. */
+static void srv_link(void *arg, int up)
+{
+	struct srv *s = arg;
+
+	scache_enable(s->cache, up);
 }
 
 /* Take a following slot; 0 when every slot is taken (then the stream only catches up and
@@ -342,6 +397,8 @@ static void stream_follow(struct stream *s)
 	        (long long)s->delivered);
 	while (!s->ended) {
 		long long now, wait;
+		if (woke == 1 && !read_first && stream_mail(s))
+			woke = 0; /* this process's own step handed the events over: no read */
 		if (read_first || woke != 0) {
 			rc = stream_catch_up(s, &status, &more, &orphaned);
 			if (rc != DMCP_OK || s->ended)
@@ -356,7 +413,7 @@ static void stream_follow(struct stream *s)
 				continue;
 			}
 		}
-		read_first = 1; /* from now on every wake-up or timeout re-reads: the table is the truth */
+		read_first = 0; /* a timeout or a foreign ring re-reads; the table is the truth */
 		now = now_ms();
 		if (*w->srv->stopping || now >= deadline) {
 			stream_retry(s);
@@ -376,6 +433,8 @@ static void stream_follow(struct stream *s)
 		                 &woke);
 		if (rc != DMCP_OK || woke == 2)
 			break;
+		if (woke == 0)
+			read_first = 1; /* the poll: read the table, NOTIFY or not */
 	}
 	if (slot)
 		__atomic_sub_fetch(&w->srv->following, 1, __ATOMIC_ACQ_REL);
@@ -392,87 +451,130 @@ static void call_invalid_args(struct req *r, const char *why)
 	js_array_add(content, dmcp_text_block(text));
 	js_object_add(res, "content", content);
 	js_object_add(res, "isError", js_new_boolean(1));
+	if (r->modern)
+		mcp_modern_result(res, "complete");
 	srv_reply_json(r, 200, rpc_result(r->msg.id, res), NULL);
 }
 
-void srv_tools_call(struct req *r)
+/* The tool and its validated arguments (*owned: an {} made here, put it), or 0 after an
+ * error reply. */
+static int call_args(struct req *r, const struct reg_tool **tool, json_object **args,
+                     json_object **owned)
 {
-	const struct srv *srv = r->w->srv;
-	json_object *p = r->msg.params, *args, *meta, *token = NULL, *owned = NULL;
+	json_object *p = r->msg.params;
 	const char *name = js_str(p, "name");
-	const struct reg_tool *tool;
+	char why[300];
+	dmcp_rc rc;
+
+	*owned = NULL;
+	if (name == NULL) {
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: name must be "
+		                "a string", NULL);
+		return 0;
+	}
+	*tool = reg_tool(r->w->srv->reg, name);
+	if (*tool == NULL) {
+		snprintf(why, sizeof why, "Unknown tool: %.200s", name);
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, why, NULL);
+		return 0;
+	}
+	*args = js_get(p, "arguments", json_type_object);
+	if (*args == NULL && js_has(p, "arguments")) {
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: arguments "
+		                "must be an object", NULL);
+		return 0;
+	}
+	if (*args == NULL)
+		*args = *owned = js_new_object();
+	rc = reg_args_check(*tool, *args, why, sizeof why);
+	if (rc == DMCP_E_VALIDATION)
+		call_invalid_args(r, why);
+	else if (rc != DMCP_OK)
+		srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "internal error; try again",
+		                NULL);
+	return rc == DMCP_OK;
+}
+
+/* The rest of a tools/call's params: its progress token and, on the 2026-07-28 wire, the
+ * answers and the state of an earlier round. 0 after an error reply. */
+static int call_extras(struct req *r, struct rt_call *c)
+{
+	json_object *p = r->msg.params, *meta = js_get(p, "_meta", json_type_object), *st;
+
+	c->request_id = r->msg.id;
+	if (meta != NULL && json_object_object_get_ex(meta, "progressToken", &c->progress_token) &&
+	    !rpc_id_valid(c->progress_token))
+		c->progress_token = NULL;
+	if (!r->modern)
+		return 1;
+	json_object_object_get_ex(p, "inputResponses", &c->inputs);
+	if (!json_object_object_get_ex(p, "requestState", &st))
+		return 1;
+	if (!json_object_is_type(st, json_type_string)) {
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: requestState "
+		                "must be a string", NULL);
+		return 0;
+	}
+	c->state = json_object_get_string(st);
+	return 1;
+}
+
+/* The reply for a call whose outcome never reached the stream. */
+static void call_failed(struct req *r, const char *name, dmcp_rc rc)
+{
+	char why[200];
+
+	switch (rc) {
+	case DMCP_E_PARAMS:
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid or expired "
+		                "requestState", NULL);
+		break;
+	case DMCP_CANCELLED:
+		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "This call was cancelled",
+		                NULL);
+		break;
+	case DMCP_E_LIMIT:
+		snprintf(why, sizeof why, "this session has %d unfinished tool calls, the limit "
+		         "(DMCP_MAX_RUNS_PER_SESSION)", r->w->srv->cfg->max_runs);
+		srv_reply_error(r, 200, r->msg.id, RPC_SERVER_ERROR, why, NULL);
+		break;
+	case DMCP_E_NOT_FOUND:
+		srv_reply_error(r, 404, r->msg.id, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
+		break;
+	default:
+		log_msg(LOG_ERROR, "tools/call %.100s: %s", name, dmcp_rc_name(rc));
+		srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the call could not be "
+		                "stored; try again", NULL);
+	}
+}
+
+/* Take a call's step and answer: a lone response as plain JSON, anything else as a stream
+ * that (on the 2025-11-25 wire) goes on following the run. */
+static void run_call(struct req *r, const struct rt_call *call)
+{
 	struct stream s;
 	struct rt_session rs;
 	struct rt_sink sink;
 	struct rt_env env;
 	struct run_row run;
-	char why[300];
 	dmcp_rc rc;
 
-	if (name == NULL) {
-		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: name must be a "
-		            "string", NULL);
-		return;
-	}
-	tool = reg_tool(srv->reg, name);
-	if (tool == NULL) {
-		snprintf(why, sizeof why, "Unknown tool: %.200s", name);
-		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, why, NULL);
-		return;
-	}
-	args = js_get(p, "arguments", json_type_object);
-	if (args == NULL && js_has(p, "arguments")) {
-		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, "Invalid params: arguments must "
-		            "be an object", NULL);
-		return;
-	}
-	if (args == NULL)
-		args = owned = js_new_object();
-	rc = reg_args_check(tool, args, why, sizeof why);
-	if (rc != DMCP_OK) {
-		if (rc == DMCP_E_VALIDATION)
-			call_invalid_args(r, why);
-		else
-			srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "internal error; try again",
-			            NULL);
-		json_object_put(owned);
-		return;
-	}
-	if (r->sess.unfinished_runs >= srv->cfg->max_runs) {
-		snprintf(why, sizeof why, "this session has %d unfinished tool calls, the limit "
-		         "(DMCP_MAX_RUNS_PER_SESSION)", srv->cfg->max_runs);
-		srv_reply_error(r, 200, r->msg.id, RPC_SERVER_ERROR, why, NULL);
-		json_object_put(owned);
-		return;
-	}
-	meta = js_get(p, "_meta", json_type_object);
-	if (meta != NULL && json_object_object_get_ex(meta, "progressToken", &token) &&
-	    !rpc_id_valid(token))
-		token = NULL;
 	memset(&s, 0, sizeof s);
+	memset(&sink, 0, sizeof sink);
 	s.r = r;
 	s.modern = r->modern;
 	s.primes = !r->modern && http_version_primes(r->sess.protocol);
 	sink.arg = &s;
 	sink.committed = stream_committed;
 	env = make_env(r, &rs, &sink);
-	rc = rt_start(&env, tool, r->msg.id, args, token, &run);
-	json_object_put(owned);
-	if (rc != DMCP_OK) {
-		log_msg(LOG_ERROR, "tools/call %s: %s", name, dmcp_rc_name(rc));
-		if (!s.started)
-			srv_reply_error(r, 503, r->msg.id, RPC_INTERNAL_ERROR, "the call could not be "
-			            "stored; try again", NULL);
-		if (s.registered)
-			wake_unregister(r->w->srv->wake, &r->w->waiter);
-		free(s.stash);
-		row_run_clear(&run);
-		return;
-	}
-	memcpy(s.run_id, run.id, sizeof s.run_id);
-	if (s.stash != NULL && !s.started) {
-		srv_reply(r, 200, "application/json", NULL, s.stash, strlen(s.stash));
+	rc = rt_call(&env, call, &run);
+	if (rc != DMCP_OK && !s.started && s.stash == NULL) {
+		call_failed(r, call->tool->def->name, rc);
+	} else if (s.stash != NULL && !s.started) {
+		srv_reply(r, sink.status ? sink.status : 200, "application/json", NULL, s.stash,
+		          strlen(s.stash));
 	} else {
+		memcpy(s.run_id, run.id, sizeof s.run_id);
 		if (!s.started)
 			stream_head(&s);
 		if (!s.ended && !s.modern)
@@ -482,6 +584,37 @@ void srv_tools_call(struct req *r)
 		wake_unregister(r->w->srv->wake, &r->w->waiter);
 	free(s.stash);
 	row_run_clear(&run);
+}
+
+void srv_tools_call(struct req *r)
+{
+	struct rt_call call;
+	json_object *owned;
+
+	memset(&call, 0, sizeof call);
+	if (call_args(r, &call.tool, &call.args, &owned) && call_extras(r, &call))
+		run_call(r, &call);
+	json_object_put(owned);
+}
+
+int srv_prompts_get(struct req *r)
+{
+	const struct dmcp_prompt *p = NULL;
+	struct rt_call call;
+	json_object *owned = NULL;
+	char why[300];
+
+	memset(&call, 0, sizeof call);
+	if (mcp_prompt_call(r->w->srv->reg, r->msg.params, &p, &call.args, &owned, why,
+	                    sizeof why) != DMCP_OK || p->run == NULL) {
+		json_object_put(owned);
+		return 0; /* mcp.c answers: the same checks, the same message */
+	}
+	call.tool = reg_prompt_run(r->w->srv->reg, p->name);
+	if (call_extras(r, &call))
+		run_call(r, &call);
+	json_object_put(owned);
+	return 1;
 }
 
 /* ---- POST ------------------------------------------------------------------------------ */
@@ -570,15 +703,29 @@ static int session_header(struct req *r)
 }
 
 /* Find the session the request names: 404 when unknown or not ours. */
-static int load_session(struct req *r, int with_runs)
+static int load_session(struct req *r)
 {
+	struct srv *srv = r->w->srv;
 	const char *sid = r->rq->session_id;
+	int stale = 0;
 	dmcp_rc rc;
 
 	if (!session_header(r))
 		return 0;
-	rc = rnd_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, with_runs, &r->sess)
-	                     : DMCP_E_NOT_FOUND;
+	if (scache_get(srv->cache, sid, r->principal, &r->sess, &stale)) {
+		rc = DMCP_OK;
+		if (stale && store_session_touch(r->w->st, sid) == DMCP_OK)
+			scache_touched(srv->cache, sid);
+	} else if (!srv_db_ready(r)) {
+		return 0;
+	} else {
+		rc = rnd_id_ok(sid) ? store_session_get(r->w->st, sid, r->principal, &r->sess, &stale)
+		                    : DMCP_E_NOT_FOUND;
+		if (rc == DMCP_OK && stale && store_session_touch(r->w->st, sid) != DMCP_OK)
+			log_msg(LOG_WARN, "session %s: last_seen not updated", sid);
+		if (rc == DMCP_OK)
+			scache_put(srv->cache, &r->sess);
+	}
 	if (rc == DMCP_E_NOT_FOUND) {
 		srv_reply_error(r, 404, r->msg.id, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 		return 0;
@@ -612,8 +759,12 @@ static void answer_request(struct req *r)
 	rc = mcp_dispatch(&c, &result);
 	if (rc == DMCP_OK) {
 		extra[0] = '\0';
-		if (is_init)
+		if (is_init) {
 			snprintf(extra, sizeof extra, "Mcp-Session-Id: %s\r\n", c.new_session);
+			scache_put(r->w->srv->cache, &c.created);
+		} else if (r->have_sess && strcmp(r->msg.method, "logging/setLevel") == 0) {
+			scache_drop(r->w->srv->cache, r->sess.id);
+		}
 		srv_reply_json(r, 200, rpc_result(r->msg.id, result), extra);
 	} else if (rc == DMCP_E_DB || rc == DMCP_E_NOMEM || rc == DMCP_E_INTERNAL) {
 		srv_reply_error(r, err_http_status(rc), r->msg.id, err_rpc_code(rc),
@@ -700,10 +851,7 @@ static void handle_post(struct req *r)
 			answer_request(r);
 		return;
 	}
-	if (!session_header(r) || !srv_db_ready(r))
-		return;
-	if (!load_session(r, r->msg.kind == RPC_REQUEST &&
-	                     strcmp(r->msg.method, "tools/call") == 0))
+	if (!load_session(r))
 		return;
 	if (r->msg.kind == RPC_RESPONSE)
 		answer_response(r);
@@ -711,7 +859,7 @@ static void handle_post(struct req *r)
 		answer_notification(r);
 	else if (strcmp(r->msg.method, "tools/call") == 0)
 		srv_tools_call(r);
-	else
+	else if (strcmp(r->msg.method, "prompts/get") != 0 || !srv_prompts_get(r))
 		answer_request(r);
 }
 
@@ -737,7 +885,7 @@ static void handle_get(struct req *r)
 		srv_reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "malformed Last-Event-ID", NULL);
 		return;
 	}
-	if (!session_header(r) || !srv_db_ready(r) || !load_session(r, 0))
+	if (!session_header(r) || !srv_db_ready(r) || !load_session(r))
 		return;
 	memset(&s, 0, sizeof s);
 	s.r = r;
@@ -768,6 +916,32 @@ static void handle_get(struct req *r)
 		wake_unregister(r->w->srv->wake, &r->w->waiter);
 }
 
+/* End the session. The reply waits (at most SRV_ECHO_MS) until this process's listener has
+ * heard the session's "s:<id>" NOTIFY come back: PostgreSQL sends a notification to every
+ * listener when the transaction that sent it commits, so by then the other processes'
+ * listeners have it too, and their caches drop the session as soon as they read it. */
+static dmcp_rc end_session(struct req *r, const char *sid)
+{
+	struct srv *srv = r->w->srv;
+	char key[WAKE_MAX_KEY];
+	int echo = srv->wake_owned && wake_connected(srv->wake), woke = 0;
+	long long until;
+	dmcp_rc rc;
+
+	snprintf(key, sizeof key, "s:%s", sid);
+	if (echo)
+		wake_register(srv->wake, &r->w->waiter, key);
+	rc = store_session_end(r->w->st, sid, r->principal);
+	scache_drop(srv->cache, sid);
+	until = now_ms() + SRV_ECHO_MS;
+	while (rc == DMCP_OK && echo && woke != 1 && now_ms() < until)
+		if (waiter_wait(srv->wake, &r->w->waiter, (int)(until - now_ms()), -1, &woke) != DMCP_OK)
+			break;
+	if (echo)
+		wake_unregister(srv->wake, &r->w->waiter);
+	return rc;
+}
+
 static void handle_delete(struct req *r)
 {
 	const char *sid = r->rq->session_id;
@@ -784,7 +958,7 @@ static void handle_delete(struct req *r)
 	}
 	if (!srv_db_ready(r))
 		return;
-	rc = store_session_end(r->w->st, sid, r->principal);
+	rc = end_session(r, sid);
 	if (rc == DMCP_E_NOT_FOUND)
 		srv_reply_error(r, 404, NULL, RPC_SESSION_NOT_FOUND, "Session not found", NULL);
 	else if (rc != DMCP_OK)
@@ -836,6 +1010,7 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	r.rq = rq;
 	r.out = out;
 	buf_init(&r.body, cfg->max_body);
+	store_lazy(w->st);
 	if (header_too_long(rq)) {
 		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "a request header is longer than "
 		            "4096 bytes", NULL);
@@ -864,6 +1039,37 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	json_object_put(r.caps);
 }
 
+const struct state_key *srv_state_key(struct srv_worker *w)
+{
+	struct srv *s = w->srv;
+	char hex[65], stored[65];
+	dmcp_rc rc = DMCP_OK;
+
+	if (__atomic_load_n(&s->key_ready, __ATOMIC_ACQUIRE))
+		return &s->key;
+	pthread_mutex_lock(&s->key_mu);
+	if (!s->key_ready) {
+		if (s->cfg->state_key != NULL) {
+			rc = state_key_hex(&s->key, s->cfg->state_key);
+		} else {
+			rc = state_key_new_hex(hex);
+			if (rc == DMCP_OK)
+				rc = store_ready(w->st);
+			if (rc == DMCP_OK)
+				rc = store_secret(w->st, "request_state_key", hex, stored, sizeof stored);
+			if (rc == DMCP_OK)
+				rc = state_key_hex(&s->key, stored);
+		}
+		if (rc == DMCP_OK)
+			__atomic_store_n(&s->key_ready, 1, __ATOMIC_RELEASE);
+		else
+			log_msg(LOG_ERROR, "no requestState key (%s): 2026-07-28 calls cannot wait",
+			        dmcp_rc_name(rc));
+	}
+	pthread_mutex_unlock(&s->key_mu);
+	return rc == DMCP_OK ? &s->key : NULL;
+}
+
 dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
                 const volatile sig_atomic_t *stopping, struct srv **out)
 {
@@ -877,12 +1083,16 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 	s->stopping = stopping;
 	s->wake = wake_new();
 	s->wake_owned = 1;
+	s->cache = scache_new();
 	srv_set_threads(s, 1);
-	if (s->wake == NULL || pthread_mutex_init(&s->wake_mu, NULL) != 0) {
+	if (s->wake == NULL || s->cache == NULL || pthread_mutex_init(&s->wake_mu, NULL) != 0 ||
+	    pthread_mutex_init(&s->key_mu, NULL) != 0) {
 		wake_free(s->wake);
+		scache_free(s->cache);
 		free(s);
 		return DMCP_E_NOMEM;
 	}
+	wake_on_event(s->wake, srv_heard, srv_link, s);
 	if (cfg->sampling_mock && reg->sampling == NULL)
 		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
 	*out = s;
@@ -895,7 +1105,9 @@ void srv_free(struct srv *s)
 		return;
 	if (s->wake_owned)
 		wake_free(s->wake);
+	scache_free(s->cache);
 	pthread_mutex_destroy(&s->wake_mu);
+	pthread_mutex_destroy(&s->key_mu);
 	free(s);
 }
 

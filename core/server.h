@@ -56,6 +56,10 @@ void srv_set_threads(struct srv *s, int threads);
  * server's own: for tests that ring the doorbells themselves. */
 struct wake;
 void srv_use_wake(struct srv *s, struct wake *w);
+/* Start the process's listener (the LISTEN connection that wakes streams and keeps the
+ * session cache honest) and wait up to wait_ms for it to connect, so the first requests find
+ * it up. 1 when it is connected. A CGI process never needs one. */
+int srv_listen(struct srv *s, int wait_ms);
 /* One per thread: owns one database connection, opened here. */
 dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err,
                        size_t errlen) DMCP_MUST_CHECK;

@@ -12,6 +12,8 @@
 #include "cfg.h"
 #include "rows.h"
 #include "rpc.h"
+#include "scache.h"
+#include "state.h"
 #include "server.h"
 #include "store.h"
 #include "wake.h"
@@ -26,6 +28,10 @@ struct srv {
 	                                           such as the answers those streams wait for */
 	int wake_owned;                         /* wake is ours: free it, start its listener */
 	pthread_mutex_t wake_mu;                /* guards starting the listener */
+	struct scache *cache;                   /* sessions this process served (scache.h) */
+	struct state_key key;                   /* signs requestState; loaded on first use */
+	int key_ready;                          /* key is loaded (atomic: set once) */
+	pthread_mutex_t key_mu;                 /* guards loading it */
 };
 
 struct srv_worker {
@@ -63,8 +69,15 @@ void srv_reply_error(struct req *r, int status, json_object *id, int code, const
 void srv_reply_empty(struct req *r, int status);
 /* Make the worker's connection usable; 0 after a 503 reply when the database is down. */
 int srv_db_ready(struct req *r);
+/* The process's requestState key: DMCP_STATE_KEY, or the one kept in the database (made by
+ * the first process that needs it). NULL when neither can be had (logged). */
+const struct state_key *srv_state_key(struct srv_worker *w);
 /* tools/call on either wire: r->caps, r->principal, r->sess (legacy) or r->modern are set. */
 void srv_tools_call(struct req *r);
+
+/* prompts/get of a prompt that runs (dmcp_prompt.run), on either wire: 1 when it answered;
+ * 0 for any other prompts/get (mcp.c answers those). */
+int srv_prompts_get(struct req *r);
 
 /* modern.c: 1 when the message claims the 2026-07-28 wire (a request or notification whose
  * params._meta names a protocol version, or an MCP-Protocol-Version header naming a revision

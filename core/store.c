@@ -4,6 +4,7 @@
  * log, never to a client. */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,28 +14,79 @@
 #include "rnd.h"
 #include "store.h"
 
-/* Seconds a 'running' run stays owned by the worker executing it; a worker renews it at
- * every checkpoint, and a run whose lease passed may be taken over (crash recovery). */
-#define STORE_LEASE_S "60"
-/* The one NOTIFY channel; payloads are run ids. */
-#define STORE_CHANNEL "dmcp"
+/* The run columns a save writes, in this order, after the id: the one list that the insert
+ * and update statements and their parameters are generated from (store_run_save). X(name,
+ * updated): updated says whether an update writes it (the rest are fixed at insert). */
+#define RUN_FIELDS(X)            \
+	X(session_id, 0)             \
+	X(principal, 0)              \
+	X(request_id, 0)             \
+	X(progress_token, 0)         \
+	X(tool, 0)                   \
+	X(tool_version, 0)           \
+	X(arguments, 0)              \
+	X(status, 1)                 \
+	X(journal, 1)                \
+	X(notes, 1)                  \
+	X(last_progress, 1)          \
+	X(last_lsn, 1)               \
+	X(pending_id, 1)             \
+	X(pending_method, 1)         \
+	X(steps, 1)                  \
+	X(error, 1)
+
+/* Parameter numbers of the save statements: $1 is the run id, the fields follow in order,
+ * then the rest. Generated, so no statement numbers a parameter by hand. */
+enum save_param {
+	SP_ID = 1,
+#define SP_FIELD(name, upd) SP_##name,
+	RUN_FIELDS(SP_FIELD)
+#undef SP_FIELD
+	SP_FIRST_LSN,    /* the first new event's LSN */
+	SP_KINDS,        /* text[] of event kinds */
+	SP_BODIES,       /* text[] of event bodies */
+	SP_SYNC,         /* synchronous_commit for this statement: on | off */
+	SP_EXP_STATUS,   /* update: the status the row must still have */
+	SP_EXP_LSN,      /* update: the last_lsn the row must still have */
+	SP_EXP_STEPS,    /* update: the steps the row must still have */
+	SP_MAX_LIVE,     /* insert: the session's limit of unfinished runs */
+	SP_COUNT = SP_MAX_LIVE /* parameters of the longest statement */
+};
+
+static const char *const run_field_names[] = {
+#define NAME(name, upd) #name,
+	RUN_FIELDS(NAME)
+#undef NAME
+};
+static const int run_field_updated[] = {
+#define UPD(name, upd) upd,
+	RUN_FIELDS(UPD)
+#undef UPD
+};
+#define RUN_NFIELDS ((int)(sizeof run_field_names / sizeof run_field_names[0]))
 
 enum stmt {
-	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_GET_RUNS, S_SESSION_TOUCH, S_SESSION_LEVEL,
-	S_SESSION_END, S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_RUN_LOCK, S_BEGIN, S_DURABLE,
-	S_COMMIT, S_RUN_INSERT,
-	S_RUN_UPDATE, S_RUN_FIND, S_EVENTS_AFTER, S_NOTIFY, S_NOTIFY_NOW, S_SWEEP_END,
-	S_SWEEP_DELETE, S_ORPHANS, S_COUNT
+	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_TOUCH, S_SESSION_LEVEL, S_SESSION_END,
+	S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_BEGIN, S_COMMIT, S_RUN_INSERT, S_RUN_UPDATE,
+	S_RUN_GET, S_RUN_CLAIM, S_RUN_CANCEL, S_RUN_WHY, S_EVENTS_AFTER, S_NOTIFY_NOW, S_SECRET,
+	S_SWEEP_END, S_SWEEP_END_RUNS, S_SWEEP_DELETE, S_ORPHANS, S_COUNT
 };
 
 struct stmt_def {
-	const char *sql; /* the statement; $n parameters are all text */
+	const char *sql; /* the statement; $n parameters are all text; NULL: generated */
 	int nparams;     /* how many */
 };
 
-#define RUN_COLS "session_id, principal, request_id, progress_token, tool, tool_version, " \
-	"arguments, status, journal, notes, last_progress, last_lsn, pending_id, pending_method, " \
-	"steps, error"
+/* Seconds a 'running' run stays owned by the worker executing it; a worker renews it at
+ * every checkpoint, and a run whose lease passed may be taken over (crash recovery). */
+#define STORE_LEASE_S "60"
+/* The one NOTIFY channel. */
+#define STORE_CHANNEL "dmcp"
+/* Bytes of one generated statement. */
+#define STORE_MAX_SQL 4096
+/* Bytes of a NOTIFY payload dmcp accepts: "r:" + a resource URI (PostgreSQL's own limit is
+ * 8000; a longer URI is announced as "l:resources" instead). */
+#define STORE_MAX_PAYLOAD 2048
 
 /* Insert the events given as parallel text arrays, numbered from the first LSN, for the run
  * returned by the CTE r. */
@@ -49,73 +101,151 @@ struct stmt_def {
 #define DURABILITY(p) "(SELECT now() FROM (SELECT set_config('synchronous_commit', " p \
 	"::text, true)) AS durability)"
 
-static const struct stmt_def stmts[S_COUNT] = {
+/* The statuses of a run that is not over. */
+#define UNFINISHED "('running', 'waiting')"
+
+/* Runs returned by the CTE r (id, session_id) leave their sessions' counts. */
+#define LEAVE_COUNT \
+	"d AS (UPDATE dmcp_sessions s SET live_runs = greatest(s.live_runs - c.n, 0) FROM " \
+	"(SELECT session_id, count(*) AS n FROM r WHERE session_id IS NOT NULL GROUP BY 1) c " \
+	"WHERE s.id = c.session_id)"
+
+static char run_insert_sql[STORE_MAX_SQL], run_update_sql[STORE_MAX_SQL];
+
+static struct stmt_def stmts[S_COUNT] = {
 	[S_SESSION_INSERT] = {"INSERT INTO dmcp_sessions (id, principal, protocol, client_info, "
 	                      "client_caps) VALUES ($1, $2, $3, $4, $5)", 5},
 	[S_SESSION_GET] = {"SELECT principal, protocol, client_caps, log_level, ended_at IS NOT NULL, "
-	                   "last_seen < now() - interval '60 seconds', 0 FROM dmcp_sessions "
+	                   "last_seen < now() - interval '60 seconds' FROM dmcp_sessions "
 	                   "WHERE id = $1", 1},
-	[S_SESSION_GET_RUNS] = {"SELECT principal, protocol, client_caps, log_level, "
-	                        "ended_at IS NOT NULL, last_seen < now() - interval '60 seconds', "
-	                        "(SELECT count(*) FROM dmcp_runs r WHERE r.session_id = s.id AND "
-	                        "r.status IN ('running', 'waiting')) FROM dmcp_sessions s "
-	                        "WHERE id = $1", 1},
 	[S_SESSION_TOUCH] = {"UPDATE dmcp_sessions SET last_seen = now() WHERE id = $1", 1},
 	[S_SESSION_LEVEL] = {"UPDATE dmcp_sessions SET log_level = $2 WHERE id = $1", 2},
-	[S_SESSION_END] = {"UPDATE dmcp_sessions SET ended_at = now() WHERE id = $1 AND "
-	                   "principal = $2 AND ended_at IS NULL RETURNING id", 2},
+	/* Locks the session row first: an insert of a run (which takes the same lock) either
+	 * committed before (and S_SESSION_CANCEL_RUNS, a new statement with a new snapshot,
+	 * cancels it) or waits and then finds the session ended. */
+	[S_SESSION_END] = {"UPDATE dmcp_sessions SET ended_at = now(), live_runs = 0 WHERE id = $1 "
+	                   "AND principal = $2 AND ended_at IS NULL RETURNING id", 2},
+	/* Only the caller's own runs, and only when its END matched: a DELETE of another
+	 * principal's session (or of one already ended) cancels nothing. */
 	[S_SESSION_CANCEL_RUNS] = {"UPDATE dmcp_runs SET status = 'cancelled', pending_id = NULL, "
 	                           "pending_method = NULL, error = $2, updated_at = now() "
-	                           "WHERE session_id = $1 AND status IN ('running', 'waiting') "
-	                           "RETURNING id", 2},
+	                           "WHERE session_id = $1 AND principal = $3 AND status IN "
+	                           UNFINISHED " AND EXISTS (SELECT 1 FROM dmcp_sessions WHERE id = "
+	                           "$1 AND principal = $3 AND ended_at IS NOT NULL) RETURNING id", 3},
 	[S_SUB_ON] = {"INSERT INTO dmcp_subscriptions (session_id, uri) VALUES ($1, $2) "
 	              "ON CONFLICT DO NOTHING", 2},
 	[S_SUB_OFF] = {"DELETE FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
-	[S_RUN_LOCK] = {"SELECT " RUN_COLS ", status = 'running' AND lease_until < now() "
-	                "FROM dmcp_runs WHERE id = $1 FOR UPDATE", 1},
 	[S_BEGIN] = {"BEGIN", 0},
-	[S_DURABLE] = {"SELECT set_config('synchronous_commit', 'on', true)", 0},
 	[S_COMMIT] = {"COMMIT", 0},
-	/* A run row and its new events in one statement: one round trip, and, outside a
-	 * transaction, one commit. $18 is the first LSN, $19/$20 the kinds and bodies. */
-	[S_RUN_INSERT] = {"WITH r AS (INSERT INTO dmcp_runs (id, " RUN_COLS ", lease_until, "
-	                  "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-	                  "$13, $14, $15, $16, $17, CASE WHEN $9 = 'running' THEN now() + "
-	                  "interval '" STORE_LEASE_S " seconds' END, " DURABILITY("$21") ") "
-	                  "RETURNING id) " EVENTS_FROM("$18", "$19", "$20"), 21},
-	[S_RUN_UPDATE] = {"WITH r AS (UPDATE dmcp_runs SET status = $2, journal = $3, notes = $4, "
-	                  "last_progress = $5, last_lsn = $6, pending_id = $7, pending_method = $8, "
-	                  "steps = $9, error = $10, updated_at = " DURABILITY("$14") ", "
-	                  "lease_until = CASE WHEN $2 = 'running' THEN now() + interval '"
-	                  STORE_LEASE_S " seconds' END WHERE id = $1 RETURNING id) "
-	                  EVENTS_FROM("$11", "$12", "$13"), 14},
-	[S_RUN_FIND] = {"SELECT id FROM dmcp_runs WHERE session_id = $1 AND principal = $2 AND "
-	                "request_id = $3 AND status IN ('running', 'waiting') LIMIT 1", 3},
+	[S_RUN_INSERT] = {run_insert_sql, SP_COUNT},
+	[S_RUN_UPDATE] = {run_update_sql, SP_EXP_STEPS},
+	[S_RUN_GET] = {NULL, 1},
+	[S_RUN_CLAIM] = {"UPDATE dmcp_runs SET lease_until = now() + interval '" STORE_LEASE_S
+	                 " seconds', steps = steps + 1 WHERE id = $1 AND status = 'running' AND "
+	                 "last_lsn = $2::bigint AND steps = $3::int AND lease_until < now() "
+	                 "RETURNING id", 3},
+	[S_RUN_CANCEL] = {"WITH r AS (UPDATE dmcp_runs SET status = 'cancelled', pending_id = NULL, "
+	                  "pending_method = NULL, error = $4, updated_at = " DURABILITY("'on'") " "
+	                  "WHERE session_id = $1 AND principal = $2 AND request_id = $3 AND status "
+	                  "IN " UNFINISHED " RETURNING id, session_id), " LEAVE_COUNT " SELECT id "
+	                  "FROM r", 4},
+	/* Why an insert found no session to count against: ended (or gone) or at its limit. */
+	[S_RUN_WHY] = {"SELECT ended_at IS NULL AND principal = $2 FROM dmcp_sessions WHERE id = $1",
+	               2},
 	[S_EVENTS_AFTER] = {"SELECT r.status, r.last_lsn, r.status = 'running' AND "
 	                    "r.lease_until < now(), e.lsn, e.kind, e.body FROM dmcp_runs r "
 	                    "LEFT JOIN LATERAL (SELECT lsn, kind, body FROM dmcp_events "
 	                    "WHERE run_id = r.id AND lsn > $4::bigint ORDER BY lsn "
-	                    "LIMIT $5::int) e ON true WHERE r.id = $1 AND r.session_id = $2 "
-	                    "AND r.principal = $3 ORDER BY e.lsn", 5},
-	[S_NOTIFY] = {"SELECT pg_notify('" STORE_CHANNEL "', $1)", 1},
+	                    "LIMIT $5::int) e ON true WHERE r.id = $1 AND r.session_id IS NOT "
+	                    "DISTINCT FROM $2 AND r.principal = $3 ORDER BY e.lsn", 5},
 	/* Outside a transaction: a hint, so its commit does not wait for the disk. */
 	[S_NOTIFY_NOW] = {"SELECT set_config('synchronous_commit', 'off', true), pg_notify('"
 	                  STORE_CHANNEL "', $1)", 1},
-	[S_SWEEP_END] = {"WITH s AS (UPDATE dmcp_sessions SET ended_at = now() WHERE ended_at IS "
-	                 "NULL AND last_seen < now() - make_interval(secs => $1::int) "
-	                 "RETURNING id), r AS (UPDATE dmcp_runs SET status = 'cancelled', "
-	                 "pending_id = NULL, pending_method = NULL, error = 'session expired', "
-	                 "updated_at = now() WHERE session_id IN (SELECT id FROM s) AND status IN "
-	                 "('running', 'waiting') RETURNING id) SELECT (SELECT count(*) FROM s)", 1},
-	[S_ORPHANS] = {"SELECT r.id, r.session_id, r.principal FROM dmcp_runs r JOIN dmcp_sessions s "
-	               "ON s.id = r.session_id WHERE r.status = 'running' AND r.lease_until < now() "
-	               "AND s.ended_at IS NULL ORDER BY r.updated_at LIMIT $1::int", 1},
+	[S_SECRET] = {"WITH i AS (INSERT INTO dmcp_secrets (name, value) VALUES ($1, $2) ON CONFLICT "
+	              "(name) DO NOTHING RETURNING value) SELECT value FROM i UNION ALL SELECT value "
+	              "FROM dmcp_secrets WHERE name = $1 LIMIT 1", 2},
+	[S_SWEEP_END] = {"UPDATE dmcp_sessions SET ended_at = now(), live_runs = 0 WHERE ended_at IS "
+	                 "NULL AND last_seen < now() - make_interval(secs => $1::int) RETURNING id",
+	                 1},
+	[S_SWEEP_END_RUNS] = {"UPDATE dmcp_runs r SET status = 'cancelled', pending_id = NULL, "
+	                      "pending_method = NULL, error = 'session expired', updated_at = now() "
+	                      "FROM dmcp_sessions s WHERE s.id = r.session_id AND s.ended_at IS NOT "
+	                      "NULL AND r.status IN " UNFINISHED " RETURNING r.id", 0},
+	[S_ORPHANS] = {"SELECT r.id, coalesce(r.session_id, ''), r.principal, r.tool FROM dmcp_runs r LEFT "
+	               "JOIN dmcp_sessions s ON s.id = r.session_id WHERE r.status = 'running' AND "
+	               "r.lease_until < now() AND (r.session_id IS NULL OR s.ended_at IS NULL) "
+	               "ORDER BY r.updated_at LIMIT $1::int", 1},
+	/* Sessions ended longer than the TTL ago (their runs and events go with them), and
+	 * sessionless runs untouched that long (their requestStates have expired: nobody can name
+	 * them any more). */
 	[S_SWEEP_DELETE] = {"WITH d AS (DELETE FROM dmcp_sessions WHERE ended_at < now() - "
-	                    "make_interval(secs => $1::int) RETURNING id) SELECT count(*) FROM d", 1},
+	                    "make_interval(secs => $1::int) RETURNING id), r AS (DELETE FROM "
+	                    "dmcp_runs WHERE session_id IS NULL AND updated_at < now() - "
+	                    "make_interval(secs => $1::int) RETURNING id) SELECT (SELECT count(*) "
+	                    "FROM d) + (SELECT count(*) FROM r)", 1},
 };
+
+/* SELECT of every run field (and whether a running run's lease passed), for S_RUN_GET. */
+static char run_get_sql[STORE_MAX_SQL];
+
+/* Build the statements generated from RUN_FIELDS (once per process). */
+static void build_run_sql(void)
+{
+	struct buf b;
+	int i;
+
+	buf_init(&b, STORE_MAX_SQL - 1);
+	(void)buf_adds(&b, "SELECT ");
+	for (i = 0; i < RUN_NFIELDS; i++)
+		(void)buf_addf(&b, "%s%s", i > 0 ? ", " : "", run_field_names[i]);
+	(void)buf_adds(&b, ", status = 'running' AND lease_until < now() FROM dmcp_runs WHERE id = $1");
+	row_copy(run_get_sql, sizeof run_get_sql, buf_cstr(&b));
+
+	/* Insert: a run of a session takes a place in the session's count first (only while
+	 * the session is live and below its limit, under the session row's lock); no place,
+	 * no row, no events. */
+	buf_reset(&b);
+	(void)buf_addf(&b, "WITH s AS (UPDATE dmcp_sessions SET live_runs = live_runs + 1 WHERE "
+	               "id = $%d AND principal = $%d AND ended_at IS NULL AND live_runs < "
+	               "$%d::int AND $%d IN " UNFINISHED " RETURNING id), ok AS (SELECT 1 WHERE "
+	               "$%d::text IS NULL OR $%d NOT IN " UNFINISHED " OR EXISTS (SELECT 1 FROM s)), "
+	               "r AS (INSERT INTO dmcp_runs (id", SP_session_id, SP_principal, SP_MAX_LIVE,
+	               SP_status, SP_session_id, SP_status);
+	for (i = 0; i < RUN_NFIELDS; i++)
+		(void)buf_addf(&b, ", %s", run_field_names[i]);
+	(void)buf_adds(&b, ", lease_until, updated_at) SELECT $1");
+	for (i = 0; i < RUN_NFIELDS; i++)
+		(void)buf_addf(&b, ", $%d", SP_ID + 1 + i);
+	(void)buf_addf(&b, ", CASE WHEN $%d = 'running' THEN now() + interval '" STORE_LEASE_S
+	               " seconds' END, " DURABILITY("$%d") " FROM ok RETURNING id), e AS ("
+	               EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT count(*) FROM r", SP_status,
+	               SP_SYNC, SP_FIRST_LSN, SP_KINDS, SP_BODIES);
+	row_copy(run_insert_sql, sizeof run_insert_sql, buf_cstr(&b));
+
+	/* Update: a compare-and-set on (status, last_lsn); a run that ends here leaves its
+	 * session's count. */
+	buf_reset(&b);
+	(void)buf_adds(&b, "WITH r AS (UPDATE dmcp_runs SET ");
+	for (i = 0; i < RUN_NFIELDS; i++)
+		if (run_field_updated[i])
+			(void)buf_addf(&b, "%s = $%d, ", run_field_names[i], SP_ID + 1 + i);
+	(void)buf_addf(&b, "updated_at = " DURABILITY("$%d") ", lease_until = CASE WHEN $%d = "
+	               "'running' THEN now() + interval '" STORE_LEASE_S " seconds' END WHERE id = "
+	               "$1 AND status = $%d AND last_lsn = $%d::bigint AND steps = $%d::int RETURNING id, CASE WHEN $%d "
+	               "NOT IN " UNFINISHED " THEN session_id END AS session_id), " LEAVE_COUNT ", "
+	               "e AS (" EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT count(*) FROM r",
+	               SP_SYNC, SP_status, SP_EXP_STATUS, SP_EXP_LSN, SP_EXP_STEPS, SP_status, SP_FIRST_LSN,
+	               SP_KINDS, SP_BODIES);
+	row_copy(run_update_sql, sizeof run_update_sql, buf_cstr(&b));
+	stmts[S_RUN_GET].sql = run_get_sql;
+	if (b.fail != DMCP_OK)
+		log_msg(LOG_ERROR, "a generated statement is longer than %d bytes", STORE_MAX_SQL);
+	buf_free(&b);
+}
 
 struct store {
 	PGconn *conn; /* one connection, owned */
+	int check;    /* store_ready is due before the next statement (store_lazy) */
 	int prepared; /* statements prepared on this connection */
 	int async;    /* commits outside store_begin do not wait for the disk */
 	int broken;   /* a pipeline went wrong: reset the connection at the next store_ready */
@@ -133,17 +263,44 @@ static void log_pg(struct store *st, const char *what, const PGresult *res)
 
 static dmcp_rc run_cmd(struct store *st, const char *sql);
 
+/* 1 when sql mentions parameter $n. */
+static int mentions(const char *sql, int n)
+{
+	char tok[8];
+	const char *p = sql;
+	size_t len;
+
+	snprintf(tok, sizeof tok, "$%d", n);
+	len = strlen(tok);
+	while ((p = strstr(p, tok)) != NULL) {
+		p += len;
+		if (*p < '0' || *p > '9')
+			return 1;
+	}
+	return 0;
+}
+
+/* OID of PostgreSQL's text type: the type of a parameter a statement does not mention (a
+ * generated statement may skip some; PostgreSQL cannot infer the type of those). */
+#define STORE_TEXTOID 25
+
+static pthread_once_t built = PTHREAD_ONCE_INIT;
+
 static dmcp_rc prepare_all(struct store *st)
 {
 	char name[16];
-	int i;
+	Oid types[SP_COUNT];
+	int i, k;
 
+	pthread_once(&built, build_run_sql);
 	if (st->async && run_cmd(st, "SET synchronous_commit TO off") != DMCP_OK)
 		return DMCP_E_DB;
 	for (i = 0; i < S_COUNT; i++) {
 		PGresult *res;
+		for (k = 0; k < stmts[i].nparams && k < SP_COUNT; k++)
+			types[k] = mentions(stmts[i].sql, k + 1) ? 0 : STORE_TEXTOID;
 		snprintf(name, sizeof name, "s%d", i);
-		res = PQprepare(st->conn, name, stmts[i].sql, stmts[i].nparams, NULL);
+		res = PQprepare(st->conn, name, stmts[i].sql, stmts[i].nparams, types);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			log_pg(st, "prepare", res);
 			PQclear(res);
@@ -203,6 +360,7 @@ void store_close(struct store *st)
 
 dmcp_rc store_ready(struct store *st)
 {
+	st->check = 0;
 	/* Read whatever the server sent while the connection was idle: a server that went away
 	 * (restart, idle timeout) shows up now, and the connection is reset before this request
 	 * instead of failing it. Worker connections never LISTEN, so nothing else arrives. */
@@ -225,6 +383,20 @@ dmcp_rc store_ready(struct store *st)
 	return DMCP_OK;
 }
 
+void store_lazy(struct store *st)
+{
+	st->check = 1;
+}
+
+/* The readiness store_lazy postponed, now that a statement is about to go out. */
+static dmcp_rc due(struct store *st)
+{
+	if (!st->check)
+		return DMCP_OK;
+	st->check = 0;
+	return store_ready(st);
+}
+
 /* Execute prepared statement s; *res receives the result (clear it) when rows come back. */
 static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *params,
                          PGresult **res_out)
@@ -235,6 +407,8 @@ static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *param
 
 	if (res_out != NULL)
 		*res_out = NULL;
+	if (due(st) != DMCP_OK)
+		return DMCP_E_DB;
 	snprintf(name, sizeof name, "s%d", (int)s);
 	res = PQexecPrepared(st->conn, name, stmts[s].nparams, params, NULL, NULL, 0);
 	es = PQresultStatus(res);
@@ -251,10 +425,13 @@ static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *param
 }
 
 /* Send prepared statements ids[0..n) with their params in one round trip (libpq pipeline
- * mode) and collect their results into res[0..n) (the caller clears them). DMCP_E_DB when
- * any of them failed (the server skips the rest of a failed pipeline). */
+ * mode) and collect their results into res[0..n) (the caller clears them). Outside BEGIN,
+ * the statements up to a sync run in one implicit transaction: with sync_each, each
+ * statement is its own transaction (a failure of one does not undo the others), else they
+ * share one. DMCP_E_DB when any of them failed (within a transaction, the server skips the
+ * rest of it). */
 static dmcp_rc exec_pipeline(struct store *st, int n, const enum stmt *ids,
-                             const char *const *const *params, PGresult **res)
+                             const char *const *const *params, PGresult **res, int sync_each)
 {
 	char name[16];
 	PGresult *r;
@@ -263,15 +440,16 @@ static dmcp_rc exec_pipeline(struct store *st, int n, const enum stmt *ids,
 
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
-	if (PQenterPipelineMode(st->conn) != 1)
+	if (due(st) != DMCP_OK || PQenterPipelineMode(st->conn) != 1)
 		return DMCP_E_DB;
 	for (i = 0; i < n && rc == DMCP_OK; i++) {
 		snprintf(name, sizeof name, "s%d", (int)ids[i]);
 		if (PQsendQueryPrepared(st->conn, name, stmts[ids[i]].nparams, params[i], NULL, NULL,
-		                        0) != 1)
+		                        0) != 1 ||
+		    ((sync_each || i == n - 1) && PQpipelineSync(st->conn) != 1))
 			rc = DMCP_E_DB;
 	}
-	if (rc != DMCP_OK || PQpipelineSync(st->conn) != 1) {
+	if (rc != DMCP_OK) {
 		log_pg(st, "pipeline", NULL);
 		st->broken = 1;
 		return DMCP_E_DB;
@@ -287,11 +465,13 @@ static dmcp_rc exec_pipeline(struct store *st, int n, const enum stmt *ids,
 		}
 		while (res[i] != NULL && (r = PQgetResult(st->conn)) != NULL)
 			PQclear(r); /* NULL ends each statement's results */
+		if (sync_each || i == n - 1) {
+			r = PQgetResult(st->conn);
+			if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+				rc = DMCP_E_DB;
+			PQclear(r);
+		}
 	}
-	r = PQgetResult(st->conn);
-	if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
-		rc = DMCP_E_DB;
-	PQclear(r);
 	if (PQexitPipelineMode(st->conn) != 1) {
 		log_pg(st, "pipeline exit", NULL);
 		st->broken = 1;
@@ -311,7 +491,9 @@ static void clear_all(PGresult **res, int n)
 dmcp_rc store_begin(struct store *st)
 {
 	/* One round trip either way; with async connections, the transactions that hold
-	 * promises (a waiting run, an applied answer) still wait for the disk at COMMIT. */
+	 * promises still wait for the disk at COMMIT. */
+	if (due(st) != DMCP_OK)
+		return DMCP_E_DB;
 	return run_cmd(st, st->async ? "BEGIN; SET LOCAL synchronous_commit TO on" : "BEGIN");
 }
 
@@ -431,6 +613,13 @@ dmcp_rc store_migrate(struct store *st, void (*report)(const char *name, int app
 
 /* ---- sessions -------------------------------------------------------------------------- */
 
+/* "s:<id>" into out[cap]: the payload that tells other processes the session changed. */
+static const char *session_payload(char *out, size_t cap, const char *id)
+{
+	snprintf(out, cap, "s:%s", id);
+	return out;
+}
+
 dmcp_rc store_session_create(struct store *st, const struct session_row *s,
                              const char *client_info)
 {
@@ -440,15 +629,15 @@ dmcp_rc store_session_create(struct store *st, const struct session_row *s,
 }
 
 dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
-                          int with_runs, struct session_row *out)
+                          struct session_row *out, int *stale)
 {
 	const char *p[1] = {id};
 	PGresult *res = NULL;
 	dmcp_rc rc;
-	int stale = 0;
 
 	memset(out, 0, sizeof *out);
-	rc = exec_stmt(st, with_runs ? S_SESSION_GET_RUNS : S_SESSION_GET, p, &res);
+	*stale = 0;
+	rc = exec_stmt(st, S_SESSION_GET, p, &res);
 	if (rc != DMCP_OK)
 		return rc;
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), principal) != 0 ||
@@ -461,52 +650,64 @@ dmcp_rc store_session_get(struct store *st, const char *id, const char *principa
 	row_copy(out->protocol, sizeof out->protocol, PQgetvalue(res, 0, 1));
 	out->client_caps = strdup(PQgetvalue(res, 0, 2));
 	out->log_level = (int)strtol(PQgetvalue(res, 0, 3), NULL, 10);
-	stale = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
-	out->unfinished_runs = (int)strtol(PQgetvalue(res, 0, 6), NULL, 10);
+	*stale = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 	if (out->client_caps == NULL)
 		rc = DMCP_E_NOMEM;
 out:
 	PQclear(res);
-	if (rc == DMCP_OK && stale && PQtransactionStatus(st->conn) == PQTRANS_IDLE)
-		rc = exec_stmt(st, S_SESSION_TOUCH, p, NULL);
 	if (rc != DMCP_OK)
 		row_session_clear(out);
 	return rc;
 }
 
+dmcp_rc store_session_touch(struct store *st, const char *id)
+{
+	const char *p[1] = {id};
+
+	return exec_stmt(st, S_SESSION_TOUCH, p, NULL);
+}
+
 dmcp_rc store_session_set_level(struct store *st, const char *id, int level)
 {
-	char lv[8];
+	static const enum stmt ids[] = {S_SESSION_LEVEL, S_NOTIFY_NOW};
+	char lv[8], payload[40];
 	const char *p[2] = {id, lv};
+	const char *q[1] = {session_payload(payload, sizeof payload, id)};
+	const char *const *params[2] = {p, q};
+	PGresult *res[2];
+	dmcp_rc rc;
 
 	snprintf(lv, sizeof lv, "%d", level);
-	return exec_stmt(st, S_SESSION_LEVEL, p, NULL);
+	rc = exec_pipeline(st, 2, ids, params, res, 1);
+	if (PQresultStatus(res[0]) == PGRES_COMMAND_OK)
+		rc = DMCP_OK; /* set; the hint to other processes is optional */
+	clear_all(res, 2);
+	return rc;
 }
 
 dmcp_rc store_session_end(struct store *st, const char *id, const char *principal)
 {
+	static const enum stmt ids[] = {S_BEGIN, S_SESSION_END, S_SESSION_CANCEL_RUNS, S_COMMIT};
 	const char *p[2] = {id, principal};
-	const char *q[2] = {id, "session ended by the client"};
-	PGresult *res = NULL, *runs = NULL;
+	const char *q[3] = {id, "session ended by the client", principal};
+	const char *const *params[4] = {NULL, p, q, NULL};
+	char payload[40];
+	PGresult *res[4];
 	dmcp_rc rc;
 	int i;
 
-	rc = store_begin(st);
-	if (rc != DMCP_OK)
-		return rc;
-	rc = exec_stmt(st, S_SESSION_END, p, &res);
-	if (rc == DMCP_OK && PQntuples(res) != 1)
-		rc = DMCP_E_NOT_FOUND;
-	if (rc == DMCP_OK)
-		rc = exec_stmt(st, S_SESSION_CANCEL_RUNS, q, &runs);
-	if (rc == DMCP_OK)
-		rc = store_commit(st);
-	if (rc != DMCP_OK)
-		store_rollback(st);
-	for (i = 0; rc == DMCP_OK && runs != NULL && i < PQntuples(runs); i++)
-		store_notify(st, PQgetvalue(runs, i, 0));
-	PQclear(res);
-	PQclear(runs);
+	rc = exec_pipeline(st, 4, ids, params, res, 0);
+	if (rc == DMCP_OK && PQntuples(res[1]) != 1)
+		rc = DMCP_E_NOT_FOUND; /* committed nothing: the UPDATEs matched no row */
+	if (rc == DMCP_OK && strcmp(PQcmdStatus(res[3]), "COMMIT") != 0)
+		rc = DMCP_E_DB;
+	if (rc == DMCP_OK) {
+		for (i = 0; i < PQntuples(res[2]); i++)
+			store_notify(st, PQgetvalue(res[2], i, 0));
+		store_notify(st, session_payload(payload, sizeof payload, id));
+	}
+	clear_all(res, 4);
+	store_rollback(st);
 	return rc;
 }
 
@@ -526,105 +727,90 @@ static char *dup_or_null(const PGresult *res, int row, int col)
 	return strdup(PQgetvalue(res, row, col));
 }
 
+/* The column of field name in a result of S_RUN_GET. */
+#define COL(name) (SP_##name - 2)
+
 static dmcp_rc fill_run(const PGresult *res, struct run_row *r)
 {
-	row_copy(r->session_id, sizeof r->session_id, PQgetvalue(res, 0, 0));
-	row_copy(r->principal, sizeof r->principal, PQgetvalue(res, 0, 1));
-	r->request_id = dup_or_null(res, 0, 2);
-	r->progress_token = dup_or_null(res, 0, 3);
-	r->tool = dup_or_null(res, 0, 4);
-	r->tool_version = (int)strtol(PQgetvalue(res, 0, 5), NULL, 10);
-	r->arguments = dup_or_null(res, 0, 6);
-	if (!row_status_parse(PQgetvalue(res, 0, 7), &r->status))
+	row_copy(r->session_id, sizeof r->session_id, PQgetvalue(res, 0, COL(session_id)));
+	row_copy(r->principal, sizeof r->principal, PQgetvalue(res, 0, COL(principal)));
+	r->request_id = dup_or_null(res, 0, COL(request_id));
+	r->progress_token = dup_or_null(res, 0, COL(progress_token));
+	r->tool = dup_or_null(res, 0, COL(tool));
+	r->tool_version = (int)strtol(PQgetvalue(res, 0, COL(tool_version)), NULL, 10);
+	r->arguments = dup_or_null(res, 0, COL(arguments));
+	if (!row_status_parse(PQgetvalue(res, 0, COL(status)), &r->status))
 		return DMCP_E_INTERNAL;
-	r->journal = dup_or_null(res, 0, 8);
-	r->notes = (int)strtol(PQgetvalue(res, 0, 9), NULL, 10);
-	r->has_progress = !PQgetisnull(res, 0, 10);
-	r->last_progress = r->has_progress ? strtod(PQgetvalue(res, 0, 10), NULL) : 0;
-	r->last_lsn = strtoll(PQgetvalue(res, 0, 11), NULL, 10);
-	r->pending_id = dup_or_null(res, 0, 12);
-	r->pending_method = dup_or_null(res, 0, 13);
-	r->steps = (int)strtol(PQgetvalue(res, 0, 14), NULL, 10);
-	r->error = dup_or_null(res, 0, 15);
-	r->lease_expired = strcmp(PQgetvalue(res, 0, 16), "t") == 0;
+	r->journal = dup_or_null(res, 0, COL(journal));
+	r->notes = (int)strtol(PQgetvalue(res, 0, COL(notes)), NULL, 10);
+	r->has_progress = !PQgetisnull(res, 0, COL(last_progress));
+	r->last_progress = r->has_progress ? strtod(PQgetvalue(res, 0, COL(last_progress)), NULL) : 0;
+	r->last_lsn = strtoll(PQgetvalue(res, 0, COL(last_lsn)), NULL, 10);
+	r->pending_id = dup_or_null(res, 0, COL(pending_id));
+	r->pending_method = dup_or_null(res, 0, COL(pending_method));
+	r->steps = (int)strtol(PQgetvalue(res, 0, COL(steps)), NULL, 10);
+	r->error = dup_or_null(res, 0, COL(error));
+	r->lease_expired = strcmp(PQgetvalue(res, 0, RUN_NFIELDS), "t") == 0;
 	r->exists = 1;
 	if (r->request_id == NULL || r->tool == NULL || r->arguments == NULL || r->journal == NULL)
 		return DMCP_E_NOMEM;
 	return DMCP_OK;
 }
 
-/* Fill out from the result of S_RUN_LOCK, checking session and principal. */
-static dmcp_rc locked_row(const PGresult *res, const char *run_id, const char *session_id,
-                          const char *principal, struct run_row *out)
-{
-	dmcp_rc rc;
-
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), session_id) != 0 ||
-	    strcmp(PQgetvalue(res, 0, 1), principal) != 0)
-		return DMCP_E_NOT_FOUND;
-	row_copy(out->id, sizeof out->id, run_id);
-	rc = fill_run(res, out);
-	if (rc != DMCP_OK)
-		row_run_clear(out);
-	return rc;
-}
-
-dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
-                       const char *principal, struct run_row *out)
+dmcp_rc store_run_get(struct store *st, const char *run_id, const char *session_id,
+                      const char *principal, struct run_row *out)
 {
 	const char *p[1] = {run_id};
 	PGresult *res = NULL;
 	dmcp_rc rc;
 
 	memset(out, 0, sizeof *out);
-	rc = exec_stmt(st, S_RUN_LOCK, p, &res);
-	if (rc == DMCP_OK)
-		rc = locked_row(res, run_id, session_id, principal, out);
+	rc = exec_stmt(st, S_RUN_GET, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, COL(session_id)), session_id) != 0 ||
+	    strcmp(PQgetvalue(res, 0, COL(principal)), principal) != 0) {
+		rc = DMCP_E_NOT_FOUND;
+	} else {
+		row_copy(out->id, sizeof out->id, run_id);
+		rc = fill_run(res, out);
+		if (rc != DMCP_OK)
+			row_run_clear(out);
+	}
 	PQclear(res);
 	return rc;
 }
 
-dmcp_rc store_begin_lock(struct store *st, const char *run_id, const char *session_id,
-                         const char *principal, int durable, struct run_row *out)
+dmcp_rc store_run_claim(struct store *st, const char *run_id, int64_t last_lsn, int steps)
 {
-	static const enum stmt sync_ids[] = {S_BEGIN, S_DURABLE, S_RUN_LOCK};
-	static const enum stmt plain_ids[] = {S_BEGIN, S_RUN_LOCK};
-	const char *lock_p[1] = {run_id};
-	const char *const *params[3] = {NULL, NULL, NULL};
-	PGresult *res[3];
-	int sync = st->async && durable, n = sync ? 3 : 2;
+	char lsn[24], st_[16];
+	const char *p[3] = {run_id, lsn, st_};
+	PGresult *res = NULL;
 	dmcp_rc rc;
 
-	memset(out, 0, sizeof *out);
-	params[n - 1] = lock_p;
-	rc = exec_pipeline(st, n, sync ? sync_ids : plain_ids, params, res);
-	if (rc == DMCP_OK)
-		rc = locked_row(res[n - 1], run_id, session_id, principal, out);
-	clear_all(res, n);
+	snprintf(lsn, sizeof lsn, "%lld", (long long)last_lsn);
+	snprintf(st_, sizeof st_, "%d", steps);
+	rc = exec_stmt(st, S_RUN_CLAIM, p, &res);
+	if (rc == DMCP_OK && PQntuples(res) != 1)
+		rc = DMCP_E_CONFLICT;
+	PQclear(res);
 	return rc;
 }
 
-dmcp_rc store_commit_notify(struct store *st, const char *run_id)
+dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *principal,
+                         const char *request_id, const char *why)
 {
-	static const enum stmt ids[] = {S_COMMIT, S_NOTIFY_NOW};
-	const char *notify_p[1] = {run_id};
-	const char *const *params[2] = {NULL, notify_p};
-	PGresult *res[2];
+	const char *p[4] = {session_id, principal, request_id, why};
+	PGresult *res = NULL;
 	dmcp_rc rc;
+	int i;
 
-	if (!rnd_id_ok(run_id))
-		return store_commit(st);
-	rc = exec_pipeline(st, 2, ids, params, res);
-	/* COMMIT of a transaction that already failed answers "ROLLBACK" with an OK status. */
-	if (res[0] == NULL || PQresultStatus(res[0]) != PGRES_COMMAND_OK ||
-	    strcmp(PQcmdStatus(res[0]), "COMMIT") != 0) {
-		log_pg(st, "COMMIT", res[0]);
-		rc = DMCP_E_DB;
-	} else if (rc != DMCP_OK) {
-		log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", run_id);
-		rc = DMCP_OK; /* committed; the hint is optional */
-	}
-	clear_all(res, 2);
+	rc = exec_stmt(st, S_RUN_CANCEL, p, &res);
+	if (rc == DMCP_OK && PQntuples(res) == 0)
+		rc = DMCP_E_NOT_FOUND;
+	for (i = 0; rc == DMCP_OK && i < PQntuples(res); i++)
+		store_notify(st, PQgetvalue(res, i, 0));
+	PQclear(res);
 	return rc;
 }
 
@@ -653,13 +839,77 @@ static dmcp_rc array_literal(struct buf *b, int n, const char *const *items)
 	return b->fail;
 }
 
-dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, int n,
-                       const enum event_kind *kinds, const char *const *bodies, int durable)
+/* Text of the numbers a save sends (the run's own strings are used as they are). */
+struct save_text {
+	char ver[16], notes[16], lsn[24], steps[16], prog[40], first[24], exp_lsn[24];
+	char exp_steps[16], max[16];
+};
+
+/* The parameters of a save, by save_param number (p[k - 1] is $k). */
+static void save_params(const struct run_row *r, const struct run_expect *expect, int max_live,
+                        int64_t first_lsn, const char *kinds, const char *bodies,
+                        const char *sync, struct save_text *t, const char *p[SP_COUNT])
 {
-	const char *sync = durable || !st->async ? "on" : "off";
-	char ver[16], notes[16], lsn[24], steps[16], prog[40], first[24];
-	const char *prog_p = NULL, **knames = NULL;
+	snprintf(t->ver, sizeof t->ver, "%d", r->tool_version);
+	snprintf(t->notes, sizeof t->notes, "%d", r->notes);
+	snprintf(t->lsn, sizeof t->lsn, "%lld", (long long)r->last_lsn);
+	snprintf(t->steps, sizeof t->steps, "%d", r->steps);
+	snprintf(t->first, sizeof t->first, "%lld", (long long)first_lsn);
+	snprintf(t->prog, sizeof t->prog, "%.17g", r->last_progress);
+	snprintf(t->exp_lsn, sizeof t->exp_lsn, "%lld", expect ? (long long)expect->last_lsn : 0LL);
+	snprintf(t->exp_steps, sizeof t->exp_steps, "%d", expect ? expect->steps : 0);
+	snprintf(t->max, sizeof t->max, "%d", max_live);
+	p[SP_ID - 1] = r->id;
+	p[SP_session_id - 1] = r->session_id[0] != '\0' ? r->session_id : NULL;
+	p[SP_principal - 1] = r->principal;
+	p[SP_request_id - 1] = r->request_id;
+	p[SP_progress_token - 1] = r->progress_token;
+	p[SP_tool - 1] = r->tool;
+	p[SP_tool_version - 1] = t->ver;
+	p[SP_arguments - 1] = r->arguments;
+	p[SP_status - 1] = row_status_name(r->status);
+	p[SP_journal - 1] = r->journal;
+	p[SP_notes - 1] = t->notes;
+	p[SP_last_progress - 1] = r->has_progress ? t->prog : NULL;
+	p[SP_last_lsn - 1] = t->lsn;
+	p[SP_pending_id - 1] = r->pending_id;
+	p[SP_pending_method - 1] = r->pending_method;
+	p[SP_steps - 1] = t->steps;
+	p[SP_error - 1] = r->error;
+	p[SP_FIRST_LSN - 1] = t->first;
+	p[SP_KINDS - 1] = kinds;
+	p[SP_BODIES - 1] = bodies;
+	p[SP_SYNC - 1] = sync;
+	p[SP_EXP_STATUS - 1] = expect ? row_status_name(expect->status) : NULL;
+	p[SP_EXP_LSN - 1] = t->exp_lsn;
+	p[SP_EXP_STEPS - 1] = t->exp_steps;
+	p[SP_MAX_LIVE - 1] = t->max;
+}
+
+/* After an insert that wrote nothing: why (the session ended, or is at its limit). */
+static dmcp_rc insert_refused(struct store *st, const struct run_row *r)
+{
+	const char *p[2] = {r->session_id, r->principal};
+	PGresult *res = NULL;
+	dmcp_rc rc = exec_stmt(st, S_RUN_WHY, p, &res);
+
+	if (rc == DMCP_OK)
+		rc = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? DMCP_E_LIMIT
+		                                                                    : DMCP_E_NOT_FOUND;
+	PQclear(res);
+	return rc;
+}
+
+dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
+                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                       const char *const *bodies, int durable, int notify)
+{
+	enum stmt ids[2];
+	const char *p[SP_COUNT], *np[1] = {r->id}, **knames;
+	const char *const *params[2] = {p, np};
+	struct save_text t;
 	struct buf ka, ba;
+	PGresult *res[2] = {NULL, NULL};
 	dmcp_rc rc;
 	int i;
 
@@ -674,56 +924,27 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 	if (rc == DMCP_OK)
 		rc = array_literal(&ba, n, bodies);
 	free(knames);
-	if (rc != DMCP_OK) {
-		buf_free(&ka);
-		buf_free(&ba);
-		return rc;
+	if (rc == DMCP_OK) {
+		save_params(r, expect, max_live, first_lsn, buf_cstr(&ka), buf_cstr(&ba),
+		            durable || !st->async ? "on" : "off", &t, p);
+		ids[0] = expect != NULL ? S_RUN_UPDATE : S_RUN_INSERT;
+		ids[1] = S_NOTIFY_NOW;
+		rc = exec_pipeline(st, notify ? 2 : 1, ids, params, res, 1);
+		if (res[0] != NULL && PQresultStatus(res[0]) == PGRES_TUPLES_OK) {
+			rc = DMCP_OK; /* saved; a failed NOTIFY only delays followers until they poll */
+			if (strcmp(PQgetvalue(res[0], 0, 0), "1") != 0)
+				rc = expect != NULL ? DMCP_E_CONFLICT : DMCP_E_INTERNAL;
+		}
+		if (notify && rc == DMCP_OK && PQresultStatus(res[1]) != PGRES_TUPLES_OK)
+			log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", r->id);
 	}
-	snprintf(ver, sizeof ver, "%d", r->tool_version);
-	snprintf(notes, sizeof notes, "%d", r->notes);
-	snprintf(lsn, sizeof lsn, "%lld", (long long)r->last_lsn);
-	snprintf(steps, sizeof steps, "%d", r->steps);
-	snprintf(first, sizeof first, "%lld", (long long)first_lsn);
-	if (r->has_progress) {
-		snprintf(prog, sizeof prog, "%.17g", r->last_progress);
-		prog_p = prog;
-	}
-	if (!r->exists) {
-		const char *p[21] = {r->id, r->session_id, r->principal, r->request_id,
-		                     r->progress_token, r->tool, ver, r->arguments,
-		                     row_status_name(r->status), r->journal, notes, prog_p, lsn,
-		                     r->pending_id, r->pending_method, steps, r->error, first,
-		                     buf_cstr(&ka), buf_cstr(&ba), sync};
-		rc = exec_stmt(st, S_RUN_INSERT, p, NULL);
-	} else {
-		const char *p[14] = {r->id, row_status_name(r->status), r->journal, notes, prog_p,
-		                     lsn, r->pending_id, r->pending_method, steps, r->error, first,
-		                     buf_cstr(&ka), buf_cstr(&ba), sync};
-		rc = exec_stmt(st, S_RUN_UPDATE, p, NULL);
-	}
+	clear_all(res, 2);
 	buf_free(&ka);
 	buf_free(&ba);
+	if (rc == DMCP_E_INTERNAL)
+		rc = insert_refused(st, r);
 	if (rc == DMCP_OK)
 		r->exists = 1;
-	return rc;
-}
-
-dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
-                                  const char *principal, const char *request_id,
-                                  rnd_hex_id run_id_out)
-{
-	const char *p[3] = {session_id, principal, request_id};
-	PGresult *res = NULL;
-	dmcp_rc rc;
-
-	rc = exec_stmt(st, S_RUN_FIND, p, &res);
-	if (rc != DMCP_OK)
-		return rc;
-	if (PQntuples(res) != 1)
-		rc = DMCP_E_NOT_FOUND;
-	else
-		row_copy(run_id_out, sizeof(rnd_hex_id), PQgetvalue(res, 0, 0));
-	PQclear(res);
 	return rc;
 }
 
@@ -735,7 +956,8 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
                            int64_t *last_lsn, int *lease_expired)
 {
 	char after[24], lim[16];
-	const char *p[5] = {run_id, session_id, principal, after, lim};
+	const char *p[5] = {run_id, session_id[0] != '\0' ? session_id : NULL, principal, after,
+	                    lim};
 	PGresult *res = NULL;
 	dmcp_rc rc;
 	int i, rows;
@@ -776,28 +998,50 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 	return rc;
 }
 
+dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, char *out,
+                     size_t cap)
+{
+	const char *p[2] = {name, proposed};
+	PGresult *res = NULL;
+	dmcp_rc rc = exec_stmt(st, S_SECRET, p, &res);
+
+	if (rc == DMCP_OK && PQntuples(res) != 1)
+		rc = DMCP_E_DB;
+	if (rc == DMCP_OK)
+		row_copy(out, cap, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
 /* ---- wake-ups -------------------------------------------------------------------------- */
 
-void store_notify(struct store *st, const char *run_id)
+/* 1 when payload is one dmcp sends: a run id, or "s:", "l:", "r:" and printable text. */
+static int payload_ok(const char *payload)
 {
-	const char *p[1] = {run_id};
+	size_t i, n = strnlen(payload, STORE_MAX_PAYLOAD + 1);
+
+	if (rnd_id_ok(payload))
+		return 1;
+	if (n < 3 || n > STORE_MAX_PAYLOAD || payload[1] != ':' || strchr("slr", payload[0]) == NULL)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((unsigned char)payload[i] < 0x20 || payload[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+void store_notify(struct store *st, const char *payload)
+{
+	const char *p[1] = {payload};
 
 	/* After the step's commit, in its own transaction: a NOTIFY inside the step would hold
 	 * the global notify lock until the commit is flushed and serialize all commits. This
 	 * one does not wait for the disk (a lost hint only delays a follower until its next
 	 * poll): one round trip, no fsync. */
-	if (!rnd_id_ok(run_id))
+	if (!payload_ok(payload))
 		return;
 	if (exec_stmt(st, S_NOTIFY_NOW, p, NULL) != DMCP_OK)
-		log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", run_id);
-}
-
-void store_notify_in_tx(struct store *st, const char *run_id)
-{
-	const char *p[1] = {run_id};
-
-	if (exec_stmt(st, S_NOTIFY, p, NULL) != DMCP_OK)
-		log_msg(LOG_WARN, "NOTIFY for run %s failed", run_id);
+		log_msg(LOG_WARN, "NOTIFY %.40s failed; followers will poll", payload);
 }
 
 dmcp_rc store_listen_all(struct store *st)
@@ -810,7 +1054,7 @@ int store_socket(struct store *st)
 	return PQsocket(st->conn);
 }
 
-dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *run_id),
+dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *payload),
                             void *arg)
 {
 	PGnotify *n;
@@ -820,7 +1064,7 @@ dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *
 		return DMCP_E_DB;
 	}
 	while ((n = PQnotifies(st->conn)) != NULL) {
-		if (strcmp(n->relname, STORE_CHANNEL) == 0 && rnd_id_ok(n->extra))
+		if (strcmp(n->relname, STORE_CHANNEL) == 0 && payload_ok(n->extra))
 			cb(arg, n->extra);
 		PQfreemem(n);
 	}
@@ -834,23 +1078,34 @@ dmcp_rc store_ping(struct store *st)
 
 dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted)
 {
-	char ttl[16];
+	static const enum stmt ids[] = {S_BEGIN, S_SWEEP_END, S_SWEEP_END_RUNS, S_COMMIT};
+	char ttl[16], payload[40];
 	const char *p[1] = {ttl};
-	PGresult *res = NULL;
+	const char *const *params[4] = {NULL, p, NULL, NULL};
+	PGresult *res[4], *del = NULL;
 	dmcp_rc rc;
+	int i;
 
 	snprintf(ttl, sizeof ttl, "%d", ttl_s);
-	rc = exec_stmt(st, S_SWEEP_END, p, &res);
+	rc = exec_pipeline(st, 4, ids, params, res, 0);
+	if (rc == DMCP_OK && strcmp(PQcmdStatus(res[3]), "COMMIT") != 0)
+		rc = DMCP_E_DB;
+	if (rc == DMCP_OK) {
+		*ended = PQntuples(res[1]);
+		for (i = 0; i < PQntuples(res[1]); i++)
+			store_notify(st, session_payload(payload, sizeof payload, PQgetvalue(res[1], i, 0)));
+		for (i = 0; i < PQntuples(res[2]); i++)
+			store_notify(st, PQgetvalue(res[2], i, 0));
+	}
+	clear_all(res, 4);
+	store_rollback(st);
 	if (rc != DMCP_OK)
 		return rc;
-	*ended = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	rc = exec_stmt(st, S_SWEEP_DELETE, p, &res);
-	if (rc != DMCP_OK)
-		return rc;
-	*deleted = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return DMCP_OK;
+	rc = exec_stmt(st, S_SWEEP_DELETE, p, &del);
+	if (rc == DMCP_OK)
+		*deleted = strtol(PQgetvalue(del, 0, 0), NULL, 10);
+	PQclear(del);
+	return rc;
 }
 
 dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
@@ -870,6 +1125,7 @@ dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
 		row_copy(out[i].run_id, sizeof out[i].run_id, PQgetvalue(res, i, 0));
 		row_copy(out[i].session_id, sizeof out[i].session_id, PQgetvalue(res, i, 1));
 		row_copy(out[i].principal, sizeof out[i].principal, PQgetvalue(res, i, 2));
+		row_copy(out[i].tool, sizeof out[i].tool, PQgetvalue(res, i, 3));
 		(*n)++;
 	}
 	PQclear(res);

@@ -21,6 +21,10 @@ void store_close(struct store *st);
  * drop stale notifications. DMCP_E_DB when the database cannot be reached. */
 dmcp_rc store_ready(struct store *st) DMCP_MUST_CHECK;
 
+/* Postpone store_ready to the first statement of this request: a request that needs no SQL
+ * (a cached session, a call finished in one step) costs no system call either. */
+void store_lazy(struct store *st);
+
 /* Apply the embedded migrations not applied yet, in order, each in its own transaction,
  * under an advisory lock. report(name, applied) is called for each one. */
 dmcp_rc store_migrate(struct store *st, void (*report)(const char *name, int applied),
@@ -28,89 +32,121 @@ dmcp_rc store_migrate(struct store *st, void (*report)(const char *name, int app
 
 /* A transaction whose COMMIT waits until it is on disk (synchronous_commit on). */
 dmcp_rc store_begin(struct store *st) DMCP_MUST_CHECK;
-/* on: statements outside store_begin (session creation, a call finished in one step, log
- * level, subscriptions) commit without waiting for the disk (synchronous_commit off): a
- * crash of the database host may forget the last fraction of a second of them, which a
- * client meets as 404 (initialize again) or not at all (it already has its answer). Takes
- * effect at the next store_ready. */
+/* on: single statements that do not ask for durability (session creation, a call finished
+ * in one step when DMCP_RECORD_CALLS=all, later progress checkpoints, log level,
+ * subscriptions) commit without waiting for the disk (synchronous_commit off): a crash of the
+ * database host may forget the last fraction of a second of them, which a client meets as
+ * 404 (initialize again) or not at all (it already has its answer). Takes effect at the next
+ * store_ready. */
 void store_set_async(struct store *st, int on);
 dmcp_rc store_commit(struct store *st) DMCP_MUST_CHECK;
 void store_rollback(struct store *st);
 
-/* Sessions. get: DMCP_E_NOT_FOUND when unknown, ended, or bound to another principal.
- * with_runs also counts its unfinished runs. */
+/* Sessions. get: DMCP_E_NOT_FOUND when unknown, ended, or bound to another principal;
+ * *stale is 1 when its last_seen is older than a minute (see store_session_touch). */
 dmcp_rc store_session_create(struct store *st, const struct session_row *s,
                              const char *client_info) DMCP_MUST_CHECK;
 dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
-                          int with_runs, struct session_row *out) DMCP_MUST_CHECK;
+                          struct session_row *out, int *stale) DMCP_MUST_CHECK;
+/* last_seen = now() (what `sweep` measures idleness by). */
+dmcp_rc store_session_touch(struct store *st, const char *id) DMCP_MUST_CHECK;
+/* Sets the level and sends "s:<id>" (other processes drop the session from their caches). */
 dmcp_rc store_session_set_level(struct store *st, const char *id, int level) DMCP_MUST_CHECK;
-/* Ends the session and cancels its unfinished runs, in one transaction; the ids of the
- * cancelled runs are notified. */
+/* Ends the session and cancels its unfinished runs, in one transaction (one round trip): the
+ * session row is locked first, so a run inserted meanwhile is either cancelled here or
+ * refused. The cancelled runs and "s:<id>" are notified. */
 dmcp_rc store_session_end(struct store *st, const char *id, const char *principal) DMCP_MUST_CHECK;
 dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri,
                         int on) DMCP_MUST_CHECK;
 
-/* Runs. lock: SELECT ... FOR UPDATE inside the caller's transaction; DMCP_E_NOT_FOUND
- * unless the run belongs to session_id and principal. */
-dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
-                       const char *principal, struct run_row *out) DMCP_MUST_CHECK;
-/* BEGIN and store_run_lock in one round trip; the COMMIT waits for the disk when durable
- * (or when the connection is not async). On DMCP_E_NOT_FOUND the transaction is open (roll
- * it back); on DMCP_E_DB it may be. */
-dmcp_rc store_begin_lock(struct store *st, const char *run_id, const char *session_id,
-                         const char *principal, int durable, struct run_row *out) DMCP_MUST_CHECK;
-/* COMMIT, then (when run_id is not NULL) a NOTIFY for run_id in its own transaction, in
- * one round trip. DMCP_E_DB only when the COMMIT failed; a failed NOTIFY is logged. */
-dmcp_rc store_commit_notify(struct store *st, const char *run_id) DMCP_MUST_CHECK;
+/* Runs. */
+
+/* What a compare-and-set save expects the stored row to hold still. Every save of a run
+ * either appends events (last_lsn grows) or ends a step (steps grew when it began), so two
+ * saves from different histories never expect the same triple. */
+struct run_expect {
+	enum run_status status;
+	int64_t last_lsn;
+	int steps;
+};
+
 /* Bytes of the events one save writes together (their JSON texts, escaped). */
 #define STORE_MAX_EVENT_BYTES (64u << 20)
 
-/* Insert (exists == 0) or update the run row with every field, and append n events
- * (bodies[i] of kinds[i]) as LSNs first_lsn .. first_lsn+n-1, in one statement (so one
- * round trip, and outside a transaction one commit, which waits for the disk when durable
- * or when the connection is not async). Sets exists. */
-dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, int n,
-                       const enum event_kind *kinds, const char *const *bodies,
-                       int durable) DMCP_MUST_CHECK;
-/* The unfinished run of session_id started by the client request id (JSON text). */
-dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
-                                  const char *principal, const char *request_id,
-                                  rnd_hex_id run_id_out) DMCP_MUST_CHECK;
+/* Write the run row with every field and append n events (bodies[i] of kinds[i]) as LSNs
+ * first_lsn .. first_lsn+n-1, in one statement: one round trip and one commit, which waits
+ * for the disk when durable (or when the connection is not async); then, when notify, a
+ * NOTIFY for the run in its own small transaction, in the same round trip.
+ * expect NULL: an insert. A run of a session (r->session_id not "") is inserted only while
+ * the session is live, and, when the run is unfinished, only while the session holds fewer
+ * than max_live unfinished runs (the count is kept in the same statement): else
+ * DMCP_E_NOT_FOUND (the session ended) or DMCP_E_LIMIT. A sessionless run always goes in.
+ * expect set: an update that happens only while the stored row still has expect's status,
+ * last_lsn and steps (else DMCP_E_CONFLICT, nothing changed). A run that ends here leaves its
+ * session's count. Sets r->exists on success. */
+dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
+                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                       const char *const *bodies, int durable, int notify) DMCP_MUST_CHECK;
+/* The run's row (clear it with row_run_clear). DMCP_E_NOT_FOUND unless it belongs to
+ * session_id ("" for a sessionless run) and principal. */
+dmcp_rc store_run_get(struct store *st, const char *run_id, const char *session_id,
+                      const char *principal, struct run_row *out) DMCP_MUST_CHECK;
+/* Take over an orphan: renew the lease of run_id and count one more step, if it is still
+ * 'running' at last_lsn and steps and its lease has passed (the step count fences the worker
+ * that lost the lease: its next compare-and-set fails). DMCP_E_CONFLICT when somebody else
+ * took it (or it moved on). */
+dmcp_rc store_run_claim(struct store *st, const char *run_id, int64_t last_lsn,
+                        int steps) DMCP_MUST_CHECK;
+/* notifications/cancelled: cancel the unfinished run of session_id and principal started by
+ * the client request id (JSON text), with error why; notify it. DMCP_E_NOT_FOUND when there
+ * is none. */
+dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *principal,
+                         const char *request_id, const char *why) DMCP_MUST_CHECK;
 
 /* Up to max events after after_lsn, oldest first, plus the run's status and last_lsn, in
- * one snapshot. The run must belong to session_id and principal (else DMCP_E_NOT_FOUND).
- * Free with row_events_clear. */
+ * one snapshot. The run must belong to session_id ("" for sessionless) and principal (else
+ * DMCP_E_NOT_FOUND). Free with row_events_clear. */
 dmcp_rc store_events_after(struct store *st, const char *run_id, const char *session_id,
                            const char *principal, int64_t after_lsn, int max,
                            struct event_row *out, int *n, enum run_status *status,
                            int64_t *last_lsn, int *lease_expired) DMCP_MUST_CHECK;
 
-/* Wake-ups. Every NOTIFY goes to the one channel "dmcp" with the run id as payload; each
- * process has one listening connection (see wake.h).
+/* A secret the program keeps in the database: the value stored under name, or proposed
+ * (stored now) when there is none yet; copied into out[cap]. */
+dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, char *out,
+                     size_t cap) DMCP_MUST_CHECK;
+
+/* Wake-ups. Every NOTIFY goes to the one channel "dmcp"; each process has one listening
+ * connection (see wake.h). Payloads: a run id (the run has news), "s:<session id>" (the
+ * session changed: caches drop it), "l:<list>" (a list changed), "r:<uri>" (a resource
+ * changed).
  * store_notify: outside any transaction, after the commit it announces; a hint only, so a
  * failure is logged and otherwise ignored (followers re-read the table on a timeout). */
-void store_notify(struct store *st, const char *run_id);
-/* NOTIFY inside the caller's transaction (DMCP_NOTIFY=in-tx, kept only to measure it). */
-void store_notify_in_tx(struct store *st, const char *run_id);
+void store_notify(struct store *st, const char *payload);
 /* LISTEN to the channel on this connection (the listener's). */
 dmcp_rc store_listen_all(struct store *st) DMCP_MUST_CHECK;
 /* The connection's socket, to poll for incoming notifications. */
 int store_socket(struct store *st);
 /* Read what arrived and call cb(arg, run id) for each notification. DMCP_E_DB when the
  * connection is broken. */
-dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *run_id),
+dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *payload),
                             void *arg) DMCP_MUST_CHECK;
 /* A trivial round trip: DMCP_E_DB when the connection is broken. */
 dmcp_rc store_ping(struct store *st) DMCP_MUST_CHECK;
 
-/* Expiry: end sessions idle longer than ttl_s (cancelling their runs) and delete sessions
- * ended more than ttl_s ago with everything they own. Counts in *ended, *deleted. */
+/* Expiry: end sessions idle longer than ttl_s (cancelling their runs), delete sessions ended
+ * more than ttl_s ago with everything they own, and sessionless runs untouched for ttl_s.
+ * Counts in *ended and *deleted (sessions and sessionless runs). */
 dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted) DMCP_MUST_CHECK;
 
 /* A 'running' run whose lease passed: its worker died mid-step. */
+/* Bytes of a tool name (the registry allows 128). */
+#define STORE_MAX_TOOL 128
+
 struct orphan {
 	rnd_hex_id run_id;
-	rnd_hex_id session_id;
+	char tool[STORE_MAX_TOOL + 1];
+	rnd_hex_id session_id;                /* "" for a sessionless run */
 	char principal[ROW_MAX_PRINCIPAL + 1];
 };
 

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <stdio.h>
+#include <time.h>
 #include "log.h"
+#include "rnd.h"
 #include "store.h"
 #include "wake.h"
 
@@ -30,6 +33,11 @@ struct wake {
 	char *conninfo;       /* owned: for reconnecting */
 	void (*on_wait)(void *arg, int *woke); /* test seam, or NULL */
 	void *on_wait_arg;
+	void (*on_payload)(void *arg, const char *payload); /* wake_on_event, or NULL */
+	void (*on_link)(void *arg, int up);
+	void *on_arg;
+	int connected;        /* the connection is up (atomic) */
+	pthread_cond_t up;    /* signalled (under mu) when it comes up */
 };
 
 static void ring(int fd)
@@ -50,6 +58,11 @@ struct wake *wake_new(void)
 		free(w);
 		return NULL;
 	}
+	if (pthread_cond_init(&w->up, NULL) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return NULL;
+	}
 	w->stop_fd = -1;
 	return w;
 }
@@ -65,9 +78,88 @@ void wake_deliver(struct wake *w, const char *run_id)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Drop a waiter's mail. Called with the mutex held (or by the waiter's own thread). */
+static void mail_clear(struct waiter *wt)
+{
+	row_events_clear(wt->mail, wt->n_mail);
+	wt->n_mail = 0;
+	wt->mail_bytes = 0;
+	wt->mail_lost = 0;
+}
+
+/* Copy the events into wt's mailbox, or mark them lost. Called with the mutex held. */
+static void mail_add(struct waiter *wt, int64_t first, int n, const enum event_kind *kinds,
+                     const char *const *bodies)
+{
+	int i;
+
+	for (i = 0; i < n && !wt->mail_lost; i++) {
+		size_t len = strlen(bodies[i]);
+		char *copy;
+		if (wt->n_mail == WAKE_MAIL_MAX || wt->mail_bytes + len > WAKE_MAIL_BYTES ||
+		    (copy = strdup(bodies[i])) == NULL) {
+			wt->mail_lost = 1;
+			break;
+		}
+		wt->mail[wt->n_mail].lsn = first + i;
+		wt->mail[wt->n_mail].kind = kinds[i];
+		wt->mail[wt->n_mail].body = copy;
+		wt->n_mail++;
+		wt->mail_bytes += len;
+	}
+}
+
+void wake_post(struct wake *w, const char *run_id, int64_t first, int n,
+               const enum event_kind *kinds, const char *const *bodies)
+{
+	struct waiter *wt;
+
+	pthread_mutex_lock(&w->mu);
+	for (wt = w->head; wt != NULL; wt = wt->next) {
+		if (strcmp(wt->run_id, run_id) != 0)
+			continue;
+		mail_add(wt, first, n, kinds, bodies);
+		ring(wt->fd);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+int waiter_take_mail(struct wake *w, struct waiter *wt, struct event_row *out)
+{
+	int n;
+
+	pthread_mutex_lock(&w->mu);
+	n = wt->mail_lost ? -1 : wt->n_mail;
+	if (n > 0)
+		memcpy(out, wt->mail, (size_t)n * sizeof *out);
+	else
+		row_events_clear(wt->mail, wt->n_mail);
+	wt->n_mail = 0;
+	wt->mail_bytes = 0;
+	wt->mail_lost = 0;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
 static void deliver_cb(void *arg, const char *payload)
 {
-	wake_deliver(arg, payload);
+	struct wake *w = arg;
+
+	wake_deliver(w, payload);
+	if (!rnd_id_ok(payload) && w->on_payload != NULL)
+		w->on_payload(w->on_arg, payload);
+}
+
+/* The connection came up (up = 1) or went down (0): tell the hook, then the waiters. */
+static void link_changed(struct wake *w, int up)
+{
+	if (w->on_link != NULL)
+		w->on_link(w->on_arg, up);
+	pthread_mutex_lock(&w->mu);
+	__atomic_store_n(&w->connected, up, __ATOMIC_RELEASE);
+	if (up)
+		pthread_cond_broadcast(&w->up);
+	pthread_mutex_unlock(&w->mu);
 }
 
 /* Sleep ms, or less when asked to stop; 1 when asked to stop. */
@@ -106,13 +198,16 @@ static void *listener(void *arg)
 		int n;
 		if (w->st == NULL) {
 			if (connect_listen(w, &w->st, err, sizeof err) != DMCP_OK) {
+				log_msg(backoff == WAKE_RETRY_MIN_MS ? LOG_WARN : LOG_DEBUG,
+				        "listener: %s; retrying", err);
 				if (pause_or_stop(w, backoff))
 					break;
 				backoff = backoff * 2 > WAKE_RETRY_MAX_MS ? WAKE_RETRY_MAX_MS : backoff * 2;
 				continue;
 			}
-			log_msg(LOG_INFO, "listener reconnected; waking every stream");
+			log_msg(LOG_INFO, "listener connected; waking every stream");
 			backoff = WAKE_RETRY_MIN_MS;
+			link_changed(w, 1);
 			wake_deliver(w, NULL);
 		}
 		p[0].fd = store_socket(w->st);
@@ -128,33 +223,30 @@ static void *listener(void *arg)
 		if ((n == 0 ? store_ping(w->st) : DMCP_OK) != DMCP_OK ||
 		    store_take_notifies(w->st, deliver_cb, w) != DMCP_OK) {
 			log_msg(LOG_WARN, "listener connection lost; streams poll until it is back");
+			link_changed(w, 0);
 			store_close(w->st);
 			w->st = NULL;
 		}
 	}
+	if (w->st != NULL)
+		link_changed(w, 0);
 	store_close(w->st);
 	w->st = NULL;
 	return NULL;
 }
 
-dmcp_rc wake_listen(struct wake *w, const char *conninfo, char *err, size_t errlen)
+dmcp_rc wake_listen(struct wake *w, const char *conninfo)
 {
-	dmcp_rc rc;
-
 	if (w->started)
 		return DMCP_OK;
-	w->conninfo = strdup(conninfo != NULL ? conninfo : "");
-	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->conninfo == NULL)
+		w->conninfo = strdup(conninfo != NULL ? conninfo : "");
+	if (w->stop_fd < 0)
+		w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->conninfo == NULL || w->stop_fd < 0)
 		return DMCP_E_NOMEM;
-	rc = connect_listen(w, &w->st, err, errlen);
-	if (rc != DMCP_OK)
-		return rc;
-	if (pthread_create(&w->thread, NULL, listener, w) != 0) {
-		store_close(w->st);
-		w->st = NULL;
+	if (pthread_create(&w->thread, NULL, listener, w) != 0)
 		return DMCP_E_NOMEM;
-	}
 	w->started = 1;
 	return DMCP_OK;
 }
@@ -162,6 +254,40 @@ dmcp_rc wake_listen(struct wake *w, const char *conninfo, char *err, size_t errl
 int wake_listening(struct wake *w)
 {
 	return w->started;
+}
+
+int wake_connected(struct wake *w)
+{
+	return __atomic_load_n(&w->connected, __ATOMIC_ACQUIRE);
+}
+
+int wake_wait_connected(struct wake *w, int timeout_ms)
+{
+	struct timespec until;
+	int up;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (!w->connected && w->started &&
+	       pthread_cond_timedwait(&w->up, &w->mu, &until) == 0)
+		;
+	up = w->connected;
+	pthread_mutex_unlock(&w->mu);
+	return up;
+}
+
+void wake_on_event(struct wake *w, void (*payload)(void *arg, const char *payload),
+                   void (*link)(void *arg, int up), void *arg)
+{
+	w->on_payload = payload;
+	w->on_link = link;
+	w->on_arg = arg;
 }
 
 void wake_free(struct wake *w)
@@ -175,6 +301,7 @@ void wake_free(struct wake *w)
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
 	free(w->conninfo);
+	pthread_cond_destroy(&w->up);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 }
@@ -188,6 +315,7 @@ dmcp_rc waiter_init(struct waiter *wt)
 
 void waiter_close(struct waiter *wt)
 {
+	mail_clear(wt);
 	if (wt->fd >= 0)
 		close(wt->fd);
 	wt->fd = -1;
@@ -205,8 +333,8 @@ void wake_register(struct wake *w, struct waiter *wt, const char *run_id)
 {
 	if (wt->registered)
 		wake_unregister(w, wt);
-	memcpy(wt->run_id, run_id, sizeof wt->run_id - 1);
-	wt->run_id[sizeof wt->run_id - 1] = '\0';
+	mail_clear(wt);
+	snprintf(wt->run_id, sizeof wt->run_id, "%s", run_id);
 	drain(wt->fd);
 	pthread_mutex_lock(&w->mu);
 	wt->next = w->head;
@@ -230,6 +358,7 @@ void wake_unregister(struct wake *w, struct waiter *wt)
 	}
 	wt->registered = 0;
 	wt->next = NULL;
+	mail_clear(wt);
 	pthread_mutex_unlock(&w->mu);
 	wt->run_id[0] = '\0';
 }

@@ -12,13 +12,28 @@
 #define DMCP_WAKE_H
 
 #include "dmcp.h"
+#include "rows.h"
 #include "rnd.h"
 
 struct wake;
 
+/* Bytes of what a waiter waits on: a run id, or another payload the listener hears
+ * ("s:<session id>"). */
+#define WAKE_MAX_KEY 40
+
+/* Events one waiter's mailbox holds, and their bytes: a step's notifications and its
+ * response fit easily; more than that, and the follower reads the table instead. */
+#define WAKE_MAIL_MAX 16
+#define WAKE_MAIL_BYTES (256u << 10)
+
 /* One waiting thread's doorbell (an eventfd). Reused across streams by its thread. */
 struct waiter {
-	rnd_hex_id run_id;    /* the run waited on, "" when not registered */
+	char run_id[WAKE_MAX_KEY]; /* the run (or payload) waited on, "" when not registered */
+	struct event_row mail[WAKE_MAIL_MAX]; /* events a step of this process committed for
+	                                         the run, handed over (guarded by the mutex) */
+	int n_mail;
+	size_t mail_bytes;
+	int mail_lost;             /* events were posted that did not fit: read the table */
 	int fd;               /* eventfd, readable once rung */
 	struct waiter *next;  /* in the wake table (guarded by its mutex) */
 	int registered;       /* 1 while in the table */
@@ -26,11 +41,21 @@ struct waiter {
 
 /* The table; no listener thread yet (wake_listen starts one; tests ring by hand). */
 struct wake *wake_new(void);
-/* Start the listener thread on its own connection. It reconnects by itself when the
- * connection breaks. DMCP_E_DB when the first connection fails (err says why). */
-dmcp_rc wake_listen(struct wake *w, const char *conninfo, char *err, size_t errlen) DMCP_MUST_CHECK;
+/* Start the listener thread on its own connection; it connects (and reconnects when the
+ * connection breaks) by itself, with backoff. Once per wake; later calls do nothing.
+ * DMCP_E_NOMEM when the thread cannot start. */
+dmcp_rc wake_listen(struct wake *w, const char *conninfo) DMCP_MUST_CHECK;
 /* 1 once wake_listen started a listener thread. */
 int wake_listening(struct wake *w);
+/* 1 while the listener's connection is up (LISTEN done). */
+int wake_connected(struct wake *w);
+/* Wait up to timeout_ms for the listener to be connected; 1 when it is. */
+int wake_wait_connected(struct wake *w, int timeout_ms);
+/* Hooks the listener thread calls: payload for every notification that is not a run id
+ * ("s:<id>" and the like; waiters registered for it are rung as well), link with up = 1
+ * each time the connection comes up and 0 each time it is lost. Set before wake_listen. */
+void wake_on_event(struct wake *w, void (*payload)(void *arg, const char *payload),
+                   void (*link)(void *arg, int up), void *arg);
 /* Stop the listener thread (if any) and free the table. Waiters must be unregistered. */
 void wake_free(struct wake *w);
 
@@ -47,8 +72,16 @@ dmcp_rc waiter_wait(struct wake *w, struct waiter *wt, int timeout_ms, int clien
  * worker, and set *woke to end the wait at once). NULL: none. */
 void wake_on_wait(struct wake *w, void (*fn)(void *arg, int *woke), void *arg);
 
-/* Ring the waiters of run_id (NULL: every waiter). The listener thread calls it for each
- * notification; unit tests call it directly. */
+/* A step of this process committed events first..first+n-1 of run_id: ring its waiters
+ * here at once (not after NOTIFY's trip through PostgreSQL) and hand them copies. */
+void wake_post(struct wake *w, const char *run_id, int64_t first, int n,
+               const enum event_kind *kinds, const char *const *bodies);
+/* Move the mail of wt into out[WAKE_MAIL_MAX] (clear with row_events_clear): the count, or
+ * -1 when some was lost (the caller reads the table). */
+int waiter_take_mail(struct wake *w, struct waiter *wt, struct event_row *out);
+
+/* Ring the waiters of run_id (a run id or another payload; NULL: every waiter). The
+ * listener thread calls it for each notification; unit tests call it directly. */
 void wake_deliver(struct wake *w, const char *run_id);
 
 #endif

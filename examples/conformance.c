@@ -327,13 +327,14 @@ static const struct dmcp_prompt_arg uri_arg[] = {
 	{"resourceUri", "URI of the resource to embed", 1}, {NULL, NULL, 0}};
 
 static const struct dmcp_prompt prompts[] = {
-	{"test_simple_prompt", "Simple prompt", "A prompt without arguments", NULL, simple_prompt},
-	{"test_prompt_with_arguments", "Prompt with arguments", "A prompt with two arguments",
-	 two_args, args_prompt},
-	{"test_prompt_with_embedded_resource", "Prompt with a resource",
-	 "A prompt that embeds a resource", uri_arg, resource_prompt},
-	{"test_prompt_with_image", "Prompt with an image", "A prompt that carries an image", NULL,
-	 image_prompt},
+	{.name = "test_simple_prompt", .title = "Simple prompt",
+	 .description = "A prompt without arguments", .get = simple_prompt},
+	{.name = "test_prompt_with_arguments", .title = "Prompt with arguments",
+	 .description = "A prompt with two arguments", .args = two_args, .get = args_prompt},
+	{.name = "test_prompt_with_embedded_resource", .title = "Prompt with a resource",
+	 .description = "A prompt that embeds a resource", .args = uri_arg, .get = resource_prompt},
+	{.name = "test_prompt_with_image", .title = "Prompt with an image",
+	 .description = "A prompt that carries an image", .get = image_prompt},
 };
 
 static dmcp_rc complete_args(const char *arg, const char *value, json_object *values)
@@ -362,5 +363,6 @@ dmcp_rc examples_conformance_register(dmcp_registry *reg, char *err, size_t errl
 	DMCP_TRY(dmcp_register_template(reg, &tmpl, err, errlen));
 	for (i = 0; i < sizeof prompts / sizeof prompts[0]; i++)
 		DMCP_TRY(dmcp_register_prompt(reg, &prompts[i], err, errlen));
-	return dmcp_register_completion(reg, &completion, err, errlen);
+	DMCP_TRY(dmcp_register_completion(reg, &completion, err, errlen));
+	return examples_mrtr_register(reg, err, errlen); /* the 2026-07-28 fixtures (mrtr.c) */
 }

@@ -144,29 +144,31 @@ cgi_init() {
 	assert_rpc_error -32603 "database unavailable" null
 }
 
-@test "--help prints the usage and exits 0" {
+@test "--help prints the usage, naming the program, and exits 0" {
+	local name
+	name=$(basename "$(_stack_bin)")
 	run "$(_stack_bin)" --help
 	[ "$status" -eq 0 ]
-	[[ ${lines[0]} == "usage: dmcp.fcgi "* ]]
+	[[ ${lines[0]} == "usage: $name "* ]]
 	[[ $output == *DMCP_DATABASE_URL* ]]
 	[[ $output == *DMCP_MAX_BODY* ]]
 	[[ $output == *"plain CGI"* ]]
 	run "$(_stack_bin)" -h
 	[ "$status" -eq 0 ]
-	[[ ${lines[0]} == "usage: dmcp.fcgi "* ]]
+	[[ ${lines[0]} == "usage: $name "* ]]
 }
 
-@test "--version prints the version and exits 0" {
+@test "--version prints the version of dmcp.h and exits 0" {
 	run "$(_stack_bin)" --version
 	[ "$status" -eq 0 ]
-	[[ $output == "dmcp "[0-9]* ]]
+	[ "$output" = "dmcp $(sed -n 's/^#define DMCP_VERSION "\(.*\)"$/\1/p' "$STACK_ROOT/core/dmcp.h")" ]
 }
 
 @test "an unknown argument exits 2 with the usage" {
 	run "$(_stack_bin)" --no-such-option </dev/null
 	[ "$status" -eq 2 ]
 	[[ $output == *"bad argument '--no-such-option'"* ]]
-	[[ $output == *"usage: dmcp.fcgi"* ]]
+	[[ $output == *"usage: $(basename "$(_stack_bin)") "* ]]
 	run "$(_stack_bin)" --threads 0 </dev/null
 	[ "$status" -eq 2 ]
 	run "$(_stack_bin)" --threads </dev/null
@@ -180,5 +182,5 @@ cgi_init() {
 	bin=$(_stack_bin)
 	run env -i "PATH=$PATH" "DMCP_DATABASE_URL=$DMCP_DATABASE_URL" "$bin" </dev/null
 	[ "$status" -eq 2 ]
-	[[ $output == *"usage: dmcp.fcgi"* ]]
+	[[ $output == *"usage: $(basename "$bin") "* ]]
 }

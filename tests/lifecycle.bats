@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# lifecycle.bats — the MCP methods with one JSON answer, in a session, through nginx: ping,
-# logging/setLevel, tools/list, tools/call of echo (a one-step tool), resources, prompts,
-# completion; and how each refuses bad params (a JSON-RPC error, or for tool arguments a
-# result with isError). MCP 2025-11-25 basic/lifecycle, basic/utilities, server/*.
+# lifecycle.bats — the MCP methods with one JSON answer, in a session, through nginx, served
+# by the demo program: ping, logging/setLevel, tools/list, tools/call of echo (a one-step
+# tool); and how each refuses bad params (a JSON-RPC error, or for tool arguments a result
+# with isError). Resources, prompts and completion: resources.bats. MCP 2025-11-25
+# basic/lifecycle, basic/utilities, server/tools.
 
 source "$BATS_TEST_DIRNAME/lib/stack.sh"
 source "$BATS_TEST_DIRNAME/lib/http.bash"
@@ -61,18 +62,15 @@ call_echo() {
 	assert_rpc_error -32602 "level must be one of" 5
 }
 
-@test "tools/list has echo and the conformance tools, each with a description and an inputSchema" {
+@test "tools/list has the demo tools, each with a description and an inputSchema, and no fixture" {
 	rpc 1 tools/list
 	assert_status 200
 	assert_rpc_result 1 'all(isinstance(t.get("description"), str) and t["description"] != ""
 		and isinstance(t.get("inputSchema"), dict) and t["inputSchema"].get("type") == "object"
 		for t in r["tools"]) and "nextCursor" not in r'
-	assert_rpc_result 1 '{"echo", "test_simple_text", "test_image_content",
-		"test_audio_content", "test_embedded_resource", "test_multiple_content_types",
-		"test_error_handling", "test_tool_with_logging", "test_tool_with_progress",
-		"test_sampling", "test_elicitation", "test_elicitation_sep1034_defaults",
-		"test_elicitation_sep1330_enums", "test_reconnection", "json_schema_2020_12_tool"}
-		<= {t["name"] for t in r["tools"]}'
+	assert_rpc_result 1 '{"echo", "confirm"} <= {t["name"] for t in r["tools"]}
+		and not any(t["name"].startswith("test_") or t["name"] == "json_schema_2020_12_tool"
+		for t in r["tools"])'
 	assert_rpc_result 1 '[t for t in r["tools"] if t["name"] == "echo"][0]["inputSchema"]
 		["required"] == ["message"]'
 }
@@ -157,49 +155,4 @@ call_echo() {
 	rpc '"x"' tools/lists
 	assert_status 200
 	assert_rpc_error -32601 "Method not found" '"x"'
-}
-
-@test "resources/read of an unknown uri is -32002" {
-	rpc 1 resources/read '{"uri":"test://no-such-resource"}'
-	assert_status 200
-	assert_rpc_error -32002 "Resource not found" 1
-	[ "$(json_get error.data.uri)" = test://no-such-resource ] || { _http_show; return 1; }
-	rpc 2 resources/read '{}'
-	assert_rpc_error -32602 "uri must be a string" 2
-}
-
-@test "resources/read of a known uri works" {
-	rpc 1 resources/read '{"uri":"test://static-text"}'
-	assert_status 200
-	assert_rpc_result 1 'r["contents"][0]["uri"] == "test://static-text"
-		and r["contents"][0]["text"] == "This is the content of the static text resource."'
-}
-
-@test "prompts/get without a required argument is -32602" {
-	rpc 1 prompts/get '{"name":"test_prompt_with_arguments","arguments":{"arg1":"a"}}'
-	assert_status 200
-	assert_rpc_error -32602 "missing required argument arg2" 1
-	rpc 2 prompts/get '{"name":"test_prompt_with_arguments"}'
-	assert_rpc_error -32602 "missing required argument arg1" 2
-	rpc 3 prompts/get '{"name":"test_prompt_with_arguments","arguments":{"arg1":"a","arg2":2}}'
-	assert_rpc_error -32602 "prompt arguments must be strings" 3
-	rpc 4 prompts/get '{"name":"no_such_prompt"}'
-	assert_rpc_error -32602 "unknown prompt" 4
-	rpc 5 prompts/get '{"name":"test_prompt_with_arguments","arguments":{"arg1":"a","arg2":"b"}}'
-	assert_status 200
-	assert_rpc_result 5 'r["messages"][0]["content"]["text"] ==
-		"Prompt with arguments: arg1='"'a'"', arg2='"'b'"'"'
-}
-
-@test "completion/complete works" {
-	rpc 1 completion/complete '{"ref":{"type":"ref/prompt","name":"test_prompt_with_arguments"},"argument":{"name":"arg1","value":"te"}}'
-	assert_status 200
-	assert_rpc_result 1 'r["completion"] == {"values": ["test", "testing"], "total": 2,
-		"hasMore": False}'
-	rpc 2 completion/complete '{"ref":{"type":"ref/prompt","name":"test_prompt_with_arguments"},"argument":{"name":"arg1","value":"zz"}}'
-	assert_rpc_result 2 'r["completion"]["values"] == [] and r["completion"]["total"] == 0'
-	rpc 3 completion/complete '{"ref":{"type":"ref/prompt"},"argument":{"name":"arg1","value":"te"}}'
-	assert_rpc_error -32602 "ref must be ref/prompt with a name" 3
-	rpc 4 completion/complete '{"argument":{"name":"arg1","value":"te"}}'
-	assert_rpc_error -32602 "completion needs ref.type" 4
 }

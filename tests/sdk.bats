@@ -7,8 +7,9 @@
 # gap-free LSNs, ...).
 #
 # Two stacks (tests/lib/stack.sh), started in parallel by setup_file:
-#   MAIN     the threaded program, DMCP_LOG_LEVEL=debug; tests restart it with other settings
-#            (main_program) when they need them. No authentication: principal "anonymous".
+#   MAIN     the threaded demo program, DMCP_LOG_LEVEL=debug; tests restart it with other
+#            settings, or as the conformance fixture program (main_program) when they need
+#            them. No authentication: principal "anonymous".
 #   WORKERS  single-threaded processes under spawn-fcgi (stack_spawn_workers), PostgreSQL with
 #            fsync on (STACK_PG_DURABLE=1), DMCP_STREAM_HOLD_MS=2000, debug log, and nginx with
 #            basic auth (STACK_AUTH=1): principals alice (the default of the scripts here) and bob.
@@ -92,15 +93,23 @@ passed() {
 	[ "$status" -eq 0 ]
 }
 
-# main_program [VAR=VALUE...] — the MAIN stack's program runs with DMCP_LOG_LEVEL=debug and
-# exactly these settings (restarted only when they differ from the last ones).
+# main_program [--fixtures] [VAR=VALUE...] — the MAIN stack's program runs with
+# DMCP_LOG_LEVEL=debug and exactly these settings (restarted only when they, or the program,
+# differ from the last ones). The program is the demo's (DMCP_BIN), or with --fixtures the
+# conformance fixtures' (dmcp-conformance.fcgi), for the scenarios that call a test_* tool.
 main_program() {
-	local want="$*"
+	local bin want
+	bin=$(_stack_bin)
+	if [ "${1:-}" = --fixtures ]; then
+		bin=$(stack_program dmcp-conformance.fcgi)
+		shift
+	fi
+	want="$bin $*"
 	[ "$(cat "$MAIN/program.env" 2>/dev/null)" = "$want" ] && return 0
 	(
 		export DMCP_LOG_LEVEL=debug DMCP_RECORD_CALLS=all
 		for kv in "$@"; do export "${kv?}"; done
-		stack_restart_dmcp "$MAIN"
+		stack_restart_dmcp "$MAIN" "$bin"
 	) >&2 || return 1
 	printf '%s' "$want" >"$MAIN/program.env"
 }
@@ -144,7 +153,7 @@ setup_file() {
 		stack_stop "$WORKERS"
 		return 1
 	fi
-	: >"$MAIN/program.env"
+	printf '%s ' "$(_stack_bin)" >"$MAIN/program.env"
 }
 
 teardown_file() {
@@ -241,7 +250,7 @@ teardown_file() {
 }
 
 @test "logging: setLevel error -> no log notifications; debug -> 3, in order" {
-	main_program
+	main_program --fixtures
 	run sdk "$MAIN" logging set_level
 	passed
 }

@@ -16,11 +16,11 @@
 #                      environment file to keep their log (a file DMCP_USER may append to).
 #
 # Placeholders to replace (every @...@ in this file), e.g.
-#     sed -e 's|@DMCP_BIN@|/usr/local/lib/dmcp/dmcp.fcgi|' -e 's|@FCGI_SOCKET@|/run/dmcp/fcgi.sock|' \
+#     sed -e 's|@DMCP_BIN@|/usr/local/bin/mytools.fcgi|' -e 's|@FCGI_SOCKET@|/run/dmcp/fcgi.sock|' \
 #         -e 's|@DMCP_USER@|dmcp|' -e 's|@DMCP_GROUP@|dmcp|' \
 #         -e 's|@WEB_USER@|www-data|' -e 's|@WEB_GROUP@|www-data|' \
 #         dmcp.sh > /usr/local/sbin/dmcp-spawn && chmod 755 /usr/local/sbin/dmcp-spawn
-#   @DMCP_BIN@     absolute path of the program, dmcp.fcgi
+#   @DMCP_BIN@     absolute path of the program: yours, built with dmcp (mytools.fcgi here)
 #   @FCGI_SOCKET@  absolute path of the unix socket to create (its directory must exist)
 #   @DMCP_USER@, @DMCP_GROUP@
 #                  the unprivileged user and group the program runs as (e.g. a system user
@@ -36,7 +36,7 @@
 #                  spawn-fcgi, which passes its environment on. A missing file is skipped.
 #   Any DMCP_* variable already set is passed on too (the file's values win).
 #
-# Run `dmcp.fcgi migrate` (as a user that may create tables) before the first start and after
+# Run `mytools.fcgi migrate` (as a user that may create tables) before the first start and after
 # each upgrade; see deploy/README.md.
 #
 # The spawn-fcgi options, one by one:

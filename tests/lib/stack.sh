@@ -3,13 +3,14 @@
 # Sourced (bash) by the tests and by tests/lib/run.sh; defines functions only. Works under
 # `set -e` (bats) and `set -u`.
 #
-#   stack_start DIR [PORT]          PostgreSQL under DIR/pg, `dmcp.fcgi migrate`, the program on
+#   stack_start DIR [PORT]          PostgreSQL under DIR/pg, the program's `migrate`, the program on
 #                                   DIR/fcgi.sock, nginx on 127.0.0.1:PORT (default: a free port).
 #                                   Exports DMCP_DATABASE_URL, STACK_PORT, DMCP_URL, DMCP_HOSTPORT.
 #   stack_stop DIR                  Stops all of it, by recorded PIDs only. Safe twice, safe on a
 #                                   half-started stack.
-#   stack_restart_dmcp DIR          Starts the program again (threaded, or the workers if
-#                                   stack_spawn_workers was used last), e.g. after a kill -9.
+#   stack_restart_dmcp DIR [BIN]    Starts the program again (threaded, or the workers if
+#                                   stack_spawn_workers was used last), e.g. after a kill -9;
+#                                   BIN instead of the stack's program, from then on, if given.
 #   stack_spawn_workers DIR N       Replaces the threaded program by N single-threaded processes
 #                                   sharing DIR/fcgi.sock (spawn-fcgi); PIDs in DIR/workers.pids.
 #   stack_pg_restart_immediate DIR  pg_ctl stop -m immediate, then start again.
@@ -18,11 +19,14 @@
 #   stack_file_up, stack_file_down  setup_file/teardown_file of a bats file: a stack in a new
 #                                   temporary directory, STACK_DIR.
 #   stack_mktemp                    Prints a new 0755 directory under /tmp for a test stack.
+#   stack_program NAME              Prints the path of the program NAME built next to DMCP_BIN's
+#                                   (dmcp.fcgi, dmcp-demo.fcgi, dmcp-conformance.fcgi).
 #   stack_san_errors DIR            Prints sanitizer reports (ASan, LSan, UBSan) found in the
 #                                   program's logs; false if there are none.
 #
 # Environment read:
-#   DMCP_BIN           the program (default: build/dmcp.fcgi in this tree)
+#   DMCP_BIN           the program (default: build/dmcp-demo.fcgi in this tree, the demo tools;
+#                      tests of the conformance fixtures use build/dmcp-conformance.fcgi)
 #   STACK_THREADS      worker threads of the program (default 8)
 #   STACK_PG_DURABLE   1: keep PostgreSQL's crash-safe settings (default: fsync and
 #                      synchronous_commit off, for speed)
@@ -64,9 +68,9 @@ _stack_abs() {
 }
 
 # _stack_bin — the program to run: DMCP_BIN (relative to the current directory if it exists
-# there, else to the tree's root), default build/dmcp.fcgi.
+# there, else to the tree's root), default build/dmcp-demo.fcgi.
 _stack_bin() {
-	local b=${DMCP_BIN:-build/dmcp.fcgi}
+	local b=${DMCP_BIN:-build/dmcp-demo.fcgi}
 	case $b in
 	/*) ;;
 	*) if [ -e "$b" ]; then b=$(_stack_abs "$b"); else b=$STACK_ROOT/$b; fi ;;
@@ -549,6 +553,12 @@ stack_file_down() {
 	case $STACK_DIR in /tmp/dmcp-test.*) rm -rf "$STACK_DIR" ;; esac
 }
 
+stack_program() {
+	local b
+	b=$(_stack_bin) || return 1
+	printf '%s/%s\n' "$(dirname "$b")" "${1:?usage: stack_program NAME}"
+}
+
 stack_mktemp() {
 	local d
 	d=$(mktemp -d /tmp/dmcp-test.XXXXXX) || return 1
@@ -557,7 +567,7 @@ stack_mktemp() {
 }
 
 # stack_db_start DIR — the database part of stack_start: PostgreSQL under DIR/pg (or the
-# external database), then `dmcp.fcgi migrate`. Exports DMCP_DATABASE_URL. Sets dir.
+# external database), then the program's `migrate`. Exports DMCP_DATABASE_URL. Sets dir.
 stack_db_start() {
 	dir=${1:?usage: stack_db_start DIR}
 	mkdir -p "$dir" || return 1
@@ -629,10 +639,16 @@ stack_stop() {
 }
 
 stack_restart_dmcp() {
-	local dir=${1:?usage: stack_restart_dmcp DIR} mode
+	local dir=${1:?usage: stack_restart_dmcp DIR [BIN]} bin=${2:-} mode
 	dir=$(cd "$dir" && pwd) || return 1
 	_stack_load "$dir" || return 1
 	mode=$(cat "$dir/mode" 2>/dev/null || echo threads)
+	if [ -n "$bin" ]; then
+		# Stop the old program while STACK_BIN still names it, then record the new one.
+		_stack_dmcp_stop "$dir"
+		STACK_BIN=$(DMCP_BIN=$bin _stack_bin)
+		_stack_save "$dir"
+	fi
 	case $mode in
 	workers\ *) stack_spawn_workers "$dir" "${mode#workers }"; return ;;
 	esac

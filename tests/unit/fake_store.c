@@ -38,12 +38,16 @@ struct fs_session {
 	struct session_row row; /* client_caps owned */
 	char *info;             /* owned */
 	int ended;
+	int live;               /* live_runs: unfinished runs counted against the limit */
 };
 
 struct fs_sub {
 	rnd_hex_id session_id;
 	char *uri; /* owned */
 };
+
+/* Secrets the fake keeps (store_secret). */
+#define FS_MAX_SECRETS 4
 
 struct fs_db {
 	struct fs_session *sess;
@@ -52,6 +56,9 @@ struct fs_db {
 	int nruns, capruns;
 	struct fs_sub *subs;
 	int nsubs, capsubs;
+	char secret_name[FS_MAX_SECRETS][32];
+	char secret_value[FS_MAX_SECRETS][65];
+	int nsecrets;
 };
 
 struct store {
@@ -59,9 +66,9 @@ struct store {
 	int in_tx;                  /* a transaction is open */
 	int aborted;                /* a statement failed inside it */
 	struct fs_db snap;          /* the database as of store_begin */
-	rnd_hex_id *queued;         /* NOTIFYs sent inside the transaction */
+	char (*queued)[33];         /* NOTIFYs sent inside the transaction */
 	int nqueued, capqueued;
-	rnd_hex_id locked[FS_MAX_LOCKS]; /* runs locked by the transaction */
+	char locked[FS_MAX_LOCKS][33]; /* runs locked by the transaction */
 	int nlocked;
 };
 
@@ -75,8 +82,11 @@ struct fs_rule {
 	int skip, n;
 };
 
+/* Bytes of a NOTIFY payload the fake records ("s:" + a session id, a run id, ...). */
+#define FS_MAX_PAYLOAD 64
+
 struct fs_notified {
-	rnd_hex_id run_id;
+	char run_id[FS_MAX_PAYLOAD]; /* the payload: usually a run id */
 	int n;
 };
 
@@ -292,6 +302,9 @@ static void db_copy(struct fs_db *dst, const struct fs_db *src)
 		dst->subs[i].uri = dup_s(src->subs[i].uri);
 	}
 	dst->nsubs = src->nsubs;
+	memcpy(dst->secret_name, src->secret_name, sizeof dst->secret_name);
+	memcpy(dst->secret_value, src->secret_value, sizeof dst->secret_value);
+	dst->nsecrets = src->nsecrets;
 }
 
 static struct fs_session *find_session(struct fs_db *d, const char *id)
@@ -355,6 +368,8 @@ static void deliver(const char *run_id)
 {
 	int i;
 
+	if (strlen(run_id) >= FS_MAX_PAYLOAD)
+		return;
 	for (i = 0; i < n_notified; i++)
 		if (strcmp(notified[i].run_id, run_id) == 0)
 			break;
@@ -383,16 +398,6 @@ static void tx_rollback(struct store *st)
 	db = st->snap;
 	memset(&st->snap, 0, sizeof st->snap);
 	end_tx(st);
-}
-
-static int is_locked(const struct store *st, const char *run_id)
-{
-	int i;
-
-	for (i = 0; i < st->nlocked; i++)
-		if (strcmp(st->locked[i], run_id) == 0)
-			return 1;
-	return 0;
 }
 
 /* ---- connection and transactions -------------------------------------------------------- */
@@ -540,13 +545,13 @@ dmcp_rc store_session_create(struct store *st, const struct session_row *s,
 }
 
 dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
-                          int with_runs, struct session_row *out)
+                          struct session_row *out, int *stale)
 {
 	struct fs_session *s;
 	dmcp_rc rc;
-	int i;
 
 	memset(out, 0, sizeof *out);
+	*stale = 0;
 	rc = enter(st, "store_session_get");
 	if (rc != DMCP_OK)
 		return rc;
@@ -558,10 +563,20 @@ dmcp_rc store_session_get(struct store *st, const char *id, const char *principa
 	row_copy(out->protocol, sizeof out->protocol, s->row.protocol);
 	out->client_caps = dup_s(s->row.client_caps);
 	out->log_level = s->row.log_level;
-	for (i = 0; with_runs && i < db.nruns; i++)
-		if (strcmp(db.runs[i].row.session_id, id) == 0 && unfinished(db.runs[i].row.status))
-			out->unfinished_runs++;
 	return DMCP_OK;
+}
+
+dmcp_rc store_session_touch(struct store *st, const char *id)
+{
+	(void)id;
+	return enter(st, "store_session_touch");
+}
+
+/* "s:<id>" into out[FS_MAX_PAYLOAD]. */
+static const char *session_payload(char *out, const char *id)
+{
+	snprintf(out, FS_MAX_PAYLOAD, "s:%s", id);
+	return out;
 }
 
 dmcp_rc store_session_set_level(struct store *st, const char *id, int level)
@@ -574,14 +589,17 @@ dmcp_rc store_session_set_level(struct store *st, const char *id, int level)
 	if (level < 0 || level > 32767)
 		return stmt_error(st); /* smallint */
 	s = find_session(&db, id);
-	if (s != NULL)
+	if (s != NULL) {
+		char p[FS_MAX_PAYLOAD];
 		s->row.log_level = level; /* an UPDATE of no row is no error */
+		deliver(session_payload(p, id));
+	}
 	return DMCP_OK;
 }
 
 /* End a session and cancel its unfinished runs; the ids to notify into *ids (owned). */
 static int end_session(const char *id, const char *principal, const char *why,
-                       rnd_hex_id **ids)
+                       char (**ids)[33])
 {
 	struct fs_session *s = find_session(&db, id);
 	int i, n = 0, cap = 0;
@@ -590,6 +608,7 @@ static int end_session(const char *id, const char *principal, const char *why,
 	if (s == NULL || s->ended || (principal != NULL && strcmp(s->row.principal, principal) != 0))
 		return -1;
 	s->ended = 1;
+	s->live = 0;
 	for (i = 0; i < db.nruns; i++) {
 		struct run_row *r = &db.runs[i].row;
 		if (strcmp(r->session_id, id) != 0 || !unfinished(r->status))
@@ -600,7 +619,7 @@ static int end_session(const char *id, const char *principal, const char *why,
 		replace(&r->error, why);
 		db.runs[i].updated = ++tick;
 		*ids = grow(*ids, &cap, n + 1, sizeof **ids);
-		row_copy((*ids)[n], sizeof(rnd_hex_id), r->id);
+		row_copy((*ids)[n], 33, r->id);
 		n++;
 	}
 	return n;
@@ -608,7 +627,7 @@ static int end_session(const char *id, const char *principal, const char *why,
 
 dmcp_rc store_session_end(struct store *st, const char *id, const char *principal)
 {
-	rnd_hex_id *ids;
+	char (*ids)[33];
 	int n, i;
 	dmcp_rc rc = enter(st, "store_session_end");
 
@@ -623,6 +642,10 @@ dmcp_rc store_session_end(struct store *st, const char *id, const char *principa
 	for (i = 0; i < n; i++)
 		deliver(ids[i]);
 	free(ids);
+	{
+		char p[FS_MAX_PAYLOAD];
+		deliver(session_payload(p, id));
+	}
 	return DMCP_OK;
 }
 
@@ -642,7 +665,7 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
 		if (find_session(&db, session_id) == NULL)
 			return stmt_error(st); /* foreign key */
 		db.subs = grow(db.subs, &db.capsubs, db.nsubs + 1, sizeof *db.subs);
-		row_copy(db.subs[db.nsubs].session_id, sizeof(rnd_hex_id), session_id);
+		row_copy(db.subs[db.nsubs].session_id, 33, session_id);
 		db.subs[db.nsubs].uri = dup_s(uri);
 		db.nsubs++;
 	} else if (i < db.nsubs) {
@@ -655,19 +678,16 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
 
 /* ---- runs ------------------------------------------------------------------------------ */
 
-dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session_id,
-                       const char *principal, struct run_row *out)
+dmcp_rc store_run_get(struct store *st, const char *run_id, const char *session_id,
+                      const char *principal, struct run_row *out)
 {
 	struct fs_run *r;
 	dmcp_rc rc;
 
 	memset(out, 0, sizeof *out);
-	rc = enter(st, "store_run_lock");
+	rc = enter(st, "store_run_get");
 	if (rc != DMCP_OK)
 		return rc;
-	if (!st->in_tx)
-		anomaly("store_run_lock of %s outside a transaction: FOR UPDATE locks nothing",
-		        run_id);
 	r = find_run(&db, run_id);
 	if (r == NULL || strcmp(r->row.session_id, session_id) != 0 ||
 	    strcmp(r->row.principal, principal) != 0)
@@ -676,22 +696,120 @@ dmcp_rc store_run_lock(struct store *st, const char *run_id, const char *session
 	row_copy(out->id, sizeof out->id, run_id);
 	out->exists = 1;
 	out->lease_expired = r->row.status == RUN_RUNNING && r->expired;
-	if (st->in_tx && !is_locked(st, run_id) && st->nlocked < FS_MAX_LOCKS)
-		row_copy(st->locked[st->nlocked++], sizeof(rnd_hex_id), run_id);
 	return DMCP_OK;
 }
 
-dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, int n,
-                       const enum event_kind *kinds, const char *const *bodies, int durable)
+dmcp_rc store_run_claim(struct store *st, const char *run_id, int64_t last_lsn, int steps)
 {
-	(void)durable; /* the fake has no disk */
+	struct fs_run *r;
+	dmcp_rc rc = enter(st, "store_run_claim");
+
+	if (rc != DMCP_OK)
+		return rc;
+	r = find_run(&db, run_id);
+	if (r == NULL || r->row.status != RUN_RUNNING || !r->expired ||
+	    r->row.last_lsn != last_lsn || r->row.steps != steps)
+		return DMCP_E_CONFLICT;
+	r->expired = 0;
+	r->row.steps++;
+	r->updated = ++tick;
+	return DMCP_OK;
+}
+
+/* A run of a session that ends leaves the session's count. */
+static void leave_count(const struct run_row *r)
+{
+	struct fs_session *s = find_session(&db, r->session_id);
+
+	if (s != NULL && s->live > 0)
+		s->live--;
+}
+
+dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *principal,
+                         const char *request_id, const char *why)
+{
+	int i, hit = 0;
+	dmcp_rc rc = enter(st, "store_run_cancel");
+
+	if (rc != DMCP_OK)
+		return rc;
+	if (st->in_tx)
+		anomaly("store_run_cancel inside a transaction");
+	for (i = 0; i < db.nruns; i++) {
+		struct run_row *r = &db.runs[i].row;
+		if (strcmp(r->session_id, session_id) != 0 || strcmp(r->principal, principal) != 0 ||
+		    strcmp(r->request_id, request_id) != 0 || !unfinished(r->status))
+			continue;
+		r->status = RUN_CANCELLED;
+		replace(&r->pending_id, NULL);
+		replace(&r->pending_method, NULL);
+		replace(&r->error, why);
+		db.runs[i].updated = ++tick;
+		leave_count(r);
+		deliver(r->id);
+		hit++;
+	}
+	return hit > 0 ? DMCP_OK : DMCP_E_NOT_FOUND;
+}
+
+/* The checks of an insert's statement: the session is live, and has room for an
+ * unfinished run (which takes a place in its count). */
+static dmcp_rc insert_allowed(const struct run_row *r, int max_live)
+{
+	struct fs_session *s;
+
+	if (r->session_id[0] == '\0')
+		return DMCP_OK; /* sessionless */
+	s = find_session(&db, r->session_id);
+	if (s == NULL || s->ended || strcmp(s->row.principal, r->principal) != 0)
+		return DMCP_E_NOT_FOUND;
+	if (!unfinished(r->status))
+		return DMCP_OK;
+	if (s->live >= max_live)
+		return DMCP_E_LIMIT;
+	s->live++;
+	return DMCP_OK;
+}
+
+/* The compare-and-set of an update: DMCP_E_CONFLICT unless the row is as expected. */
+static dmcp_rc update_allowed(struct fs_run *run, const struct run_expect *expect)
+{
+	if (run->row.status != expect->status || run->row.last_lsn != expect->last_lsn ||
+	    run->row.steps != expect->steps)
+		return DMCP_E_CONFLICT;
+	return DMCP_OK;
+}
+
+static void update_row(struct fs_run *run, const struct run_row *r)
+{
+	if (unfinished(run->row.status) && !unfinished(r->status))
+		leave_count(&run->row);
+	run->row.status = r->status;
+	replace(&run->row.journal, r->journal);
+	run->row.notes = r->notes;
+	run->row.has_progress = r->has_progress;
+	run->row.last_progress = r->has_progress ? r->last_progress : 0;
+	run->row.last_lsn = r->last_lsn;
+	replace(&run->row.pending_id, r->pending_id);
+	replace(&run->row.pending_method, r->pending_method);
+	run->row.steps = r->steps;
+	replace(&run->row.error, r->error);
+}
+
+dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
+                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                       const char *const *bodies, int durable, int notify)
+{
 	struct fs_run *run;
 	int64_t before;
 	int i;
 	dmcp_rc rc = enter(st, "store_run_save");
 
+	(void)durable; /* the fake has no disk */
 	if (rc != DMCP_OK)
 		return rc;
+	if (st->in_tx)
+		anomaly("store_run_save inside a transaction: a save is one statement of its own");
 	if (n < 0 || (n > 0 && (kinds == NULL || bodies == NULL)))
 		return stmt_error(st);
 	for (i = 0; i < n; i++)
@@ -699,9 +817,12 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 			return stmt_error(st); /* CHECK (lsn > 0), NOT NULL, CHECK (kind IN ...) */
 	if (r->request_id == NULL || r->tool == NULL || r->arguments == NULL || r->journal == NULL)
 		return stmt_error(st); /* NOT NULL */
-	if (!r->exists) {
-		if (find_run(&db, r->id) != NULL || find_session(&db, r->session_id) == NULL)
-			return stmt_error(st); /* primary key, foreign key */
+	if (expect == NULL) {
+		if (find_run(&db, r->id) != NULL)
+			return stmt_error(st); /* primary key */
+		rc = insert_allowed(r, max_live);
+		if (rc != DMCP_OK)
+			return rc;
 		db.runs = grow(db.runs, &db.capruns, db.nruns + 1, sizeof *db.runs);
 		run = &db.runs[db.nruns++];
 		memset(run, 0, sizeof *run);
@@ -712,26 +833,17 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 	} else {
 		run = find_run(&db, r->id);
 		if (run == NULL) {
-			anomaly("store_run_save updates run %s, which is not in the table (0 rows, no "
-			        "events, and no error)", r->id);
-			return DMCP_OK;
+			anomaly("store_run_save updates run %s, which is not in the table", r->id);
+			return DMCP_E_CONFLICT;
 		}
-		if (!st->in_tx || !is_locked(st, r->id))
-			anomaly("store_run_save updates run %s without holding its lock", r->id);
+		rc = update_allowed(run, expect);
+		if (rc != DMCP_OK)
+			return rc;
 		for (i = 0; i < n; i++)
 			if (find_event(run, first_lsn + i) != NULL)
 				return stmt_error(st); /* primary key (run_id, lsn) */
 		before = max_lsn(run);
-		run->row.status = r->status;
-		replace(&run->row.journal, r->journal);
-		run->row.notes = r->notes;
-		run->row.has_progress = r->has_progress;
-		run->row.last_progress = r->has_progress ? r->last_progress : 0;
-		run->row.last_lsn = r->last_lsn;
-		replace(&run->row.pending_id, r->pending_id);
-		replace(&run->row.pending_method, r->pending_method);
-		run->row.steps = r->steps;
-		replace(&run->row.error, r->error);
+		update_row(run, r);
 	}
 	run->expired = 0; /* the lease is renewed (running) or cleared */
 	run->updated = ++tick;
@@ -743,27 +855,31 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, int64_t first_lsn, i
 	if (run->row.last_lsn != max_lsn(run))
 		anomaly("run %s: last_lsn does not match its newest event", r->id);
 	r->exists = 1;
+	if (notify)
+		store_notify(st, r->id);
 	return DMCP_OK;
 }
 
-dmcp_rc store_run_find_unfinished(struct store *st, const char *session_id,
-                                  const char *principal, const char *request_id,
-                                  rnd_hex_id run_id_out)
+dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, char *out,
+                     size_t cap)
 {
 	int i;
-	dmcp_rc rc = enter(st, "store_run_find_unfinished");
+	dmcp_rc rc = enter(st, "store_secret");
 
 	if (rc != DMCP_OK)
 		return rc;
-	for (i = 0; i < db.nruns; i++) {
-		const struct run_row *r = &db.runs[i].row;
-		if (strcmp(r->session_id, session_id) == 0 && strcmp(r->principal, principal) == 0 &&
-		    strcmp(r->request_id, request_id) == 0 && unfinished(r->status)) {
-			row_copy(run_id_out, sizeof(rnd_hex_id), r->id);
-			return DMCP_OK;
-		}
+	for (i = 0; i < db.nsecrets; i++)
+		if (strcmp(db.secret_name[i], name) == 0)
+			break;
+	if (i == db.nsecrets) {
+		if (i == FS_MAX_SECRETS)
+			return stmt_error(st);
+		row_copy(db.secret_name[i], sizeof db.secret_name[i], name);
+		row_copy(db.secret_value[i], sizeof db.secret_value[i], proposed);
+		db.nsecrets++;
 	}
-	return DMCP_E_NOT_FOUND;
+	row_copy(out, cap, db.secret_value[i]);
+	return DMCP_OK;
 }
 
 /* ---- events ---------------------------------------------------------------------------- */
@@ -805,61 +921,32 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 
 static void queue_notify(struct store *st, const char *run_id)
 {
+	if (!rnd_id_ok(run_id))
+		return;
 	st->queued = grow(st->queued, &st->capqueued, st->nqueued + 1, sizeof *st->queued);
-	row_copy(st->queued[st->nqueued++], sizeof(rnd_hex_id), run_id);
+	row_copy(st->queued[st->nqueued++], 33, run_id);
 }
 
-void store_notify(struct store *st, const char *run_id)
+void store_notify(struct store *st, const char *payload)
 {
-	if (!rnd_id_ok(run_id))
+	if (!rnd_id_ok(payload) && (strlen(payload) < 3 || payload[1] != ':'))
 		return;
 	if (enter(st, "store_notify") != DMCP_OK)
 		return; /* a hint only: store.c logs the failure and goes on */
 	if (st->in_tx) {
-		/* store.c sends "BEGIN; ...; NOTIFY; COMMIT": inside a transaction that COMMIT
-		 * would commit the caller's work. */
 		anomaly("store_notify of %s inside a transaction (its COMMIT would commit the "
-		        "caller's transaction)", run_id);
-		queue_notify(st, run_id);
+		        "caller's transaction)", payload);
+		queue_notify(st, payload);
 	} else {
-		deliver(run_id);
+		deliver(payload);
 	}
-}
-
-void store_notify_in_tx(struct store *st, const char *run_id)
-{
-	if (enter(st, "store_notify_in_tx") != DMCP_OK)
-		return;
-	if (st->in_tx)
-		queue_notify(st, run_id); /* delivered at the commit */
-	else
-		deliver(run_id);
 }
 
 /* The listener's side: the fake delivers notifications through fake_store_on_notify
  * instead of a socket, so these only count as calls. */
-/* The real store sends these in one round trip (a pipeline); the fake runs them in turn,
- * which is what the server does with them. */
-dmcp_rc store_begin_lock(struct store *st, const char *run_id, const char *session_id,
-                         const char *principal, int durable, struct run_row *out)
+void store_lazy(struct store *st)
 {
-	dmcp_rc rc;
-
-	(void)durable; /* the fake has no disk */
-	memset(out, 0, sizeof *out);
-	rc = store_begin(st);
-	if (rc != DMCP_OK)
-		return rc;
-	return store_run_lock(st, run_id, session_id, principal, out);
-}
-
-dmcp_rc store_commit_notify(struct store *st, const char *run_id)
-{
-	dmcp_rc rc = store_commit(st);
-
-	if (rc == DMCP_OK && run_id != NULL)
-		store_notify(st, run_id);
-	return rc;
+	(void)st;
 }
 
 void store_set_async(struct store *st, int on)
@@ -879,7 +966,7 @@ int store_socket(struct store *st)
 	return -1;
 }
 
-dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *run_id),
+dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *payload),
                             void *arg)
 {
 	(void)cb;
@@ -917,7 +1004,8 @@ dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
 		for (i = 0; i < db.nruns; i++) {
 			struct fs_run *r = &db.runs[i];
 			struct fs_session *s = find_session(&db, r->row.session_id);
-			if (r->row.status != RUN_RUNNING || !r->expired || s == NULL || s->ended ||
+			if (r->row.status != RUN_RUNNING || !r->expired ||
+			    (r->row.session_id[0] != '\0' && (s == NULL || s->ended)) ||
 			    r->updated <= after)
 				continue;
 			if (best == NULL || r->updated < best->updated)
@@ -928,6 +1016,7 @@ dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
 		row_copy(out[*n].run_id, sizeof out[*n].run_id, best->row.id);
 		row_copy(out[*n].session_id, sizeof out[*n].session_id, best->row.session_id);
 		row_copy(out[*n].principal, sizeof out[*n].principal, best->row.principal);
+		row_copy(out[*n].tool, sizeof out[*n].tool, best->row.tool);
 		after = best->updated;
 		(*n)++;
 	}
@@ -996,6 +1085,22 @@ int fake_store_count(const char *table)
 		return n;
 	}
 	return -1;
+}
+
+int fake_store_find_unfinished(const char *session_id, const char *request_id,
+                               char *run_id_out)
+{
+	int i;
+
+	for (i = 0; i < db.nruns; i++) {
+		const struct run_row *r = &db.runs[i].row;
+		if (strcmp(r->session_id, session_id) == 0 && strcmp(r->request_id, request_id) == 0 &&
+		    unfinished(r->status)) {
+			row_copy(run_id_out, 33, r->id);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int fake_store_run(const char *run_id, struct run_row *out)
@@ -1078,6 +1183,8 @@ dmcp_rc fake_store_cancel_run(const char *run_id, const char *why)
 
 	if (r == NULL)
 		return DMCP_E_NOT_FOUND;
+	if (unfinished(r->row.status))
+		leave_count(&r->row);
 	r->row.status = RUN_CANCELLED;
 	replace(&r->row.pending_id, NULL);
 	replace(&r->row.pending_method, NULL);
@@ -1112,7 +1219,7 @@ dmcp_rc fake_store_expire_lease(const char *run_id, int expired)
 
 dmcp_rc fake_store_end_session(const char *session_id)
 {
-	rnd_hex_id *ids;
+	char (*ids)[33];
 	int n, i;
 
 	n = end_session(session_id, NULL, "session ended", &ids);

@@ -31,6 +31,10 @@ long fake_store_calls_of(const char *fn);
 int fake_store_count(const char *table);
 /* 1 and a deep copy of the run's row into *out (free with row_run_clear), else 0. */
 int fake_store_run(const char *run_id, struct run_row *out);
+/* The id of the unfinished run of session_id started by request id (JSON text) into
+ * run_id_out[33]: 1 when there is one. */
+int fake_store_find_unfinished(const char *session_id, const char *request_id,
+                               char *run_id_out);
 /* Copies of up to max events of the run, oldest first (free with row_events_clear);
  * returns how many. */
 int fake_store_events(const char *run_id, struct event_row *out, int max);

@@ -19,7 +19,7 @@ static const char *const all_vars[] = {
 	"DMCP_SESSION_TTL", "DMCP_MAX_RUNS_PER_SESSION", "DMCP_MAX_EVENTS_PER_RUN", "DMCP_MAX_BODY",
 	"DMCP_SAMPLING_FALLBACK", "DMCP_ALLOWED_HOSTS", "DMCP_ALLOWED_ORIGINS",
 	"DMCP_DATABASE_URL", "DMCP_NOTIFY", "DMCP_ASYNC_COMMIT", "DMCP_RECORD_CALLS",
-	"DMCP_LOG_LEVEL",
+	"DMCP_LOG_LEVEL", "DMCP_STATE_KEY", "DMCP_STATE_TTL",
 };
 
 /* The integer variables, their documented ranges, and where each lands. */
@@ -36,6 +36,7 @@ static const struct {
 	{"DMCP_SESSION_TTL", 10, 365LL * 86400, offsetof(struct cfg, session_ttl_s)},
 	{"DMCP_MAX_RUNS_PER_SESSION", 1, 100000, offsetof(struct cfg, max_runs)},
 	{"DMCP_MAX_EVENTS_PER_RUN", 10, 10000000, offsetof(struct cfg, max_events)},
+	{"DMCP_STATE_TTL", 10, 365LL * 86400, offsetof(struct cfg, state_ttl_s)},
 	{"DMCP_MAX_BODY", 1024, 64LL << 20, SIZE_MAX},
 };
 
@@ -214,14 +215,24 @@ static void test_words(void)
 	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_ALWAYS, "DMCP_NOTIFY=always");
 	cfg_free(&c);
 	rc = load(&c, "DMCP_NOTIFY", "in-tx", err);
-	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_IN_TX, "DMCP_NOTIFY=in-tx");
+	T_OK(rc == DMCP_E_PARAMS, "DMCP_NOTIFY=in-tx is gone (saves are single statements)");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_STATE_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", err);
+	T_OK(rc == DMCP_OK && c.state_key != NULL && strlen(c.state_key) == 64, "DMCP_STATE_KEY: 64 hex");
+	cfg_free(&c);
+	rc = load(&c, "DMCP_STATE_KEY", "00112233", err);
+	T_OK(rc == DMCP_E_PARAMS && strcmp(err, "DMCP_STATE_KEY must be 64 hex digits (256 bits)") == 0,
+	     "DMCP_STATE_KEY: too short is refused: %s", err);
+	cfg_free(&c);
+	rc = load(&c, "DMCP_STATE_TTL", "5", err);
+	T_OK(rc == DMCP_E_PARAMS, "DMCP_STATE_TTL below 10 is refused");
 	cfg_free(&c);
 	rc = load(&c, "DMCP_NOTIFY", "", err);
 	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_AUTO, "DMCP_NOTIFY=\"\" is auto");
 	cfg_free(&c);
 	rc = load(&c, "DMCP_NOTIFY", "never", err);
 	T_OK(rc == DMCP_E_PARAMS &&
-	     strcmp(err, "DMCP_NOTIFY must be \"auto\", \"always\" or \"in-tx\"") == 0,
+	     strcmp(err, "DMCP_NOTIFY must be \"auto\" or \"always\"") == 0,
 	     "DMCP_NOTIFY=never refused: %s", err);
 	cfg_free(&c);
 

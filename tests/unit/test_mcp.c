@@ -25,6 +25,9 @@
 /* Candidates of the completer that gives too many. */
 #define MANY_VALUES 150
 
+/* Whether a session read found last_seen old (unused here). */
+static int stale;
+
 static struct cfg cfg;
 static dmcp_registry *reg;
 static struct store *st;
@@ -151,10 +154,11 @@ static dmcp_rc empty_prompt(json_object *args, json_object *messages)
 	return DMCP_OK;
 }
 
-static const struct dmcp_prompt many_prompt = {"many", NULL, "many candidates", one_arg,
-                                               empty_prompt};
-static const struct dmcp_prompt bad_prompt = {"bad", NULL, "a failing completer", one_arg,
-                                              empty_prompt};
+static const struct dmcp_prompt many_prompt = {.name = "many", .description = "many candidates",
+                                               .args = one_arg, .get = empty_prompt};
+static const struct dmcp_prompt bad_prompt = {.name = "bad",
+                                              .description = "a failing completer",
+                                              .args = one_arg, .get = empty_prompt};
 static const struct dmcp_completion many_completion = {"ref/prompt", "many", many_values};
 static const struct dmcp_completion bad_completion = {"ref/prompt", "bad", failing_complete};
 
@@ -204,13 +208,13 @@ static void test_initialize(struct session_row *sess_out)
 	T_OK(rnd_id_ok(o.new_session), "initialize: a new session id of 32 hex digits (%s)",
 	     o.new_session);
 	T_EQ_INT(fake_store_count("sessions"), sessions0 + 1, "initialize: one session row");
-	T_EQ_INT(store_session_get(st, o.new_session, "alice", 0, &s), DMCP_OK,
+	T_EQ_INT(store_session_get(st, o.new_session, "alice", &s, &stale), DMCP_OK,
 	   "initialize: the session is in the store for its principal");
 	T_EQ_STR(s.protocol, "2025-06-18", "initialize: the store keeps the negotiated version");
 	T_EQ_STR(s.client_caps, "{\"elicitation\":{}}", "initialize: ... and the client's capabilities");
 	T_EQ_INT(s.log_level, 1, "initialize: the session starts at log level info");
 	row_session_clear(&s);
-	T_EQ_INT(store_session_get(st, o.new_session, "bob", 0, &s), DMCP_E_NOT_FOUND,
+	T_EQ_INT(store_session_get(st, o.new_session, "bob", &s, &stale), DMCP_E_NOT_FOUND,
 	   "initialize: ... and answers no other principal");
 	caps = js_get(o.result, "capabilities", json_type_object);
 	T_OK(js_get(caps, "tools", json_type_object) != NULL, "initialize: capabilities.tools");
@@ -225,7 +229,7 @@ static void test_initialize(struct session_row *sess_out)
 	si = js_get(o.result, "serverInfo", json_type_object);
 	T_EQ_STR(js_str(si, "name"), MCP_SERVER_NAME, "initialize: serverInfo.name");
 	T_EQ_STR(js_str(si, "version"), MCP_SERVER_VERSION, "initialize: serverInfo.version");
-	if (store_session_get(st, o.new_session, "alice", 0, sess_out) != DMCP_OK)
+	if (store_session_get(st, o.new_session, "alice", sess_out, &stale) != DMCP_OK)
 		abort();
 	out_free(&o);
 
@@ -234,7 +238,7 @@ static void test_initialize(struct session_row *sess_out)
 	T_EQ_INT(o.rc, DMCP_OK, "initialize: an unknown version is OK");
 	T_EQ_STR(js_str(o.result, "protocolVersion"), "2025-11-25",
 	    "initialize: ... answered with the latest");
-	T_EQ_INT(store_session_get(st, o.new_session, "alice", 0, &s), DMCP_OK,
+	T_EQ_INT(store_session_get(st, o.new_session, "alice", &s, &stale), DMCP_OK,
 	   "initialize: ... which the session keeps");
 	T_EQ_STR(s.protocol, "2025-11-25", "initialize: ... as 2025-11-25");
 	row_session_clear(&s);
@@ -300,7 +304,7 @@ static void test_ping_level(struct session_row *sess)
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"error\"}");
 	T_OK(o.rc == DMCP_OK && json_object_object_length(o.result) == 0, "setLevel error: {}");
 	out_free(&o);
-	T_EQ_INT(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
+	T_EQ_INT(store_session_get(st, sess->id, "alice", &s, &stale), DMCP_OK, "setLevel: session read");
 	T_EQ_INT(s.log_level, 4, "setLevel: the store holds level 4 (error)");
 	row_session_clear(&s);
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"loud\"}");
@@ -314,13 +318,13 @@ static void test_ping_level(struct session_row *sess)
 	o = dispatch(sess, "logging/setLevel", "{}");
 	T_EQ_INT(o.rc, DMCP_E_PARAMS, "setLevel: no level: DMCP_E_PARAMS");
 	out_free(&o);
-	T_EQ_INT(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
+	T_EQ_INT(store_session_get(st, sess->id, "alice", &s, &stale), DMCP_OK, "setLevel: session read");
 	T_EQ_INT(s.log_level, 4, "setLevel: refused levels changed nothing");
 	row_session_clear(&s);
 	o = dispatch(sess, "logging/setLevel", "{\"level\":\"debug\"}");
 	T_EQ_INT(o.rc, DMCP_OK, "setLevel debug: OK");
 	out_free(&o);
-	T_EQ_INT(store_session_get(st, sess->id, "alice", 0, &s), DMCP_OK, "setLevel: session read");
+	T_EQ_INT(store_session_get(st, sess->id, "alice", &s, &stale), DMCP_OK, "setLevel: session read");
 	T_EQ_INT(s.log_level, 0, "setLevel: the store holds level 0 (debug)");
 	row_session_clear(&s);
 
@@ -416,7 +420,7 @@ static void test_lists(struct session_row *sess, dmcp_registry *big)
 	out_free(&o);
 	o = dispatch(sess, "prompts/list", NULL);
 	T_EQ_INT(o.rc, DMCP_OK, "prompts/list: OK");
-	T_EQ_INT(arr_len(o.result, "prompts"), 4, "prompts/list: the four example prompts");
+	T_EQ_INT(arr_len(o.result, "prompts"), 5, "prompts/list: the five example prompts (one runs as a call)");
 	out_free(&o);
 }
 

@@ -42,6 +42,14 @@ static dmcp_rc nop_prompt(json_object *args, json_object *messages)
 	return DMCP_OK;
 }
 
+static dmcp_rc nop_prompt_run(dmcp_ctx *ctx, json_object *args, json_object *messages)
+{
+	(void)ctx;
+	(void)args;
+	(void)messages;
+	return DMCP_OK;
+}
+
 static dmcp_rc nop_complete(const char *arg, const char *value, json_object *values)
 {
 	(void)arg;
@@ -404,10 +412,20 @@ static void test_other_kinds(void)
 	static const struct dmcp_resource_template t_noread = {"test://{x}", "x", NULL, NULL, NULL,
 	                                                        NULL};
 	static const struct dmcp_resource_template t_nouri = {NULL, "x", NULL, NULL, NULL, nop_read};
-	static const struct dmcp_prompt p_ok = {"p1", NULL, "a prompt", NULL, nop_prompt};
-	static const struct dmcp_prompt p_badname = {"p 1", NULL, "a prompt", NULL, nop_prompt};
-	static const struct dmcp_prompt p_nodesc = {"p2", NULL, NULL, NULL, nop_prompt};
-	static const struct dmcp_prompt p_noget = {"p3", NULL, "a prompt", NULL, NULL};
+	static const struct dmcp_prompt p_ok = {.name = "p1", .description = "a prompt",
+	                                        .get = nop_prompt};
+	static const struct dmcp_prompt p_badname = {.name = "p 1", .description = "a prompt",
+	                                             .get = nop_prompt};
+	static const struct dmcp_prompt p_nodesc = {.name = "p2", .get = nop_prompt};
+	static const struct dmcp_prompt p_noget = {.name = "p3", .description = "a prompt"};
+	static const struct dmcp_schema_def p_form[] = {
+		{.name = "ctx", .schema = "{\"type\":\"object\",\"properties\":{\"c\":{\"type\":\"string\"}}}"},
+		{.name = NULL}};
+	static const struct dmcp_prompt p_both = {.name = "p4", .description = "a prompt",
+	                                          .get = nop_prompt, .run = nop_prompt_run};
+	static const struct dmcp_prompt p_run = {.name = "p5", .description = "a prompt that asks",
+	                                         .run = nop_prompt_run, .elicits = p_form,
+	                                         .version = 2};
 	static const struct dmcp_completion c_ok = {"ref/prompt", "p1", nop_complete};
 	static const struct dmcp_completion c_res = {"ref/resource", "test://{x}", nop_complete};
 	static const struct dmcp_completion c_badtype = {"ref/tool", "p1", nop_complete};
@@ -447,6 +465,17 @@ static void test_other_kinds(void)
 	rc = dmcp_register_prompt(reg, &p_noget, err, sizeof err);
 	T_EQ_INT(rc, DMCP_E_PARAMS, "a prompt without function");
 	T_OK(reg_prompt(reg, "p1") == &p_ok && reg_prompt(reg, "p2") == NULL, "reg_prompt");
+	rc = dmcp_register_prompt(reg, &p_both, err, sizeof err);
+	T_EQ_INT(rc, DMCP_E_PARAMS, "a prompt with both get and run");
+	rc = dmcp_register_prompt(reg, &p_run, err, sizeof err);
+	T_EQ_INT(rc, DMCP_OK, "a prompt that runs");
+	T_OK(reg_prompt_run(reg, "p5") != NULL && reg_prompt_run(reg, "p5")->prompt == &p_run &&
+	     reg_prompt_run(reg, "p1") == NULL, "reg_prompt_run: only prompts with run");
+	T_OK(reg_runnable(reg, "prompt:p5") == reg_prompt_run(reg, "p5") &&
+	     reg_runnable(reg, "p5") == NULL && reg_tool(reg, "p5") == NULL,
+	     "a prompt's run is named prompt:NAME and is no tool");
+	T_OK(reg_elicit(reg_prompt_run(reg, "p5"), "ctx") != NULL &&
+	     reg_prompt_run(reg, "p5")->def->version == 2, "its elicitation schema and version");
 
 	rc = dmcp_register_completion(reg, &c_ok, err, sizeof err);
 	T_EQ_INT(rc, DMCP_OK, "a prompt completion");
@@ -600,7 +629,7 @@ static void test_examples(void)
 
 	/* prompts/list. */
 	rc = page(reg, "prompts", NULL, &n, next, sizeof next, &items);
-	T_OK(rc == DMCP_OK && n == 4, "prompts/list has the four fixtures");
+	T_OK(rc == DMCP_OK && n == 5, "prompts/list has the five fixtures");
 	T_OK(items != NULL && strcmp(item_name(items, 0), "test_simple_prompt") == 0 &&
 	     strcmp(item_name(items, 1), "test_prompt_with_arguments") == 0,
 	     "prompts in registration order");

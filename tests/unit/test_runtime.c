@@ -1,5 +1,5 @@
 /* test_runtime.c — TAP tests of core/runtime.c (durable runs) without a database: the run
- * engine is driven directly (rt_start, rt_answer, rt_cancel, rt_resume) with small tools
+ * engine is driven directly (rt_call, rt_answer, rt_cancel, rt_resume) with small tools
  * defined here, the in-memory store of fake_store.c, and a sink that records what it is
  * handed. Covers one-step calls, elicitation (form and URL), sampling (client and fallback),
  * replay and the journal, progress and log numbering, failure atomicity, cancellation,
@@ -560,7 +560,7 @@ static void sink_reset(struct sink_rec *s)
 
 /* The sink of tests that pass none: it only keeps the events of runs that are not stored. */
 static struct sink_rec quiet_rec;
-static struct rt_sink quiet_sink = {&quiet_rec, sink_committed};
+static struct rt_sink quiet_sink = {.arg = &quiet_rec, .committed = sink_committed};
 
 static struct rt_env env_of(struct tsess *s, struct rt_sink *sink)
 {
@@ -578,19 +578,24 @@ static struct rt_env env_of(struct tsess *s, struct rt_sink *sink)
 	return e;
 }
 
-/* rt_start with the id, arguments and progress token given as JSON text (token may be
+/* rt_call with the id, arguments and progress token given as JSON text (token may be
  * NULL). */
 static dmcp_rc start(struct rt_env *env, const char *tool, const char *id, const char *token,
                      struct run_row *run)
 {
-	const struct reg_tool *t = reg_tool(env->reg, tool);
+	struct rt_call call;
 	json_object *jid = js_parse_trusted(id), *args = json_object_new_object();
 	json_object *tok = token != NULL ? js_parse_trusted(token) : NULL;
 	dmcp_rc rc;
 
-	if (t == NULL)
+	memset(&call, 0, sizeof call);
+	call.tool = reg_tool(env->reg, tool);
+	if (call.tool == NULL)
 		abort();
-	rc = rt_start(env, t, jid, args, tok, run);
+	call.request_id = jid;
+	call.args = args;
+	call.progress_token = tok;
+	rc = rt_call(env, &call, run);
 	json_object_put(jid);
 	json_object_put(args);
 	json_object_put(tok);
@@ -601,13 +606,17 @@ static dmcp_rc start(struct rt_env *env, const char *tool, const char *id, const
 static dmcp_rc start_args(struct rt_env *env, const char *tool, const char *args_text,
                           struct run_row *run)
 {
-	const struct reg_tool *t = reg_tool(env->reg, tool);
+	struct rt_call call;
 	json_object *jid = json_object_new_int(1), *args = js_parse_trusted(args_text);
 	dmcp_rc rc;
 
-	if (t == NULL || args == NULL)
+	memset(&call, 0, sizeof call);
+	call.tool = reg_tool(env->reg, tool);
+	if (call.tool == NULL || args == NULL)
 		abort();
-	rc = rt_start(env, t, jid, args, NULL, run);
+	call.request_id = jid;
+	call.args = args;
+	rc = rt_call(env, &call, run);
 	json_object_put(jid);
 	json_object_put(args);
 	return rc;
@@ -761,9 +770,9 @@ static int has(const char *hay, const char *needle)
 
 static void test_one_step(void)
 {
-	struct tsess s;
+	struct tsess s, s2;
 	struct sink_rec rec = {0};
-	struct rt_sink sink = {&rec, sink_committed};
+	struct rt_sink sink = {.arg = &rec, .committed = sink_committed};
 	struct rt_env env;
 	struct run_row run;
 	json_object *e;
@@ -809,10 +818,12 @@ static void test_one_step(void)
 	T_EQ_INT(fake_store_notifies(run.id), 0, "one-step: no NOTIFY even with DMCP_NOTIFY=always "
 	         "(nothing stored)");
 	row_run_clear(&run);
-	cfg.notify_mode = CFG_NOTIFY_IN_TX;
-	T_EQ_INT(start(&env, "ask", "44", NULL, &run), DMCP_OK, "one-step: notify in-tx (a new run)");
-	T_EQ_INT(fake_store_notifies(run.id), 0, "one-step: in-tx sends none for a brand-new run");
+	sess_make(&s2, "alice", "{\"elicitation\":{}}", 0);
+	env = env_of(&s2, &sink);
+	T_EQ_INT(start(&env, "ask", "44", NULL, &run), DMCP_OK, "one-step: always, a new run that waits");
+	T_EQ_INT(fake_store_notifies(run.id), 1, "one-step: ... is notified with DMCP_NOTIFY=always");
 	row_run_clear(&run);
+	sess_free(&s2);
 	cfg.notify_mode = CFG_NOTIFY_AUTO;
 	T_EQ_INT(fake_store_open_tx(), 0, "one-step: no transaction left open");
 	sink_reset(&rec);
@@ -825,7 +836,7 @@ static void test_elicitation(void)
 {
 	struct tsess s, other, foreign;
 	struct sink_rec rec = {0};
-	struct rt_sink sink = {&rec, sink_committed};
+	struct rt_sink sink = {.arg = &rec, .committed = sink_committed};
 	struct rt_env env, env_other, env_foreign;
 	struct run_row run, row, before, after;
 	json_object *e, *schema;
@@ -1290,7 +1301,7 @@ static void test_progress(void)
 {
 	struct tsess s, quiet;
 	struct sink_rec rec = {0};
-	struct rt_sink sink = {&rec, sink_committed};
+	struct rt_sink sink = {.arg = &rec, .committed = sink_committed};
 	struct rt_env env;
 	struct run_row run, row;
 	char pid[48];
@@ -1546,22 +1557,15 @@ static void test_failures(void)
 	T_EQ_INT(fake_store_open_tx(), 0, "fail: the transaction was rolled back");
 	row_run_clear(&after);
 
-	/* the commit fails: the same */
-	fake_store_fail("store_commit", 0, 1);
+	/* the read of the run fails: the same */
+	fake_store_fail("store_run_get", 0, 1);
 	rc = answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	            &applied);
-	T_EQ_INT(rc, DMCP_E_DB, "fail: the answer's commit fails: DMCP_E_DB");
+	T_EQ_INT(rc, DMCP_E_DB, "fail: the answer's read fails: DMCP_E_DB");
 	after = row_of(run.id);
 	T_OK(after.status == RUN_WAITING && strcmp(after.journal, before.journal) == 0 &&
 	     after.last_lsn == before.last_lsn, "fail: ... and the run is as it was");
 	row_run_clear(&after);
-
-	/* the lock fails */
-	fake_store_fail("store_run_lock", 0, 1);
-	rc = answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
-	            &applied);
-	T_EQ_INT(rc, DMCP_E_DB, "fail: the answer's lock fails: DMCP_E_DB");
-	T_EQ_INT(fake_store_open_tx(), 0, "fail: ... and no transaction stays open");
 
 	rc = answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	            &applied);
@@ -1723,7 +1727,8 @@ static void test_limits(void)
 static void test_resume(void)
 {
 	struct tsess s, other;
-	struct rt_env env, env_other;
+	struct rt_env env, env_other, env_bare;
+	dmcp_registry *bare;
 	struct run_row run, row;
 	char text[256];
 	int taken = -1;
@@ -1750,7 +1755,7 @@ static void test_resume(void)
 	T_EQ_INT(rt_resume(&env, run.id), DMCP_OK, "resume: rt_resume takes the run over");
 	row = row_of(run.id);
 	T_EQ_INT(row.status, RUN_COMPLETED, "resume: the run completed");
-	T_EQ_INT(row.steps, 2, "resume: in a second step");
+	T_EQ_INT(row.steps, 3, "resume: in a third step (the takeover counts one)");
 	row_run_clear(&row);
 	T_EQ_INT(count_method(run.id, "notifications/message"), 1,
 	         "resume: the checkpoint's notification is not sent twice");
@@ -1770,6 +1775,22 @@ static void test_resume(void)
 	rc = start(&env, "cp", "3", NULL, &run);
 	T_EQ_INT(rc, DMCP_E_DB, "recover: another orphan");
 	T_EQ_INT(fake_store_expire_lease(run.id, 1), DMCP_OK, "recover: its lease passes");
+
+	/* ... but a program without the run's tool leaves the run alone */
+	bare = dmcp_registry_new();
+	env_bare = env_other;
+	env_bare.reg = bare;
+	T_EQ_INT(rt_recover_orphans(&env_bare, 10, &taken), DMCP_OK,
+	         "recover without the tool: OK");
+	T_EQ_INT(taken, 0, "recover without the tool: nothing taken over");
+	row = row_of(run.id);
+	T_EQ_INT(row.status, RUN_RUNNING, "recover without the tool: the run is still running");
+	T_EQ_INT(row.steps, 1, "recover without the tool: no step ran");
+	T_OK(row.error == NULL, "recover without the tool: no error recorded");
+	row_run_clear(&row);
+	T_EQ_INT(fake_store_open_tx(), 0, "recover without the tool: no transaction left open");
+	dmcp_registry_free(bare);
+
 	T_EQ_INT(rt_recover_orphans(&env_other, 10, &taken), DMCP_OK, "recover: OK");
 	T_EQ_INT(taken, 1, "recover: one run taken over");
 	row = row_of(run.id);

@@ -1,6 +1,7 @@
 /* test_wake.c — the in-process side of wake-ups: the table of waiting threads and their
  * doorbells (no database: the listener thread is not started; notifications are delivered
  * by hand, as the listener would). */
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "t.h"
@@ -81,6 +82,39 @@ int main(void)
 	T_EQ_INT(waiter_wait(w, &a, 10, -1, &woke), DMCP_OK, "hook that does not end it");
 	T_OK(woke == 0 && hook_calls == 2, "... then the wait goes on");
 	wake_on_wait(w, NULL, NULL);
+
+	/* the mailbox: a step of this process hands its committed events to the follower */
+	{
+		enum event_kind kinds[WAKE_MAIL_MAX + 1];
+		const char *bodies[WAKE_MAIL_MAX + 1];
+		struct event_row ev[WAKE_MAIL_MAX];
+		int i, n;
+		for (i = 0; i <= WAKE_MAIL_MAX; i++) {
+			kinds[i] = EV_NOTIFICATION;
+			bodies[i] = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}";
+		}
+		kinds[1] = EV_RESPONSE;
+		wake_register(w, &a, run_a);
+		wake_post(w, run_a, 5, 2, kinds, bodies);
+		T_EQ_INT(waiter_wait(w, &a, 1000, -1, &woke), DMCP_OK, "post: wait");
+		T_EQ_INT(woke, 1, "post rings the follower at once");
+		n = waiter_take_mail(w, &a, ev);
+		T_EQ_INT(n, 2, "post: two events in the mailbox");
+		T_OK(n == 2 && ev[0].lsn == 5 && ev[1].lsn == 6 && ev[1].kind == EV_RESPONSE &&
+		     strcmp(ev[0].body, bodies[0]) == 0, "post: LSNs, kinds and bodies as committed");
+		row_events_clear(ev, n > 0 ? n : 0);
+		T_EQ_INT(waiter_take_mail(w, &a, ev), 0, "post: taken once");
+		wake_post(w, run_b, 1, 1, kinds, bodies);
+		T_EQ_INT(waiter_take_mail(w, &a, ev), 0, "post: another run's events are not ours");
+		wake_post(w, run_a, 1, WAKE_MAIL_MAX, kinds, bodies);
+		wake_post(w, run_a, WAKE_MAIL_MAX + 1, 1, kinds, bodies);
+		T_EQ_INT(waiter_take_mail(w, &a, ev), -1, "post: more than WAKE_MAIL_MAX events: "
+		         "lost, the follower reads the table");
+		wake_post(w, run_a, 9, 1, kinds, bodies);
+		wake_unregister(w, &a);
+		T_EQ_INT(waiter_take_mail(w, &a, ev), 0, "post: unregistering drops the mail");
+		T_EQ_INT(waiter_wait(w, &b, 10, -1, &woke), DMCP_OK, "post: b");
+	}
 
 	wake_unregister(w, &a);
 	wake_unregister(w, &b);

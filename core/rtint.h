@@ -1,0 +1,60 @@
+/* rtint.h — what the run engine (runtime.c: steps, saves, the two eras) shares with the
+ * effects a tool calls (effects.c: elicitation, sampling, roots, progress, log, memo, the
+ * result being built). Internal to the library: not installed, not for tool authors.
+ * Knows nothing of HTTP or SQL. */
+#ifndef DMCP_RTINT_H
+#define DMCP_RTINT_H
+
+#include <json-c/json.h>
+#include "runtime.h"
+
+/* Bytes of a failure message kept for the client and the operators. */
+#define RT_ERR_LEN 512
+
+struct dmcp_result {
+	json_object *messages;   /* owned array of PromptMessage: a prompt's run builds these */
+	json_object *content;    /* owned array of content blocks */
+	json_object *structured; /* owned, or NULL */
+	int is_error;            /* isError: true */
+};
+
+struct dmcp_ctx {
+	struct rt_env *env;
+	const struct reg_tool *tool;
+	struct run_row *run;      /* the row; journal text is rewritten at each save */
+	json_object *journal;     /* owned: parsed journal array */
+	json_object *events;      /* owned: array of [kind, body] waiting for the next save */
+	int journal_at_start;     /* entries when the step began: below is replay */
+	int notes_at_start;       /* run->notes when the step began */
+	int effect;               /* index of the next effect */
+	int note;                 /* notifications met so far in this step */
+	int suspended;            /* the step waits for the client: it ends */
+	json_object *pending;     /* borrowed from journal: the entry the step waits on (a
+	                             request, or a group of them) */
+	int recorded;             /* pending was recorded in this step (its requests are new) */
+	json_object *inputs;      /* 2026-07-28: the request's inputResponses (borrowed), or NULL */
+	json_object *args;        /* a new call's arguments (borrowed), or NULL: parse the row's */
+	json_object *taken;       /* owned: keys of inputs used in this step (each answers once) */
+	int accepted;             /* inputs that answered a request in this step */
+	int unchanged;            /* a 2026-07-28 retry answered nothing: the run is as it was */
+	json_object *required;    /* owned: the capabilities a refused effect needed, or NULL */
+	struct run_expect expect; /* what the stored row holds (valid once run->exists) */
+	dmcp_rc failed;           /* a checkpoint could not be saved: the step is abandoned */
+	char err[RT_ERR_LEN];     /* why an effect failed, for the tool's error result */
+	json_object *answers;     /* owned array: form answers with their defaults filled in,
+	                             handed to the tool for this step */
+};
+
+/* ---- engine side (runtime.c), for the effects ------------------------------------------ */
+
+/* Queue a message (taken; NULL for an empty body) as an event of the next save. */
+void rt_queue_event(dmcp_ctx *ctx, enum event_kind kind, json_object *msg);
+/* Save the row and the queued events now (a checkpoint): see runtime.c. */
+dmcp_rc rt_save(dmcp_ctx *ctx) DMCP_MUST_CHECK;
+void rt_set_err(dmcp_ctx *ctx, const char *fmt, ...) DMCP_PRINTF(2, 3);
+/* 1 when the run may append n more events and keep room for its response. */
+int rt_room_for(dmcp_ctx *ctx, int n);
+/* DMCP_E_LIMIT, with the reason in ctx->err. */
+dmcp_rc rt_no_room(dmcp_ctx *ctx);
+
+#endif
