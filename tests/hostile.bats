@@ -12,6 +12,20 @@ source "$BATS_TEST_DIRNAME/lib/http.bash"
 
 setup_file() {
 	stack_file_up
+	state_key_made
+}
+
+# state_key_made — the key that signs requestState: the program makes it, once per database,
+# in dmcp_secrets when a request first needs it (any answer or cancellation does). It is made
+# here, before any row count is taken, so that the case that happens to come first is not
+# blamed for the one row every deployment gets.
+state_key_made() {
+	local counts
+	mcp_init || return 1
+	mcp_call '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"none"}}'
+	[ "$status_code" = 202 ] || { echo "cancel of nothing: $status_code $body" >&2; return 1; }
+	counts=$(db_counts) || return 1
+	[[ " $counts " == *" secrets=1 "* ]] || { echo "no requestState key: $counts" >&2; return 1; }
 }
 
 teardown_file() {
