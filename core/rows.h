@@ -42,6 +42,9 @@ struct run_row {
 	char *error;          /* owned, or NULL (for operators only) */
 	int exists;           /* 1 once the row is in the database (insert vs update) */
 	int lease_expired;    /* filled when the row is locked: a running run whose lease passed */
+	int64_t started_ms;   /* when the call began, in milliseconds since the epoch by this
+	                         host's clock (read back as the database's age of the row, so
+	                         the two clocks need not agree); 0 when unknown */
 };
 
 enum event_kind { EV_NOTIFICATION, EV_REQUEST, EV_RESPONSE, EV_POLL };
