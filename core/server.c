@@ -418,6 +418,8 @@ static void stream_follow(struct stream *s)
 				continue;
 			}
 		}
+		if (s->ended)
+			break; /* the handed-over events held the response */
 		read_first = 0; /* a timeout or a foreign ring re-reads; the table is the truth */
 		now = now_ms();
 		if (*w->srv->stopping || now >= deadline) {
