@@ -225,6 +225,16 @@ cases() {
 	cases params
 }
 
+@test "catalogue: wrong params of resources and prompts, on the fixture program (fixture-*.case)" {
+	local rc=0
+	# The demo program offers neither resources nor prompts (their methods are -32601 there):
+	# these cases run against the conformance fixture program, on the same database.
+	stack_restart_dmcp "$STACK_DIR" "$(stack_program dmcp-conformance.fcgi)"
+	cases fixture || rc=$?
+	stack_restart_dmcp "$STACK_DIR" "$(stack_program dmcp-demo.fcgi)"
+	return "$rc"
+}
+
 @test "catalogue: oversize values and counts are refused (size-*.case)" {
 	cases size
 }
