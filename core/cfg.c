@@ -21,6 +21,14 @@ void cfg_defaults(struct cfg *c)
 	c->max_events = 10000;
 	c->state_ttl_s = 86400;
 	c->async_commit = 1;
+	c->start_timeout_s = 30;
+	c->statement_timeout_ms = 30000;
+	c->lock_timeout_ms = 5000;
+	c->lease_s = 60;
+	c->step_max_ms = 120000;
+	c->write_timeout_ms = 30000;
+	c->max_subs = 100;
+	c->retention_s = 86400;
 	c->n_hosts = 3;
 	snprintf(c->hosts[0], CFG_ALLOW_LEN, "localhost");
 	snprintf(c->hosts[1], CFG_ALLOW_LEN, "127.0.0.1");
@@ -193,8 +201,29 @@ static dmcp_rc parse_hosts(const struct var *v, const char *s, struct cfg *c, ch
 static dmcp_rc parse_origins(const struct var *v, const char *s, struct cfg *c, char *err,
                              size_t errlen)
 {
+	c->origins_set = 1;
 	return split_list(v->name, s, c->origins, &c->n_origins, &c->allow_any_origin, err,
 	                  errlen);
+}
+
+/* Without DMCP_ALLOWED_ORIGINS, the allowed origins follow the allowed hosts: http:// and
+ * https:// on each of them (a host with a port gives origins with that port; without one,
+ * any port). "*" in the hosts adds no origin: a page from anywhere is not allowed by
+ * accident. What does not fit the table is left out. */
+static void origins_from_hosts(struct cfg *c)
+{
+	static const char *const schemes[] = {"http://", "https://"};
+	int i, k;
+
+	c->n_origins = 0;
+	for (i = 0; i < c->n_hosts; i++) {
+		for (k = 0; k < 2 && c->n_origins < CFG_MAX_ALLOW; k++) {
+			if (strlen(schemes[k]) + strlen(c->hosts[i]) >= CFG_ALLOW_LEN)
+				continue;
+			snprintf(c->origins[c->n_origins++], CFG_ALLOW_LEN, "%s%s", schemes[k],
+			         c->hosts[i]);
+		}
+	}
 }
 
 /* DMCP_STATE_KEY: 64 hex digits, kept as text (state.c turns it into the key). */
@@ -213,6 +242,7 @@ static dmcp_rc parse_state_key(const struct var *v, const char *s, struct cfg *c
 static const struct word sampling_words[] = {{"mock", 1}, {"none", 0}, {NULL, 0}};
 static const struct word async_words[] = {{"one-step", 1}, {"off", 0}, {NULL, 0}};
 static const struct word record_words[] = {{"durable", 0}, {"all", 1}, {NULL, 0}};
+static const struct word pooler_words[] = {{"none", 0}, {"transaction", 1}, {NULL, 0}};
 static const struct word notify_words[] = {
 	{"auto", CFG_NOTIFY_AUTO}, {"always", CFG_NOTIFY_ALWAYS}, {NULL, 0},
 };
@@ -244,6 +274,15 @@ static const struct var vars[] = {
 	{.name = "DMCP_STATE_KEY", .parse = parse_state_key},
 	{.name = "DMCP_ALLOWED_HOSTS", .parse = parse_hosts},
 	{.name = "DMCP_ALLOWED_ORIGINS", .parse = parse_origins},
+	WORD_VAR("DMCP_POOLER", pooled, pooler_words),
+	INT_VAR("DMCP_START_TIMEOUT", start_timeout_s, 1, 3600),
+	INT_VAR("DMCP_STATEMENT_TIMEOUT_MS", statement_timeout_ms, 0, 3600000),
+	INT_VAR("DMCP_LOCK_TIMEOUT_MS", lock_timeout_ms, 0, 3600000),
+	INT_VAR("DMCP_LEASE_S", lease_s, 3, 3600),
+	INT_VAR("DMCP_STEP_MAX_MS", step_max_ms, 0, 86400000),
+	INT_VAR("DMCP_WRITE_TIMEOUT_MS", write_timeout_ms, 100, 3600000),
+	INT_VAR("DMCP_MAX_SUBSCRIPTIONS", max_subs, 1, 100000),
+	INT_VAR("DMCP_RUN_RETENTION", retention_s, 0, 10 * 365 * 86400),
 };
 
 dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
@@ -263,11 +302,18 @@ dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 	}
 	s = getenv("DMCP_DATABASE_URL");
 	c->database_url = strdup(s != NULL ? s : "");
-	return c->database_url != NULL ? DMCP_OK : DMCP_E_NOMEM;
+	s = getenv("DMCP_LISTEN_URL");
+	c->listen_url = strdup(s != NULL && *s != '\0' ? s : c->database_url != NULL ?
+	                       c->database_url : "");
+	if (!c->origins_set)
+		origins_from_hosts(c);
+	return c->database_url != NULL && c->listen_url != NULL ? DMCP_OK : DMCP_E_NOMEM;
 }
 
 void cfg_free(struct cfg *c)
 {
+	free(c->listen_url);
+	c->listen_url = NULL;
 	free(c->database_url);
 	free(c->state_key);
 	c->database_url = NULL;

@@ -56,6 +56,7 @@ typedef enum dmcp_rc {
 	DMCP_E_CONFLICT,        /* lost a race: someone else changed the row first */
 	DMCP_E_URL_REQUIRED,    /* the call needs a URL-mode elicitation first (-32042) */
 	DMCP_E_NO_SAMPLING,     /* no client sampling and no fallback provider */
+	DMCP_E_TIMEOUT,         /* the step ran past DMCP_STEP_MAX_MS: return it; the call fails */
 	DMCP_RC_COUNT
 } dmcp_rc;
 

@@ -696,7 +696,6 @@ int main(void)
 {
 	char err[256];
 	rnd_hex_id sid;
-	dmcp_rc rc;
 
 	cfg_defaults(&cfg);
 	cfg.max_body = MAX_BODY;
@@ -708,11 +707,12 @@ int main(void)
 	tw = wake_new();
 	srv_use_wake(srv, tw);
 	fake_store_on_notify(ring_on_notify, tw);
-	fake_store_fail("store_open", 0, 1);
-	rc = srv_worker_new(srv, &w, err, sizeof err);
-	T_EQ_INT(rc, DMCP_E_DB, "srv_worker_new: the store cannot be opened: DMCP_E_DB");
-	T_OK(w == NULL && err[0] != '\0', "srv_worker_new: ... no worker, and a message");
+	/* A worker comes up without its database (it answers 503 until the database is there),
+	 * and connects at its first request. */
 	T_EQ_INT(srv_worker_new(srv, &w, err, sizeof err), DMCP_OK, "srv_worker_new");
+	fake_store_fail("store_ready", 0, 1);
+	T_EQ_INT(srv_worker_connect(w), DMCP_E_DB, "srv_worker_connect: the database is down");
+	T_EQ_INT(srv_worker_connect(w), DMCP_OK, "srv_worker_connect: ... and back");
 	T_EQ_INT(srv_worker_new(srv, &w2, err, sizeof err), DMCP_OK, "a second worker");
 
 	T_OK(init_session(NULL, "2025-11-25", "{\"elicitation\":{}}", sid),
