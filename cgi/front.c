@@ -639,16 +639,31 @@ static void stop_workers(struct worker_arg *args, int threads)
 static int serve_fastcgi(struct srv *srv, const struct cfg *cfg, int listen_fd, int threads)
 {
 	struct worker_arg *args = calloc((size_t)threads, sizeof *args);
+	struct store *probe = NULL;
 	struct sigaction sa;
 	sigset_t set;
+	char err[400];
 	int i, sig = 0, started = 0, rc = 0;
+	dmcp_rc first;
 
 	if (args == NULL)
 		return 1;
 	srv_set_threads(srv, threads);
-	/* The listener first: a stream served right after start-up is woken by NOTIFY, and the
-	 * session cache is on, from the first request. */
-	if (!srv_listen(srv, FRONT_LISTEN_WAIT_MS))
+	/* The listener first, when the database is there: a stream served right after start-up
+	 * is woken by NOTIFY, and the session cache is on, from the first request. When it is
+	 * not, the threads start at once and answer 503 until it is (start_check). */
+	if (store_open_lazy(cfg->database_url, &probe) != DMCP_OK) {
+		free(args);
+		return 1;
+	}
+	first = store_schema_check(probe, err, sizeof err);
+	store_close(probe);
+	if (first == DMCP_E_VERSION) {
+		log_msg(LOG_ERROR, "refusing to serve: %s", err);
+		free(args);
+		return 1;
+	}
+	if (!srv_listen(srv, first == DMCP_OK ? FRONT_LISTEN_WAIT_MS : 0) && first == DMCP_OK)
 		log_msg(LOG_WARN, "the listener is not connected yet; it keeps trying");
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = wake_handler;
@@ -670,7 +685,7 @@ static int serve_fastcgi(struct srv *srv, const struct cfg *cfg, int listen_fd, 
 		}
 	}
 	log_msg(LOG_INFO, "serving FastCGI with %d worker threads", started);
-	if (!start_check(srv, cfg, &set, &sig)) {
+	if (first != DMCP_OK && !start_check(srv, cfg, &set, &sig)) {
 		rc = sig == 0 ? 1 : 0;
 	} else {
 		while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
