@@ -114,9 +114,15 @@ static void print_usage(FILE *f)
 
 /* ---- FastCGI I/O ----------------------------------------------------------------------- */
 
+/* One request's FastCGI streams, and whether writing to them failed. */
+struct fcgi_io {
+	FCGX_Request *req;
+	int failed; /* a write or flush failed: the client is gone, or did not read in time */
+};
+
 static dmcp_rc fcgi_read(void *io, char *p, size_t cap, size_t *got)
 {
-	FCGX_Request *req = io;
+	FCGX_Request *req = ((struct fcgi_io *)io)->req;
 	int n = FCGX_GetStr(p, cap > 1u << 30 ? 1 << 30 : (int)cap, req->in);
 
 	*got = n > 0 ? (size_t)n : 0;
@@ -125,12 +131,14 @@ static dmcp_rc fcgi_read(void *io, char *p, size_t cap, size_t *got)
 
 static dmcp_rc fcgi_write(void *io, const char *p, size_t n)
 {
-	FCGX_Request *req = io;
+	struct fcgi_io *f = io;
 
 	while (n > 0) {
 		int chunk = n > 1u << 20 ? 1 << 20 : (int)n;
-		if (FCGX_PutStr(p, chunk, req->out) != chunk)
+		if (f->failed || FCGX_PutStr(p, chunk, f->req->out) != chunk) {
+			f->failed = 1;
 			return DMCP_E_IO;
+		}
 		p += chunk;
 		n -= (size_t)chunk;
 	}
@@ -139,9 +147,12 @@ static dmcp_rc fcgi_write(void *io, const char *p, size_t n)
 
 static dmcp_rc fcgi_flush(void *io)
 {
-	FCGX_Request *req = io;
+	struct fcgi_io *f = io;
 
-	return FCGX_FFlush(req->out) == 0 ? DMCP_OK : DMCP_E_IO;
+	if (!f->failed && FCGX_FFlush(f->req->out) == 0)
+		return DMCP_OK;
+	f->failed = 1;
+	return DMCP_E_IO;
 }
 
 static void fill_request(struct srv_req *rq, FCGX_ParamArray env)
@@ -236,15 +247,21 @@ static void *worker_main(void *p)
 		return NULL;
 	}
 	while (accept_next(a, &req)) {
+		struct fcgi_io io = {&req, 0};
 		set_write_timeout(req.ipcFd, a->write_timeout_ms);
 		fill_request(&rq, req.envp);
-		rq.io = &req;
+		rq.io = &io;
 		rq.read = fcgi_read;
-		out.io = &req;
+		out.io = &io;
 		out.write = fcgi_write;
 		out.flush = fcgi_flush;
 		out.fd = req.ipcFd;
 		srv_handle(w, &rq, &out);
+		/* A failed write: the connection is of no more use. Shut it down, so that libfcgi's
+		 * end-of-request records and its lingering close (up to 2 s waiting for the peer)
+		 * do not hold the thread once more. */
+		if (io.failed && req.ipcFd >= 0)
+			(void)shutdown(req.ipcFd, SHUT_RDWR);
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);
