@@ -26,13 +26,18 @@
 //              events (and the response) arrived
 //   cgi        --bin PROGRAM --n N: the program as plain CGI, one process per request
 //              (initialize, initialized, then N tools/call echo), timed per process
+//   open       --out FILE: opens k sessions (initialize + initialized) and writes one line a
+//              session, "SID VERSION", for bench/mcp.lua (the wrk script)
 //
 // Common options: --k N, --duration MS, --warmup MS (rates count operations completed in the
 // measured window, after the warm-up), --timeout MS (per request, idle), --max-iter N (per
-// worker). Exit status 1 when any operation failed or none completed.
+// worker), --mark FIFO (echo, sessions, roundtrip, progress: writes "start" and "end" lines
+// to FIFO when the measured window opens and closes, so that bench/run reads the processes'
+// CPU time over exactly that window). Exit status 1 when any operation failed or none
+// completed.
 import http from 'node:http';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const PROTOCOL = '2025-11-25';
@@ -57,6 +62,25 @@ const SCENARIO = opt._[0];
 const K = num('k', 1);
 const TIMEOUT = num('timeout', 60000);
 const MAX_ITER = num('max-iter', 1000000);
+
+// The window marks (--mark): a FIFO that bench/run reads; opening it waits for the reader.
+const markFd = opt.mark ? openSync(opt.mark, 'w') : null;
+function mark(what) {
+	if (markFd !== null)
+		writeSync(markFd, `${what}\n`);
+}
+// Marks the window [from, to] (times of now()) with timers; returns a function that cancels
+// what has not fired (the run ended early) and closes the FIFO.
+function markWindow(from, to) {
+	const a = setTimeout(() => mark('start'), Math.max(0, from - now()));
+	const b = setTimeout(() => mark('end'), Math.max(0, to - now()));
+	return () => {
+		clearTimeout(a);
+		clearTimeout(b);
+		if (markFd !== null)
+			closeSync(markFd);
+	};
+}
 
 // ---- statistics --------------------------------------------------------------------------
 
@@ -226,6 +250,7 @@ async function answerOf(c, sess, res, id, onMsg) {
 			// The stream ended before the response: resume where we were (MCP resumability).
 			if (last === null || ++resumes > 20)
 				fail('the stream ended before the response and cannot be resumed');
+			resumesTotal++;
 			await new Promise((r) => setTimeout(r, sse.retry ?? 0));
 			const r2 = await c.send('GET', { ...headers(sess, 'text/event-stream'), 'Last-Event-ID': last });
 			if (r2.statusCode !== 200)
@@ -247,6 +272,7 @@ async function answerOf(c, sess, res, id, onMsg) {
 }
 
 let nextId = 1;
+let resumesTotal = 0; // streams that ended before their response and were resumed with GET
 
 async function openSession(c) {
 	const id = nextId++;
@@ -323,6 +349,7 @@ async function timed(k, setup, iter) {
 	const warmup = num('warmup', 1000), duration = num('duration', 5000);
 	const states = await Promise.all(Array.from({ length: k }, (_, i) => setup(i)));
 	const t0 = now(), from = t0 + warmup, to = from + duration;
+	const unmark = markWindow(from, to);
 	const lat = [], extra = [];
 	let ops = 0, all = 0;
 	await Promise.all(states.map(async (st, i) => {
@@ -347,6 +374,7 @@ async function timed(k, setup, iter) {
 			}
 		}
 	}));
+	unmark();
 	return { ops, all, window_ms: duration, rate: ops / (duration / 1000), lat: summary(lat), extra };
 }
 
@@ -390,6 +418,7 @@ async function scenario() {
 		const t0 = now();
 		from = t0 + warmup;
 		to = from + duration;
+		const unmark = markWindow(from, to);
 		await Promise.all(states.map(async (sess) => {
 			for (let n = 0; n < MAX_ITER && now() < to; n++) {
 				const m = toolCall('slow_progress', { steps, delay_ms: 0 }, { progressToken: `p${m0()}` });
@@ -422,6 +451,7 @@ async function scenario() {
 				}
 			}
 		}));
+		unmark();
 		c.close();
 		return { rate: notes / (duration / 1000), ops: notes, ops_total: all, calls, steps, call_ms: summary(lat) };
 	}
@@ -489,6 +519,13 @@ async function scenario() {
 	}
 	case 'cgi':
 		return cgi();
+	case 'open': {
+		const c = new Client(url, K);
+		const list = await Promise.all(Array.from({ length: K }, () => openSession(c)));
+		c.close();
+		writeFileSync(opt.out, list.map((s) => `${s.sid} ${s.ver}\n`).join(''));
+		return { ops: list.length, sessions: list.length };
+	}
 	default:
 		throw new Error(`unknown scenario ${SCENARIO}`);
 	}
@@ -672,6 +709,7 @@ try {
 	result = { ops: 0 };
 }
 result.scenario = SCENARIO;
+result.resumes = resumesTotal;
 result.k = K;
 result.errors = errorCount;
 if (errors.length)

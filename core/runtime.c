@@ -541,7 +541,9 @@ static dmcp_rc suspend(dmcp_ctx *ctx)
 static dmcp_rc step(dmcp_ctx *ctx)
 {
 	struct dmcp_result res = {NULL, js_new_array(), NULL, 0};
-	json_object *args = js_parse_trusted(ctx->run->arguments);
+	/* A new call's arguments are at hand (the text was made from them): no second parse. */
+	json_object *args = ctx->args != NULL ? json_object_get(ctx->args)
+	                                      : js_parse_trusted(ctx->run->arguments);
 	dmcp_rc rc, src;
 
 	ctx->run->steps++;
@@ -779,6 +781,7 @@ dmcp_rc rt_call(struct rt_env *env, const struct rt_call *call, struct run_row *
 		return rc;
 	ctx_init(&ctx, env, run);
 	ctx.inputs = inputs_of(env, call);
+	ctx.args = call->args;
 	rc = step(&ctx);
 	ctx_free(&ctx);
 	if (rc == DMCP_CANCELLED || rc == DMCP_E_CONFLICT)
@@ -913,8 +916,8 @@ dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken)
 		if (reg_tool(env->reg, o[i].tool) == NULL) {
 			/* Another program's tool (or one that is gone): leave the run to a program
 			 * that knows it, rather than failing it here. */
-			log_msg(LOG_WARN, "run %s: its tool %.100s is not in this program; left alone",
-			        o[i].run_id, o[i].tool);
+			log_msg(LOG_INFO, "run %s: this program has no tool %.100s; left for one that "
+			        "has it", o[i].run_id, o[i].tool);
 			continue;
 		}
 		if (o[i].session_id[0] == '\0' ||

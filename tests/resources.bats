@@ -47,7 +47,12 @@ rpc() {
 		"test_multiple_content_types", "test_error_handling", "test_tool_with_logging",
 		"test_tool_with_progress", "test_sampling", "test_elicitation",
 		"test_elicitation_sep1034_defaults", "test_elicitation_sep1330_enums",
-		"test_reconnection", "json_schema_2020_12_tool"} and "nextCursor" not in r'
+		"test_reconnection", "json_schema_2020_12_tool",
+		"test_input_required_result_elicitation", "test_input_required_result_sampling",
+		"test_input_required_result_list_roots", "test_input_required_result_request_state",
+		"test_input_required_result_tampered_state",
+		"test_input_required_result_multiple_inputs", "test_input_required_result_multi_round",
+		"test_input_required_result_capabilities"} and "nextCursor" not in r'
 }
 
 @test "resources/read of an unknown uri is -32002" {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# deps.sh — makes sure `make run` and `make test` have what they need (Debian 12).
+# deps.sh — makes sure `make run`, `make test` and `make bench` have what they need (Debian 12).
 # Checks the Debian packages, installs the missing ones with apt-get when run as root (else
 # prints the apt-get line and fails), then installs the Node test clients in tests/node
 # (npm ci) when node_modules is missing or older than package-lock.json.
@@ -27,7 +27,7 @@ check() {
 	if command -v dpkg-query >/dev/null 2>&1; then
 		for p in gcc make pkg-config libjson-c-dev libpq-dev libfcgi-dev libssl-dev spawn-fcgi bats curl \
 			python3 openssl procps apache2 libapache2-mod-fcgid lighttpd \
-			json-schema-test-suite man-db groff-base binutils; do
+			json-schema-test-suite man-db groff-base binutils wrk; do
 			installed "$p" || need "$p"
 		done
 		# nginx: the Debian 12 package `nginx` (nginx-light, -core, -full, -extras also do).
@@ -37,7 +37,7 @@ check() {
 		done
 		[ -n "$ok" ] && [ -f /etc/nginx/fastcgi_params ] || need nginx
 	else
-		for c in gcc make pkg-config spawn-fcgi bats curl nginx man groff objcopy; do
+		for c in gcc make pkg-config spawn-fcgi bats curl nginx man groff objcopy wrk; do
 			command -v "$c" >/dev/null 2>&1 || need "$c"
 		done
 	fi
