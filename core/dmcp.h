@@ -58,6 +58,7 @@ typedef enum dmcp_rc {
 	DMCP_E_NO_SAMPLING,     /* no client sampling and no fallback provider */
 	DMCP_E_UNAUTHORIZED,    /* no credentials, or credentials that are not good (HTTP 401) */
 	DMCP_E_FORBIDDEN,       /* good credentials without a scope the server requires (403) */
+	DMCP_E_TIMEOUT,         /* the step ran past DMCP_STEP_MAX_MS: return it; the call fails */
 	DMCP_RC_COUNT
 } dmcp_rc;
 

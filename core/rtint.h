@@ -44,6 +44,9 @@ struct dmcp_ctx {
 	char err[RT_ERR_LEN];     /* why an effect failed, for the tool's error result */
 	json_object *answers;     /* owned array: form answers with their defaults filled in,
 	                             handed to the tool for this step */
+	long long deadline;       /* monotonic ms when the step's wall time (DMCP_STEP_MAX_MS)
+	                             is up; 0: no bound */
+	int overtime;             /* the step ran past it: it fails with DMCP_E_TIMEOUT */
 };
 
 /* ---- engine side (runtime.c), for the effects ------------------------------------------ */
@@ -57,6 +60,11 @@ void rt_set_err(dmcp_ctx *ctx, const char *fmt, ...) DMCP_PRINTF(2, 3);
 int rt_room_for(dmcp_ctx *ctx, int n);
 /* DMCP_E_LIMIT, with the reason in ctx->err. */
 dmcp_rc rt_no_room(dmcp_ctx *ctx);
+/* DMCP_OK while the step is within DMCP_STEP_MAX_MS; after that DMCP_E_TIMEOUT (with the
+ * reason in ctx->err), from every effect the tool calls, and the step fails. */
+dmcp_rc rt_check_time(dmcp_ctx *ctx) DMCP_MUST_CHECK;
+/* Milliseconds left before the step's deadline (INT_MAX when it has none, 0 when past). */
+int rt_time_left(dmcp_ctx *ctx);
 
 /* ---- effects side (effects.c), for the engine and the tool kinds ------------------------ */
 
