@@ -436,6 +436,7 @@ static const struct var vars[] = {
 	{.name = "DMCP_ALLOWED_HOSTS", .parse = parse_hosts},
 	{.name = "DMCP_ALLOWED_ORIGINS", .parse = parse_origins},
 	INT_VAR("DMCP_MAX_SESSIONS_PER_PRINCIPAL", max_sessions, 0, 10000000),
+	INT_VAR("DMCP_MAX_RUNS_PER_PRINCIPAL", max_principal_runs, 0, 10000000),
 	{.name = "DMCP_AUTH", .parse = parse_auth},
 	STR_VAR("DMCP_RESOURCE", resource, parse_url),
 	{.name = "DMCP_AUTHORIZATION_SERVERS", .parse = parse_servers},

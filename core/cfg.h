@@ -124,6 +124,8 @@ struct cfg {
 	                                              (default: the required scopes) */
 	int max_sessions;     /* DMCP_MAX_SESSIONS_PER_PRINCIPAL: live sessions one principal
 	                         may hold; 0 = no limit */
+	int max_principal_runs; /* DMCP_MAX_RUNS_PER_PRINCIPAL: unfinished (running or waiting)
+	                           runs one principal may hold; 0 = no limit */
 };
 
 /* 1 when DMCP_AUTH lists method m. */

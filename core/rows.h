@@ -67,6 +67,8 @@ struct run_row {
 	char *error;          /* owned, or NULL (for operators only) */
 	int exists;           /* 1 once the row is in the database (insert vs update) */
 	int lease_expired;    /* filled when the row is locked: a running run whose lease passed */
+	int over_principal;   /* its first save was refused by DMCP_MAX_RUNS_PER_PRINCIPAL (that
+	                         DMCP_E_LIMIT, not the session's) */
 	int64_t started_ms;   /* when the call began, in milliseconds since the epoch by this
 	                         host's clock (read back as the database's age of the row, so
 	                         the two clocks need not agree); 0 when unknown */

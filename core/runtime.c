@@ -355,7 +355,8 @@ dmcp_rc rt_save(dmcp_ctx *ctx)
 		if (ctx->note > r->notes)
 			r->notes = ctx->note;
 		rc = store_run_save(ctx->env->st, r, existed ? &ctx->expect : NULL,
-		                    ctx->env->cfg->max_runs, first, n, kinds, bodies, durable(ctx),
+		                    ctx->env->cfg->max_runs, ctx->env->cfg->max_principal_runs,
+		                    first, n, kinds, bodies, durable(ctx),
 		                    notify);
 		if (rc != DMCP_OK)
 			r->last_lsn = first - 1;
@@ -1028,7 +1029,7 @@ static dmcp_rc cancel_once(struct store *st, struct run_row *run, const char *wh
 	run->status = RUN_CANCELLED;
 	run->last_lsn += n; /* the row's last_lsn covers the events it gets */
 	rc = run->error == NULL ? DMCP_E_NOMEM
-	                        : store_run_save(st, run, &expect, 0, expect.last_lsn + 1, n, kinds,
+	                        : store_run_save(st, run, &expect, 0, 0, expect.last_lsn + 1, n, kinds,
 	                                         bodies, 1, !modern);
 	json_object_put(c.list);
 	json_object_put(journal);

@@ -75,7 +75,8 @@ struct rt_call {
  *   DMCP_E_PARAMS     the requestState is malformed, forged, expired, another principal's,
  *                     or another call's (the client gets -32602);
  *   DMCP_CANCELLED    the state names a call that was cancelled;
- *   DMCP_E_LIMIT      the session holds DMCP_MAX_RUNS_PER_SESSION unfinished runs;
+ *   DMCP_E_LIMIT      the session holds DMCP_MAX_RUNS_PER_SESSION unfinished runs, or
+ *                     (run->over_principal set) the principal DMCP_MAX_RUNS_PER_PRINCIPAL;
  *   DMCP_E_NOT_FOUND  the session ended meanwhile;
  *   DMCP_E_DB and the like: nothing was saved, or (when the tool had sent notifications) the
  *                     run stays 'running' under its lease and is finished later by

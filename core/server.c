@@ -866,9 +866,10 @@ static int call_extras(struct req *r, struct rt_call *c)
 }
 
 /* The reply for a call whose outcome never reached the stream. */
-static void call_failed(struct req *r, const char *name, dmcp_rc rc)
+static void call_failed(struct req *r, const char *name, const struct run_row *run,
+                        dmcp_rc rc)
 {
-	char why[200];
+	char why[300];
 
 	switch (rc) {
 	case DMCP_E_PARAMS:
@@ -880,8 +881,13 @@ static void call_failed(struct req *r, const char *name, dmcp_rc rc)
 		                NULL);
 		break;
 	case DMCP_E_LIMIT:
-		snprintf(why, sizeof why, "this session has %d unfinished tool calls, the limit "
-		         "(DMCP_MAX_RUNS_PER_SESSION)", r->w->srv->cfg->max_runs);
+		if (run->over_principal)
+			snprintf(why, sizeof why, "principal %.64s has %d unfinished tool calls, the "
+			         "limit (DMCP_MAX_RUNS_PER_PRINCIPAL): answer or cancel one first",
+			         run->principal, r->w->srv->cfg->max_principal_runs);
+		else
+			snprintf(why, sizeof why, "this session has %d unfinished tool calls, the "
+			         "limit (DMCP_MAX_RUNS_PER_SESSION)", r->w->srv->cfg->max_runs);
 		srv_reply_error(r, 200, r->msg.id, RPC_SERVER_ERROR, why, NULL);
 		break;
 	case DMCP_E_NOT_FOUND:
@@ -921,7 +927,7 @@ static void run_call(struct req *r, const struct rt_call *call)
 	rc = rt_call(&env, call, &run);
 	step_done(r->w);
 	if (rc != DMCP_OK && !s.started && s.stash == NULL) {
-		call_failed(r, call->tool->def->name, rc);
+		call_failed(r, call->tool->def->name, &run, rc);
 	} else if (s.stash != NULL && !s.started) {
 		srv_reply(r, sink.status ? sink.status : 200, "application/json", NULL, s.stash,
 		          strlen(s.stash));

@@ -53,7 +53,8 @@ enum save_param {
 	SP_EXP_LSN,      /* update: the last_lsn the row must still have */
 	SP_EXP_STEPS,    /* update: the steps the row must still have */
 	SP_MAX_LIVE,     /* insert: the session's limit of unfinished runs */
-	SP_COUNT = SP_MAX_LIVE /* parameters of the longest statement */
+	SP_MAX_PRINCIPAL, /* insert: the principal's limit of unfinished runs (0: none) */
+	SP_COUNT = SP_MAX_PRINCIPAL /* parameters of the longest statement */
 };
 
 static const char *const run_field_names[] = {
@@ -121,7 +122,8 @@ struct stmt_def {
 	"WHERE s.id = c.session_id)"
 
 /* The advisory lock class of a principal's session creation (the second key is the hash of
- * the principal's name); the one-key class 7368301 is the migrations'. */
+ * the principal's name); the one-key class 7368301 is the migrations', and 7368303 (in
+ * dmcp_principal_runs_below, sql/009_principal_runs.sql) a principal's new unfinished runs. */
 #define STORE_LOCK_SESSIONS "7368302"
 
 /* A timestamp as UTC text, "2026-11-26T10:00:00Z" (NULL stays NULL). */
@@ -279,14 +281,24 @@ static void build_run_sql(void)
 
 	/* Insert: a run of a session takes a place in the session's count first (only while
 	 * the session is live and below its limit, under the session row's lock); no place,
-	 * no row, no events. */
+	 * no row, no events. An unfinished run with DMCP_MAX_RUNS_PER_PRINCIPAL set passes the
+	 * principal's gate g before that (dmcp_principal_runs_below, sql/009_principal_runs.sql:
+	 * an advisory lock on the principal, then a count in a snapshot of its own, so the limit
+	 * is exact under concurrency, in this one statement). g runs once (a CTE referenced more
+	 * than once is materialized) and first: the session's row is locked only after it, so
+	 * two inserts of one principal never wait for each other in opposite orders. The second
+	 * column says the gate refused (store_run_save tells the two limits apart by it). */
 	buf_reset(&b);
-	(void)buf_addf(&b, "WITH s AS (UPDATE dmcp_sessions SET live_runs = live_runs + 1 WHERE "
+	(void)buf_addf(&b, "WITH g AS (SELECT CASE WHEN $%d::int <= 0 OR $%d NOT IN " UNFINISHED
+	               " THEN true ELSE dmcp_principal_runs_below($%d, $%d::int) END AS pass), "
+	               "s AS (UPDATE dmcp_sessions SET live_runs = live_runs + 1 WHERE "
 	               "id = $%d AND principal = $%d AND ended_at IS NULL AND live_runs < "
-	               "$%d::int AND $%d IN " UNFINISHED " RETURNING id), ok AS (SELECT 1 WHERE "
-	               "$%d::text IS NULL OR $%d NOT IN " UNFINISHED " OR EXISTS (SELECT 1 FROM s)), "
-	               "r AS (INSERT INTO dmcp_runs (id", SP_session_id, SP_principal, SP_MAX_LIVE,
-	               SP_status, SP_session_id, SP_status);
+	               "$%d::int AND $%d IN " UNFINISHED " AND (SELECT pass FROM g) RETURNING id), "
+	               "ok AS (SELECT 1 WHERE (SELECT pass FROM g) AND ($%d::text IS NULL OR $%d "
+	               "NOT IN " UNFINISHED " OR EXISTS (SELECT 1 FROM s))), "
+	               "r AS (INSERT INTO dmcp_runs (id", SP_MAX_PRINCIPAL, SP_status, SP_principal,
+	               SP_MAX_PRINCIPAL, SP_session_id, SP_principal, SP_MAX_LIVE, SP_status,
+	               SP_session_id, SP_status);
 	for (i = 0; i < RUN_NFIELDS; i++)
 		(void)buf_addf(&b, ", %s", run_field_names[i]);
 	(void)buf_adds(&b, ", lease_until, updated_at) SELECT $1");
@@ -294,8 +306,8 @@ static void build_run_sql(void)
 		(void)buf_addf(&b, ", $%d", SP_ID + 1 + i);
 	(void)buf_addf(&b, ", CASE WHEN $%d = 'running' THEN now() + make_interval(secs => %d) "
 	               "END, " DURABILITY("$%d") " FROM ok RETURNING id), e AS ("
-	               EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT count(*) FROM r", SP_status,
-	               scfg.lease_s, SP_SYNC, SP_FIRST_LSN, SP_KINDS, SP_BODIES);
+	               EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT count(*), NOT (SELECT pass FROM g) "
+	               "FROM r", SP_status, scfg.lease_s, SP_SYNC, SP_FIRST_LSN, SP_KINDS, SP_BODIES);
 	row_copy(run_insert_sql, sizeof run_insert_sql, buf_cstr(&b));
 
 	/* Update: a compare-and-set on (status, last_lsn); a run that ends here leaves its
@@ -1180,12 +1192,12 @@ static dmcp_rc array_literal(struct buf *b, int n, const char *const *items)
 /* Text of the numbers a save sends (the run's own strings are used as they are). */
 struct save_text {
 	char ver[16], notes[16], lsn[24], steps[16], prog[40], first[24], exp_lsn[24];
-	char exp_steps[16], max[16];
+	char exp_steps[16], max[16], max_principal[16];
 };
 
 /* The parameters of a save, by save_param number (p[k - 1] is $k). */
 static void save_params(const struct run_row *r, const struct run_expect *expect, int max_live,
-                        int64_t first_lsn, const char *kinds, const char *bodies,
+                        int max_principal, int64_t first_lsn, const char *kinds, const char *bodies,
                         const char *sync, struct save_text *t, const char *p[SP_COUNT])
 {
 	snprintf(t->ver, sizeof t->ver, "%d", r->tool_version);
@@ -1197,6 +1209,7 @@ static void save_params(const struct run_row *r, const struct run_expect *expect
 	snprintf(t->exp_lsn, sizeof t->exp_lsn, "%lld", expect ? (long long)expect->last_lsn : 0LL);
 	snprintf(t->exp_steps, sizeof t->exp_steps, "%d", expect ? expect->steps : 0);
 	snprintf(t->max, sizeof t->max, "%d", max_live);
+	snprintf(t->max_principal, sizeof t->max_principal, "%d", max_principal);
 	p[SP_ID - 1] = r->id;
 	p[SP_session_id - 1] = r->session_id[0] != '\0' ? r->session_id : NULL;
 	p[SP_principal - 1] = r->principal;
@@ -1223,6 +1236,21 @@ static void save_params(const struct run_row *r, const struct run_expect *expect
 	p[SP_EXP_LSN - 1] = t->exp_lsn;
 	p[SP_EXP_STEPS - 1] = t->exp_steps;
 	p[SP_MAX_LIVE - 1] = t->max;
+	p[SP_MAX_PRINCIPAL - 1] = t->max_principal;
+}
+
+/* An insert's answer (one row: how many runs it wrote, whether the principal's gate refused
+ * it): DMCP_OK when it wrote the run; DMCP_E_LIMIT with r->over_principal set when
+ * DMCP_MAX_RUNS_PER_PRINCIPAL refused it; else DMCP_E_INTERNAL (insert_refused says why). */
+static dmcp_rc insert_result(const PGresult *res, struct run_row *r)
+{
+	if (strcmp(PQgetvalue(res, 0, 0), "1") == 0)
+		return DMCP_OK;
+	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+		r->over_principal = 1;
+		return DMCP_E_LIMIT;
+	}
+	return DMCP_E_INTERNAL;
 }
 
 /* After an insert that wrote nothing: why (the session ended, or is at its limit). */
@@ -1264,8 +1292,8 @@ static dmcp_rc save_arrays(struct buf *ka, struct buf *ba, int n, const enum eve
  * (a COMMIT pipelined after a compare-and-set that matched nothing would commit the
  * function's writes without the run). */
 static dmcp_rc save_in_tx(struct store *st, struct run_row *r, const struct run_expect *expect,
-                          int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
-                          const char *const *bodies, int notify)
+                          int max_live, int max_principal, int64_t first_lsn, int n,
+                          const enum event_kind *kinds, const char *const *bodies, int notify)
 {
 	static const enum stmt after[] = {S_COMMIT, S_NOTIFY_NOW};
 	enum stmt id = expect != NULL ? S_RUN_UPDATE : S_RUN_INSERT;
@@ -1280,10 +1308,13 @@ static dmcp_rc save_in_tx(struct store *st, struct run_row *r, const struct run_
 	buf_init(&ba, STORE_MAX_EVENT_BYTES);
 	rc = save_arrays(&ka, &ba, n, kinds, bodies);
 	if (rc == DMCP_OK) {
-		save_params(r, expect, max_live, first_lsn, buf_cstr(&ka), buf_cstr(&ba), "on", &t, p);
+		save_params(r, expect, max_live, max_principal, first_lsn, buf_cstr(&ka),
+		            buf_cstr(&ba), "on", &t, p);
 		rc = exec_pipeline(st, 1, &id, params, res, 1);
-		if (rc == DMCP_OK && strcmp(PQgetvalue(res[0], 0, 0), "1") != 0)
-			rc = expect != NULL ? DMCP_E_CONFLICT : DMCP_E_INTERNAL;
+		if (rc == DMCP_OK && expect == NULL)
+			rc = insert_result(res[0], r);
+		else if (rc == DMCP_OK && strcmp(PQgetvalue(res[0], 0, 0), "1") != 0)
+			rc = DMCP_E_CONFLICT;
 		clear_all(res, 1);
 	}
 	buf_free(&ka);
@@ -1306,8 +1337,9 @@ static dmcp_rc save_in_tx(struct store *st, struct run_row *r, const struct run_
 }
 
 dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
-                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
-                       const char *const *bodies, int durable, int notify)
+                       int max_live, int max_principal, int64_t first_lsn, int n,
+                       const enum event_kind *kinds, const char *const *bodies, int durable,
+                       int notify)
 {
 	enum stmt ids[2];
 	const char *p[SP_COUNT], *np[1] = {r->id};
@@ -1318,20 +1350,23 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_exp
 	dmcp_rc rc;
 
 	if (PQtransactionStatus(st->conn) == PQTRANS_INTRANS)
-		return save_in_tx(st, r, expect, max_live, first_lsn, n, kinds, bodies, notify);
+		return save_in_tx(st, r, expect, max_live, max_principal, first_lsn, n, kinds, bodies,
+		                  notify);
 	buf_init(&ka, STORE_MAX_EVENT_BYTES);
 	buf_init(&ba, STORE_MAX_EVENT_BYTES);
 	rc = save_arrays(&ka, &ba, n, kinds, bodies);
 	if (rc == DMCP_OK) {
-		save_params(r, expect, max_live, first_lsn, buf_cstr(&ka), buf_cstr(&ba),
-		            durable || !st->async ? "on" : "off", &t, p);
+		save_params(r, expect, max_live, max_principal, first_lsn, buf_cstr(&ka),
+		            buf_cstr(&ba), durable || !st->async ? "on" : "off", &t, p);
 		ids[0] = expect != NULL ? S_RUN_UPDATE : S_RUN_INSERT;
 		ids[1] = S_NOTIFY_NOW;
 		rc = exec_pipeline(st, notify ? 2 : 1, ids, params, res, 1);
 		if (res[0] != NULL && PQresultStatus(res[0]) == PGRES_TUPLES_OK) {
 			rc = DMCP_OK; /* saved; a failed NOTIFY only delays followers until they poll */
-			if (strcmp(PQgetvalue(res[0], 0, 0), "1") != 0)
-				rc = expect != NULL ? DMCP_E_CONFLICT : DMCP_E_INTERNAL;
+			if (expect == NULL)
+				rc = insert_result(res[0], r);
+			else if (strcmp(PQgetvalue(res[0], 0, 0), "1") != 0)
+				rc = DMCP_E_CONFLICT;
 		}
 		if (notify && rc == DMCP_OK && PQresultStatus(res[1]) != PGRES_TUPLES_OK)
 			log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", r->id);

@@ -126,13 +126,17 @@ struct run_expect {
  * expect NULL: an insert. A run of a session (r->session_id not "") is inserted only while
  * the session is live, and, when the run is unfinished, only while the session holds fewer
  * than max_live unfinished runs (the count is kept in the same statement): else
- * DMCP_E_NOT_FOUND (the session ended) or DMCP_E_LIMIT. A sessionless run always goes in.
+ * DMCP_E_NOT_FOUND (the session ended) or DMCP_E_LIMIT. An unfinished run, of a session or
+ * not, with max_principal > 0 goes in only while its principal holds fewer than max_principal
+ * unfinished runs (counted exactly, in the same statement): else DMCP_E_LIMIT with
+ * r->over_principal set. A finished or sessionless run with no principal limit always goes in.
  * expect set: an update that happens only while the stored row still has expect's status,
  * last_lsn and steps (else DMCP_E_CONFLICT, nothing changed). A run that ends here leaves its
  * session's count. Sets r->exists on success. */
 dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
-                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
-                       const char *const *bodies, int durable, int notify) DMCP_MUST_CHECK;
+                       int max_live, int max_principal, int64_t first_lsn, int n,
+                       const enum event_kind *kinds, const char *const *bodies, int durable,
+                       int notify) DMCP_MUST_CHECK;
 /* The run's row (clear it with row_run_clear). DMCP_E_NOT_FOUND unless it belongs to
  * session_id ("" for a sessionless run) and principal. */
 dmcp_rc store_run_get(struct store *st, const char *run_id, const char *session_id,

@@ -894,12 +894,32 @@ dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *p
 	return hit > 0 ? DMCP_OK : DMCP_E_NOT_FOUND;
 }
 
-/* The checks of an insert's statement: the session is live, and has room for an
- * unfinished run (which takes a place in its count). */
-static dmcp_rc insert_allowed(const struct run_row *r, int max_live)
+/* The principal's gate of an insert (dmcp_principal_runs_below): with a limit, an
+ * unfinished run goes in only while its principal holds fewer unfinished runs. */
+static int principal_has_room(const struct run_row *r, int max_principal)
+{
+	int i, n = 0;
+
+	if (max_principal <= 0 || !unfinished(r->status))
+		return 1;
+	for (i = 0; i < db.nruns; i++)
+		if (strcmp(db.runs[i].row.principal, r->principal) == 0 &&
+		    unfinished(db.runs[i].row.status))
+			n++;
+	return n < max_principal;
+}
+
+/* The checks of an insert's statement: the principal's gate first (its refusal sets
+ * r->over_principal), then the session is live, and has room for an unfinished run (which
+ * takes a place in its count). */
+static dmcp_rc insert_allowed(struct run_row *r, int max_live, int max_principal)
 {
 	struct fs_session *s;
 
+	if (!principal_has_room(r, max_principal)) {
+		r->over_principal = 1;
+		return DMCP_E_LIMIT;
+	}
 	if (r->session_id[0] == '\0')
 		return DMCP_OK; /* sessionless */
 	s = find_session(&db, r->session_id);
@@ -940,8 +960,8 @@ static void update_row(struct fs_run *run, const struct run_row *r)
 
 /* The save's statement itself (store_run_save). */
 static dmcp_rc save_row(struct store *st, struct run_row *r, const struct run_expect *expect,
-                        int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
-                        const char *const *bodies)
+                        int max_live, int max_principal, int64_t first_lsn, int n,
+                        const enum event_kind *kinds, const char *const *bodies)
 {
 	struct fs_run *run;
 	int64_t before;
@@ -958,7 +978,7 @@ static dmcp_rc save_row(struct store *st, struct run_row *r, const struct run_ex
 	if (expect == NULL) {
 		if (find_run(&db, r->id) != NULL)
 			return stmt_error(st); /* primary key */
-		rc = insert_allowed(r, max_live);
+		rc = insert_allowed(r, max_live, max_principal);
 		if (rc != DMCP_OK)
 			return rc;
 		db.runs = grow(db.runs, &db.capruns, db.nruns + 1, sizeof *db.runs);
@@ -997,8 +1017,9 @@ static dmcp_rc save_row(struct store *st, struct run_row *r, const struct run_ex
 }
 
 dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
-                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
-                       const char *const *bodies, int durable, int notify)
+                       int max_live, int max_principal, int64_t first_lsn, int n,
+                       const enum event_kind *kinds, const char *const *bodies, int durable,
+                       int notify)
 {
 	dmcp_rc rc = enter(st, "store_run_save");
 
@@ -1007,7 +1028,7 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_exp
 		return rc;
 	if (st->in_tx && !st->tool_tx)
 		anomaly("store_run_save inside a transaction: a save is one statement of its own");
-	rc = save_row(st, r, expect, max_live, first_lsn, n, kinds, bodies);
+	rc = save_row(st, r, expect, max_live, max_principal, first_lsn, n, kinds, bodies);
 	if (st->in_tx) {
 		/* A tool's step: the save goes into its transaction and commits it only when it
 		 * saved; else the function's writes go with the rollback. */

@@ -717,6 +717,24 @@ static void test_calls(const char *sid)
 	resp_free(&r);
 	cfg.max_runs = 100;
 
+	/* the principal's limit of unfinished runs: with 1, the second of two waiting calls is
+	 * refused whatever the principal held before, and not stored */
+	cfg.max_principal_runs = 1;
+	rq = post_req(sid);
+	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":20,\"method\":\"tools/call\",\"params\":"
+	           "{\"name\":\"confirm\"}}");
+	resp_free(&r);
+	runs0 = fake_store_count("runs");
+	rq = post_req(sid);
+	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":21,\"method\":\"tools/call\",\"params\":"
+	           "{\"name\":\"confirm\"}}");
+	T_OK(r.status == 200 && rpc_code(&r) == RPC_SERVER_ERROR &&
+	     has(r.body, "DMCP_MAX_RUNS_PER_PRINCIPAL") && !has(r.body, "PER_SESSION"),
+	     "max runs per principal: -32000 naming DMCP_MAX_RUNS_PER_PRINCIPAL (%.200s)", r.body);
+	T_EQ_INT(fake_store_count("runs"), runs0, "max runs per principal: the call is not stored");
+	resp_free(&r);
+	cfg.max_principal_runs = 0;
+
 	/* the run cannot be stored */
 	runs0 = fake_store_count("runs");
 	fake_store_fail("store_run_save", 0, 1);
