@@ -50,8 +50,10 @@ static const char usage_rest[] =
 	"                      (default DMCP_THREADS or 8)\n"
 	"  migrate             apply the SQL migrations to DMCP_DATABASE_URL and exit\n"
 	"  sweep               end sessions idle longer than DMCP_SESSION_TTL, delete old ones,\n"
-	"                      and finish the steps of runs whose worker died mid-step (runs of\n"
-	"                      tools this program does not have are left for one that has them)\n"
+	"                      expire runs past DMCP_RETENTION (tasks past their TTL), finish\n"
+	"                      the steps of runs whose worker died mid-step, and take the steps\n"
+	"                      that fell due (timers, deadlines, tasks) (runs of tools this\n"
+	"                      program does not have are left for one that has them)\n"
 	"  --help, --version   print this, or the version of dmcp, and exit\n"
 	"\n"
 	"Environment (defaults in brackets): DMCP_DATABASE_URL [libpq defaults],\n"
@@ -61,7 +63,8 @@ static const char usage_rest[] =
 	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
 	"DMCP_ASYNC_COMMIT [one-step|off], DMCP_RECORD_CALLS [durable|all],\n"
 	"DMCP_NOTIFY [auto|always], DMCP_STATE_KEY [kept in the database],\n"
-	"DMCP_STATE_TTL [86400],\n"
+	"DMCP_STATE_TTL [86400], DMCP_TASK_TTL [86400], DMCP_MAX_TASKS [100],\n"
+	"DMCP_TASK_POLL_MS [1000], DMCP_RETENTION [86400],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
 	"DMCP_LOG_FILE [stderr]. See dmcp.fcgi(8).\n";
@@ -273,6 +276,9 @@ static dmcp_registry *build_registry(dmcp_register_fn register_tools, const stru
 
 /* Orphaned runs one sweep resumes at most (the rest wait for the next sweep). */
 #define SWEEP_MAX_ORPHANS 100
+/* Due steps one sweep takes at most: a minute's cron run steps a hundred thousand runs well
+ * within its minute; the rest wait for the next one. */
+#define SWEEP_MAX_DUE 100000
 
 static int cmd_sweep(const struct cfg *cfg, dmcp_register_fn register_tools)
 {
@@ -280,8 +286,8 @@ static int cmd_sweep(const struct cfg *cfg, dmcp_register_fn register_tools)
 	dmcp_registry *reg = build_registry(register_tools, cfg);
 	struct rt_env env;
 	char err[400];
-	long ended = 0, deleted = 0;
-	int taken = 0;
+	long ended = 0, deleted = 0, expired = 0;
+	int taken = 0, due = 0;
 	dmcp_rc rc;
 
 	if (reg == NULL)
@@ -300,15 +306,19 @@ static int cmd_sweep(const struct cfg *cfg, dmcp_register_fn register_tools)
 	env.reg = reg;
 	env.st = st;
 	if (rc == DMCP_OK)
+		rc = store_expire(st, cfg->retention_s, &expired);
+	if (rc == DMCP_OK)
 		rc = rt_recover_orphans(&env, SWEEP_MAX_ORPHANS, &taken);
+	if (rc == DMCP_OK)
+		rc = rt_run_due(&env, NULL, SWEEP_MAX_DUE, &due);
 	store_close(st);
 	dmcp_registry_free(reg);
 	if (rc != DMCP_OK) {
 		fprintf(stderr, "dmcp sweep: database error (see the log above)\n");
 		return 1;
 	}
-	printf("sweep: %ld sessions ended, %ld deleted, %d orphaned runs resumed\n", ended,
-	       deleted, taken);
+	printf("sweep: %ld sessions ended, %ld deleted, %ld runs expired, %d orphaned runs "
+	       "resumed, %d due steps taken\n", ended, deleted, expired, taken, due);
 	return 0;
 }
 

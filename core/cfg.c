@@ -20,6 +20,10 @@ void cfg_defaults(struct cfg *c)
 	c->max_runs = 100;
 	c->max_events = 10000;
 	c->state_ttl_s = 86400;
+	c->task_ttl_s = 86400;
+	c->max_tasks = 100;
+	c->task_poll_ms = 1000;
+	c->retention_s = 86400;
 	c->async_commit = 1;
 	c->n_hosts = 3;
 	snprintf(c->hosts[0], CFG_ALLOW_LEN, "localhost");
@@ -235,6 +239,10 @@ static const struct var vars[] = {
 	INT_VAR("DMCP_MAX_RUNS_PER_SESSION", max_runs, 1, 100000),
 	INT_VAR("DMCP_MAX_EVENTS_PER_RUN", max_events, 10, 10000000),
 	INT_VAR("DMCP_STATE_TTL", state_ttl_s, 10, 365 * 86400),
+	INT_VAR("DMCP_TASK_TTL", task_ttl_s, 10, 365 * 86400),
+	INT_VAR("DMCP_MAX_TASKS", max_tasks, 1, 100000),
+	INT_VAR("DMCP_TASK_POLL_MS", task_poll_ms, 10, 600000),
+	INT_VAR("DMCP_RETENTION", retention_s, 10, 365 * 86400),
 	{.name = "DMCP_MAX_BODY", .parse = parse_size, .off = offsetof(struct cfg, max_body),
 	 .lo = 1024, .hi = 64LL << 20},
 	WORD_VAR("DMCP_SAMPLING_FALLBACK", sampling_mock, sampling_words),

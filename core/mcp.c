@@ -9,6 +9,7 @@
 #include "mcp.h"
 #include "rnd.h"
 #include "runtime.h"
+#include "task.h"
 
 /* Candidates one completion/complete answer carries (the spec's maximum is 100). */
 #define MCP_MAX_COMPLETIONS 100
@@ -21,6 +22,17 @@ static dmcp_rc bad_params(struct mcp_call *c, const char *why)
 {
 	snprintf(c->err, sizeof c->err, "Invalid params: %s", why);
 	return DMCP_E_PARAMS;
+}
+
+/* 1 when a tool may run as a task: the server then declares tasks (2025-11-25). */
+static int has_tasks(const dmcp_registry *reg)
+{
+	int i;
+
+	for (i = 0; i < reg->n_tools; i++)
+		if (reg->tools[i].def->task_support != DMCP_TASK_FORBIDDEN)
+			return 1;
+	return 0;
 }
 
 static json_object *server_caps(const dmcp_registry *reg)
@@ -43,6 +55,8 @@ static json_object *server_caps(const dmcp_registry *reg)
 	}
 	js_object_add(caps, "logging", js_new_object());
 	js_object_add(caps, "completions", js_new_object());
+	if (has_tasks(reg))
+		js_object_add(caps, "tasks", task_legacy_caps());
 	return caps;
 }
 

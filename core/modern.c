@@ -74,5 +74,9 @@ void modern_handle(struct req *r)
 	}
 	if (strcmp(r->msg.method, "prompts/get") == 0 && srv_prompts_get(r))
 		return;
+	if (task_is_method(r->msg.method)) {
+		task_modern(r);
+		return;
+	}
 	srv_reply_error(r, 404, r->msg.id, RPC_METHOD_NOT_FOUND, "Method not found", NULL);
 }

@@ -208,6 +208,13 @@ static dmcp_rc build_listing(struct reg_tool *t, const char *input, char *err, s
 		}
 		js_object_add(o, "annotations", ann);
 	}
+	if (d->task_support != DMCP_TASK_FORBIDDEN) {
+		/* Tool.execution.taskSupport (absent means forbidden). */
+		json_object *ex = js_new_object();
+		js_object_add(ex, "taskSupport", js_new_string(d->task_support == DMCP_TASK_REQUIRED
+		                                               ? "required" : "optional"));
+		js_object_add(o, "execution", ex);
+	}
 	t->listing = strdup(js_text(o));
 	json_object_put(o);
 	return t->listing != NULL ? DMCP_OK : DMCP_E_NOMEM;
@@ -248,6 +255,10 @@ dmcp_rc dmcp_register_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *
 	if (d->description == NULL || d->description[0] == '\0' || d->run == NULL)
 		return fail(err, errlen, DMCP_E_PARAMS, "a tool needs a description and a function",
 		            d->name);
+	if ((int)d->task_support < (int)DMCP_TASK_FORBIDDEN ||
+	    (int)d->task_support > (int)DMCP_TASK_REQUIRED)
+		return fail(err, errlen, DMCP_E_PARAMS, "task_support is DMCP_TASK_FORBIDDEN, "
+		            "DMCP_TASK_OPTIONAL or DMCP_TASK_REQUIRED", d->name);
 	if (reg->n_tools >= REG_MAX_ENTRIES)
 		return fail(err, errlen, DMCP_E_LIMIT, "too many tools", d->name);
 	t = &reg->tools[reg->n_tools];

@@ -76,14 +76,18 @@ struct run_expect {
 /* Write the run row with every field and append n events (bodies[i] of kinds[i]) as LSNs
  * first_lsn .. first_lsn+n-1, in one statement: one round trip and one commit, which waits
  * for the disk when durable (or when the connection is not async); then, when notify, a
- * NOTIFY for the run in its own small transaction, in the same round trip.
+ * NOTIFY for the run in its own small transaction, in the same round trip, and when the run
+ * is due (r->due_ms), a NOTIFY "t:" for the schedulers.
  * expect NULL: an insert. A run of a session (r->session_id not "") is inserted only while
  * the session is live, and, when the run is unfinished, only while the session holds fewer
  * than max_live unfinished runs (the count is kept in the same statement): else
  * DMCP_E_NOT_FOUND (the session ended) or DMCP_E_LIMIT. A sessionless run always goes in.
  * expect set: an update that happens only while the stored row still has expect's status,
  * last_lsn and steps (else DMCP_E_CONFLICT, nothing changed). A run that ends here leaves its
- * session's count. Sets r->exists on success. */
+ * session's count. Sets r->exists on success.
+ * A save that makes r a task (r->task, not r->task_stored) counts the principal's unfinished
+ * tasks under a per-principal lock in the same transaction: max_live is then the principal's
+ * limit of tasks (DMCP_E_LIMIT when reached). Sets r->task_stored on success. */
 dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
                        int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
                        const char *const *bodies, int durable, int notify) DMCP_MUST_CHECK;
@@ -111,6 +115,47 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
                            struct event_row *out, int *n, enum run_status *status,
                            int64_t *last_lsn, int *lease_expired) DMCP_MUST_CHECK;
 
+/* Whether a run that store_run_get or store_events_after did not find is a tombstone: it
+ * existed, belonged to session_id and principal, and expired (store_expire). */
+int store_run_expired(struct store *st, const char *run_id, const char *session_id,
+                      const char *principal);
+
+/* ---- Tasks ------------------------------------------------------------------------------ */
+
+
+/* The task run_id of principal, with its response once it has one. DMCP_E_NOT_FOUND unless it
+ * is a task of principal (an expired one is found, with run.expired set). */
+dmcp_rc store_task_get(struct store *st, const char *run_id, const char *principal,
+                       struct task_row *out) DMCP_MUST_CHECK;
+/* Up to max tasks of principal created after (after_us, after_id) — (0, "") from the start —
+ * oldest first, without journals and responses, into out; count in *n. */
+dmcp_rc store_task_list(struct store *st, const char *principal, int64_t after_us,
+                        const char *after_id, int max, struct task_row *out,
+                        int *n) DMCP_MUST_CHECK;
+/* tasks/cancel: the unfinished task run_id of principal becomes cancelled (error why), its due
+ * time cleared, and is notified. DMCP_E_CONFLICT when it is already finished (or expired),
+ * DMCP_E_NOT_FOUND when principal has no such task. */
+dmcp_rc store_task_cancel(struct store *st, const char *run_id, const char *principal,
+                          const char *why) DMCP_MUST_CHECK;
+
+/* ---- Due runs --------------------------------------------------------------------------- */
+
+/* Claim up to max runs whose due time passed (or run_id alone, when not NULL, if it is due):
+ * one statement, FOR UPDATE SKIP LOCKED, so that concurrent claimers (schedulers of several
+ * processes, two sweeps) never take the same run. A claimed run is 'running' with a fresh
+ * lease, one more step and no due time: its step is the claimer's (a worker that dies
+ * mid-step leaves an orphan, see store_orphans). Rows into out[max] (clear each with
+ * row_run_clear); count in *n. */
+dmcp_rc store_due_claim(struct store *st, const char *run_id, int max, struct run_row *out,
+                        int *n) DMCP_MUST_CHECK;
+/* Milliseconds until the next due time (0 when one has passed), or -1 when no run is due. */
+dmcp_rc store_due_next(struct store *st, int64_t *in_ms) DMCP_MUST_CHECK;
+
+/* Expiry: finished runs whose retention (retention_s after they finished) passed, and tasks
+ * whose TTL passed (unfinished ones are cancelled), lose their events and journal and become
+ * tombstones. Count in *expired. */
+dmcp_rc store_expire(struct store *st, int retention_s, long *expired) DMCP_MUST_CHECK;
+
 /* A secret the program keeps in the database: the value stored under name, or proposed
  * (stored now) when there is none yet; copied into out[cap]. */
 dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, char *out,
@@ -119,10 +164,12 @@ dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, c
 /* Wake-ups. Every NOTIFY goes to the one channel "dmcp"; each process has one listening
  * connection (see wake.h). Payloads: a run id (the run has news), "s:<session id>" (the
  * session changed: caches drop it), "l:<list>" (a list changed), "r:<uri>" (a resource
- * changed).
+ * changed), "t:due" (a run got a due time: schedulers look again, STORE_DUE_PAYLOAD).
  * store_notify: outside any transaction, after the commit it announces; a hint only, so a
  * failure is logged and otherwise ignored (followers re-read the table on a timeout). */
 void store_notify(struct store *st, const char *payload);
+/* The payload that tells schedulers a due time was set. */
+#define STORE_DUE_PAYLOAD "t:due"
 /* LISTEN to the channel on this connection (the listener's). */
 dmcp_rc store_listen_all(struct store *st) DMCP_MUST_CHECK;
 /* The connection's socket, to poll for incoming notifications. */
@@ -135,7 +182,8 @@ dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *
 dmcp_rc store_ping(struct store *st) DMCP_MUST_CHECK;
 
 /* Expiry: end sessions idle longer than ttl_s (cancelling their runs), delete sessions ended
- * more than ttl_s ago with everything they own, and sessionless runs untouched for ttl_s.
+ * more than ttl_s ago with everything they own, and sessionless runs untouched for ttl_s
+ * (tasks only once they are finished or expired: a task lives by its own TTL).
  * Counts in *ended and *deleted (sessions and sessionless runs). */
 dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted) DMCP_MUST_CHECK;
 
