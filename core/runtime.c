@@ -355,6 +355,17 @@ static json_object *prompt_response(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res,
 	return rpc_result(id, result);
 }
 
+/* What an isError result says (its first text block), for the run's error and the
+ * statusMessage of a failed task. */
+static const char *error_text(json_object *content)
+{
+	json_object *first = json_object_array_length(content) > 0
+	                     ? json_object_array_get_idx(content, 0) : NULL;
+	const char *t = js_str(first, "text");
+
+	return t != NULL ? t : "the tool reported an error";
+}
+
 /* The final response for a finished step: a result, an isError result, or an error. */
 static void finish(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res)
 {
@@ -385,6 +396,8 @@ static void finish(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res)
 			fail_run(ctx, ctx->err[0] ? ctx->err : dmcp_rc_name(rc));
 		} else {
 			ctx->run->status = res->is_error ? RUN_FAILED : RUN_COMPLETED;
+			if (res->is_error)
+				fail_run(ctx, error_text(res->content));
 		}
 		js_object_add(result, "content", json_object_get(res->content));
 		if (res->structured != NULL && !res->is_error)
