@@ -196,6 +196,16 @@ static int name_ok(const char *name)
 	return 1;
 }
 
+/* A branch that does not start: rc, with the reason (ctx->refused) as its text and error. */
+static dmcp_rc refuse(dmcp_ctx *ctx, dmcp_rc rc, struct dmcp_branch_result *out)
+{
+	rt_set_err(ctx, "%s", ctx->refused);
+	out->rc = rc;
+	out->is_error = 1;
+	out->text = ctx->refused;
+	return rc;
+}
+
 dmcp_rc dmcp_branch(dmcp_ctx *ctx, const struct dmcp_branch *b, struct dmcp_branch_result *out)
 {
 	struct dmcp_result res = {NULL, NULL, NULL, 0};
@@ -215,12 +225,9 @@ dmcp_rc dmcp_branch(dmcp_ctx *ctx, const struct dmcp_branch *b, struct dmcp_bran
 	if (limit > RT_MAX_DEPTH)
 		limit = RT_MAX_DEPTH;
 	if (ctx->depth + 1 > limit) {
-		rt_set_err(ctx, "the branch %s would run at depth %d, beyond the limit of %d",
-		           b->name, ctx->depth + 1, limit);
-		out->rc = DMCP_E_DEPTH;
-		out->is_error = 1;
-		out->text = ctx->err;
-		return DMCP_E_DEPTH;
+		snprintf(ctx->refused, sizeof ctx->refused, "the branch %s would run at depth %d, "
+		         "beyond the limit of %d", b->name, ctx->depth + 1, limit);
+		return refuse(ctx, DMCP_E_DEPTH, out);
 	}
 	e = rt_next_entry(ctx, "branch", &rc);
 	if (rc != DMCP_OK)
@@ -234,12 +241,9 @@ dmcp_rc dmcp_branch(dmcp_ctx *ctx, const struct dmcp_branch *b, struct dmcp_bran
 	if (e == NULL) {
 		if (rt_budget_left(ctx) <= 0) {
 			ctx->effect--;
-			rt_set_err(ctx, "the sampling token budget is used up before the branch %s",
-			           b->name);
-			out->rc = DMCP_E_BUDGET;
-			out->is_error = 1;
-			out->text = ctx->err;
-			return DMCP_E_BUDGET;
+			snprintf(ctx->refused, sizeof ctx->refused, "the sampling token budget is used "
+			         "up before the branch %s", b->name);
+			return refuse(ctx, DMCP_E_BUDGET, out);
 		}
 		e = js_new_object();
 		js_object_add(e, "t", js_new_string("branch"));

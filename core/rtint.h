@@ -70,6 +70,8 @@ struct dmcp_ctx {
 	int background;           /* a claimed step that no request carries: always saved */
 	json_object *reply;       /* owned: this request's answer that is not in the run's log
 	                             (a CreateTaskResult), delivered after the save, or NULL */
+	char refused[RT_ERR_LEN]; /* why dmcp_branch refused to start a branch (the text its
+	                             result points to: err may be overwritten with it) */
 };
 
 /* ---- engine side (runtime.c), for the effects ------------------------------------------ */

@@ -286,16 +286,18 @@ static void build_run_sql(void)
 	row_copy(task_list_sql, sizeof task_list_sql, buf_cstr(&b));
 
 	/* Claim due runs: FOR UPDATE SKIP LOCKED, so that concurrent claimers split them; each
-	 * becomes 'running' under a lease, one step further, no longer due. */
+	 * becomes 'running' under a lease, no longer due (the change of status fences any other
+	 * writer: its compare-and-set expects 'waiting'), and comes back with the due time it had
+	 * (the database's clock said it passed). */
 	buf_reset(&b);
-	(void)buf_adds(&b, "WITH c AS (SELECT id FROM dmcp_runs WHERE due_at <= now() AND status = "
+	(void)buf_adds(&b, "WITH c AS (SELECT id, due_at FROM dmcp_runs WHERE due_at <= now() AND status = "
 	               "'waiting' AND ($1::text IS NULL OR id = $1) ORDER BY due_at LIMIT $2::int "
-	               "FOR UPDATE SKIP LOCKED) UPDATE dmcp_runs r SET status = 'running', steps = "
-	               "r.steps + 1, due_at = NULL, lease_until = now() + interval '" STORE_LEASE_S
-	               " seconds' FROM c WHERE r.id = c.id RETURNING ");
+	               "FOR UPDATE SKIP LOCKED) UPDATE dmcp_runs r SET status = 'running', due_at = NULL, "
+	               "lease_until = now() + interval '" STORE_LEASE_S " seconds' FROM c WHERE "
+	               "r.id = c.id RETURNING ");
 	for (i = 0; i < RUN_NFIELDS; i++)
 		(void)buf_addf(&b, "%sr.%s", i > 0 ? ", " : "", run_field_names[i]);
-	(void)buf_adds(&b, ", false, NULL::bigint, false, r.id");
+	(void)buf_adds(&b, ", false, (extract(epoch FROM c.due_at) * 1000)::bigint, false, r.id");
 	row_copy(due_claim_sql, sizeof due_claim_sql, buf_cstr(&b));
 
 	/* Insert: a run of a session takes a place in the session's count first (only while

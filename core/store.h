@@ -143,9 +143,9 @@ dmcp_rc store_task_cancel(struct store *st, const char *run_id, const char *prin
 /* Claim up to max runs whose due time passed (or run_id alone, when not NULL, if it is due):
  * one statement, FOR UPDATE SKIP LOCKED, so that concurrent claimers (schedulers of several
  * processes, two sweeps) never take the same run. A claimed run is 'running' with a fresh
- * lease, one more step and no due time: its step is the claimer's (a worker that dies
- * mid-step leaves an orphan, see store_orphans). Rows into out[max] (clear each with
- * row_run_clear); count in *n. */
+ * lease and no due time: its step is the claimer's (a worker that dies mid-step leaves an
+ * orphan, see store_orphans). Rows into out[max] (clear each with row_run_clear), each with
+ * the due_ms it had; count in *n. */
 dmcp_rc store_due_claim(struct store *st, const char *run_id, int max, struct run_row *out,
                         int *n) DMCP_MUST_CHECK;
 /* Milliseconds until the next due time (0 when one has passed), or -1 when no run is due. */

@@ -1174,10 +1174,9 @@ dmcp_rc store_due_claim(struct store *st, const char *run_id, int max, struct ru
 		    (run_id != NULL && strcmp(run_id, r->row.id) != 0))
 			continue;
 		r->row.status = RUN_RUNNING;
-		r->row.steps++;
-		r->row.due_ms = 0;
 		r->expired = 0;
-		run_copy(&out[*n], &r->row);
+		run_copy(&out[*n], &r->row); /* with the due time it had, as store.c returns it */
+		r->row.due_ms = 0;
 		row_copy(out[*n].id, sizeof out[*n].id, r->row.id);
 		out[*n].exists = 1;
 		(*n)++;
