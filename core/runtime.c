@@ -271,8 +271,8 @@ dmcp_rc rt_save(dmcp_ctx *ctx)
 		if (ctx->note > r->notes)
 			r->notes = ctx->note;
 		rc = store_run_save(ctx->env->st, r, existed ? &ctx->expect : NULL,
-		                    ctx->env->cfg->max_runs, first, n, kinds, bodies, durable(ctx),
-		                    notify);
+		                    r->task ? ctx->env->cfg->max_tasks : ctx->env->cfg->max_runs,
+		                    first, n, kinds, bodies, durable(ctx), notify);
 		if (rc != DMCP_OK)
 			r->last_lsn = first - 1;
 	}

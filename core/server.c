@@ -539,8 +539,12 @@ static void call_failed(struct req *r, const char *name, dmcp_rc rc)
 		                NULL);
 		break;
 	case DMCP_E_LIMIT:
-		snprintf(why, sizeof why, "this session has %d unfinished tool calls, the limit "
-		         "(DMCP_MAX_RUNS_PER_SESSION)", r->w->srv->cfg->max_runs);
+		if (r->modern) /* the call would have become a task */
+			snprintf(why, sizeof why, "you hold %d unfinished tasks, the limit "
+			         "(DMCP_MAX_TASKS)", r->w->srv->cfg->max_tasks);
+		else
+			snprintf(why, sizeof why, "this session has %d unfinished tool calls, the "
+			         "limit (DMCP_MAX_RUNS_PER_SESSION)", r->w->srv->cfg->max_runs);
 		srv_reply_error(r, 200, r->msg.id, RPC_SERVER_ERROR, why, NULL);
 		break;
 	case DMCP_E_NOT_FOUND:

@@ -179,7 +179,8 @@ static struct stmt_def stmts[S_COUNT] = {
 	                    "LEFT JOIN LATERAL (SELECT lsn, kind, body FROM dmcp_events "
 	                    "WHERE run_id = r.id AND lsn > $4::bigint ORDER BY lsn "
 	                    "LIMIT $5::int) e ON true WHERE r.id = $1 AND r.session_id IS NOT "
-	                    "DISTINCT FROM $2 AND r.principal = $3 ORDER BY e.lsn", 5},
+	                    "DISTINCT FROM $2 AND r.principal = $3 AND r.expired_at IS NULL ORDER BY "
+	                    "e.lsn", 5},
 	/* Outside a transaction: a hint, so its commit does not wait for the disk. */
 	[S_NOTIFY_NOW] = {"SELECT set_config('synchronous_commit', 'off', true), pg_notify('"
 	                  STORE_CHANNEL "', $1)", 1},

@@ -108,8 +108,8 @@ dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *p
                          const char *request_id, const char *why) DMCP_MUST_CHECK;
 
 /* Up to max events after after_lsn, oldest first, plus the run's status and last_lsn, in
- * one snapshot. The run must belong to session_id ("" for sessionless) and principal (else
- * DMCP_E_NOT_FOUND). Free with row_events_clear. */
+ * one snapshot. The run must belong to session_id ("" for sessionless) and principal, and not
+ * be expired (else DMCP_E_NOT_FOUND). Free with row_events_clear. */
 dmcp_rc store_events_after(struct store *st, const char *run_id, const char *session_id,
                            const char *principal, int64_t after_lsn, int max,
                            struct event_row *out, int *n, enum run_status *status,

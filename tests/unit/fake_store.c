@@ -925,7 +925,7 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 		return rc;
 	r = find_run(&db, run_id);
 	if (r == NULL || strcmp(r->row.session_id, session_id) != 0 ||
-	    strcmp(r->row.principal, principal) != 0)
+	    strcmp(r->row.principal, principal) != 0 || r->row.expired)
 		return DMCP_E_NOT_FOUND;
 	*status = r->row.status;
 	*last_lsn = r->row.last_lsn;
