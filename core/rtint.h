@@ -47,6 +47,7 @@ struct dmcp_ctx {
 	                             request, or a group of them) */
 	int recorded;             /* pending was recorded in this step (its requests are new) */
 	json_object *inputs;      /* 2026-07-28: the request's inputResponses (borrowed), or NULL */
+	json_object *args;        /* a new call's arguments (borrowed), or NULL: parse the row's */
 	json_object *taken;       /* owned: keys of inputs used in this step (each answers once) */
 	int accepted;             /* inputs that answered a request in this step */
 	int unchanged;            /* a 2026-07-28 retry answered nothing: the run is as it was */

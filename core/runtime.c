@@ -592,7 +592,9 @@ static dmcp_rc suspend(dmcp_ctx *ctx)
 static dmcp_rc step(dmcp_ctx *ctx)
 {
 	struct dmcp_result res = {NULL, js_new_array(), NULL, 0};
-	json_object *args = js_parse_trusted(ctx->run->arguments);
+	/* A new call's arguments are at hand (the text was made from them): no second parse. */
+	json_object *args = ctx->args != NULL ? json_object_get(ctx->args)
+	                                      : js_parse_trusted(ctx->run->arguments);
 	dmcp_rc rc, src;
 
 	ctx->run->steps++;
@@ -850,6 +852,7 @@ dmcp_rc rt_call(struct rt_env *env, const struct rt_call *call, struct run_row *
 		return rc;
 	ctx_init(&ctx, env, run);
 	ctx.inputs = inputs_of(env, call);
+	ctx.args = call->args;
 	rc = step(&ctx);
 	ctx_free(&ctx);
 	if (rc == DMCP_CANCELLED || rc == DMCP_E_CONFLICT)

@@ -41,13 +41,14 @@ teardown_file() {
 	n=$(grep -l '^retry: ' "$STACK_DIR"/call*.out | wc -l)
 	echo "connections that ended with retry: $n" >&3
 	[ "$n" -ge 3 ]
-	# a request is answered at once although streams wait
+	# a request is answered at once although streams wait (well inside the 20 s the held
+	# streams wait: the bound leaves room for a loaded machine's process start-ups)
 	start=$(date +%s%N)
 	mcp_call '{"jsonrpc":"2.0","id":2,"method":"ping"}'
 	ms=$((($(date +%s%N) - start) / 1000000))
 	assert_status 200
 	echo "ping took $ms ms" >&3
-	[ "$ms" -lt 2000 ]
+	[ "$ms" -lt 5000 ]
 	# answer every call: each 202 at once
 	ids=$(stack_psql "$STACK_DIR" "select pending_id from dmcp_runs where session_id = '$SID' and status = 'waiting'")
 	for id in $ids; do
@@ -55,7 +56,8 @@ teardown_file() {
 		mcp_call '{"jsonrpc":"2.0","id":"'"$id"'","result":{"action":"accept","content":{"ok":true}}}'
 		ms=$((($(date +%s%N) - start) / 1000000))
 		assert_status 202
-		[ "$ms" -lt 2000 ]
+		echo "answer took $ms ms" >&3
+		[ "$ms" -lt 5000 ]
 	done
 	for i in $(seq 100); do
 		n=$(stack_psql "$STACK_DIR" "select count(*) from dmcp_runs where session_id = '$SID' and status = 'completed'")
