@@ -52,7 +52,9 @@ rpc() {
 		"test_input_required_result_list_roots", "test_input_required_result_request_state",
 		"test_input_required_result_tampered_state",
 		"test_input_required_result_multiple_inputs", "test_input_required_result_multi_round",
-		"test_input_required_result_capabilities"} and "nextCursor" not in r'
+		"test_input_required_result_capabilities", "greet", "slow_compute", "failing_job",
+		"protocol_error_job", "confirm_delete", "multi_input", "test_tool_with_task"} and
+		"nextCursor" not in r'
 }
 
 @test "resources/read of an unknown uri is -32002" {
