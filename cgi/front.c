@@ -18,6 +18,7 @@
 #include "cfg.h"
 #include "dmcp.h"
 #include "log.h"
+#include "ops.h"
 #include "registry.h"
 #include "runtime.h"
 #include "server.h"
@@ -54,6 +55,12 @@ static const char usage_rest[] =
 	"                      the steps of runs whose worker died mid-step, and take the steps\n"
 	"                      that fell due (timers, deadlines, tasks) (runs of tools this\n"
 	"                      program does not have are left for one that has them)\n"
+	"  check               configuration, database and migrations; the exit status says\n"
+	"                      which is wrong (0 ready, 2 configuration, 3 database, 4 run\n"
+	"                      migrate, 5 the database is newer than this program)\n"
+	"  status              sessions, runs by status, waiting runs by tool, events\n"
+	"  runs, sessions      list them; show a run's journal and events; cancel a run (its\n"
+	"                      client is told) or end a session. --json for scripts\n"
 	"  --help, --version   print this, or the version of dmcp, and exit\n"
 	"\n"
 	"Environment (defaults in brackets): DMCP_DATABASE_URL [libpq defaults],\n"
@@ -67,15 +74,25 @@ static const char usage_rest[] =
 	"DMCP_TASK_POLL_MS [1000], DMCP_RETENTION [86400],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
-	"DMCP_LOG_FILE [stderr]. See dmcp.fcgi(8).\n";
+	"DMCP_LOG_FILE [stderr], DMCP_LOG_FORMAT [text|json],\n"
+	"DMCP_METRICS_PATH [none: no metrics page]. See dmcp.fcgi(8).\n";
 
 /* The program's name for messages: argv[0] without its directory. */
 static const char *prog_name = "dmcp.fcgi";
 
 static void print_usage(FILE *f)
 {
+	const char *line = ops_usage;
+	size_t n;
+
 	fprintf(f, "usage: %s [--socket PATH] [--socket-mode MODE] [--threads N]\n"
 	           "       %s migrate | sweep | --help | --version\n", prog_name, prog_name);
+	for (; *line != '\0'; line += n + 1) {
+		n = strcspn(line, "\n");
+		fprintf(f, "       %s%.*s\n", prog_name, (int)n, line);
+		if (line[n] == '\0')
+			break;
+	}
 	fputs(usage_rest, f);
 }
 
@@ -127,6 +144,9 @@ static void fill_request(struct srv_req *rq, FCGX_ParamArray env)
 	rq->mcp_method = FCGX_GetParam("HTTP_MCP_METHOD", env);
 	rq->mcp_name = FCGX_GetParam("HTTP_MCP_NAME", env);
 	rq->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", env);
+	rq->request_uri = FCGX_GetParam("REQUEST_URI", env);
+	rq->script_name = FCGX_GetParam("SCRIPT_NAME", env);
+	rq->path_info = FCGX_GetParam("PATH_INFO", env);
 }
 
 static void *worker_main(void *p)
@@ -206,6 +226,9 @@ static int serve_cgi(struct srv *srv)
 	rq.mcp_method = getenv("HTTP_MCP_METHOD");
 	rq.mcp_name = getenv("HTTP_MCP_NAME");
 	rq.authorization = getenv("HTTP_AUTHORIZATION");
+	rq.request_uri = getenv("REQUEST_URI");
+	rq.script_name = getenv("SCRIPT_NAME");
+	rq.path_info = getenv("PATH_INFO");
 	rq.read = cgi_read;
 	out.io = NULL;
 	out.write = cgi_write;
@@ -234,12 +257,21 @@ static void report_migration(const char *name, int applied)
 	printf("migration %s: %s\n", name, applied ? "applied" : "already applied");
 }
 
-static int cmd_migrate(const struct cfg *cfg)
+/* What a command gets besides its words. */
+struct cmd_env {
+	const struct cfg *cfg;
+	dmcp_register_fn register_tools; /* the program's tools (NULL: none) */
+};
+
+static int cmd_migrate(int argc, char **argv, const struct cmd_env *e)
 {
+	const struct cfg *cfg = e->cfg;
 	struct store *st = NULL;
 	char err[400];
 	dmcp_rc rc;
 
+	(void)argc;
+	(void)argv;
 	rc = store_open(cfg->database_url, &st, err, sizeof err);
 	if (rc == DMCP_OK)
 		rc = store_migrate(st, report_migration, err, sizeof err);
@@ -280,10 +312,11 @@ static dmcp_registry *build_registry(dmcp_register_fn register_tools, const stru
  * within its minute; the rest wait for the next one. */
 #define SWEEP_MAX_DUE 100000
 
-static int cmd_sweep(const struct cfg *cfg, dmcp_register_fn register_tools)
+static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 {
+	const struct cfg *cfg = e->cfg;
 	struct store *st = NULL;
-	dmcp_registry *reg = build_registry(register_tools, cfg);
+	dmcp_registry *reg = build_registry(e->register_tools, cfg);
 	struct rt_env env;
 	char err[400];
 	long ended = 0, deleted = 0, expired = 0;
@@ -298,6 +331,8 @@ static int cmd_sweep(const struct cfg *cfg, dmcp_register_fn register_tools)
 		dmcp_registry_free(reg);
 		return 1;
 	}
+	(void)argc;
+	(void)argv;
 	rc = store_ready(st);
 	if (rc == DMCP_OK)
 		rc = store_sweep(st, cfg->session_ttl_s, &ended, &deleted);
@@ -322,14 +357,62 @@ static int cmd_sweep(const struct cfg *cfg, dmcp_register_fn register_tools)
 	return 0;
 }
 
+/* The operator's commands (ops.h); check also registers the tools and builds the server as
+ * serving would, so that a configuration that cannot serve fails here. */
+static int cmd_ops(int argc, char **argv, const struct cmd_env *e)
+{
+	dmcp_registry *reg = NULL;
+	struct srv *srv = NULL;
+	static volatile sig_atomic_t never;
+	int tools = 0, rc;
+
+	if (strcmp(argv[0], "check") == 0) {
+		reg = build_registry(e->register_tools, e->cfg);
+		tools = reg != NULL && srv_new(e->cfg, reg, &never, &srv) == DMCP_OK
+		        ? reg->n_tools : -1;
+		srv_free(srv);
+	}
+	rc = ops_main(argc, argv, e->cfg, tools);
+	dmcp_registry_free(reg);
+	return rc;
+}
+
+/* The commands, by the word that names them. words: the command takes every word after its
+ * name as its own (else the options of serving may follow it, and are ignored). */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv, const struct cmd_env *e); /* argv[0]: the name */
+	int words;
+} commands[] = {
+	{"migrate", cmd_migrate, 0},
+	{"sweep", cmd_sweep, 0},
+	{"check", cmd_ops, 1},
+	{"status", cmd_ops, 1},
+	{"runs", cmd_ops, 1},
+	{"sessions", cmd_ops, 1},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
 /* ---- start-up -------------------------------------------------------------------------- */
 
 struct opts {
-	const char *socket;  /* --socket, or NULL */
-	mode_t socket_mode;  /* --socket-mode */
-	int threads;         /* --threads, or 0 for DMCP_THREADS */
-	const char *command; /* migrate, sweep, or NULL */
+	const char *socket;            /* --socket, or NULL */
+	mode_t socket_mode;            /* --socket-mode */
+	int threads;                   /* --threads, or 0 for DMCP_THREADS */
+	const struct command *command; /* the command, or NULL to serve */
+	int cmd_argc;                  /* its words, from its name on */
+	char **cmd_argv;
 };
+
+static const struct command *command_named(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(word, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
 
 static int parse_int_arg(const char *s, long lo, long hi, long *out)
 {
@@ -370,8 +453,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		           parse_int_arg(argv[i + 1], 1, 256, &v)) {
 			o->threads = (int)v;
 			i++;
-		} else if ((strcmp(a, "migrate") == 0 || strcmp(a, "sweep") == 0) && o->command == NULL) {
-			o->command = a;
+		} else if (o->command == NULL && command_named(a) != NULL) {
+			o->command = command_named(a);
+			o->cmd_argc = o->command->words ? argc - i : 1;
+			o->cmd_argv = argv + i;
+			if (o->command->words)
+				break;
 		} else {
 			fprintf(stderr, "dmcp: bad argument '%s'\n", a);
 			print_usage(stderr);
@@ -481,6 +568,21 @@ static int set_log_level(void)
 	return 0;
 }
 
+/* DMCP_LOG_FORMAT: text (default) or json, one object per line. */
+static int set_log_format(void)
+{
+	const char *s = getenv("DMCP_LOG_FORMAT");
+
+	if (s == NULL || *s == '\0' || strcmp(s, "text") == 0)
+		return 1;
+	if (strcmp(s, "json") == 0) {
+		log_set_format(LOG_FORMAT_JSON);
+		return 1;
+	}
+	fprintf(stderr, "dmcp: DMCP_LOG_FORMAT must be text or json\n");
+	return 0;
+}
+
 /* argv[0] without its directory, or "dmcp.fcgi" when there is none. */
 static const char *name_of(int argc, char **argv)
 {
@@ -506,15 +608,16 @@ int dmcp_main(int argc, char **argv, dmcp_register_fn register_tools)
 	if (rc != 0)
 		return rc == 1 ? 0 : 2;
 	rc = 1;
-	if (!set_log_level() || !set_log_file())
+	if (!set_log_level() || !set_log_file() || !set_log_format())
 		return 2;
+	log_detect_journal(); /* stderr is final now */
 	if (cfg_load(&cfg, err, sizeof err) != DMCP_OK) {
 		fprintf(stderr, "dmcp: %s\n", err);
 		return 2;
 	}
 	if (o.command != NULL) {
-		rc = strcmp(o.command, "migrate") == 0 ? cmd_migrate(&cfg)
-		                                       : cmd_sweep(&cfg, register_tools);
+		struct cmd_env e = {&cfg, register_tools};
+		rc = o.command->run(o.cmd_argc, o.cmd_argv, &e);
 		cfg_free(&cfg);
 		return rc;
 	}

@@ -214,6 +214,25 @@ static dmcp_rc parse_state_key(const struct var *v, const char *s, struct cfg *c
 	return c->state_key != NULL ? DMCP_OK : DMCP_E_NOMEM;
 }
 
+/* DMCP_METRICS_PATH: a path of printable ASCII that starts with "/" and has no query. */
+static dmcp_rc parse_metrics_path(const struct var *v, const char *s, struct cfg *c,
+                                  char *err, size_t errlen)
+{
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n && s[i] > 0x20 && s[i] < 0x7f && s[i] != '?' && s[i] != '#'; i++)
+		;
+	if (s[0] != '/' || i != n || n > CFG_PATH_LEN) {
+		snprintf(err, errlen, "%s must be a path such as /metrics: \"/\" and at most %d "
+		         "printable characters, without spaces, \"?\" or \"#\"", v->name,
+		         CFG_PATH_LEN);
+		return DMCP_E_PARAMS;
+	}
+	free(c->metrics_path);
+	c->metrics_path = strdup(s);
+	return c->metrics_path != NULL ? DMCP_OK : DMCP_E_NOMEM;
+}
+
 static const struct word sampling_words[] = {{"mock", 1}, {"none", 0}, {NULL, 0}};
 static const struct word async_words[] = {{"one-step", 1}, {"off", 0}, {NULL, 0}};
 static const struct word record_words[] = {{"durable", 0}, {"all", 1}, {NULL, 0}};
@@ -252,6 +271,7 @@ static const struct var vars[] = {
 	{.name = "DMCP_STATE_KEY", .parse = parse_state_key},
 	{.name = "DMCP_ALLOWED_HOSTS", .parse = parse_hosts},
 	{.name = "DMCP_ALLOWED_ORIGINS", .parse = parse_origins},
+	{.name = "DMCP_METRICS_PATH", .parse = parse_metrics_path},
 };
 
 dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
@@ -278,6 +298,8 @@ void cfg_free(struct cfg *c)
 {
 	free(c->database_url);
 	free(c->state_key);
+	free(c->metrics_path);
 	c->database_url = NULL;
 	c->state_key = NULL;
+	c->metrics_path = NULL;
 }

@@ -11,6 +11,9 @@
 /* Bytes of one allowlist entry ("https://" + a DNS name + ":port"). */
 #define CFG_ALLOW_LEN 300
 
+/* Bytes of a path setting (DMCP_METRICS_PATH). */
+#define CFG_PATH_LEN 256
+
 /* When a committed step rings the run's doorbell (NOTIFY). */
 enum cfg_notify {
 	CFG_NOTIFY_AUTO,   /* after the commit, unless the run is new (nobody can follow it) */
@@ -49,6 +52,8 @@ struct cfg {
 	int async_commit;     /* DMCP_ASYNC_COMMIT=one-step (default): sessions and calls that
 	                         finish in one step commit without waiting for the disk; "off":
 	                         every commit waits (see store_set_async) */
+	char *metrics_path;   /* DMCP_METRICS_PATH: where the Prometheus page is served (a
+	                         request path, such as /metrics); NULL (default): nowhere; owned */
 	int allow_any_host;   /* DMCP_ALLOWED_HOSTS contains "*" */
 	int allow_any_origin; /* DMCP_ALLOWED_ORIGINS contains "*" */
 	int n_hosts;          /* entries in hosts */

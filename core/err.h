@@ -17,6 +17,8 @@ enum {
 	RPC_SESSION_NOT_FOUND = -32001,
 	RPC_RESOURCE_NOT_FOUND = -32002,
 	RPC_URL_ELICITATION_REQUIRED = -32042,
+	RPC_REQUEST_CANCELLED = -32800,    /* the server cancelled the call (an operator's `runs
+	                                      cancel`): MCP names no code, LSP uses this one */
 	RPC_HEADER_MISMATCH = -32020,      /* 2026-07-28: a header disagrees with the body */
 	RPC_MISSING_CAPABILITY = -32021,   /* 2026-07-28: the call needs an undeclared capability */
 	RPC_UNSUPPORTED_VERSION = -32022   /* 2026-07-28: data {supported, requested} */

@@ -55,6 +55,9 @@ struct run_row {
 	                         timer, a deadline, a task's background step), in milliseconds
 	                         since the epoch; 0: only a client moves it */
 	int expired;          /* its retention passed: events and journal are gone (a tombstone) */
+	int64_t started_ms;   /* when the call began, in milliseconds since the epoch by this
+	                         host's clock (read back as the database's age of the row, so
+	                         the two clocks need not agree); 0 when unknown */
 };
 
 enum event_kind { EV_NOTIFICATION, EV_REQUEST, EV_RESPONSE, EV_POLL };

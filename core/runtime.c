@@ -22,6 +22,7 @@
 #include "js.h"
 #include "log.h"
 #include "mcp.h"
+#include "metrics.h"
 #include "rnd.h"
 #include "rpc.h"
 #include "rtint.h"
@@ -32,6 +33,10 @@
  * answer of the same group, a progress checkpoint of a takeover): each retry re-reads the
  * row, so only a run that keeps changing under us exhausts them. */
 #define RT_MAX_CAS 8
+/* Events an operator's cancellation appends: one notifications/cancelled for each request
+ * of the group the run waits on (dmcp_ask_all asks at most DMCP_MAX_ASKS at once), and the
+ * response. */
+#define RT_MAX_CANCEL_EVENTS (DMCP_MAX_ASKS + 1)
 /* Orphans handled per call of rt_recover_orphans (the rest wait for the next sweep). */
 #define RT_MAX_RECOVER 100
 /* Due runs claimed per statement by rt_run_due: each is 'running' under a lease from its
@@ -196,6 +201,38 @@ static void events_reset(dmcp_ctx *ctx)
 
 /* Hand the queued events to the sink without storing them. A sessionless run's
  * notifications take no LSN: only what is stored is numbered. */
+/* Milliseconds since the epoch, this host's clock (run_row.started_ms). */
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A call ended: its one log line, and the process's counters. ms < 0: from r->started_ms. */
+static void call_ended(const char *run_id, const char *tool, enum run_status status, int steps,
+                       int64_t ms)
+{
+	struct log_kv kv[] = {
+		{.key = "status", .str = row_status_name(status)},
+		{.key = "steps", .num = steps},
+		{.key = "duration_ms", .num = ms},
+	};
+
+	log_set(LOG_F_RUN, run_id);
+	log_set(LOG_F_TOOL, tool);
+	log_line(LOG_INFO, kv, 3, "tool call finished");
+	metrics_call(tool, row_status_name(status), ms);
+}
+
+static void run_ended(const struct run_row *r)
+{
+	int64_t ms = r->started_ms > 0 ? wall_ms() - r->started_ms : 0;
+
+	call_ended(r->id, r->tool, r->status, r->steps, ms > 0 ? ms : 0);
+}
+
 static dmcp_rc deliver_only(dmcp_ctx *ctx)
 {
 	struct run_row *r = ctx->run;
@@ -208,8 +245,10 @@ static dmcp_rc deliver_only(dmcp_ctx *ctx)
 		rc = event_arrays(ctx, &n, &kinds, &bodies);
 	if (rc == DMCP_OK && n > 0 && ctx->env->sink != NULL)
 		ctx->env->sink->committed(ctx->env->sink->arg, r->id, r->last_lsn + 1, n, kinds, bodies);
-	if (rc == DMCP_OK && terminal(r->status))
+	if (rc == DMCP_OK && terminal(r->status)) {
 		r->last_lsn += n;
+		run_ended(r);
+	}
 	if (ctx->note > r->notes)
 		r->notes = ctx->note;
 	free(kinds);
@@ -279,6 +318,8 @@ dmcp_rc rt_save(dmcp_ctx *ctx)
 	if (rc == DMCP_E_CONFLICT)
 		rc = why_conflict(ctx);
 	if (rc == DMCP_OK) {
+		if (terminal(r->status))
+			run_ended(r);
 		ctx->expect.status = r->status;
 		ctx->expect.last_lsn = r->last_lsn;
 		ctx->expect.steps = r->steps;
@@ -598,6 +639,7 @@ static dmcp_rc step(dmcp_ctx *ctx)
 	dmcp_rc rc, src;
 
 	ctx->run->steps++;
+	metrics_step();
 	ctx->run->status = RUN_RUNNING;
 	ctx->run->due_ms = 0;
 	free(ctx->run->pending_id); /* the step decides anew what the run waits for */
@@ -665,6 +707,8 @@ static void ctx_init(dmcp_ctx *ctx, struct rt_env *env, struct run_row *run)
 	ctx->levels[0].max_depth = DMCP_BRANCH_DEPTH;
 	ctx->events = js_new_array();
 	ctx->taken = js_new_object();
+	log_set(LOG_F_RUN, run->id);
+	log_set(LOG_F_TOOL, run->tool);
 	ctx->expect.status = run->status;
 	ctx->expect.last_lsn = run->last_lsn;
 	ctx->expect.steps = run->steps;
@@ -715,6 +759,7 @@ static dmcp_rc new_run(struct rt_env *env, const struct rt_call *call, struct ru
 	run->modern = env->sess->modern;
 	run->arguments = strdup(call->args != NULL ? js_text(call->args) : "{}");
 	run->journal = strdup("[]");
+	run->started_ms = wall_ms();
 	if (run->request_id == NULL || run->tool == NULL || run->arguments == NULL ||
 	    run->journal == NULL || (call->progress_token != NULL && run->progress_token == NULL))
 		return DMCP_E_NOMEM;
@@ -1055,9 +1100,117 @@ dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason
 {
 	char why[RT_ERR_LEN];
 
+	struct run_end e;
+	dmcp_rc rc;
+
 	snprintf(why, sizeof why, "cancelled by the client%s%.200s", reason ? ": " : "",
 	         reason ? reason : "");
-	return store_run_cancel(env->st, env->sess->id, env->sess->principal, request_id, why);
+	rc = store_run_cancel(env->st, env->sess->id, env->sess->principal, request_id, why, &e);
+	if (rc == DMCP_OK)
+		call_ended(e.id, e.tool, RUN_CANCELLED, e.steps, e.ms);
+	return rc;
+}
+
+/* ---- the operator's cancellation --------------------------------------------------------- */
+
+/* The events that tell the client: on the 2025-11-25 wire, notifications/cancelled for each
+ * request of ours the run still waits on (the client closes its dialog); then the call's
+ * response, an error. */
+struct cancel_events {
+	json_object *list; /* owned array of [kind, body] */
+	const char *why;
+};
+
+static void cancel_request(void *arg, json_object *e)
+{
+	struct cancel_events *c = arg;
+	json_object *params = js_new_object(), *ev = js_new_array(), *n;
+
+	js_object_add(params, "requestId", js_new_string(js_str(e, "id") ? js_str(e, "id") : ""));
+	js_object_add(params, "reason", js_new_string(c->why));
+	n = rpc_request(NULL, "notifications/cancelled", params);
+	js_array_add(ev, js_new_int(EV_NOTIFICATION));
+	js_array_add(ev, js_new_string(js_text(n)));
+	js_array_add(c->list, ev);
+	json_object_put(n);
+}
+
+static void cancel_response(struct cancel_events *c, const struct run_row *run)
+{
+	json_object *id = js_parse_trusted(run->request_id), *ev = js_new_array(), *msg;
+
+	msg = rpc_error(id, RPC_REQUEST_CANCELLED, c->why, NULL);
+	js_array_add(ev, js_new_int(EV_RESPONSE));
+	js_array_add(ev, js_new_string(js_text(msg)));
+	js_array_add(c->list, ev);
+	json_object_put(msg);
+	json_object_put(id);
+}
+
+/* One compare-and-set attempt of rt_cancel_run on the row as read. */
+static dmcp_rc cancel_once(struct store *st, struct run_row *run, const char *why)
+{
+	struct cancel_events c = {js_new_array(), why};
+	struct run_expect expect = {run->status, run->last_lsn, run->steps};
+	json_object *journal = js_parse_trusted(run->journal);
+	enum event_kind kinds[RT_MAX_CANCEL_EVENTS];
+	const char *bodies[RT_MAX_CANCEL_EVENTS];
+	size_t len = journal != NULL ? json_object_array_length(journal) : 0;
+	int n, i, modern = run->session_id[0] == '\0';
+	dmcp_rc rc;
+
+	if (!modern && run->status == RUN_WAITING && len > 0)
+		each_unanswered(json_object_array_get_idx(journal, len - 1), cancel_request, &c);
+	cancel_response(&c, run);
+	n = (int)json_object_array_length(c.list);
+	if (n > RT_MAX_CANCEL_EVENTS) { /* keep the response, which is last */
+		json_object_array_del_idx(c.list, 0, (size_t)(n - RT_MAX_CANCEL_EVENTS));
+		n = RT_MAX_CANCEL_EVENTS;
+	}
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(c.list, (size_t)i);
+		kinds[i] = (enum event_kind)json_object_get_int(json_object_array_get_idx(e, 0));
+		bodies[i] = json_object_get_string(json_object_array_get_idx(e, 1));
+	}
+	free(run->error);
+	free(run->pending_id);
+	free(run->pending_method);
+	run->pending_id = run->pending_method = NULL;
+	run->error = strdup(why);
+	run->status = RUN_CANCELLED;
+	run->last_lsn += n; /* the row's last_lsn covers the events it gets */
+	rc = run->error == NULL ? DMCP_E_NOMEM
+	                        : store_run_save(st, run, &expect, 0, expect.last_lsn + 1, n, kinds,
+	                                         bodies, 1, !modern);
+	json_object_put(c.list);
+	json_object_put(journal);
+	return rc;
+}
+
+dmcp_rc rt_cancel_run(struct store *st, const char *run_id, const char *session_id,
+                      const char *principal, const char *why, enum run_status *was)
+{
+	struct run_row run;
+	int tries;
+	dmcp_rc rc = DMCP_E_CONFLICT;
+
+	for (tries = 0; tries < RT_MAX_CAS && rc == DMCP_E_CONFLICT; tries++) {
+		rc = store_run_get(st, run_id, session_id, principal, &run);
+		if (rc != DMCP_OK)
+			return rc;
+		*was = run.status;
+		if (terminal(run.status)) {
+			row_run_clear(&run);
+			return DMCP_E_CONFLICT;
+		}
+		rc = cancel_once(st, &run, why);
+		if (rc == DMCP_OK)
+			run_ended(&run);
+		else if (rc == DMCP_E_CONFLICT && tries + 1 == RT_MAX_CAS)
+			rc = DMCP_E_DB; /* moved on under us every time: try again later */
+		row_run_clear(&run);
+	}
+	return rc;
 }
 
 /* ---- steps no request carries ---------------------------------------------------------- */

@@ -114,6 +114,17 @@ dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg,
  * DMCP_E_NOT_FOUND when there is none (the caller ignores it, as the spec says). */
 dmcp_rc rt_cancel(struct rt_env *env, const char *request_id, const char *reason) DMCP_MUST_CHECK;
 
+/* The operator's `runs cancel`: cancel the unfinished run run_id (of session_id, "" when it
+ * has none, and principal, as its row says), with a compare-and-set like any save, so a step
+ * in progress loses its next save and stops. The client is told on the run's stream:
+ * notifications/cancelled for each request of ours it waits on (2025-11-25 wire), then the
+ * call's response, a JSON-RPC error (RPC_REQUEST_CANCELLED) with message why; followers are
+ * notified. *was: the status the run had. DMCP_E_CONFLICT when it was already over (*was
+ * says how), DMCP_E_NOT_FOUND when there is no such run. */
+dmcp_rc rt_cancel_run(struct store *st, const char *run_id, const char *session_id,
+                      const char *principal, const char *why,
+                      enum run_status *was) DMCP_MUST_CHECK;
+
 /* Take over a 'running' run whose lease passed (its worker died mid-step): run its step
  * again. DMCP_E_CONFLICT when it is not orphaned any more. */
 dmcp_rc rt_resume(struct rt_env *env, const char *run_id) DMCP_MUST_CHECK;

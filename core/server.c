@@ -15,6 +15,7 @@
 #include "js.h"
 #include "log.h"
 #include "mcp.h"
+#include "metrics.h"
 #include "rnd.h"
 #include "rpc.h"
 #include "runtime.h"
@@ -34,6 +35,8 @@
  * listener (see end_session): far above the sub-millisecond it takes, far below a client's
  * patience. */
 #define SRV_ECHO_MS 1000
+/* Bytes of the metrics page: a few kilobytes, and 1.5 KB more per tool called. */
+#define SRV_MAX_METRICS (4u << 20)
 /* Bytes of one reply or event written at once (bodies are capped by their producers). */
 #define SRV_MAX_REPLY (16u << 20)
 
@@ -86,12 +89,13 @@ void srv_reply(struct req *r, int status, const char *ctype, const char *extra,
 	if (r->headed)
 		return;
 	r->headed = 1;
+	r->status = status;
 	buf_init(&h, SRV_MAX_HEAD);
 	(void)buf_addf(&h, "Status: %d %s\r\n", status, reason(status));
 	if (ctype != NULL)
 		(void)buf_addf(&h, "Content-Type: %s\r\n", ctype);
 	(void)buf_addf(&h, "Content-Length: %zu\r\n", len);
-	if (status == 405)
+	if (status == 405 && (extra == NULL || strncmp(extra, "Allow:", 6) != 0))
 		(void)buf_adds(&h, "Allow: GET, POST, DELETE\r\n");
 	if (extra != NULL)
 		(void)buf_adds(&h, extra);
@@ -134,6 +138,7 @@ static void stream_head(struct stream *s)
 
 	s->started = 1;
 	s->r->headed = 1;
+	s->r->status = 200;
 	buf_init(&b, SRV_MAX_HEAD);
 	(void)buf_add(&b, head, sizeof head - 1);
 	if (s->primes) {
@@ -418,6 +423,8 @@ static void stream_follow(struct stream *s)
 				continue;
 			}
 		}
+		if (s->ended)
+			break; /* the handed-over events held the response */
 		read_first = 0; /* a timeout or a foreign ring re-reads; the table is the truth */
 		now = now_ms();
 		if (*w->srv->stopping || now >= deadline) {
@@ -747,6 +754,7 @@ static int load_session(struct req *r)
 		return 0;
 	}
 	r->have_sess = 1;
+	log_set(LOG_F_SESSION, r->sess.id);
 	r->caps = js_parse_trusted(r->sess.client_caps);
 	if (r->caps == NULL)
 		r->caps = js_new_object();
@@ -773,6 +781,7 @@ static void answer_request(struct req *r)
 		extra[0] = '\0';
 		if (is_init) {
 			snprintf(extra, sizeof extra, "Mcp-Session-Id: %s\r\n", c.new_session);
+			log_set(LOG_F_SESSION, c.new_session);
 			scache_put(r->w->srv->cache, &c.created);
 		} else if (r->have_sess && strcmp(r->msg.method, "logging/setLevel") == 0) {
 			scache_drop(r->w->srv->cache, r->sess.id);
@@ -951,7 +960,7 @@ static dmcp_rc end_session(struct req *r, const char *sid)
 	snprintf(key, sizeof key, "s:%s", sid);
 	if (echo)
 		wake_register(srv->wake, &r->w->waiter, key);
-	rc = store_session_end(r->w->st, sid, r->principal);
+	rc = store_session_end(r->w->st, sid, r->principal, "session ended by the client");
 	scache_drop(srv->cache, sid);
 	until = now_ms() + SRV_ECHO_MS;
 	while (rc == DMCP_OK && echo && woke != 1 && now_ms() < until)
@@ -1016,7 +1025,84 @@ static int set_principal(struct req *r)
 		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
 			return 0;
 	memcpy(r->principal, u, n + 1);
+	log_set(LOG_F_PRINCIPAL, r->principal);
 	return 1;
+}
+
+/* The path the client asked for, without the query, into out[cap] (cut paths are ""):
+ * REQUEST_URI when the web server passes it (nginx, Apache, lighttpd all do), else
+ * SCRIPT_NAME and PATH_INFO. */
+static void request_path(const struct srv_req *rq, char *out, size_t cap)
+{
+	const char *u = rq->request_uri;
+	size_t n;
+
+	out[0] = '\0';
+	if (u != NULL && u[0] != '\0') {
+		n = strcspn(u, "?#");
+		if (n < cap)
+			snprintf(out, cap, "%.*s", (int)n, u);
+	} else if ((size_t)snprintf(out, cap, "%s%s", rq->script_name ? rq->script_name : "",
+	                            rq->path_info ? rq->path_info : "") >= cap) {
+		out[0] = '\0';
+	}
+}
+
+/* The Prometheus page, when DMCP_METRICS_PATH names the path asked for: 1 when answered,
+ * 0 when the request is for the endpoint. It comes after authentication like any request. */
+static int metrics_page(struct req *r)
+{
+	struct srv *s = r->w->srv;
+	const char *want = s->cfg->metrics_path, *m = r->rq->method != NULL ? r->rq->method : "";
+	char path[HTTP_MAX_HEADER + 1];
+	struct metrics_gauges g;
+	struct buf b;
+
+	if (want == NULL)
+		return 0;
+	request_path(r->rq, path, sizeof path);
+	if (strcmp(path, want) != 0)
+		return 0;
+	if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0) {
+		srv_reply(r, 405, "text/plain", "Allow: GET, HEAD\r\n", "GET or HEAD\n", 12);
+		return 1;
+	}
+	g.threads = s->threads;
+	g.busy = __atomic_load_n(&s->busy, __ATOMIC_RELAXED);
+	g.following = __atomic_load_n(&s->following, __ATOMIC_RELAXED);
+	g.listener = s->wake_owned && wake_listening(s->wake) ? wake_connected(s->wake) : -1;
+	buf_init(&b, SRV_MAX_METRICS);
+	if (metrics_render(&b, &g) == DMCP_OK)
+		srv_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
+	else
+		srv_reply(r, 500, "text/plain", NULL, "the page did not fit\n", 21);
+	buf_free(&b);
+	return 1;
+}
+
+/* This process's name for the request, for the log: "<pid>-<n>". */
+static void request_id(void)
+{
+	static unsigned long long next;
+	char id[48];
+
+	snprintf(id, sizeof id, "%ld-%llu", (long)getpid(),
+	         __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED));
+	log_set(LOG_F_REQUEST, id);
+}
+
+/* The request's end: its count, and (at debug level) a line with its status and duration. */
+static void request_done(struct req *r, long long started)
+{
+	struct log_kv kv[] = {
+		{.key = "method", .str = r->rq->method != NULL ? r->rq->method : ""},
+		{.key = "status", .num = r->status},
+		{.key = "duration_ms", .num = now_ms() - started},
+	};
+
+	metrics_request(r->status);
+	log_line(LOG_DEBUG, kv, 3, "request done");
+	log_clear();
 }
 
 void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv_out *out)
@@ -1024,7 +1110,10 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	const struct cfg *cfg = w->srv->cfg;
 	struct req r;
 	const char *m = rq->method != NULL ? rq->method : "";
+	long long started = now_ms();
 
+	__atomic_add_fetch(&w->srv->busy, 1, __ATOMIC_RELAXED);
+	request_id();
 	memset(&r, 0, sizeof r);
 	r.w = w;
 	r.rq = rq;
@@ -1039,6 +1128,8 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	} else if (!set_principal(&r)) {
 		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "REMOTE_USER is not a usable name",
 		            NULL);
+	} else if (metrics_page(&r)) {
+		/* answered: the Prometheus page */
 	} else if (strcmp(m, "POST") != 0 && strcmp(m, "GET") != 0 && strcmp(m, "DELETE") != 0) {
 		srv_reply_error(&r, 405, NULL, RPC_SERVER_ERROR, "method not allowed", NULL);
 	} else if (strcmp(m, "POST") == 0) {
@@ -1057,6 +1148,8 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	if (r.have_sess)
 		row_session_clear(&r.sess);
 	json_object_put(r.caps);
+	request_done(&r, started);
+	__atomic_sub_fetch(&w->srv->busy, 1, __ATOMIC_RELAXED);
 }
 
 const struct state_key *srv_state_key(struct srv_worker *w)
@@ -1137,6 +1230,7 @@ void srv_set_threads(struct srv *s, int threads)
 	/* One thread in four (at least one) never follows a stream, so answers and other
 	 * requests always find a thread. A single-threaded process (CGI, or one of several
 	 * spawn-fcgi workers) may follow: its siblings serve the answers. */
+	s->threads = threads;
 	s->max_following = threads <= 1 ? 1 : threads - (threads / 4 > 1 ? threads / 4 : 1);
 }
 

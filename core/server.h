@@ -26,6 +26,9 @@ struct srv_req {
 	const char *mcp_method;       /* Mcp-Method (2026-07-28: mirrors the body's method) */
 	const char *mcp_name;         /* Mcp-Name (2026-07-28: mirrors params.name/uri/taskId) */
 	const char *authorization;    /* Authorization, when the web server passes it on */
+	const char *request_uri;      /* REQUEST_URI: the path (and query) the client asked for */
+	const char *script_name;      /* SCRIPT_NAME: when there is no REQUEST_URI, the path is */
+	const char *path_info;        /* SCRIPT_NAME followed by PATH_INFO */
 	void *io;                     /* passed to read */
 	/* Read up to cap body bytes; *got = 0 at the end of the body. */
 	dmcp_rc (*read)(void *io, char *p, size_t cap, size_t *got);

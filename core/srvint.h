@@ -29,6 +29,8 @@ struct srv {
 	int following;                          /* threads following a run now (atomic) */
 	int max_following;                      /* how many may: the rest stay free for requests
 	                                           such as the answers those streams wait for */
+	int threads;                            /* worker threads (srv_set_threads) */
+	int busy;                               /* threads inside srv_handle now (atomic) */
 	int wake_owned;                         /* wake is ours: free it, start its listener */
 	pthread_mutex_t wake_mu;                /* guards starting the listener */
 	struct scache *cache;                   /* sessions this process served (scache.h) */
@@ -61,6 +63,7 @@ struct req {
 	json_object *caps;                       /* owned: parsed client capabilities (the
 	                                            session's, or the modern request's _meta) */
 	int headed;                              /* the head was written */
+	int status;                              /* the HTTP status it had */
 };
 
 /* A complete reply: "Status:" head, Content-Type (when ctype), Content-Length, extra header

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <libpq-fe.h>
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "rnd.h"
 #include "store.h"
 
@@ -109,6 +111,9 @@ struct stmt_def {
 #define DURABILITY(p) "(SELECT now() FROM (SELECT set_config('synchronous_commit', " p \
 	"::text, true)) AS durability)"
 
+/* Milliseconds since the row's created_at, by the database's clock. */
+#define AGE_MS "(extract(epoch FROM clock_timestamp() - created_at) * 1000)::bigint"
+
 /* The statuses of a run that is not over. */
 #define UNFINISHED "('running', 'waiting')"
 
@@ -169,8 +174,8 @@ static struct stmt_def stmts[S_COUNT] = {
 	[S_RUN_CANCEL] = {"WITH r AS (UPDATE dmcp_runs SET status = 'cancelled', pending_id = NULL, "
 	                  "pending_method = NULL, error = $4, updated_at = " DURABILITY("'on'") " "
 	                  "WHERE session_id = $1 AND principal = $2 AND request_id = $3 AND status "
-	                  "IN " UNFINISHED " RETURNING id, session_id), " LEAVE_COUNT " SELECT id "
-	                  "FROM r", 4},
+	                  "IN " UNFINISHED " RETURNING id, session_id, tool, steps, " AGE_MS " AS age), "
+	                  LEAVE_COUNT " SELECT id, tool, steps, age FROM r", 4},
 	/* Why an insert found no session to count against: ended (or gone) or at its limit. */
 	[S_RUN_WHY] = {"SELECT ended_at IS NULL AND principal = $2 FROM dmcp_sessions WHERE id = $1",
 	               2},
@@ -246,9 +251,9 @@ static char run_get_sql[STORE_MAX_SQL];
 /* The columns every run read has after the fields: whether a running run's lease passed, its
  * due time in milliseconds since the epoch, whether it expired. */
 #define RUN_EXTRA ", status = 'running' AND lease_until < now(), (extract(epoch FROM due_at) * " \
-	"1000)::bigint, expired_at IS NOT NULL"
-/* Their columns, after the fields. */
-enum { XC_LEASE = 0, XC_DUE, XC_EXPIRED, XC_COUNT };
+	"1000)::bigint, expired_at IS NOT NULL, " AGE_MS
+/* Their columns, after the fields (XC_AGE: milliseconds since the run was created). */
+enum { XC_LEASE = 0, XC_DUE, XC_EXPIRED, XC_AGE, XC_COUNT };
 
 /* Build the statements generated from RUN_FIELDS (once per process). */
 static void build_run_sql(void)
@@ -298,7 +303,8 @@ static void build_run_sql(void)
 	               "r.id = c.id RETURNING ");
 	for (i = 0; i < RUN_NFIELDS; i++)
 		(void)buf_addf(&b, "%sr.%s", i > 0 ? ", " : "", run_field_names[i]);
-	(void)buf_adds(&b, ", false, (extract(epoch FROM c.due_at) * 1000)::bigint, false, r.id");
+	(void)buf_adds(&b, ", false, (extract(epoch FROM c.due_at) * 1000)::bigint, false, "
+	               "(extract(epoch FROM clock_timestamp() - r.created_at) * 1000)::bigint, r.id");
 	row_copy(due_claim_sql, sizeof due_claim_sql, buf_cstr(&b));
 
 	/* Insert: a run of a session takes a place in the session's count first (only while
@@ -362,6 +368,7 @@ static void log_pg(struct store *st, const char *what, const PGresult *res)
 	char line[400];
 	size_t n = strcspn(msg, "\n");
 
+	metrics_db_error();
 	log_msg(LOG_ERROR, "database: %s: %s", what, log_escape(line, sizeof line, msg, n));
 }
 
@@ -446,6 +453,7 @@ dmcp_rc store_open(const char *conninfo, struct store **out, char *err, size_t e
 		const char *m = st->conn != NULL ? PQerrorMessage(st->conn) : "out of memory";
 		snprintf(err, errlen, "cannot connect to the database: %.*s",
 		         (int)strcspn(m, "\n"), m);
+		metrics_db_error();
 		store_close(st);
 		return DMCP_E_DB;
 	}
@@ -789,11 +797,12 @@ dmcp_rc store_session_set_level(struct store *st, const char *id, int level)
 	return rc;
 }
 
-dmcp_rc store_session_end(struct store *st, const char *id, const char *principal)
+dmcp_rc store_session_end(struct store *st, const char *id, const char *principal,
+                          const char *why)
 {
 	static const enum stmt ids[] = {S_BEGIN, S_SESSION_END, S_SESSION_CANCEL_RUNS, S_COMMIT};
 	const char *p[2] = {id, principal};
-	const char *q[3] = {id, "session ended by the client", principal};
+	const char *q[3] = {id, why, principal};
 	const char *const *params[4] = {NULL, p, q, NULL};
 	char payload[40];
 	PGresult *res[4];
@@ -829,6 +838,14 @@ static char *dup_or_null(const PGresult *res, int row, int col)
 	if (PQgetisnull(res, row, col))
 		return NULL;
 	return strdup(PQgetvalue(res, row, col));
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The column of field name in a result of S_RUN_GET. */
@@ -870,6 +887,7 @@ static dmcp_rc fill_run(const PGresult *res, int i, struct run_row *r)
 	r->due_ms = PQgetisnull(res, i, RUN_NFIELDS + XC_DUE) ? 0 :
 	            strtoll(PQgetvalue(res, i, RUN_NFIELDS + XC_DUE), NULL, 10);
 	r->expired = is_true(res, i, RUN_NFIELDS + XC_EXPIRED);
+	r->started_ms = now_ms() - strtoll(PQgetvalue(res, i, RUN_NFIELDS + XC_AGE), NULL, 10);
 	r->exists = 1;
 	if (r->request_id == NULL || r->tool == NULL || r->arguments == NULL || r->journal == NULL ||
 	    (r->client == NULL && !PQgetisnull(res, i, COL(client))))
@@ -918,7 +936,7 @@ dmcp_rc store_run_claim(struct store *st, const char *run_id, int64_t last_lsn, 
 }
 
 dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *principal,
-                         const char *request_id, const char *why)
+                         const char *request_id, const char *why, struct run_end *ended)
 {
 	const char *p[4] = {session_id, principal, request_id, why};
 	PGresult *res = NULL;
@@ -928,6 +946,12 @@ dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *p
 	rc = exec_stmt(st, S_RUN_CANCEL, p, &res);
 	if (rc == DMCP_OK && PQntuples(res) == 0)
 		rc = DMCP_E_NOT_FOUND;
+	if (rc == DMCP_OK && ended != NULL) {
+		row_copy(ended->id, sizeof ended->id, PQgetvalue(res, 0, 0));
+		row_copy(ended->tool, sizeof ended->tool, PQgetvalue(res, 0, 1));
+		ended->steps = (int)strtol(PQgetvalue(res, 0, 2), NULL, 10);
+		ended->ms = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	}
 	for (i = 0; rc == DMCP_OK && i < PQntuples(res); i++)
 		store_notify(st, PQgetvalue(res, i, 0));
 	PQclear(res);
@@ -1485,5 +1509,154 @@ dmcp_rc store_expire(struct store *st, int retention_s, long *expired)
 		res = NULL;
 		*expired += got;
 	} while (rc == DMCP_OK && got == STORE_EXPIRE_BATCH);
+	return rc;
+}
+
+/* ---- operators ------------------------------------------------------------------------- */
+
+/* A timestamp as UTC text, "2026-11-26T10:00:00Z" (NULL stays NULL). */
+#define ISO_UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* PostgreSQL's type OIDs that read as numbers and booleans (pg_type.dat). */
+#define OID_BOOL 16
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_FLOAT4 700
+#define OID_FLOAT8 701
+#define OID_NUMERIC 1700
+
+static const struct stmt_def reports[STORE_R_COUNT] = {
+	[STORE_R_VERSION] = {"SELECT current_setting('server_version') AS server_version", 0},
+	[STORE_R_HAS_MIGRATIONS] = {"SELECT to_regclass('dmcp_migrations') IS NOT NULL AS present",
+	                            0},
+	[STORE_R_MIGRATIONS] = {"SELECT version, name, " ISO_UTC("applied_at") " AS applied_at "
+	                        "FROM dmcp_migrations ORDER BY version", 0},
+	[STORE_R_SESSION_COUNTS] = {"SELECT count(*) FILTER (WHERE ended_at IS NULL) AS live, "
+	                            "count(*) FILTER (WHERE ended_at IS NOT NULL) AS ended FROM "
+	                            "dmcp_sessions", 0},
+	[STORE_R_RUN_COUNTS] = {"SELECT s.status, count(r.id) AS runs FROM unnest(ARRAY['running', "
+	                        "'waiting', 'completed', 'failed', 'cancelled']) WITH ORDINALITY "
+	                        "AS s(status, o) LEFT JOIN dmcp_runs r ON r.status = s.status GROUP "
+	                        "BY s.status, s.o ORDER BY s.o", 0},
+	[STORE_R_WAITING] = {"SELECT tool, waiting, " ISO_UTC("oldest_since") " AS oldest_since, "
+	                     "oldest_age_s FROM dmcp_waiting_by_tool ORDER BY tool", 0},
+	[STORE_R_OLDEST] = {"SELECT id, tool, session_id, principal, pending_method, "
+	                    ISO_UTC("waiting_since") " AS waiting_since, age_s FROM "
+	                    "dmcp_oldest_waiting", 0},
+	[STORE_R_EVENTS] = {"SELECT count(*) AS events, coalesce(sum(octet_length(body)), 0) AS "
+	                    "bytes, (SELECT sum(pg_total_relation_size(c.oid))::bigint FROM "
+	                    "pg_class c WHERE c.relkind = 'r' AND c.relname LIKE 'dmcp\\_%' AND "
+	                    "pg_table_is_visible(c.oid)) AS disk_bytes FROM dmcp_events", 0},
+	[STORE_R_RUNS] = {"SELECT id, tool, status, steps, last_lsn AS events, principal, session_id, "
+	                  ISO_UTC("created_at") " AS created, " ISO_UTC("updated_at") " AS updated, "
+	                  "pending_method, error FROM dmcp_runs WHERE ($1::text IS NULL OR status = "
+	                  "$1) AND ($2::text IS NULL OR tool = $2) AND ($3::text IS NULL OR "
+	                  "principal = $3) AND ($4::text IS NULL OR created_at >= to_timestamp("
+	                  "$4::double precision)) ORDER BY created_at DESC, id LIMIT $5::int", 5},
+	[STORE_R_RUN] = {"SELECT id, tool, tool_version, status, principal, session_id, request_id, "
+	                 "progress_token, steps, last_lsn AS events, notes, last_progress, "
+	                 "pending_id, pending_method, error, " ISO_UTC("created_at") " AS created, "
+	                 ISO_UTC("updated_at") " AS updated, " ISO_UTC("lease_until") " AS "
+	                 "lease_until, arguments, journal FROM dmcp_runs WHERE id = $1", 1},
+	[STORE_R_RUN_EVENTS] = {"SELECT lsn, kind, " ISO_UTC("created_at") " AS created, body FROM "
+	                        "dmcp_events WHERE run_id = $1 ORDER BY lsn", 1},
+	[STORE_R_SESSIONS] = {"SELECT id, principal, protocol, client_info, live_runs, "
+	                      ISO_UTC("created_at") " AS created, " ISO_UTC("last_seen") " AS "
+	                      "last_seen, " ISO_UTC("ended_at") " AS ended FROM dmcp_sessions WHERE "
+	                      "($1::text IS NULL OR principal = $1) AND ($2::text IS NOT NULL OR "
+	                      "ended_at IS NULL) ORDER BY created_at DESC, id LIMIT $3::int", 3},
+	[STORE_R_SESSION] = {"SELECT id, principal, " ISO_UTC("ended_at") " AS ended FROM "
+	                     "dmcp_sessions WHERE id = $1", 1},
+	[STORE_R_SESSION_RUNS] = {"SELECT id, coalesce(session_id, '') AS session_id, principal FROM "
+	                          "dmcp_runs WHERE session_id = $1 AND status IN " UNFINISHED
+	                          " ORDER BY created_at, id", 1},
+};
+
+static char column_type(Oid t)
+{
+	switch (t) {
+	case OID_BOOL: return 'b';
+	case OID_INT2: case OID_INT4: case OID_INT8: case OID_FLOAT4: case OID_FLOAT8:
+	case OID_NUMERIC: return 'n';
+	default: return 's';
+	}
+}
+
+void store_grid_free(struct store_grid *g)
+{
+	int i;
+
+	if (g->cells != NULL)
+		for (i = 0; i < g->rows * g->cols; i++)
+			free(g->cells[i]);
+	if (g->names != NULL)
+		for (i = 0; i < g->cols; i++)
+			free(g->names[i]);
+	free(g->cells);
+	free(g->names);
+	free(g->types);
+	memset(g, 0, sizeof *g);
+}
+
+const char *store_cell(const struct store_grid *g, int row, int col)
+{
+	if (row < 0 || row >= g->rows || col < 0 || col >= g->cols)
+		return NULL;
+	return g->cells[row * g->cols + col];
+}
+
+/* Copy res into g; DMCP_E_NOMEM (g emptied) when memory ran out. */
+static dmcp_rc grid_fill(const PGresult *res, struct store_grid *g)
+{
+	int i, k, nr = PQntuples(res), nc = PQnfields(res), bad = 0;
+
+	g->rows = nr;
+	g->cols = nc;
+	g->names = calloc((size_t)(nc > 0 ? nc : 1), sizeof *g->names);
+	g->types = calloc((size_t)(nc > 0 ? nc : 1), 1);
+	g->cells = calloc((size_t)(nr * nc > 0 ? nr * nc : 1), sizeof *g->cells);
+	if (g->names == NULL || g->types == NULL || g->cells == NULL)
+		bad = 1;
+	for (k = 0; !bad && k < nc; k++) {
+		g->names[k] = strdup(PQfname(res, k));
+		g->types[k] = column_type(PQftype(res, k));
+		bad = g->names[k] == NULL;
+	}
+	for (i = 0; !bad && i < nr; i++) {
+		for (k = 0; !bad && k < nc; k++) {
+			if (PQgetisnull(res, i, k))
+				continue;
+			g->cells[i * nc + k] = strdup(PQgetvalue(res, i, k));
+			bad = g->cells[i * nc + k] == NULL;
+		}
+	}
+	if (bad) {
+		store_grid_free(g);
+		return DMCP_E_NOMEM;
+	}
+	return DMCP_OK;
+}
+
+dmcp_rc store_report(struct store *st, enum store_report q, const char *const *params,
+                     struct store_grid *out)
+{
+	PGresult *res;
+	dmcp_rc rc;
+	char what[32];
+
+	memset(out, 0, sizeof *out);
+	if ((int)q < 0 || q >= STORE_R_COUNT)
+		return DMCP_E_INTERNAL;
+	res = PQexecParams(st->conn, reports[q].sql, reports[q].nparams, NULL, params, NULL, NULL,
+	                   0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(what, sizeof what, "report %d", (int)q);
+		log_pg(st, what, res);
+		PQclear(res);
+		return DMCP_E_DB;
+	}
+	rc = grid_fill(res, out);
+	PQclear(res);
 	return rc;
 }

@@ -52,10 +52,11 @@ dmcp_rc store_session_get(struct store *st, const char *id, const char *principa
 dmcp_rc store_session_touch(struct store *st, const char *id) DMCP_MUST_CHECK;
 /* Sets the level and sends "s:<id>" (other processes drop the session from their caches). */
 dmcp_rc store_session_set_level(struct store *st, const char *id, int level) DMCP_MUST_CHECK;
-/* Ends the session and cancels its unfinished runs, in one transaction (one round trip): the
- * session row is locked first, so a run inserted meanwhile is either cancelled here or
- * refused. The cancelled runs and "s:<id>" are notified. */
-dmcp_rc store_session_end(struct store *st, const char *id, const char *principal) DMCP_MUST_CHECK;
+/* Ends the session and cancels its unfinished runs (their error: why), in one transaction
+ * (one round trip): the session row is locked first, so a run inserted meanwhile is either
+ * cancelled here or refused. The cancelled runs and "s:<id>" are notified. */
+dmcp_rc store_session_end(struct store *st, const char *id, const char *principal,
+                          const char *why) DMCP_MUST_CHECK;
 dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri,
                         int on) DMCP_MUST_CHECK;
 
@@ -101,11 +102,20 @@ dmcp_rc store_run_get(struct store *st, const char *run_id, const char *session_
  * took it (or it moved on). */
 dmcp_rc store_run_claim(struct store *st, const char *run_id, int64_t last_lsn,
                         int steps) DMCP_MUST_CHECK;
+/* A run a cancellation ended, for the log and the counters. */
+struct run_end {
+	rnd_hex_id id;
+	char tool[2 * 128 + 1]; /* as the run records it ("prompt:" and a name, at most) */
+	int steps;
+	int64_t ms;             /* since the call began (the database's clock) */
+};
+
 /* notifications/cancelled: cancel the unfinished run of session_id and principal started by
- * the client request id (JSON text), with error why; notify it. DMCP_E_NOT_FOUND when there
- * is none. */
+ * the client request id (JSON text), with error why; notify it; *ended (when not NULL)
+ * describes it. DMCP_E_NOT_FOUND when there is none. */
 dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *principal,
-                         const char *request_id, const char *why) DMCP_MUST_CHECK;
+                         const char *request_id, const char *why,
+                         struct run_end *ended) DMCP_MUST_CHECK;
 
 /* Up to max events after after_lsn, oldest first, plus the run's status and last_lsn, in
  * one snapshot. The run must belong to session_id ("" for sessionless) and principal, and not
@@ -201,5 +211,46 @@ struct orphan {
 /* Up to max orphaned runs of live sessions, oldest first, into out; count in *n. */
 dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n) DMCP_MUST_CHECK;
 
+/* ---- operators ------------------------------------------------------------------------- */
+
+/* What the operator's commands (`dmcp.fcgi status`, `runs`, `sessions`, `check`) read. None
+ * of these runs while serving. Each is one statement, by parameters ($n in the comments),
+ * every one text or NULL; timestamps come back as UTC text "2026-01-31T18:00:00Z". */
+enum store_report {
+	STORE_R_VERSION,        /* server_version, the server's version text */
+	STORE_R_HAS_MIGRATIONS, /* one row: whether dmcp_migrations exists */
+	STORE_R_MIGRATIONS,     /* version, name, applied_at, in order */
+	STORE_R_SESSION_COUNTS, /* live, ended */
+	STORE_R_RUN_COUNTS,     /* status, runs: every status, in the order of rows.h */
+	STORE_R_WAITING,        /* tool, waiting, oldest_since, oldest_age_s (dmcp_waiting_by_tool) */
+	STORE_R_OLDEST,         /* the oldest waiting run (dmcp_oldest_waiting), or no row */
+	STORE_R_EVENTS,         /* events, bytes (of their bodies), disk_bytes (every dmcp table) */
+	STORE_R_RUNS,           /* runs, newest first: $1 status, $2 tool, $3 principal, $4 since
+	                           (seconds since the epoch), $5 limit; NULL filters nothing */
+	STORE_R_RUN,            /* every column of run $1 */
+	STORE_R_RUN_EVENTS,     /* lsn, kind, created, body of run $1's events, in order */
+	STORE_R_SESSIONS,       /* sessions, newest first: $1 principal, $2 "all" (ended ones
+	                           too), $3 limit */
+	STORE_R_SESSION,        /* id, principal, ended of session $1 */
+	STORE_R_SESSION_RUNS,   /* id, session_id, principal of session $1's unfinished runs */
+	STORE_R_COUNT
+};
+
+/* A report as text cells, copied out of libpq. Free with store_grid_free. */
+struct store_grid {
+	int rows, cols;
+	char **names;     /* cols column names */
+	char **cells;     /* rows * cols, row by row; NULL for SQL NULL */
+	char *types;      /* cols: 'n' a number, 'b' a boolean ("t"/"f"), 's' anything else */
+};
+
+/* Run report q with its parameters (as many as it takes). DMCP_E_DB when it failed (the
+ * reason is logged). Needs no store_ready (nothing prepared): `check` reads a database that
+ * is not migrated yet. */
+dmcp_rc store_report(struct store *st, enum store_report q, const char *const *params,
+                     struct store_grid *out) DMCP_MUST_CHECK;
+void store_grid_free(struct store_grid *g);
+/* The cell at row, col: NULL for SQL NULL, or when out of range. */
+const char *store_cell(const struct store_grid *g, int row, int col);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "log.h"
+#include "metrics.h"
 #include "rnd.h"
 #include "store.h"
 #include "wake.h"
@@ -72,9 +73,12 @@ void wake_deliver(struct wake *w, const char *run_id)
 	struct waiter *wt;
 
 	pthread_mutex_lock(&w->mu);
-	for (wt = w->head; wt != NULL; wt = wt->next)
-		if (run_id == NULL || strcmp(wt->run_id, run_id) == 0)
+	for (wt = w->head; wt != NULL; wt = wt->next) {
+		if (run_id == NULL || strcmp(wt->run_id, run_id) == 0) {
 			ring(wt->fd);
+			metrics_wakeup(METRICS_WAKE_NOTIFY);
+		}
+	}
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -120,6 +124,7 @@ void wake_post(struct wake *w, const char *run_id, int64_t first, int n,
 			continue;
 		mail_add(wt, first, n, kinds, bodies);
 		ring(wt->fd);
+		metrics_wakeup(METRICS_WAKE_LOCAL);
 	}
 	pthread_mutex_unlock(&w->mu);
 }

@@ -627,7 +627,8 @@ static int end_session(const char *id, const char *principal, const char *why,
 	return n;
 }
 
-dmcp_rc store_session_end(struct store *st, const char *id, const char *principal)
+dmcp_rc store_session_end(struct store *st, const char *id, const char *principal,
+                          const char *why)
 {
 	char (*ids)[33];
 	int n, i;
@@ -638,7 +639,7 @@ dmcp_rc store_session_end(struct store *st, const char *id, const char *principa
 	if (st->in_tx)
 		anomaly("store_session_end inside a transaction (its own BEGIN/COMMIT would commit "
 		        "the caller's)");
-	n = end_session(id, principal, "session ended by the client", &ids);
+	n = end_session(id, principal, why, &ids);
 	if (n < 0)
 		return DMCP_E_NOT_FOUND;
 	for (i = 0; i < n; i++)
@@ -728,7 +729,7 @@ static void leave_count(const struct run_row *r)
 }
 
 dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *principal,
-                         const char *request_id, const char *why)
+                         const char *request_id, const char *why, struct run_end *ended)
 {
 	int i, hit = 0;
 	dmcp_rc rc = enter(st, "store_run_cancel");
@@ -749,6 +750,12 @@ dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *p
 		db.runs[i].updated = ++tick;
 		leave_count(r);
 		deliver(r->id);
+		if (ended != NULL && hit == 0) {
+			memset(ended, 0, sizeof *ended);
+			row_copy(ended->id, sizeof ended->id, r->id);
+			row_copy(ended->tool, sizeof ended->tool, r->tool);
+			ended->steps = r->steps;
+		}
 		hit++;
 	}
 	return hit > 0 ? DMCP_OK : DMCP_E_NOT_FOUND;

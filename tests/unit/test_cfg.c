@@ -19,7 +19,7 @@ static const char *const all_vars[] = {
 	"DMCP_SESSION_TTL", "DMCP_MAX_RUNS_PER_SESSION", "DMCP_MAX_EVENTS_PER_RUN", "DMCP_MAX_BODY",
 	"DMCP_SAMPLING_FALLBACK", "DMCP_ALLOWED_HOSTS", "DMCP_ALLOWED_ORIGINS",
 	"DMCP_DATABASE_URL", "DMCP_NOTIFY", "DMCP_ASYNC_COMMIT", "DMCP_RECORD_CALLS",
-	"DMCP_LOG_LEVEL", "DMCP_STATE_KEY", "DMCP_STATE_TTL",
+	"DMCP_LOG_LEVEL", "DMCP_STATE_KEY", "DMCP_STATE_TTL", "DMCP_METRICS_PATH",
 };
 
 /* The integer variables, their documented ranges, and where each lands. */
@@ -227,6 +227,24 @@ static void test_words(void)
 	rc = load(&c, "DMCP_STATE_TTL", "5", err);
 	T_OK(rc == DMCP_E_PARAMS, "DMCP_STATE_TTL below 10 is refused");
 	cfg_free(&c);
+	rc = load(&c, "DMCP_METRICS_PATH", "/metrics", err);
+	T_OK(rc == DMCP_OK && c.metrics_path != NULL && strcmp(c.metrics_path, "/metrics") == 0,
+	     "DMCP_METRICS_PATH=/metrics");
+	cfg_free(&c);
+	T_OK(c.metrics_path == NULL, "cfg_free clears metrics_path");
+	rc = load(&c, "DMCP_METRICS_PATH", "", err);
+	T_OK(rc == DMCP_OK && c.metrics_path == NULL, "DMCP_METRICS_PATH unset: no page");
+	cfg_free(&c);
+	{
+		static const char *const bad[] = {"metrics", "/a b", "/m?x=1", "/m#f", "/\x01"};
+		size_t i;
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			rc = load(&c, "DMCP_METRICS_PATH", bad[i], err);
+			T_OK(rc == DMCP_E_PARAMS && strstr(err, "DMCP_METRICS_PATH") != NULL,
+			     "DMCP_METRICS_PATH refuses bad path %zu", i);
+			cfg_free(&c);
+		}
+	}
 	rc = load(&c, "DMCP_NOTIFY", "", err);
 	T_OK(rc == DMCP_OK && c.notify_mode == CFG_NOTIFY_AUTO, "DMCP_NOTIFY=\"\" is auto");
 	cfg_free(&c);

@@ -1,8 +1,13 @@
 /* test_log.c — TAP tests of core/log.c: log_escape on hostile bytes and every buffer size,
- * and log_msg's level filter and line shape (stderr captured in a temporary file). */
+ * log_msg's level filter and line shape, the JSON format (every line parses strictly, hostile
+ * and oversized fields included), the thread's fields, and journald's prefixes (stderr
+ * captured in a temporary file). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include "js.h"
 #include "log.h"
 #include "t.h"
 
@@ -138,10 +143,176 @@ static void test_msg(void)
 	log_set_level(LOG_INFO);
 }
 
+/* Runs fn with stderr sent to a temporary file; the captured text into line. */
+static void grab(void (*fn)(void), char *line, size_t linelen)
+{
+	FILE *f = tmpfile();
+	int saved;
+	size_t n;
+
+	line[0] = '\0';
+	if (f == NULL)
+		return;
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(f), 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	n = fread(line, 1, linelen - 1, f);
+	fclose(f);
+	line[n] = '\0';
+}
+
+/* The captured line (without its newline) as JSON, strictly; NULL when it is not. */
+static json_object *parsed(const char *line)
+{
+	json_object *o = NULL;
+	char err[200];
+	size_t n = strlen(line);
+
+	if (n == 0 || line[n - 1] != '\n' || memchr(line, '\n', n - 1) != NULL)
+		return NULL;
+	if (js_parse(line, n - 1, JS_MAX_DEPTH, &o, err, sizeof err) != DMCP_OK)
+		return NULL;
+	return o;
+}
+
+static void call_line(void)
+{
+	struct log_kv kv[] = {{.key = "status", .str = "completed"}, {.key = "steps", .num = 3}};
+
+	log_line(LOG_INFO, kv, 2, "tool call finished");
+}
+
+static void hostile_line(void)
+{
+	log_msg(LOG_WARN, "say \"%s\"", "q\\\x01");
+}
+
+static char big[LOG_MESSAGE_MAX * 2];
+
+static void big_line(void)
+{
+	struct log_kv kv[] = {{.key = "extra", .str = big}};
+
+	log_line(LOG_ERROR, kv, 1, "%s", big);
+}
+
+static void test_json(void)
+{
+	char line[LINE_LEN * 8], quotes[LOG_FIELD_MAX + 10];
+	json_object *o;
+
+	log_set_format(LOG_FORMAT_JSON);
+	log_set(LOG_F_REQUEST, "12-7");
+	log_set(LOG_F_RUN, "0123456789abcdef0123456789abcdef");
+	log_set(LOG_F_TOOL, "echo");
+	grab(call_line, line, sizeof line);
+	o = parsed(line);
+	T_OK(o != NULL, "a JSON line parses strictly");
+	T_EQ_STR(js_str(o, "message"), "tool call finished", "message");
+	T_EQ_STR(js_str(o, "level"), "info", "level");
+	T_OK(js_str(o, "time") != NULL && strlen(js_str(o, "time")) == 24, "time, UTC with ms");
+	T_EQ_STR(js_str(o, "request_id"), "12-7", "the thread's request id");
+	T_EQ_STR(js_str(o, "tool"), "echo", "the thread's tool");
+	T_OK(!js_has(o, "session") && !js_has(o, "principal"), "fields not set are left out");
+	T_EQ_STR(js_str(o, "status"), "completed", "a string field of the line");
+	T_OK(js_get(o, "steps", json_type_int) != NULL &&
+	     json_object_get_int(js_get(o, "steps", json_type_int)) == 3, "a number field");
+	json_object_put(o);
+
+	/* Hostile bytes: quotes, backslashes, control characters, invalid UTF-8. */
+	log_set(LOG_F_PRINCIPAL, "a\"b\\c\nd\x7f\xff\xc3\xa9");
+	grab(hostile_line, line, sizeof line);
+	o = parsed(line);
+	T_OK(o != NULL, "hostile values still make one parsable line");
+	T_OK(js_str(o, "principal") != NULL && strcmp(js_str(o, "principal"),
+	     "a\"b\\c\nd\x7f\xef\xbf\xbd\xc3\xa9") == 0,
+	     "escaped, valid UTF-8 kept, an invalid byte as U+FFFD");
+	T_OK(js_str(o, "message") != NULL && strcmp(js_str(o, "message"), "say \"q\\\x01\"") == 0,
+	     "the message escaped too");
+	json_object_put(o);
+
+	/* The longest values, every byte escaped: the line is cut, stays one object. */
+	memset(quotes, '"', sizeof quotes - 1);
+	quotes[sizeof quotes - 1] = '\0';
+	log_set(LOG_F_PRINCIPAL, quotes);
+	log_set(LOG_F_SESSION, quotes);
+	log_set(LOG_F_TOOL, quotes);
+	memset(big, 1, sizeof big - 1);
+	grab(big_line, line, sizeof line);
+	o = parsed(line);
+	T_OK(o != NULL && strlen(line) <= LOG_LINE_MAX, "an oversized line is cut to %zu bytes "
+	     "and parses", strlen(line));
+	T_OK(o != NULL && strlen(js_str(o, "principal")) == LOG_FIELD_MAX - 1,
+	     "a field is kept to LOG_FIELD_MAX - 1 bytes");
+	json_object_put(o);
+
+	log_clear();
+	grab(call_line, line, sizeof line);
+	o = parsed(line);
+	T_OK(o != NULL && !js_has(o, "request_id") && !js_has(o, "tool"), "log_clear clears");
+	json_object_put(o);
+	log_set_format(LOG_FORMAT_TEXT);
+}
+
+static void text_fields(void)
+{
+	log_set(LOG_F_REQUEST, "1-2");
+	log_set(LOG_F_PRINCIPAL, "Jo Doe\n");
+	log_msg(LOG_INFO, "hello");
+	log_clear();
+}
+
+static void test_text_fields(void)
+{
+	char line[LINE_LEN];
+
+	grab(text_fields, line, sizeof line);
+	T_OK(strstr(line, " dmcp info: hello request_id=1-2 principal=\"Jo Doe\\x0a\"\n") != NULL,
+	     "text: key=value after the message, quoted and escaped when needed");
+}
+
+static char stream_id[64];
+
+static void journal_lines(void)
+{
+	struct stat st;
+
+	if (fstat(2, &st) == 0)
+		snprintf(stream_id, sizeof stream_id, "%llu:%llu", (unsigned long long)st.st_dev,
+		         (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", stream_id, 1);
+	if (log_detect_journal())
+		log_msg(LOG_WARN, "to the journal");
+	setenv("JOURNAL_STREAM", "1:2", 1);
+	if (!log_detect_journal())
+		log_msg(LOG_WARN, "elsewhere");
+	unsetenv("JOURNAL_STREAM");
+	(void)log_detect_journal();
+}
+
+static void test_journal(void)
+{
+	char line[LINE_LEN];
+
+	grab(journal_lines, line, sizeof line);
+	T_OK(strncmp(line, "<4>dmcp warn: to the journal\n", 29) == 0,
+	     "stderr is the journal: a priority prefix, no time");
+	T_OK(strstr(line, "Z dmcp warn: elsewhere\n") != NULL && strstr(line, "<4>dmcp warn: "
+	     "elsewhere") == NULL, "another stream: no prefix");
+}
+
 int main(void)
 {
 	test_escape();
 	test_cut();
 	test_msg();
+	test_json();
+	test_text_fields();
+	test_journal();
 	return t_done();
 }
