@@ -1,7 +1,7 @@
 /* front.c — dmcp_main(), the FastCGI/CGI front of every dmcp program: the command line,
  * process start-up, the accept loop (FCGX_Accept_r, one database connection per worker
  * thread), turning FastCGI params and stdin into a core request, writing core's answer back,
- * a clean stop on SIGTERM/SIGINT, and the migrate and sweep commands. The program's tools
+ * a clean stop on SIGTERM/SIGINT, and the migrate, sweep and token commands. The program's tools
  * come from the register function its main() passes in.
  * Knows no MCP: everything past the request struct is core's. FastCGI 1.0; RFC 3875 (CGI). */
 #include <errno.h>
@@ -17,12 +17,14 @@
 #include <fcgiapp.h>
 #include "cfg.h"
 #include "dmcp.h"
+#include "dynreg.h"
 #include "log.h"
 #include "ops.h"
 #include "registry.h"
 #include "runtime.h"
 #include "server.h"
 #include "store.h"
+#include "token.h"
 
 /* Pending connections the listening socket queues (listen(2) backlog). */
 #define MAIN_BACKLOG 256
@@ -61,6 +63,9 @@ static const char usage_rest[] =
 	"  status              sessions, runs by status, waiting runs by tool, events\n"
 	"  runs, sessions      list them; show a run's journal and events; cancel a run (its\n"
 	"                      client is told) or end a session. --json for scripts\n"
+	"  token create        make a bearer token for NAME (DMCP_AUTH=token); it is printed\n"
+	"                      once, alone on the last line, and kept only as its SHA-256\n"
+	"  token revoke        refuse it from the next request on; token list: all tokens\n"
 	"  --help, --version   print this, or the version of dmcp, and exit\n"
 	"\n"
 	"Environment (defaults in brackets): DMCP_DATABASE_URL [libpq defaults],\n"
@@ -72,10 +77,20 @@ static const char usage_rest[] =
 	"DMCP_NOTIFY [auto|always], DMCP_STATE_KEY [kept in the database],\n"
 	"DMCP_STATE_TTL [86400], DMCP_TASK_TTL [86400], DMCP_MAX_TASKS [100],\n"
 	"DMCP_TASK_POLL_MS [1000], DMCP_RETENTION [86400],\n"
+	"DMCP_SQL_TOOLS_SCHEMA [dmcp_tools; empty: none],\n"
+	"DMCP_SQL_TOOLS_ROLE [dmcp_tools], DMCP_SQL_TOOLS_TIMEOUT_MS [10000],\n"
+	"DMCP_SQL_TOOLS_MAX_ROWS [1000], DMCP_EXEC_TOOLS_DIR [none], DMCP_EXEC_TIMEOUT_MS [30000],\n"
+	"DMCP_EXEC_MAX_OUTPUT [1048576],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
 	"DMCP_LOG_FILE [stderr], DMCP_LOG_FORMAT [text|json],\n"
-	"DMCP_METRICS_PATH [none: no metrics page]. See dmcp.fcgi(8).\n";
+	"DMCP_METRICS_PATH [none: no metrics page],\n"
+	"DMCP_MAX_SESSIONS_PER_PRINCIPAL [0: no limit].\n"
+	"Authentication: DMCP_AUTH [remote-user] (remote-user, token, jwt, or a comma list\n"
+	"tried in order), DMCP_RESOURCE (this server's URL; token and jwt),\n"
+	"DMCP_REQUIRED_SCOPES, DMCP_SCOPES_SUPPORTED, DMCP_AUTHORIZATION_SERVERS [the issuer];\n"
+	"jwt: DMCP_JWT_ISSUER, DMCP_JWKS_FILE, DMCP_JWT_PRINCIPAL_CLAIM [sub],\n"
+	"DMCP_JWT_AUDIENCE [DMCP_RESOURCE]. See dmcp.fcgi(8).\n";
 
 /* The program's name for messages: argv[0] without its directory. */
 static const char *prog_name = "dmcp.fcgi";
@@ -93,6 +108,9 @@ static void print_usage(FILE *f)
 		if (line[n] == '\0')
 			break;
 	}
+	fprintf(f, "       %s token create --principal NAME [--expires DURATION|TIME] "
+	           "[--scope \"a b\"]\n"
+	           "       %s token revoke TOKEN|ID | token list [--json]\n", prog_name, prog_name);
 	fputs(usage_rest, f);
 }
 
@@ -238,6 +256,7 @@ static int serve_cgi(struct srv *srv)
 		print_usage(stderr);
 		return 2;
 	}
+	srv_tools_start(srv, 0);
 	if (srv_worker_new(srv, &w, err, sizeof err) != DMCP_OK) {
 		log_msg(LOG_ERROR, "%s", err);
 		fputs("Status: 503 Service Unavailable\r\nContent-Type: application/json\r\n\r\n"
@@ -317,6 +336,7 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 	const struct cfg *cfg = e->cfg;
 	struct store *st = NULL;
 	dmcp_registry *reg = build_registry(e->register_tools, cfg);
+	struct dyn *dyn = NULL;
 	struct rt_env env;
 	char err[400];
 	long ended = 0, deleted = 0, expired = 0;
@@ -340,12 +360,20 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 	env.cfg = cfg;
 	env.reg = reg;
 	env.st = st;
+	/* Calls of SQL functions and programs are finished too: their tools, as now. */
+	if (rc == DMCP_OK && dyn_new(reg, cfg, &dyn) == DMCP_OK && dyn != NULL) {
+		dyn_rescan(dyn, 0);
+		env.reg = dyn_acquire(dyn, st);
+	}
 	if (rc == DMCP_OK)
 		rc = store_expire(st, cfg->retention_s, &expired);
 	if (rc == DMCP_OK)
 		rc = rt_recover_orphans(&env, SWEEP_MAX_ORPHANS, &taken);
 	if (rc == DMCP_OK)
 		rc = rt_run_due(&env, NULL, SWEEP_MAX_DUE, &due);
+	if (dyn != NULL)
+		dyn_release(dyn, env.reg);
+	dyn_free(dyn);
 	store_close(st);
 	dmcp_registry_free(reg);
 	if (rc != DMCP_OK) {
@@ -377,6 +405,12 @@ static int cmd_ops(int argc, char **argv, const struct cmd_env *e)
 	return rc;
 }
 
+/* token create|revoke|list (token.h). */
+static int cmd_token(int argc, char **argv, const struct cmd_env *e)
+{
+	return token_cli(argc - 1, argv + 1, e->cfg);
+}
+
 /* The commands, by the word that names them. words: the command takes every word after its
  * name as its own (else the options of serving may follow it, and are ignored). */
 static const struct command {
@@ -390,6 +424,7 @@ static const struct command {
 	{"status", cmd_ops, 1},
 	{"runs", cmd_ops, 1},
 	{"sessions", cmd_ops, 1},
+	{"token", cmd_token, 1},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -501,6 +536,7 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 	 * session cache is on, from the first request. */
 	if (!srv_listen(srv, FRONT_LISTEN_WAIT_MS))
 		log_msg(LOG_WARN, "the listener is not connected yet; it keeps trying");
+	srv_tools_start(srv, 1);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -516,7 +552,7 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 	}
 	log_msg(LOG_INFO, "serving FastCGI with %d worker threads", started);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-		;
+		srv_tools_reload(srv); /* the programs and the SQL catalog, read again */
 	log_msg(LOG_INFO, "signal %d: stopping (open streams end with retry:)", sig);
 	stopping = 1;
 	/* Wake every thread blocked in accept(): shutting the listener down makes accept fail. */

@@ -25,6 +25,10 @@ void cfg_defaults(struct cfg *c)
 	c->task_poll_ms = 1000;
 	c->retention_s = 86400;
 	c->async_commit = 1;
+	c->sql_timeout_ms = 10000;
+	c->sql_max_rows = 1000;
+	c->exec_timeout_ms = 30000;
+	c->exec_max_output = 1u << 20;
 	c->n_hosts = 3;
 	snprintf(c->hosts[0], CFG_ALLOW_LEN, "localhost");
 	snprintf(c->hosts[1], CFG_ALLOW_LEN, "127.0.0.1");
@@ -36,6 +40,18 @@ void cfg_defaults(struct cfg *c)
 	snprintf(c->origins[3], CFG_ALLOW_LEN, "https://localhost");
 	snprintf(c->origins[4], CFG_ALLOW_LEN, "https://127.0.0.1");
 	snprintf(c->origins[5], CFG_ALLOW_LEN, "https://[::1]");
+	c->n_auth = 1;
+	c->auth[0] = CFG_AUTH_REMOTE_USER;
+}
+
+int cfg_has_auth(const struct cfg *c, enum cfg_auth m)
+{
+	int i;
+
+	for (i = 0; i < c->n_auth; i++)
+		if (c->auth[i] == m)
+			return 1;
+	return 0;
 }
 
 /* One accepted value of a variable that takes a word, and what it sets. */
@@ -214,6 +230,126 @@ static dmcp_rc parse_state_key(const struct var *v, const char *s, struct cfg *c
 	return c->state_key != NULL ? DMCP_OK : DMCP_E_NOMEM;
 }
 
+/* A string field (char *, owned): a copy of s, at most CFG_URL_LEN bytes, printable ASCII
+ * without spaces (URLs, paths and claim names all are). */
+static dmcp_rc parse_string(const struct var *v, const char *s, struct cfg *c, char *err,
+                            size_t errlen)
+{
+	char **field = (char **)(void *)((char *)c + v->off);
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			break;
+	if (n > CFG_URL_LEN || i < n) {
+		snprintf(err, errlen, "%s must be at most %d printable characters without spaces",
+		         v->name, CFG_URL_LEN);
+		return DMCP_E_PARAMS;
+	}
+	free(*field);
+	*field = strdup(s);
+	return *field != NULL ? DMCP_OK : DMCP_E_NOMEM;
+}
+
+/* 1 when s is an absolute http(s) URL with a host, no query and no fragment (RFC 8707 §2: a
+ * resource indicator should have no query; RFC 8414 §2: an issuer has neither). */
+static int url_ok(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return 0;
+	return *host != '\0' && *host != '/' && strchr(s, '#') == NULL && strchr(s, '?') == NULL;
+}
+
+/* DMCP_RESOURCE, DMCP_JWT_ISSUER: an absolute http(s) URL without query or fragment. */
+static dmcp_rc parse_url(const struct var *v, const char *s, struct cfg *c, char *err,
+                         size_t errlen)
+{
+	dmcp_rc rc = parse_string(v, s, c, err, errlen);
+
+	if (rc == DMCP_OK && !url_ok(s)) {
+		snprintf(err, errlen, "%s must be a URL, http(s)://host/path, without a query or "
+		         "fragment (got \"%.60s\")", v->name, s);
+		return DMCP_E_PARAMS;
+	}
+	return rc;
+}
+
+/* DMCP_AUTH: a comma list of methods, each once. */
+static dmcp_rc parse_auth(const struct var *v, const char *s, struct cfg *c, char *err,
+                          size_t errlen)
+{
+	static const struct word methods[] = {
+		{"remote-user", CFG_AUTH_REMOTE_USER}, {"token", CFG_AUTH_TOKEN}, {"jwt", CFG_AUTH_JWT},
+		{NULL, 0},
+	};
+	static const struct var one = {.name = "DMCP_AUTH", .words = methods};
+	char table[CFG_MAX_ALLOW][CFG_ALLOW_LEN];
+	int n = 0, any = 0, i, x = 0;
+	dmcp_rc rc = split_list(v->name, s, table, &n, &any, err, errlen);
+
+	if (rc != DMCP_OK)
+		return rc;
+	c->n_auth = 0;
+	for (i = 0; i < n && rc == DMCP_OK; i++) {
+		rc = match_word(&one, table[i], &x, err, errlen);
+		if (rc == DMCP_OK && cfg_has_auth(c, (enum cfg_auth)x)) {
+			snprintf(err, errlen, "%s names %s twice", v->name, table[i]);
+			rc = DMCP_E_PARAMS;
+		}
+		if (rc == DMCP_OK)
+			c->auth[c->n_auth++] = (enum cfg_auth)x;
+	}
+	if (rc == DMCP_OK && (any || c->n_auth == 0)) {
+		snprintf(err, errlen, "%s must list remote-user, token or jwt (comma-separated)",
+		         v->name);
+		rc = DMCP_E_PARAMS;
+	}
+	return rc;
+}
+
+/* DMCP_AUTHORIZATION_SERVERS: a comma list of issuer URLs. */
+static dmcp_rc parse_servers(const struct var *v, const char *s, struct cfg *c, char *err,
+                             size_t errlen)
+{
+	char table[CFG_MAX_ALLOW][CFG_ALLOW_LEN];
+	int n = 0, any = 0, i;
+	dmcp_rc rc = split_list(v->name, s, table, &n, &any, err, errlen);
+
+	if (rc == DMCP_OK && (any || n > CFG_MAX_AS)) {
+		snprintf(err, errlen, "%s: at most %d URLs", v->name, CFG_MAX_AS);
+		rc = DMCP_E_PARAMS;
+	}
+	for (i = 0; i < n && rc == DMCP_OK; i++) {
+		if (!url_ok(table[i])) {
+			snprintf(err, errlen, "%s: \"%.60s\" is not an http(s) URL without query or "
+			         "fragment", v->name, table[i]);
+			rc = DMCP_E_PARAMS;
+		}
+		memcpy(c->auth_servers[i], table[i], CFG_ALLOW_LEN);
+	}
+	c->n_as = rc == DMCP_OK ? n : 0;
+	return rc;
+}
+
+/* A scope list (DMCP_REQUIRED_SCOPES, DMCP_SCOPES_SUPPORTED): spaces or commas between. */
+static dmcp_rc parse_scopes(const struct var *v, const char *s, struct cfg *c, char *err,
+                            size_t errlen)
+{
+	char *field = (char *)c + v->off;
+	dmcp_rc rc = scope_norm(s, strlen(s), 1, field, SCOPE_MAX_LIST + 1);
+
+	if (rc != DMCP_OK)
+		snprintf(err, errlen, "%s must be OAuth scopes separated by spaces or commas, at "
+		         "most %d bytes", v->name, SCOPE_MAX_LIST);
+	return rc == DMCP_OK ? DMCP_OK : DMCP_E_PARAMS;
+}
+
 /* DMCP_METRICS_PATH: a path of printable ASCII that starts with "/" and has no query. */
 static dmcp_rc parse_metrics_path(const struct var *v, const char *s, struct cfg *c,
                                   char *err, size_t errlen)
@@ -243,6 +379,7 @@ static const struct word notify_words[] = {
 #define INT_VAR(var, field, min, max)                                              \
 	{.name = (var), .parse = parse_int, .off = offsetof(struct cfg, field), .lo = (min), \
 	 .hi = (max)}
+#define STR_VAR(var, field, fn) {.name = (var), .parse = (fn), .off = offsetof(struct cfg, field)}
 #define WORD_VAR(var, field, list)                                                 \
 	{.name = (var), .parse = parse_word, .off = offsetof(struct cfg, field), .words = (list)}
 
@@ -262,8 +399,13 @@ static const struct var vars[] = {
 	INT_VAR("DMCP_MAX_TASKS", max_tasks, 1, 100000),
 	INT_VAR("DMCP_TASK_POLL_MS", task_poll_ms, 10, 600000),
 	INT_VAR("DMCP_RETENTION", retention_s, 10, 365 * 86400),
+	INT_VAR("DMCP_SQL_TOOLS_TIMEOUT_MS", sql_timeout_ms, 10, 3600000),
+	INT_VAR("DMCP_SQL_TOOLS_MAX_ROWS", sql_max_rows, 1, 1000000),
+	INT_VAR("DMCP_EXEC_TIMEOUT_MS", exec_timeout_ms, 100, 3600000),
 	{.name = "DMCP_MAX_BODY", .parse = parse_size, .off = offsetof(struct cfg, max_body),
 	 .lo = 1024, .hi = 64LL << 20},
+	{.name = "DMCP_EXEC_MAX_OUTPUT", .parse = parse_size,
+	 .off = offsetof(struct cfg, exec_max_output), .lo = 1024, .hi = 64LL << 20},
 	WORD_VAR("DMCP_SAMPLING_FALLBACK", sampling_mock, sampling_words),
 	WORD_VAR("DMCP_ASYNC_COMMIT", async_commit, async_words),
 	WORD_VAR("DMCP_RECORD_CALLS", record_all, record_words),
@@ -271,8 +413,87 @@ static const struct var vars[] = {
 	{.name = "DMCP_STATE_KEY", .parse = parse_state_key},
 	{.name = "DMCP_ALLOWED_HOSTS", .parse = parse_hosts},
 	{.name = "DMCP_ALLOWED_ORIGINS", .parse = parse_origins},
+	INT_VAR("DMCP_MAX_SESSIONS_PER_PRINCIPAL", max_sessions, 0, 10000000),
+	{.name = "DMCP_AUTH", .parse = parse_auth},
+	STR_VAR("DMCP_RESOURCE", resource, parse_url),
+	{.name = "DMCP_AUTHORIZATION_SERVERS", .parse = parse_servers},
+	STR_VAR("DMCP_JWT_ISSUER", jwt_issuer, parse_url),
+	STR_VAR("DMCP_JWT_AUDIENCE", jwt_audience, parse_string),
+	STR_VAR("DMCP_JWKS_FILE", jwks_file, parse_string),
+	STR_VAR("DMCP_JWT_PRINCIPAL_CLAIM", principal_claim, parse_string),
+	STR_VAR("DMCP_REQUIRED_SCOPES", required_scopes, parse_scopes),
+	STR_VAR("DMCP_SCOPES_SUPPORTED", scopes_supported, parse_scopes),
 	{.name = "DMCP_METRICS_PATH", .parse = parse_metrics_path},
 };
+
+/* Bytes of a PostgreSQL name (NAMEDATALEN - 1). */
+#define CFG_MAX_PG_NAME 63
+/* Bytes of DMCP_EXEC_TOOLS_DIR. */
+#define CFG_MAX_PATH 1024
+
+/* A string variable that may be set to "" (which means something): its value, or dflt when
+ * unset, copied into *out. */
+static dmcp_rc string_var(const char *name, const char *dflt, size_t max, char **out,
+                          char *err, size_t errlen)
+{
+	const char *s = getenv(name);
+
+	if (s == NULL)
+		s = dflt;
+	*out = NULL;
+	if (s == NULL)
+		return DMCP_OK;
+	if (strlen(s) > max) {
+		snprintf(err, errlen, "%s must be at most %zu bytes", name, max);
+		return DMCP_E_PARAMS;
+	}
+	*out = strdup(s);
+	return *out != NULL ? DMCP_OK : DMCP_E_NOMEM;
+}
+
+/* The tool kinds' strings: DMCP_SQL_TOOLS_SCHEMA and DMCP_SQL_TOOLS_ROLE ("" means off and
+ * the connection's own role), DMCP_EXEC_TOOLS_DIR ("" or unset: none). */
+static dmcp_rc tool_vars(struct cfg *c, char *err, size_t errlen)
+{
+	DMCP_TRY(string_var("DMCP_SQL_TOOLS_SCHEMA", "dmcp_tools", CFG_MAX_PG_NAME, &c->sql_schema,
+	                    err, errlen));
+	DMCP_TRY(string_var("DMCP_SQL_TOOLS_ROLE", "dmcp_tools", CFG_MAX_PG_NAME, &c->sql_role,
+	                    err, errlen));
+	DMCP_TRY(string_var("DMCP_EXEC_TOOLS_DIR", NULL, CFG_MAX_PATH, &c->exec_dir, err, errlen));
+	if (c->exec_dir != NULL && c->exec_dir[0] == '\0') {
+		free(c->exec_dir);
+		c->exec_dir = NULL;
+	}
+	if (c->exec_dir != NULL && c->exec_dir[0] != '/') {
+		snprintf(err, errlen, "DMCP_EXEC_TOOLS_DIR must be an absolute path");
+		return DMCP_E_PARAMS;
+	}
+	return DMCP_OK;
+}
+
+/* What the authentication settings need of each other. */
+static dmcp_rc check_auth(struct cfg *c, char *err, size_t errlen)
+{
+	if ((cfg_has_auth(c, CFG_AUTH_TOKEN) || cfg_has_auth(c, CFG_AUTH_JWT)) && c->resource == NULL) {
+		snprintf(err, errlen, "DMCP_AUTH=token or jwt needs DMCP_RESOURCE, this server's URL "
+		         "(e.g. https://mcp.example.com/mcp)");
+		return DMCP_E_PARAMS;
+	}
+	if (cfg_has_auth(c, CFG_AUTH_JWT) && (c->jwt_issuer == NULL || c->jwks_file == NULL)) {
+		snprintf(err, errlen, "DMCP_AUTH=jwt needs DMCP_JWT_ISSUER (the authorization "
+		         "server's issuer) and DMCP_JWKS_FILE (its keys)");
+		return DMCP_E_PARAMS;
+	}
+	if (c->n_as == 0 && c->jwt_issuer != NULL && strlen(c->jwt_issuer) < CFG_ALLOW_LEN) {
+		snprintf(c->auth_servers[0], CFG_ALLOW_LEN, "%s", c->jwt_issuer);
+		c->n_as = 1;
+	}
+	if (c->scopes_supported[0] == '\0')
+		memcpy(c->scopes_supported, c->required_scopes, sizeof c->scopes_supported);
+	if (c->principal_claim == NULL)
+		c->principal_claim = strdup("sub");
+	return c->principal_claim != NULL ? DMCP_OK : DMCP_E_NOMEM;
+}
 
 dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 {
@@ -287,19 +508,44 @@ dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 			continue; /* unset or empty: the default */
 		rc = vars[i].parse(&vars[i], s, c, err, errlen);
 		if (rc != DMCP_OK)
-			return rc;
+			goto out;
 	}
+	rc = check_auth(c, err, errlen);
+	if (rc != DMCP_OK)
+		goto out;
 	s = getenv("DMCP_DATABASE_URL");
 	c->database_url = strdup(s != NULL ? s : "");
-	return c->database_url != NULL ? DMCP_OK : DMCP_E_NOMEM;
+	if (c->database_url == NULL) {
+		rc = DMCP_E_NOMEM;
+		goto out;
+	}
+	rc = tool_vars(c, err, errlen);
+out:
+	if (rc != DMCP_OK)
+		cfg_free(c); /* what was read so far; cfg_free may be called again */
+	return rc;
 }
 
 void cfg_free(struct cfg *c)
 {
 	free(c->database_url);
 	free(c->state_key);
+	free(c->resource);
+	free(c->jwt_issuer);
+	free(c->jwt_audience);
+	free(c->jwks_file);
+	free(c->principal_claim);
 	free(c->metrics_path);
+	free(c->sql_schema);
+	free(c->sql_role);
+	free(c->exec_dir);
 	c->database_url = NULL;
 	c->state_key = NULL;
+	c->resource = NULL;
+	c->jwt_issuer = NULL;
+	c->jwt_audience = NULL;
+	c->jwks_file = NULL;
+	c->principal_claim = NULL;
 	c->metrics_path = NULL;
+	c->sql_schema = c->sql_role = c->exec_dir = NULL;
 }

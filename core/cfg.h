@@ -5,12 +5,26 @@
 
 #include <stddef.h>
 #include "dmcp.h"
+#include "scope.h"
 
 /* Entries in an allowlist (hosts or origins): more would be a configuration mistake. */
 #define CFG_MAX_ALLOW 32
 /* Bytes of one allowlist entry ("https://" + a DNS name + ":port"). */
 #define CFG_ALLOW_LEN 300
 
+/* Authentication methods in DMCP_AUTH: each may appear once. */
+#define CFG_MAX_AUTH 3
+/* Authorization servers listed in the protected-resource metadata. */
+#define CFG_MAX_AS 8
+/* Bytes of a URL setting (DMCP_RESOURCE) and of a path (DMCP_JWKS_FILE). */
+#define CFG_URL_LEN 2048
+
+/* How a request is authenticated (DMCP_AUTH lists them, tried in order). */
+enum cfg_auth {
+	CFG_AUTH_REMOTE_USER, /* the web server's REMOTE_USER */
+	CFG_AUTH_TOKEN,       /* an opaque bearer token made by `dmcp.fcgi token create` */
+	CFG_AUTH_JWT          /* a JWT access token from an OAuth authorization server */
+};
 /* Bytes of a path setting (DMCP_METRICS_PATH). */
 #define CFG_PATH_LEN 256
 
@@ -54,6 +68,19 @@ struct cfg {
 	                         every commit waits (see store_set_async) */
 	char *metrics_path;   /* DMCP_METRICS_PATH: where the Prometheus page is served (a
 	                         request path, such as /metrics); NULL (default): nowhere; owned */
+	char *sql_schema;     /* DMCP_SQL_TOOLS_SCHEMA: the schema whose functions are tools
+	                         (default dmcp_tools; "" turns SQL tools off); owned */
+	char *sql_role;       /* DMCP_SQL_TOOLS_ROLE: the role they run as (default dmcp_tools;
+	                         "": the connection's own); owned */
+	int sql_timeout_ms;   /* DMCP_SQL_TOOLS_TIMEOUT_MS: statement_timeout of one call */
+	int sql_max_rows;     /* DMCP_SQL_TOOLS_MAX_ROWS: rows a function returning a set may
+	                         give one call; more is an error result */
+	char *exec_dir;       /* DMCP_EXEC_TOOLS_DIR: every executable in it is a tool; NULL:
+	                         none; owned */
+	int exec_timeout_ms;  /* DMCP_EXEC_TIMEOUT_MS: how long one run of a program may take
+	                         before it is killed (--mcp-describe: 5 s at most) */
+	size_t exec_max_output; /* DMCP_EXEC_MAX_OUTPUT: bytes a program may write to stdout in
+	                           one run before it is killed */
 	int allow_any_host;   /* DMCP_ALLOWED_HOSTS contains "*" */
 	int allow_any_origin; /* DMCP_ALLOWED_ORIGINS contains "*" */
 	int n_hosts;          /* entries in hosts */
@@ -62,10 +89,37 @@ struct cfg {
 	                                              a bare name allows any port */
 	char origins[CFG_MAX_ALLOW][CFG_ALLOW_LEN]; /* allowed Origins (scheme://name[:port]);
 	                                              without a port: any port */
+	int n_auth;                      /* entries in auth */
+	enum cfg_auth auth[CFG_MAX_AUTH]; /* DMCP_AUTH: the methods, in the order tried
+	                                     (default: remote-user alone) */
+	char *resource;       /* DMCP_RESOURCE: this server's resource URI (RFC 8707), the
+	                         audience its tokens carry; required by token and jwt; owned */
+	int n_as;             /* entries in auth_servers */
+	char auth_servers[CFG_MAX_AS][CFG_ALLOW_LEN]; /* DMCP_AUTHORIZATION_SERVERS: issuers
+	                                                 named in the metadata (default: the
+	                                                 JWT issuer) */
+	char *jwt_issuer;     /* DMCP_JWT_ISSUER: the "iss" tokens must carry; owned */
+	char *jwt_audience;   /* DMCP_JWT_AUDIENCE: the "aud" tokens must carry, when the
+	                         authorization server puts an API identifier there instead of
+	                         DMCP_RESOURCE (NULL: DMCP_RESOURCE); owned */
+	char *jwks_file;      /* DMCP_JWKS_FILE: the authorization server's keys (JWKS); owned */
+	char *principal_claim; /* DMCP_JWT_PRINCIPAL_CLAIM: the claim naming the principal
+	                          (default "sub"); owned */
+	char required_scopes[SCOPE_MAX_LIST + 1];  /* DMCP_REQUIRED_SCOPES: every bearer token
+	                                              must carry these (normalized; "" none) */
+	char scopes_supported[SCOPE_MAX_LIST + 1]; /* DMCP_SCOPES_SUPPORTED: for the metadata
+	                                              (default: the required scopes) */
+	int max_sessions;     /* DMCP_MAX_SESSIONS_PER_PRINCIPAL: live sessions one principal
+	                         may hold; 0 = no limit */
 };
 
+/* 1 when DMCP_AUTH lists method m. */
+int cfg_has_auth(const struct cfg *c, enum cfg_auth m);
+
 /* Fill c from the environment. DMCP_E_PARAMS with a message naming the variable when a
- * value is out of range or malformed. */
+ * value is out of range or malformed, or when the authentication settings do not go
+ * together (token and jwt need DMCP_RESOURCE; jwt needs DMCP_JWT_ISSUER and DMCP_JWKS_FILE);
+ * then nothing is left to free (cfg_free is harmless). */
 dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen) DMCP_MUST_CHECK;
 /* Defaults only (used by unit tests). */
 void cfg_defaults(struct cfg *c);

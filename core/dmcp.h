@@ -56,6 +56,8 @@ typedef enum dmcp_rc {
 	DMCP_E_CONFLICT,        /* lost a race: someone else changed the row first */
 	DMCP_E_URL_REQUIRED,    /* the call needs a URL-mode elicitation first (-32042) */
 	DMCP_E_NO_SAMPLING,     /* no client sampling and no fallback provider */
+	DMCP_E_UNAUTHORIZED,    /* no credentials, or credentials that are not good (HTTP 401) */
+	DMCP_E_FORBIDDEN,       /* good credentials without a scope the server requires (403) */
 	DMCP_E_TIMEOUT,         /* a request's deadline (dmcp_deadline) passed without an answer */
 	DMCP_E_DEPTH,           /* a branch would nest deeper than its limit (dmcp_branch) */
 	DMCP_E_BUDGET,          /* the tree of branches used up its sampling token budget */
@@ -242,6 +244,12 @@ struct dmcp_tool {
 	dmcp_tool_fn run;
 	const struct dmcp_param *params; /* the arguments, ended by DMCP_END, instead of
 	                                    input_schema (both set: a registration error) */
+	int confirm;               /* 1: before the function runs, dmcp asks the user to confirm
+	                              (effect 0: an elicitation form naming the tool and its
+	                              arguments); a decline or cancel ends the call as an isError
+	                              result, a client without elicitation gets an error, and the
+	                              function never runs. Needs "destructiveHint": true in
+	                              .annotations (else a registration error) */
 	enum dmcp_task_support task_support; /* DMCP_TASK_FORBIDDEN unless set */
 };
 
@@ -492,13 +500,35 @@ int dmcp_effect_seq(const dmcp_ctx *ctx);
 /* The call's progressToken as JSON text ("null" when absent); borrowed, valid for the step. */
 const char *dmcp_progress_token(const dmcp_ctx *ctx);
 
-/* Who made the call: the authenticated user the web server passed (REMOTE_USER), or
- * "anonymous" when it passed none. Every step of the run, and every answer to it, is made
- * by the same principal (others get 404). Borrowed, valid for the step. */
+/* Who made the call, as DMCP_AUTH authenticated it: the web server's REMOTE_USER, the
+ * principal of a dmcp token, or a JWT's principal claim ("sub" by default); "anonymous"
+ * when the only method is remote-user and the web server passed no user. Every step of the
+ * run, and every answer to it, is made by the same principal (others get 404). Borrowed,
+ * valid for the step. */
 const char *dmcp_principal(const dmcp_ctx *ctx);
+/* The OAuth scopes the caller was granted, space-separated ("" when none: REMOTE_USER
+ * grants none; a token grants its --scope, a JWT its scope claim). They are those of the
+ * request that started the call, kept with the run: every step sees the same, whoever's
+ * token answers later. Borrowed, valid for the step. */
+const char *dmcp_scopes(const dmcp_ctx *ctx);
+/* 1 when the caller was granted scope (one scope, compared exactly), else 0. */
+int dmcp_has_scope(const dmcp_ctx *ctx, const char *scope);
 /* The MCP session the call belongs to (32 hex chars). Borrowed, valid for the step. A later
  * revision of MCP may allow calls without a session: then it is "" (never NULL). */
 const char *dmcp_session_id(const dmcp_ctx *ctx);
+
+/* Tell clients that a list changed: list is "tools", "prompts" or "resources". Every
+ * subscriptions/listen stream that asked for that list, and every 2025-11-25 session's
+ * standalone GET stream, gets notifications/<list>/list_changed. A hint, numbered like
+ * progress (sent once per run). DMCP_E_PARAMS for another list name. */
+dmcp_rc dmcp_list_changed(dmcp_ctx *ctx, const char *list) DMCP_MUST_CHECK;
+
+/* Tell clients that the resource uri changed: notifications/resources/updated reaches the
+ * listen streams that watch uri and the standalone streams of the sessions subscribed to
+ * it. Numbered like progress. DMCP_E_LIMIT for a URI of DMCP_MAX_URI bytes or more (the
+ * announcement travels between processes as a short PostgreSQL NOTIFY payload). */
+#define DMCP_MAX_URI 2000
+dmcp_rc dmcp_resource_updated(dmcp_ctx *ctx, const char *uri) DMCP_MUST_CHECK;
 
 /* ---- Resources, prompts, completion ---------------------------------------------------- */
 

@@ -18,6 +18,7 @@
 #include "param.h"
 #include "rpc.h"
 #include "rtint.h"
+#include "scope.h"
 #include "task.h"
 #include "utf8.h"
 
@@ -532,6 +533,195 @@ dmcp_rc dmcp_elicit(dmcp_ctx *ctx, const char *schema_name, const char *message,
 	}
 	rc = effect_await(ctx, e, el, &result);
 	return rc == DMCP_OK ? parse_elicit_answer(ctx, result, el, out) : rc;
+}
+
+/* ---- forms that arrive while serving --------------------------------------------------- */
+
+/* A form to validate answers with, compiled from schema (a tree, borrowed: it must outlive
+ * el): el->check is owned (schema_free it). DMCP_E_SCHEMA (ctx->err) when it is no form. */
+static dmcp_rc inline_form(dmcp_ctx *ctx, json_object *schema, struct reg_elicit *el)
+{
+	char why[200];
+	dmcp_rc rc;
+
+	memset(el, 0, sizeof *el);
+	rc = reg_form_compile(schema, &el->check, why, sizeof why);
+	if (rc == DMCP_E_SCHEMA)
+		rt_set_err(ctx, "the elicitation form is not valid: %s", why);
+	return rc;
+}
+
+/* The requestedSchema a journaled elicitation entry asked with (borrowed), or NULL. */
+static json_object *asked_schema(json_object *e)
+{
+	return js_get(js_get(js_get(e, "req", json_type_object), "params", json_type_object),
+	              "requestedSchema", json_type_object);
+}
+
+dmcp_rc rt_elicit_inline(dmcp_ctx *ctx, json_object *schema, const char *key,
+                         const char *message, struct dmcp_elicit_answer *out)
+{
+	struct reg_elicit el;
+	json_object *e, *result, *params;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	e = effect_begin(ctx, "elicit", &rc);
+	if (rc != DMCP_OK)
+		return rc;
+	if (e == NULL) {
+		rc = inline_form(ctx, schema, &el);
+		if (rc != DMCP_OK) {
+			ctx->effect--;
+			return rc;
+		}
+		if (!rt_caps_elicit_form(ctx->env->sess->caps)) {
+			schema_free(el.check);
+			ctx->effect--;
+			return need_cap(ctx, "{\"elicitation\":{\"form\":{}}}", "elicitation");
+		}
+		params = js_new_object();
+		js_object_add(params, "message", js_new_string(message ? message : ""));
+		js_object_add(params, "requestedSchema", js_parse_trusted(js_text(schema)));
+		e = effect_record(ctx, "elicit", key_ok(key) ? key : NULL, "elicitation/create",
+		                  params, &rc);
+		schema_free(el.check);
+		if (e == NULL)
+			return rc;
+	}
+	/* New or replayed, answers are checked against the schema the client was shown. */
+	rc = inline_form(ctx, asked_schema(e), &el);
+	if (rc != DMCP_OK)
+		return DMCP_E_VERSION;
+	rc = effect_await(ctx, e, &el, &result);
+	if (rc == DMCP_OK)
+		rc = parse_elicit_answer(ctx, result, &el, out);
+	schema_free(el.check);
+	return rc;
+}
+
+/* An answer handed to a program: the client's result, or {"error": <its error>} for a
+ * request it refused; kept alive for the step in ctx->answers. */
+static json_object *keep_answer(dmcp_ctx *ctx, json_object *result, json_object *e)
+{
+	json_object *a;
+
+	if (result != NULL)
+		return result;
+	a = js_new_object();
+	js_object_add(a, "error", json_object_get(js_get(js_get(e, "ans", json_type_object),
+	                                                  "error", json_type_object)));
+	if (ctx->answers == NULL)
+		ctx->answers = js_new_array();
+	js_array_add(ctx->answers, a);
+	return a;
+}
+
+dmcp_rc rt_next_answer(dmcp_ctx *ctx, json_object **answer)
+{
+	struct dmcp_elicit_answer ea;
+	struct dmcp_sample_answer sa;
+	struct reg_elicit el;
+	json_object *e, *result = NULL;
+	const char *t;
+	dmcp_rc rc;
+
+	*answer = NULL;
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if ((size_t)ctx->effect >= json_object_array_length(ctx->journal))
+		return DMCP_OK; /* no more: the caller runs its code for the next request */
+	e = json_object_array_get_idx(ctx->journal, (size_t)ctx->effect);
+	t = js_str(e, "t");
+	if (t == NULL || (strcmp(t, "elicit") != 0 && strcmp(t, "url") != 0 &&
+	                  strcmp(t, "sample") != 0)) {
+		rt_set_err(ctx, "effect %d is %s in the journal, which a program cannot ask for",
+		           ctx->effect, t != NULL ? t : "?");
+		return DMCP_E_VERSION;
+	}
+	ctx->effect++;
+	if (strcmp(t, "elicit") == 0) {
+		if (inline_form(ctx, asked_schema(e), &el) != DMCP_OK)
+			return DMCP_E_VERSION;
+		rc = effect_await(ctx, e, &el, &result);
+		if (rc == DMCP_OK)
+			rc = parse_elicit_answer(ctx, result, &el, &ea);
+		schema_free(el.check);
+	} else if (js_has(e, "provider")) {
+		rc = answer_of(ctx, e, &result);
+	} else {
+		rc = effect_await(ctx, e, NULL, &result);
+		if (rc == DMCP_OK)
+			rc = strcmp(t, "url") == 0 ? parse_elicit_answer(ctx, result, NULL, &ea)
+			                           : parse_sample_answer(ctx, result, &sa);
+	}
+	if (rc == DMCP_E_REJECTED)
+		rc = DMCP_OK; /* the program is told, and decides */
+	if (rc == DMCP_OK)
+		*answer = keep_answer(ctx, result, e);
+	return rc;
+}
+
+void rt_effect_back(dmcp_ctx *ctx)
+{
+	if (ctx->effect > 0)
+		ctx->effect--;
+}
+
+/* ---- confirmation before a destructive tool ------------------------------------------- */
+
+/* Bytes of the arguments shown in a confirmation question (longer ones are cut). */
+#define RT_CONFIRM_ARGS 1000
+/* The key of the confirmation on the 2026-07-28 wire. */
+#define RT_CONFIRM_KEY "dmcp_confirm"
+
+/* The confirmation form: one required boolean, false until the user ticks it. */
+static json_object *confirm_form(const char *tool)
+{
+	json_object *schema = js_new_object(), *props = js_new_object(), *f = js_new_object();
+	json_object *req = js_new_array();
+	char title[REG_MAX_NAME + 16];
+
+	snprintf(title, sizeof title, "Run %s", tool);
+	js_object_add(f, "type", js_new_string("boolean"));
+	js_object_add(f, "title", js_new_string(title));
+	js_object_add(f, "description", js_new_string("Tick to run it; anything else does "
+	                                              "nothing"));
+	js_object_add(f, "default", js_new_boolean(0));
+	js_object_add(props, "confirm", f);
+	js_array_add(req, js_new_string("confirm"));
+	js_object_add(schema, "type", js_new_string("object"));
+	js_object_add(schema, "properties", props);
+	js_object_add(schema, "required", req);
+	return schema;
+}
+
+dmcp_rc rt_confirm(dmcp_ctx *ctx, json_object *args)
+{
+	const char *tool = ctx->tool->def->name, *text = js_text(args);
+	struct dmcp_elicit_answer ans;
+	json_object *form = confirm_form(tool);
+	char question[RT_CONFIRM_ARGS + REG_MAX_NAME + 64];
+	dmcp_rc rc;
+
+	snprintf(question, sizeof question, "Run the tool %s with these arguments? %.*s%s", tool,
+	         RT_CONFIRM_ARGS, text, strlen(text) > RT_CONFIRM_ARGS ? "..." : "");
+	cut_whole(question, sizeof question);
+	rc = rt_elicit_inline(ctx, form, RT_CONFIRM_KEY, question, &ans);
+	json_object_put(form);
+	if (rc == DMCP_E_CAPABILITY) {
+		rt_set_err(ctx, "%s changes things and asks the user to confirm first, but this "
+		           "client cannot be asked (it declared no elicitation): nothing was done",
+		           tool);
+		return rc;
+	}
+	if (rc != DMCP_OK)
+		return rc;
+	if (ans.action == DMCP_ACCEPT && dmcp_arg_bool(ans.content, "confirm"))
+		return DMCP_OK;
+	return dmcp_fail(ctx, "the user did not confirm %s (%s): nothing was done", tool,
+	                 ans.action == DMCP_ACCEPT ? "left unticked" :
+	                 ans.action == DMCP_DECLINE ? "declined" : "cancelled");
 }
 
 /* ---- URL mode -------------------------------------------------------------------------- */
@@ -1238,6 +1428,16 @@ const char *dmcp_principal(const dmcp_ctx *ctx)
 	return ctx->run->principal;
 }
 
+const char *dmcp_scopes(const dmcp_ctx *ctx)
+{
+	return ctx->run->scopes;
+}
+
+int dmcp_has_scope(const dmcp_ctx *ctx, const char *scope)
+{
+	return scope != NULL && scope_has(ctx->run->scopes, scope);
+}
+
 const char *dmcp_session_id(const dmcp_ctx *ctx)
 {
 	return ctx->run->session_id;
@@ -1256,3 +1456,41 @@ dmcp_rc dmcp_fail(dmcp_ctx *ctx, const char *fmt, ...)
 	return DMCP_E_TOOL;
 }
 
+/* ---- change announcements (public) ------------------------------------------------------ */
+
+/* NOTIFY a change payload once per run (numbered like progress). No step holds a
+ * transaction while the tool runs, so it goes out at once. A hint: a failure is logged
+ * (store_notify), and a stream that misses one only serves a list a client re-reads. */
+static dmcp_rc announce(dmcp_ctx *ctx, const char *kind, const char *what)
+{
+	struct buf b;
+
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if (!next_note(ctx))
+		return DMCP_OK;
+	buf_init(&b, DMCP_MAX_URI + 3);
+	(void)buf_adds(&b, kind);
+	(void)buf_adds(&b, what);
+	if (b.fail == DMCP_OK)
+		store_notify(ctx->env->st, buf_cstr(&b));
+	buf_free(&b);
+	return DMCP_OK;
+}
+
+dmcp_rc dmcp_list_changed(dmcp_ctx *ctx, const char *list)
+{
+	if (list == NULL || (strcmp(list, "tools") != 0 && strcmp(list, "prompts") != 0 &&
+	                     strcmp(list, "resources") != 0))
+		return DMCP_E_PARAMS;
+	return announce(ctx, "l:", list);
+}
+
+dmcp_rc dmcp_resource_updated(dmcp_ctx *ctx, const char *uri)
+{
+	if (uri == NULL || uri[0] == '\0')
+		return DMCP_E_PARAMS;
+	if (strnlen(uri, DMCP_MAX_URI) >= DMCP_MAX_URI)
+		return DMCP_E_LIMIT;
+	return announce(ctx, "r:", uri);
+}

@@ -1,8 +1,9 @@
 /* js.c — strict JSON parsing, typed getters, the tree constructors that carry the
  * out-of-memory policy, and JSON equality (see js.h). Knows nothing of the protocol.
- * A scan of the text and a tree walk after parsing catch what json-c's strict mode lets
- * through: invalid UTF-8, raw control characters, loose numbers, NaN/Infinity literals and
- * U+0000 inside strings. */
+ * One scan of the text before json-c sees it counts what json-c would allocate (the limits
+ * refuse a body before it costs anything) and finds what json-c's strict mode lets through:
+ * invalid UTF-8, raw control characters, loose numbers and U+0000 inside strings; a tree
+ * walk after parsing catches NaN/Infinity and the depth. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,18 +163,34 @@ static size_t unicode_escape(const char *p, size_t left, const char **why)
 	return 12;
 }
 
-/* What json-c's strict mode lets through on text it parsed: invalid UTF-8 (overlong forms,
- * surrogates, beyond U+10FFFF), raw control characters in strings, and numbers outside the
- * RFC 8259 grammar. "-Infinity" is left to walk(), which refuses it as non-finite. */
-static dmcp_rc strict_text(const char *p, size_t len, char *err, size_t errlen)
-{
-	const char *why = NULL;
-	size_t i = 0, n;
-	uint32_t cp;
-	int in_string = 0, big = 0;
+/* What one pass over the text finds before json-c sees it. */
+struct scan {
+	size_t containers; /* '{' and '[' outside strings */
+	size_t values;     /* commas outside strings + containers + 1: in valid JSON at least the
+	                      values (members and items) it holds, exactly so when no container
+	                      is empty */
+	const char *why;   /* the first strictness problem, or NULL */
+	size_t at;         /* its byte offset */
+	int refused;       /* why names JSON that is refused (-32600), not a parse error */
+};
 
-	while (i < len && why == NULL) {
+/* The scan: counts what json-c would allocate (for the limits) and finds what json-c's
+ * strict mode lets through: invalid UTF-8 (overlong forms, surrogates, beyond U+10FFFF), raw
+ * control characters in strings, numbers outside the RFC 8259 grammar, and escapes it would
+ * change silently (U+0000, lone surrogates). "-Infinity" is left to walk(), which refuses it
+ * as non-finite. It reads every byte even after a problem, so that the counts are whole. */
+static void scan_text(const char *p, size_t len, struct scan *s)
+{
+	const char *why;
+	size_t i = 0, n, commas = 0;
+	uint32_t cp;
+	int in_string = 0, big;
+
+	memset(s, 0, sizeof *s);
+	while (i < len) {
 		unsigned char c = (unsigned char)p[i];
+		why = NULL;
+		big = 0;
 		n = 1;
 		if (c >= 0x80) {
 			n = utf8_decode(p + i, len - i, &cp);
@@ -190,6 +207,10 @@ static dmcp_rc strict_text(const char *p, size_t len, char *err, size_t errlen)
 				n = 2;
 		} else if (c == '"') {
 			in_string = 1;
+		} else if (c == '{' || c == '[') {
+			s->containers++;
+		} else if (c == ',') {
+			commas++;
 		} else if (is_digit((char)c) || (c == '-' && i + 1 < len && is_digit(p[i + 1]))) {
 			n = number_len(p + i, len - i, &big);
 			if (n == 0)
@@ -197,16 +218,41 @@ static dmcp_rc strict_text(const char *p, size_t len, char *err, size_t errlen)
 			else if (big)
 				why = "integer beyond 64 bits (send it as a string)";
 		}
-		if (why == NULL)
-			i += n;
+		if (why != NULL && s->why == NULL) {
+			s->why = why;
+			s->at = i;
+			s->refused = big;
+		}
+		i += n > 0 ? n : 1;
 	}
-	if (why != NULL) {
-		/* big: the text is JSON, but a value it holds is refused (-32600, not -32700) */
-		snprintf(err, errlen, "%s at byte %zu: %s", big ? "invalid request" : "parse error", i,
-		         why);
-		return big ? DMCP_E_INVALID_REQUEST : DMCP_E_PARSE;
+	s->values = commas + s->containers + 1;
+}
+
+/* The limits of an untrusted message, before json-c allocates anything for it. */
+static dmcp_rc scan_limits(const struct scan *s, char *err, size_t errlen)
+{
+	if (s->containers > JS_MAX_CONTAINERS) {
+		snprintf(err, errlen, "invalid request: more than %d objects and arrays in one message",
+		         JS_MAX_CONTAINERS);
+		return DMCP_E_LIMIT;
+	}
+	if (s->values > JS_MAX_VALUES) {
+		snprintf(err, errlen, "invalid request: more than %d JSON values in one message",
+		         JS_MAX_VALUES);
+		return DMCP_E_LIMIT;
 	}
 	return DMCP_OK;
+}
+
+/* The scan's strictness verdict, once json-c has found the text well-formed. */
+static dmcp_rc scan_verdict(const struct scan *s, char *err, size_t errlen)
+{
+	if (s->why == NULL)
+		return DMCP_OK;
+	/* refused: the text is JSON, but a value it holds is refused (-32600, not -32700) */
+	snprintf(err, errlen, "%s at byte %zu: %s", s->refused ? "invalid request" : "parse error",
+	         s->at, s->why);
+	return s->refused ? DMCP_E_INVALID_REQUEST : DMCP_E_PARSE;
 }
 
 /* Run the tokenizer over exactly len bytes; *o is the value on success. */
@@ -214,12 +260,14 @@ static dmcp_rc tokenize(struct json_tokener *tok, const char *data, size_t len, 
                         json_object **o, char *err, size_t errlen)
 {
 	enum json_tokener_error jerr;
+	size_t base = 0; /* where the chunk json-c reports offsets in starts */
 
 	*o = json_tokener_parse_ex(tok, data, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue && len > 0 && json_tokener_get_parse_end(tok) == len) {
 		/* A bare number at the very end could still grow ("12" -> "123"): a NUL ends it.
 		 * The value may be NULL: that is JSON null ("null" ends the same way). */
+		base = len;
 		*o = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
 		if (jerr == json_tokener_success)
@@ -234,8 +282,8 @@ static dmcp_rc tokenize(struct json_tokener *tok, const char *data, size_t len, 
 		return DMCP_E_LIMIT;
 	}
 	if (jerr != json_tokener_success) {
-		snprintf(err, errlen, "parse error at byte %zu: %s", json_tokener_get_parse_end(tok),
-		         json_tokener_error_desc(jerr));
+		snprintf(err, errlen, "parse error at byte %zu: %s",
+		         base + json_tokener_get_parse_end(tok), json_tokener_error_desc(jerr));
 		return DMCP_E_PARSE;
 	}
 	if (json_tokener_get_parse_end(tok) != len) {
@@ -246,11 +294,13 @@ static dmcp_rc tokenize(struct json_tokener *tok, const char *data, size_t len, 
 	return DMCP_OK;
 }
 
-dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
-                 char *err, size_t errlen)
+/* js_parse with the count limits on (untrusted) or off (our own stored text). */
+static dmcp_rc parse(const char *data, size_t len, int max_depth, int limited,
+                     json_object **out, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
 	json_object *o = NULL;
+	struct scan s;
 	dmcp_rc rc;
 
 	*out = NULL;
@@ -262,6 +312,12 @@ dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
 		snprintf(err, errlen, "parse error: NUL byte in the message");
 		return DMCP_E_PARSE;
 	}
+	scan_text(data, len, &s);
+	if (limited) {
+		rc = scan_limits(&s, err, errlen);
+		if (rc != DMCP_OK)
+			return rc;
+	}
 	/* json-c counts the innermost scalar as a level too; walk() counts containers only. */
 	tok = json_tokener_new_ex(max_depth + 1);
 	if (tok == NULL)
@@ -269,8 +325,9 @@ dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	rc = tokenize(tok, data, len, max_depth, &o, err, errlen);
 	json_tokener_free(tok);
+	/* json-c's own verdict first: text it cannot parse is -32700 whatever the scan found */
 	if (rc == DMCP_OK)
-		rc = strict_text(data, len, err, errlen);
+		rc = scan_verdict(&s, err, errlen);
 	if (rc == DMCP_OK)
 		rc = walk(o, 0, max_depth, err, errlen);
 	if (rc != DMCP_OK) {
@@ -279,6 +336,12 @@ dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
 	}
 	*out = o;
 	return DMCP_OK;
+}
+
+dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
+                 char *err, size_t errlen)
+{
+	return parse(data, len, max_depth, 1, out, err, errlen);
 }
 
 /* ---- Building trees (the out-of-memory policy is in js.h) ------------------------------ */
@@ -432,7 +495,7 @@ json_object *js_parse_trusted(const char *text)
 
 	if (text == NULL)
 		return NULL;
-	if (js_parse(text, strlen(text), JS_MAX_DEPTH * 4, &o, err, sizeof err) != DMCP_OK)
+	if (parse(text, strlen(text), JS_MAX_DEPTH * 4, 0, &o, err, sizeof err) != DMCP_OK)
 		return NULL;
 	return o;
 }

@@ -24,12 +24,26 @@
 /* Deepest nesting of arrays and objects accepted in one message: MCP messages nest about
  * ten levels (tool arguments included); 64 leaves room and stops stack-eating inputs. */
 #define JS_MAX_DEPTH 64
+/* Objects and arrays in one untrusted message. json-c gives each object a 16-slot hash table
+ * and each array a slot array as it parses: about 780 bytes of heap for "{}", two bytes of
+ * text, so a 1 MiB body of empty objects cost 260 MB before any other check could run. MCP
+ * messages hold tens; 4096 leaves room for tool arguments that are lists of a few thousand
+ * records, and caps their tables at about 3 MB. */
+#define JS_MAX_CONTAINERS 4096
+/* Values in one untrusted message: array items and object members (containers included).
+ * Each costs json-c 70-180 bytes of heap (a member also a key copy and hash slots) for 2-6
+ * bytes of text ("0,", "\"a\":0,"). With JS_MAX_CONTAINERS, this bounds a message's tree to
+ * about 7 MB whatever its size: 4096 records of 8 fields fit. */
+#define JS_MAX_VALUES 32768
 
-/* Parse exactly len bytes as one JSON value. Strict RFC 8259 (no NaN, no trailing bytes),
- * valid UTF-8, at most max_depth levels, and no U+0000 in any string or key (C tools take
- * strings as C strings; a NUL would silently cut them). On failure *out is NULL, err holds
- * one line, and the result is DMCP_E_PARSE (not JSON), DMCP_E_LIMIT (too deep) or
- * DMCP_E_INVALID_REQUEST (JSON, but with a NUL or a non-finite number). */
+/* Parse exactly len bytes of an untrusted message as one JSON value. Strict RFC 8259 (no NaN,
+ * no trailing bytes), valid UTF-8, at most max_depth levels, at most JS_MAX_CONTAINERS and
+ * JS_MAX_VALUES (counted before json-c allocates anything), and no U+0000 in any string or
+ * key (C tools take strings as C strings; a NUL would silently cut them). On failure *out is
+ * NULL, err holds one line, and the result is DMCP_E_PARSE (not JSON), DMCP_E_LIMIT (too
+ * deep, too many values or containers; checked first, so a text over the counts that is
+ * not JSON either gets DMCP_E_LIMIT) or DMCP_E_INVALID_REQUEST (JSON, but with a NUL or a
+ * non-finite number). */
 dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
                  char *err, size_t errlen) DMCP_MUST_CHECK;
 
@@ -44,7 +58,8 @@ int js_has(json_object *obj, const char *key);
 const char *js_text(json_object *o);
 /* 1 when o is a number with an integral value in [-(2^53-1), 2^53-1]; *v receives it. */
 int js_int53(json_object *o, int64_t *v);
-/* Parse trusted JSON text (from our own database or a definition); NULL on failure. */
+/* Parse trusted JSON text (from our own database or a definition) with js_parse's strictness
+ * but without its count limits (a run's journal gathers many messages); NULL on failure. */
 json_object *js_parse_trusted(const char *text);
 
 /* ---- Building trees. json-c's constructors and adds under the policy above: none returns

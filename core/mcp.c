@@ -35,28 +35,64 @@ static int has_tasks(const dmcp_registry *reg)
 	return 0;
 }
 
-static json_object *server_caps(const dmcp_registry *reg)
-{
-	json_object *caps = js_new_object(), *o;
+/* Revisions of the sessionless era dmcp speaks, newest first. */
+static const char *const modern_versions[] = {"2026-07-28"};
 
-	o = js_new_object();
-	js_object_add(o, "listChanged", js_new_boolean(0));
-	js_object_add(caps, "tools", o);
-	if (reg->n_resources + reg->n_templates > 0) {
-		o = js_new_object();
-		js_object_add(o, "subscribe", js_new_boolean(1));
-		js_object_add(o, "listChanged", js_new_boolean(0));
-		js_object_add(caps, "resources", o);
-	}
-	if (reg->n_prompts > 0) {
-		o = js_new_object();
-		js_object_add(o, "listChanged", js_new_boolean(0));
-		js_object_add(caps, "prompts", o);
-	}
+/* What initialize and server/discover tell the client. */
+static const char instructions[] =
+	"dmcp keeps every tool call in PostgreSQL: a call that waits for you survives "
+	"restarts and can be resumed on any worker.";
+
+int mcp_modern_version(const char *v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < sizeof modern_versions / sizeof modern_versions[0]; i++)
+		if (strcmp(v, modern_versions[i]) == 0)
+			return 1;
+	return 0;
+}
+
+json_object *mcp_modern_versions(void)
+{
+	json_object *a = js_new_array();
+	size_t i;
+
+	for (i = 0; i < sizeof modern_versions / sizeof modern_versions[0]; i++)
+		js_array_add(a, js_new_string(modern_versions[i]));
+	return a;
+}
+
+static json_object *flags(const char *name, int on, const char *name2, int on2)
+{
+	json_object *o = js_new_object();
+
+	js_object_add(o, name, js_new_boolean(on));
+	if (name2 != NULL)
+		js_object_add(o, name2, js_new_boolean(on2));
+	return o;
+}
+
+json_object *mcp_server_caps(const dmcp_registry *reg, int notifies, int modern)
+{
+	json_object *caps = js_new_object();
+
+	js_object_add(caps, "tools", flags("listChanged", notifies, NULL, 0));
+	if (reg->n_resources + reg->n_templates > 0)
+		js_object_add(caps, "resources", flags("subscribe", notifies, "listChanged",
+		                                                notifies));
+	if (reg->n_prompts > 0)
+		js_object_add(caps, "prompts", flags("listChanged", notifies, NULL, 0));
 	js_object_add(caps, "logging", js_new_object());
 	js_object_add(caps, "completions", js_new_object());
-	if (has_tasks(reg))
+	if (has_tasks(reg) && !modern) {
 		js_object_add(caps, "tasks", task_legacy_caps());
+	} else if (has_tasks(reg)) {
+		/* 2026-07-28: tasks are the extension, declared under extensions (SEP-2663). */
+		json_object *ext = js_new_object();
+		js_object_add(ext, TASK_EXT, js_new_object());
+		js_object_add(caps, "extensions", ext);
+	}
 	return caps;
 }
 
@@ -103,7 +139,13 @@ static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 	snprintf(s.principal, sizeof s.principal, "%s", c->principal);
 	snprintf(s.protocol, sizeof s.protocol, "%s", http_version_negotiate(want));
 	s.client_caps = (char *)caps_text;
-	rc = store_session_create(c->st, &s, info_text);
+	rc = store_session_create(c->st, &s, info_text, c->cfg->max_sessions);
+	if (rc == DMCP_E_LIMIT) {
+		snprintf(c->err, sizeof c->err, "%.80s has %d live sessions, the limit "
+		         "(DMCP_MAX_SESSIONS_PER_PRINCIPAL): end one (HTTP DELETE) or wait until idle "
+		         "ones expire", c->principal, c->cfg->max_sessions);
+		c->rpc_code = RPC_SERVER_ERROR;
+	}
 	if (rc != DMCP_OK)
 		return rc;
 	memcpy(c->new_session, s.id, sizeof s.id);
@@ -111,12 +153,21 @@ static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 	c->created = s;
 	r = js_new_object();
 	js_object_add(r, "protocolVersion", js_new_string(s.protocol));
-	js_object_add(r, "capabilities", server_caps(c->reg));
+	js_object_add(r, "capabilities", mcp_server_caps(c->reg, c->notifies, 0));
 	si = server_info();
 	js_object_add(r, "serverInfo", si);
-	js_object_add(r, "instructions", js_new_string(
-		"dmcp keeps every tool call in PostgreSQL: a call that waits for you survives "
-		"restarts and can be resumed on any worker."));
+	js_object_add(r, "instructions", js_new_string(instructions));
+	*result = r;
+	return DMCP_OK;
+}
+
+static dmcp_rc do_discover(struct mcp_call *c, json_object **result)
+{
+	json_object *r = js_new_object();
+
+	js_object_add(r, "supportedVersions", mcp_modern_versions());
+	js_object_add(r, "capabilities", mcp_server_caps(c->reg, c->notifies, 1));
+	js_object_add(r, "instructions", js_new_string(instructions));
 	*result = r;
 	return DMCP_OK;
 }
@@ -187,13 +238,24 @@ static dmcp_rc do_prompts_list(struct mcp_call *c, json_object **result)
 	return list_of(c, "prompts", result);
 }
 
+/* 2025-11-25: -32002; 2026-07-28 (SEP-2164): -32602. Both with data.uri. */
 static dmcp_rc resource_missing(struct mcp_call *c, const char *uri)
 {
-	c->rpc_code = RPC_RESOURCE_NOT_FOUND;
+	c->rpc_code = c->modern ? RPC_INVALID_PARAMS : RPC_RESOURCE_NOT_FOUND;
 	c->error_data = js_new_object();
 	js_object_add(c->error_data, "uri", js_new_string(uri));
 	snprintf(c->err, sizeof c->err, "Resource not found");
 	return DMCP_E_NOT_FOUND;
+}
+
+static int is_static(const dmcp_registry *reg, const char *uri)
+{
+	int i;
+
+	for (i = 0; i < reg->n_resources; i++)
+		if (strcmp(reg->resources[i]->uri, uri) == 0)
+			return 1;
+	return 0;
 }
 
 static dmcp_rc do_resources_read(struct mcp_call *c, json_object **result)
@@ -212,6 +274,10 @@ static dmcp_rc do_resources_read(struct mcp_call *c, json_object **result)
 	}
 	*result = js_new_object();
 	js_object_add(*result, "contents", contents);
+	if (!is_static(c->reg, uri)) {
+		c->ttl_ms = 0; /* computed at each read */
+		c->cache_public = 0;
+	}
 	return DMCP_OK;
 }
 
@@ -351,32 +417,116 @@ static dmcp_rc do_complete(struct mcp_call *c, json_object **result)
 	return DMCP_OK;
 }
 
-static const struct {
+/* One method of an era. cap names what the capabilities must declare for the method to be
+ * served ("prompts", "resources.subscribe", ...; "changes": any listChanged or subscribe),
+ * so that what is declared is served and what is not declared is -32601. */
+struct mcp_method {
 	const char *method;
-	mcp_fn fn;
-} methods[] = {
-	{"initialize", do_initialize},
-	{"ping", do_ping},
-	{"logging/setLevel", do_set_level},
-	{"tools/list", do_tools_list},
-	{"resources/list", do_resources_list},
-	{"resources/templates/list", do_templates_list},
-	{"resources/read", do_resources_read},
-	{"resources/subscribe", do_subscribe},
-	{"resources/unsubscribe", do_unsubscribe},
-	{"prompts/list", do_prompts_list},
-	{"prompts/get", do_prompts_get},
-	{"completion/complete", do_complete},
+	mcp_fn fn;         /* NULL: the transport streams it */
+	const char *cap;   /* or NULL: always served */
+	int cacheable;     /* 2026-07-28 CacheableResult: ttlMs and cacheScope */
 };
+
+/* MCP 2025-11-25, with a session. */
+static const struct mcp_method legacy_methods[] = {
+	{"initialize", do_initialize, NULL, 0},
+	{"ping", do_ping, NULL, 0},
+	{"logging/setLevel", do_set_level, "logging", 0},
+	{"tools/list", do_tools_list, "tools", 0},
+	{"tools/call", NULL, "tools", 0},
+	{"resources/list", do_resources_list, "resources", 0},
+	{"resources/templates/list", do_templates_list, "resources", 0},
+	{"resources/read", do_resources_read, "resources", 0},
+	{"resources/subscribe", do_subscribe, "resources.subscribe", 0},
+	{"resources/unsubscribe", do_unsubscribe, "resources.subscribe", 0},
+	{"prompts/list", do_prompts_list, "prompts", 0},
+	{"prompts/get", do_prompts_get, "prompts", 0},
+	{"completion/complete", do_complete, "completions", 0},
+};
+
+/* MCP 2026-07-28, sessionless: no initialize, ping, logging/setLevel or subscribe. */
+static const struct mcp_method modern_methods[] = {
+	{"server/discover", do_discover, NULL, 1},
+	{"tools/list", do_tools_list, "tools", 1},
+	{"tools/call", NULL, "tools", 0},
+	{"resources/list", do_resources_list, "resources", 1},
+	{"resources/templates/list", do_templates_list, "resources", 1},
+	{"resources/read", do_resources_read, "resources", 1},
+	{"prompts/list", do_prompts_list, "prompts", 1},
+	{"prompts/get", do_prompts_get, "prompts", 0},
+	{"completion/complete", do_complete, "completions", 0},
+	{"subscriptions/listen", NULL, "changes", 0},
+};
+
+/* 1 when caps declares cap ("a" or "a.b" with b true; "changes": any delivered change). */
+static int declared(json_object *caps, const char *cap)
+{
+	const char *dot = strchr(cap, '.');
+	char head[32];
+	json_object *o;
+
+	if (strcmp(cap, "changes") == 0)
+		return declared(caps, "tools.listChanged") || declared(caps, "prompts.listChanged") ||
+		       declared(caps, "resources.listChanged") || declared(caps, "resources.subscribe");
+	snprintf(head, sizeof head, "%.*s", (int)(dot != NULL ? (size_t)(dot - cap) : strlen(cap)),
+	         cap);
+	o = js_get(caps, head, json_type_object);
+	if (o == NULL || dot == NULL)
+		return o != NULL;
+	o = js_get(o, dot + 1, json_type_boolean);
+	return o != NULL && json_object_get_boolean(o);
+}
+
+static const struct mcp_method *find_method(const struct mcp_call *c, const char *method)
+{
+	const struct mcp_method *t = c->modern ? modern_methods : legacy_methods;
+	size_t n = c->modern ? sizeof modern_methods / sizeof modern_methods[0]
+	                     : sizeof legacy_methods / sizeof legacy_methods[0];
+	const struct mcp_method *hit = NULL;
+	json_object *caps;
+	size_t i;
+
+	for (i = 0; i < n && hit == NULL; i++)
+		if (strcmp(t[i].method, method) == 0)
+			hit = &t[i];
+	if (hit == NULL || hit->cap == NULL)
+		return hit;
+	caps = mcp_server_caps(c->reg, c->notifies, c->modern);
+	if (!declared(caps, hit->cap))
+		hit = NULL;
+	json_object_put(caps);
+	return hit;
+}
+
+enum mcp_kind mcp_method_kind(const struct mcp_call *c, const char *method)
+{
+	const struct mcp_method *m = find_method(c, method);
+
+	if (m == NULL)
+		return MCP_UNKNOWN;
+	return m->fn != NULL ? MCP_JSON : MCP_STREAM;
+}
 
 dmcp_rc mcp_dispatch(struct mcp_call *c, json_object **result)
 {
-	size_t i;
+	const struct mcp_method *m = find_method(c, c->msg->method);
+	dmcp_rc rc;
 
 	*result = NULL;
-	for (i = 0; i < sizeof methods / sizeof methods[0]; i++)
-		if (strcmp(methods[i].method, c->msg->method) == 0)
-			return methods[i].fn(c, result);
-	snprintf(c->err, sizeof c->err, "Method not found");
-	return DMCP_E_METHOD;
+	if (m == NULL || m->fn == NULL) {
+		snprintf(c->err, sizeof c->err, "Method not found");
+		return DMCP_E_METHOD;
+	}
+	c->ttl_ms = MCP_LIST_TTL_MS;
+	c->cache_public = 1;
+	rc = m->fn(c, result);
+	if (rc != DMCP_OK || !c->modern)
+		return rc;
+	if (m->cacheable) {
+		js_object_add(*result, "ttlMs", js_new_int(c->ttl_ms));
+		js_object_add(*result, "cacheScope",
+		                       js_new_string(c->cache_public ? "public" : "private"));
+	}
+	mcp_modern_result(*result, "complete");
+	return DMCP_OK;
 }

@@ -20,6 +20,8 @@ static void free_tool(struct reg_tool *t)
 {
 	int i;
 
+	if (t->impl_free != NULL)
+		t->impl_free(t->impl);
 	free(t->listing);
 	schema_free(t->input);
 	schema_free(t->output);
@@ -37,9 +39,9 @@ void dmcp_registry_free(dmcp_registry *reg)
 
 	if (reg == NULL)
 		return;
-	for (i = 0; i < reg->n_tools; i++)
+	for (i = reg->view ? reg->n_borrowed : 0; i < reg->n_tools; i++)
 		free_tool(&reg->tools[i]);
-	for (i = 0; i < reg->n_prompt_runs; i++) {
+	for (i = 0; !reg->view && i < reg->n_prompt_runs; i++) {
 		struct dmcp_tool *made = (struct dmcp_tool *)(void *)reg->prompt_runs[i].def;
 		free_tool(&reg->prompt_runs[i]);
 		free(made);
@@ -53,7 +55,19 @@ static dmcp_rc fail(char *err, size_t errlen, dmcp_rc rc, const char *what, cons
 	return rc;
 }
 
-static int name_ok(const char *name)
+dmcp_registry *reg_view_new(const dmcp_registry *base)
+{
+	dmcp_registry *v = malloc(sizeof *v);
+
+	if (v == NULL)
+		return NULL;
+	memcpy(v, base, sizeof *v);
+	v->view = 1;
+	v->n_borrowed = base->n_tools;
+	return v;
+}
+
+int reg_name_ok(const char *name)
 {
 	size_t i, n;
 
@@ -71,28 +85,34 @@ static int name_ok(const char *name)
 	return 1;
 }
 
-/* Parse a schema text, check it, and require an object root type when need_object. */
-static dmcp_rc compile(const char *text, int need_object, json_object **tree,
-                       struct schema **out, char *err, size_t errlen)
+/* Check tree t (borrowed) as a schema, with an object root type when need_object. */
+static dmcp_rc compile_tree(json_object *t, int need_object, struct schema **out, char *err,
+                            size_t errlen)
 {
-	json_object *t = js_parse_trusted(text);
 	const char *type;
-	dmcp_rc rc;
 
-	*tree = NULL;
 	*out = NULL;
 	if (t == NULL || !json_object_is_type(t, json_type_object)) {
-		json_object_put(t);
 		snprintf(err, errlen, "schema is not a JSON object");
 		return DMCP_E_SCHEMA;
 	}
 	type = js_str(t, "type");
 	if (need_object && (type == NULL || strcmp(type, "object") != 0)) {
-		json_object_put(t);
 		snprintf(err, errlen, "schema root must have \"type\": \"object\"");
 		return DMCP_E_SCHEMA;
 	}
-	rc = schema_new(t, out, err, errlen);
+	return schema_new(t, out, err, errlen);
+}
+
+/* Parse a schema text, check it, and require an object root type when need_object. */
+static dmcp_rc compile(const char *text, int need_object, json_object **tree,
+                       struct schema **out, char *err, size_t errlen)
+{
+	json_object *t = js_parse_trusted(text);
+	dmcp_rc rc;
+
+	*tree = NULL;
+	rc = compile_tree(t, need_object, out, err, errlen);
 	if (rc != DMCP_OK) {
 		json_object_put(t);
 		return rc;
@@ -124,6 +144,19 @@ static int flat_schema(json_object *schema)
 		}
 	}
 	return 1;
+}
+
+dmcp_rc reg_form_compile(json_object *schema, struct schema **check, char *err,
+                         size_t errlen)
+{
+	DMCP_TRY(compile_tree(schema, 1, check, err, errlen));
+	if (!flat_schema(schema)) {
+		schema_free(*check);
+		*check = NULL;
+		snprintf(err, errlen, "an elicitation form must be a flat object of primitives");
+		return DMCP_E_SCHEMA;
+	}
+	return DMCP_OK;
 }
 
 /* The schema text of a form: its own, or generated from its fields (*gen, freed by the
@@ -238,8 +271,20 @@ static dmcp_rc input_text(const struct dmcp_tool *d, const char **text, char **g
 	return DMCP_OK;
 }
 
-dmcp_rc dmcp_register_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *err,
-                           size_t errlen)
+/* 1 when annotations (JSON text, or NULL) say "destructiveHint": true. */
+static int destructive(const char *annotations)
+{
+	json_object *a = annotations != NULL ? js_parse_trusted(annotations) : NULL;
+	json_object *d = js_get(a, "destructiveHint", json_type_boolean);
+	int yes = d != NULL && json_object_get_boolean(d);
+
+	json_object_put(a);
+	return yes;
+}
+
+/* Register d in reg's next tool entry; on success the entry is reg->tools[n_tools - 1]. */
+static dmcp_rc add_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *err,
+                        size_t errlen)
 {
 	struct reg_tool *t;
 	json_object *tree = NULL;
@@ -247,7 +292,7 @@ dmcp_rc dmcp_register_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *
 	char sub[200], *gen = NULL;
 	dmcp_rc rc;
 
-	if (!name_ok(d->name))
+	if (!reg_name_ok(d->name))
 		return fail(err, errlen, DMCP_E_PARAMS, "tool names are 1-128 of [A-Za-z0-9_.-]",
 		            d->name);
 	if (reg_tool(reg, d->name) != NULL)
@@ -259,6 +304,9 @@ dmcp_rc dmcp_register_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *
 	    (int)d->task_support > (int)DMCP_TASK_REQUIRED)
 		return fail(err, errlen, DMCP_E_PARAMS, "task_support is DMCP_TASK_FORBIDDEN, "
 		            "DMCP_TASK_OPTIONAL or DMCP_TASK_REQUIRED", d->name);
+	if (d->confirm && !destructive(d->annotations))
+		return fail(err, errlen, DMCP_E_PARAMS, "a tool that asks for confirmation (.confirm) "
+		            "needs \"destructiveHint\": true in its annotations", d->name);
 	if (reg->n_tools >= REG_MAX_ENTRIES)
 		return fail(err, errlen, DMCP_E_LIMIT, "too many tools", d->name);
 	t = &reg->tools[reg->n_tools];
@@ -287,6 +335,27 @@ dmcp_rc dmcp_register_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *
 		return rc;
 	}
 	reg->n_tools++;
+	return DMCP_OK;
+}
+
+dmcp_rc dmcp_register_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *err,
+                           size_t errlen)
+{
+	return add_tool(reg, d, err, errlen);
+}
+
+dmcp_rc reg_add_tool(dmcp_registry *reg, const struct dmcp_tool *def, void *impl,
+                     void (*impl_free)(void *impl), char *err, size_t errlen)
+{
+	dmcp_rc rc = add_tool(reg, def, err, errlen);
+
+	if (rc != DMCP_OK) {
+		if (impl_free != NULL)
+			impl_free(impl);
+		return rc;
+	}
+	reg->tools[reg->n_tools - 1].impl = impl;
+	reg->tools[reg->n_tools - 1].impl_free = impl_free;
 	return DMCP_OK;
 }
 
@@ -382,7 +451,7 @@ static dmcp_rc add_prompt_run(dmcp_registry *reg, const struct dmcp_prompt *p, c
 dmcp_rc dmcp_register_prompt(dmcp_registry *reg, const struct dmcp_prompt *p, char *err,
                              size_t errlen)
 {
-	if (!name_ok(p->name) || (p->get == NULL) == (p->run == NULL) || p->description == NULL)
+	if (!reg_name_ok(p->name) || (p->get == NULL) == (p->run == NULL) || p->description == NULL)
 		return fail(err, errlen, DMCP_E_PARAMS, "a prompt needs a name, a description and "
 		            "one function (get or run)", p->name);
 	if (reg_prompt(reg, p->name) != NULL)

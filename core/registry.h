@@ -1,7 +1,10 @@
 /* registry.h — what the server offers: tools (with compiled schemas), resources, resource
  * templates, prompts, completions, and the sampling fallback. Built before serving, then
- * read-only, so worker threads share it without locks. Knows nothing of HTTP or the
- * database. MCP 2025-11-25 server/tools, server/resources, server/prompts, completion. */
+ * read-only, so worker threads share it without locks. Tools made at run time (SQL
+ * functions, programs) go into a view: a copy of the registry that borrows its entries and
+ * owns only what was added to it (reg_view_new; dynreg.c swaps views while serving).
+ * Knows nothing of HTTP or the database. MCP 2025-11-25 server/tools, server/resources,
+ * server/prompts, completion. */
 #ifndef DMCP_REGISTRY_H
 #define DMCP_REGISTRY_H
 
@@ -29,7 +32,11 @@ struct reg_elicit {
 };
 
 struct reg_tool {
-	const struct dmcp_tool *def; /* borrowed; for a prompt that runs, made here (owned) */
+	const struct dmcp_tool *def; /* borrowed; for a prompt that runs, made here (owned); for
+	                                a tool made at run time, it lives in impl (owned) */
+	void *impl;                  /* a tool made at run time: what the adapter in def->run
+	                                reads (its kind's data), owned; NULL for a C tool */
+	void (*impl_free)(void *impl); /* frees impl (def with it) */
 	const struct dmcp_prompt *prompt; /* a prompt that runs as a run (dmcp_prompt.run), or
 	                                     NULL for a tool */
 	char *listing;               /* owned: the Tool object for tools/list, as JSON text */
@@ -48,7 +55,28 @@ struct dmcp_registry {
 	const struct dmcp_prompt *prompts[REG_MAX_ENTRIES];              /* borrowed */
 	const struct dmcp_completion *completions[REG_MAX_ENTRIES];      /* borrowed */
 	const struct dmcp_sampling_provider *sampling;                   /* borrowed, or NULL */
+	int view;       /* a view (reg_view_new): every entry below n_borrowed, and every prompt
+	                   run, belongs to the registry it was copied from */
+	int n_borrowed; /* a view: tools[0..n_borrowed) are the base's */
+	int refs;       /* a view: references to it (dynreg.c counts them under its lock) */
 };
+
+/* A view of base: a copy that borrows base's entries (base must outlive it, read-only), to
+ * which reg_add_tool adds tools made at run time. dmcp_registry_free frees only what was
+ * added. NULL when out of memory. */
+dmcp_registry *reg_view_new(const dmcp_registry *base);
+/* Register def, a tool made at run time, with its kind's data impl: the entry owns impl from
+ * now on (impl_free(impl) frees it with the entry, or at once when registration fails, with
+ * the reason in err). def usually lives in impl. */
+dmcp_rc reg_add_tool(dmcp_registry *reg, const struct dmcp_tool *def, void *impl,
+                     void (*impl_free)(void *impl), char *err, size_t errlen) DMCP_MUST_CHECK;
+/* 1 when name can name a tool (1-128 of [A-Za-z0-9_.-]). */
+int reg_name_ok(const char *name);
+/* Compile schema (a JSON tree, borrowed) as an elicitation form, with the checks a
+ * registered form gets (an object root, flat primitives): for forms that arrive while
+ * serving. *check is the caller's (schema_free). DMCP_E_SCHEMA with the reason in err. */
+dmcp_rc reg_form_compile(json_object *schema, struct schema **check, char *err,
+                         size_t errlen) DMCP_MUST_CHECK;
 
 const struct reg_tool *reg_tool(const dmcp_registry *reg, const char *name);
 const struct reg_elicit *reg_elicit(const struct reg_tool *t, const char *name);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "rnd.h"
+#include "scope.h"
 
 /* Bytes of a principal name kept from REMOTE_USER (longer names are refused). */
 #define ROW_MAX_PRINCIPAL 256
@@ -19,12 +20,36 @@ struct session_row {
 	int log_level;        /* 0 debug .. 7 emergency */
 };
 
+/* Hex digits of a token's id (64 random bits: names a token in `token list` and `token
+ * revoke` without being the secret). */
+#define ROW_TOKEN_ID 16
+/* Bytes of a timestamp as the store writes it ("2026-11-26T10:00:00Z"). */
+#define ROW_TIME 32
+
+/* A bearer token made by `dmcp.fcgi token create`: the database keeps its hash, never the
+ * token. */
+struct token_row {
+	char id[ROW_TOKEN_ID + 1];              /* its id */
+	char hash[65];                          /* lowercase hex SHA-256 of the token */
+	char principal[ROW_MAX_PRINCIPAL + 1];  /* who it signs in as */
+	char scopes[SCOPE_MAX_LIST + 1];        /* what it grants (normalized; "" none) */
+	int64_t expires;                        /* seconds since the epoch; 0 = never */
+	int expired;                            /* filled by reads: expires has passed */
+	int revoked;                            /* filled by reads: `token revoke` ran */
+	char created_at[ROW_TIME];              /* filled by reads, UTC */
+	char expires_at[ROW_TIME];              /* filled by reads, UTC; "" = never */
+	char revoked_at[ROW_TIME];              /* filled by reads, UTC; "" = not revoked */
+};
+
 enum run_status { RUN_RUNNING, RUN_WAITING, RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED };
 
 struct run_row {
 	rnd_hex_id id;        /* run id */
 	rnd_hex_id session_id; /* the session that owns it; "" for a sessionless run */
 	char principal[ROW_MAX_PRINCIPAL + 1]; /* who started it */
+	char scopes[SCOPE_MAX_LIST + 1];       /* what its caller was granted when it began
+	                                          (normalized; "" none): fixed for the run, so
+	                                          every step replays alike */
 	char *request_id;     /* owned JSON text of the client's id */
 	char *progress_token; /* owned JSON text, or NULL */
 	char *tool;           /* owned */

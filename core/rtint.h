@@ -1,7 +1,8 @@
 /* rtint.h — what the run engine (runtime.c: steps, saves, the two eras) shares with the
  * effects a tool calls (effects.c: elicitation, sampling, roots, progress, log, memo, the
- * result being built). Internal to the library: not installed, not for tool authors.
- * Knows nothing of HTTP or SQL. */
+ * result being built), and with the adapters of the tool kinds made at run time (sqltool.c,
+ * exectool.c), which read their entry's data from ctx->tool->impl. Internal to the library:
+ * not installed, not for tool authors. Knows nothing of HTTP or SQL. */
 #ifndef DMCP_RTINT_H
 #define DMCP_RTINT_H
 
@@ -107,5 +108,34 @@ dmcp_rc rt_budget_charge(dmcp_ctx *ctx, int64_t tokens);
 int64_t rt_budget_left(const dmcp_ctx *ctx);
 /* The tokens a CreateMessageResult used: its usage, or an estimate from its text. */
 int64_t rt_tokens_of(json_object *result);
+
+/* ---- effects side (effects.c), for the engine and the tool kinds ------------------------ */
+
+/* Before a tool with .confirm runs: effect 0 asks the user, with a form naming the tool and
+ * its arguments (args, borrowed), to confirm. DMCP_OK once they did; DMCP_E_TOOL (a clear
+ * message in ctx->err) when they declined, cancelled or left it unticked; DMCP_SUSPENDED
+ * while the question waits; DMCP_E_CAPABILITY when the client cannot be asked. */
+dmcp_rc rt_confirm(dmcp_ctx *ctx, json_object *args) DMCP_MUST_CHECK;
+
+/* dmcp_elicit with the form given as JSON (schema, borrowed) instead of a registered name:
+ * for forms that arrive while serving (a program's). Checked as registered forms are
+ * (DMCP_E_SCHEMA with the reason in ctx->err); answers are validated against the schema the
+ * client was shown (the journaled one, on replay). key names the request on the 2026-07-28
+ * wire (NULL or unusable: "elicit_<effect number>"). */
+dmcp_rc rt_elicit_inline(dmcp_ctx *ctx, json_object *schema, const char *key,
+                         const char *message, struct dmcp_elicit_answer *out) DMCP_MUST_CHECK;
+
+/* For tool kinds whose code runs again from the top with every answer so far (programs):
+ * the answer to the next effect when the journal holds it, replayed as the effect functions
+ * would (numbered, checked). *answer (borrowed, valid for the step) is the client's result
+ * object, or {"error": <JSON-RPC error>} for a request the client refused; NULL when the
+ * journal holds no more effects (the caller runs its code, and records the next request
+ * with dmcp_elicit, rt_elicit_inline, dmcp_elicit_url or dmcp_sample). DMCP_SUSPENDED while
+ * the journaled request waits; DMCP_E_ANSWER (ctx->err) for an answer that does not fit;
+ * DMCP_E_VERSION for a journal entry a program cannot have made. */
+dmcp_rc rt_next_answer(dmcp_ctx *ctx, json_object **answer) DMCP_MUST_CHECK;
+/* The request effect just made was answered within the step (the sampling fallback, or an
+ * inputResponse): step back to it, so that rt_next_answer reads its answer as a replay. */
+void rt_effect_back(dmcp_ctx *ctx);
 
 #endif

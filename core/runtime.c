@@ -299,8 +299,17 @@ dmcp_rc rt_save(dmcp_ctx *ctx)
 	int existed = r->exists, n = 0, notify;
 	dmcp_rc rc;
 
-	if (ephemeral(ctx))
+	if (ephemeral(ctx)) {
+		/* No row to save; a transaction the tool's step opened (an SQL function's writes)
+		 * commits before anything reaches the client. */
+		rc = store_step_commit(ctx->env->st);
+		if (rc != DMCP_OK) {
+			if (ctx->failed == DMCP_OK)
+				ctx->failed = rc;
+			return rc;
+		}
 		return deliver_only(ctx);
+	}
 	rc = journal_to_row(ctx);
 	if (rc == DMCP_OK)
 		rc = event_arrays(ctx, &n, &kinds, &bodies);
@@ -655,7 +664,10 @@ static dmcp_rc step(dmcp_ctx *ctx)
 		res.messages = js_new_array();
 		rc = ctx->tool->prompt->run(ctx, args, res.messages);
 	} else {
-		rc = ctx->tool->def->run(ctx, args, &res);
+		/* A tool marked .confirm runs only once the user said yes (effect 0). */
+		rc = ctx->tool->def->confirm ? rt_confirm(ctx, args) : DMCP_OK;
+		if (rc == DMCP_OK)
+			rc = ctx->tool->def->run(ctx, args, &res);
 	}
 	if (ctx->suspended && rc != DMCP_CANCELLED && rc != DMCP_E_CONFLICT)
 		rc = DMCP_SUSPENDED;
@@ -751,6 +763,8 @@ static dmcp_rc new_run(struct rt_env *env, const struct rt_call *call, struct ru
 		return rc;
 	row_copy(run->session_id, sizeof run->session_id, env->sess->id);
 	row_copy(run->principal, sizeof run->principal, env->sess->principal);
+	row_copy(run->scopes, sizeof run->scopes,
+	         env->sess->scopes != NULL ? env->sess->scopes : "");
 	run->request_id = strdup(js_text(call->request_id));
 	run->progress_token = call->progress_token != NULL ? strdup(js_text(call->progress_token))
 	                                                   : NULL;
@@ -806,6 +820,27 @@ static dmcp_rc stored_response(struct rt_env *env, const struct run_row *run, in
 		env->sink->committed(env->sink->arg, run->id, lsn, 1, &kind, &body);
 	}
 	json_object_put(msg);
+	return DMCP_OK;
+}
+
+/* 2026-07-28: each round of a call is a request of its own, so the step it takes answers
+ * this request's id and reports progress under this request's progressToken (none: no
+ * progress goes out). Only the loaded row changes: a save never writes these two fields, so
+ * the stored run keeps the first request's. */
+static dmcp_rc this_request(struct run_row *run, const struct rt_call *call)
+{
+	char *id = strdup(js_text(call->request_id));
+	char *tok = call->progress_token != NULL ? strdup(js_text(call->progress_token)) : NULL;
+
+	if (id == NULL || (call->progress_token != NULL && tok == NULL)) {
+		free(id);
+		free(tok);
+		return DMCP_E_NOMEM;
+	}
+	free(run->request_id);
+	free(run->progress_token);
+	run->request_id = id;
+	run->progress_token = tok;
 	return DMCP_OK;
 }
 
@@ -872,6 +907,9 @@ static dmcp_rc call_again(struct rt_env *env, const struct rt_call *call, struct
 			return stored_response(env, run, at + 1, call->request_id);
 		if (run->status != RUN_WAITING)
 			return DMCP_CANCELLED;
+		rc = this_request(run, call);
+		if (rc != DMCP_OK)
+			return rc;
 		ctx_init(&ctx, env, run);
 		ctx.inputs = inputs_of(env, call);
 		rc = step(&ctx);

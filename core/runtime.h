@@ -18,6 +18,9 @@ struct rt_session {
 	int modern;            /* the 2026-07-28 wire: no stream to resume, no server->client
 	                          requests (a waiting step answers input_required instead) */
 	const char *principal; /* who made it */
+	const char *scopes;    /* what the caller of this request was granted (normalized,
+	                          space-separated; NULL or "" none): a new run keeps them for
+	                          all its steps (dmcp_scopes) */
 	const char *protocol;  /* negotiated version */
 	json_object *caps;     /* the client's capabilities (borrowed) */
 	int log_level;         /* logging/setLevel, 0 debug .. 7 emergency */

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "buf.h"
+#include "dynreg.h"
 #include "err.h"
 #include "http.h"
 #include "js.h"
@@ -62,7 +63,9 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 202: return "Accepted";
+	case 204: return "No Content";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -94,7 +97,8 @@ void srv_reply(struct req *r, int status, const char *ctype, const char *extra,
 	(void)buf_addf(&h, "Status: %d %s\r\n", status, reason(status));
 	if (ctype != NULL)
 		(void)buf_addf(&h, "Content-Type: %s\r\n", ctype);
-	(void)buf_addf(&h, "Content-Length: %zu\r\n", len);
+	if (status != 204) /* RFC 9110 §8.6: never with 204 */
+		(void)buf_addf(&h, "Content-Length: %zu\r\n", len);
 	if (status == 405 && (extra == NULL || strncmp(extra, "Allow:", 6) != 0))
 		(void)buf_adds(&h, "Allow: GET, POST, DELETE\r\n");
 	if (extra != NULL)
@@ -187,16 +191,21 @@ static void stream_flush(struct stream *s)
 }
 
 /* An SSE comment on a quiet stream, so proxies keep it open; 0 when the client is gone. */
-static int stream_heartbeat(struct stream *s)
+static int stream_heartbeat_req(struct req *r)
 {
 	struct buf b;
 	int ok;
 
 	buf_init(&b, SRV_MAX_HEAD);
-	ok = sse_comment(&b, "keepalive") == DMCP_OK && put(s->r, b.data, b.len) == DMCP_OK &&
-	     s->r->out->flush(s->r->out->io) == DMCP_OK;
+	ok = sse_comment(&b, "keepalive") == DMCP_OK && put(r, b.data, b.len) == DMCP_OK &&
+	     r->out->flush(r->out->io) == DMCP_OK;
 	buf_free(&b);
 	return ok;
+}
+
+static int stream_heartbeat(struct stream *s)
+{
+	return stream_heartbeat_req(s->r);
 }
 
 /* End the connection (not the stream): the client resumes with Last-Event-ID. */
@@ -279,11 +288,12 @@ static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_si
 	rs->id = r->modern ? "" : r->sess.id;
 	rs->modern = r->modern;
 	rs->principal = r->principal;
+	rs->scopes = r->scopes;
 	rs->protocol = r->sess.protocol;
 	rs->caps = r->caps;
 	rs->log_level = r->modern ? r->log_level : r->sess.log_level;
 	env.cfg = r->w->srv->cfg;
-	env.reg = r->w->srv->reg;
+	env.reg = r->reg;
 	env.st = r->w->st;
 	env.sess = rs;
 	env.sink = sink;
@@ -363,6 +373,8 @@ static void srv_heard(void *arg, const char *payload)
 
 	if (payload[0] == 's' && payload[1] == ':')
 		scache_drop(s->cache, payload + 2);
+	else if (strcmp(payload, "l:tools") == 0)
+		dyn_stale(s->dyn); /* CREATE, DROP or COMMENT of a function: the list follows */
 }
 
 /* The listener's connection came up or went down: the session cache follows it. */
@@ -371,6 +383,8 @@ static void srv_link(void *arg, int up)
 	struct srv *s = arg;
 
 	scache_enable(s->cache, up);
+	if (up)
+		dyn_stale(s->dyn); /* an 'l:tools' may have gone by while it was down */
 }
 
 /* Take a following slot; 0 when every slot is taken (then the stream only catches up and
@@ -452,6 +466,230 @@ static void stream_follow(struct stream *s)
 		__atomic_sub_fetch(&w->srv->following, 1, __ATOMIC_ACQ_REL);
 }
 
+/* ---- change streams ------------------------------------------------------------------- */
+
+/* Take a change-stream slot (subscriptions/listen, a session's standalone GET stream): 0
+ * when none is free. These hold their thread for the hold time whatever happens, so they
+ * get at most half of the following slots, and none in a single-threaded process. The slot
+ * is also a following slot: tool calls' streams and change streams share that bound. */
+int srv_change_slot(struct srv *srv)
+{
+	if (__atomic_add_fetch(&srv->changes, 1, __ATOMIC_ACQ_REL) > srv->max_changes) {
+		__atomic_sub_fetch(&srv->changes, 1, __ATOMIC_ACQ_REL);
+		return 0;
+	}
+	if (!follow_slot(srv)) {
+		__atomic_sub_fetch(&srv->changes, 1, __ATOMIC_ACQ_REL);
+		return 0;
+	}
+	return 1;
+}
+
+void srv_change_release(struct srv *srv)
+{
+	__atomic_sub_fetch(&srv->following, 1, __ATOMIC_ACQ_REL);
+	__atomic_sub_fetch(&srv->changes, 1, __ATOMIC_ACQ_REL);
+}
+
+int srv_change_streams(const struct srv *srv)
+{
+	return srv->max_changes > 0;
+}
+
+/* Write bytes on a change stream and flush; 0 when the client is gone. */
+static int changes_put(struct req *r, struct buf *b)
+{
+	return b->fail == DMCP_OK && put(r, b->data, b->len) == DMCP_OK &&
+	       r->out->flush(r->out->io) == DMCP_OK;
+}
+
+/* One notification frame: method, and params (taken; NULL for none) with the subscription
+ * id stamped in params._meta on the modern wire. */
+static int changes_note(struct req *r, const struct srv_changes *c, const char *method,
+                        json_object *params)
+{
+	json_object *msg, *meta;
+	struct buf b;
+	int ok;
+
+	if (c->sub_id != NULL) {
+		if (params == NULL)
+			params = js_new_object();
+		meta = js_new_object();
+		js_object_add(meta, SRV_META_SUBSCRIPTION, json_object_get(c->sub_id));
+		js_object_add(params, "_meta", meta);
+	}
+	msg = rpc_request(NULL, method, params);
+	buf_init(&b, SRV_MAX_REPLY);
+	(void)sse_event(&b, NULL, -1, js_text(msg));
+	ok = changes_put(r, &b);
+	buf_free(&b);
+	json_object_put(msg);
+	return ok;
+}
+
+static int changes_updated(struct req *r, const struct srv_changes *c, const char *uri)
+{
+	json_object *params = js_new_object();
+
+	js_object_add(params, "uri", js_new_string(uri));
+	return changes_note(r, c, "notifications/resources/updated", params);
+}
+
+/* 1 when the stream watches resource uri: listed in the listen request, or (legacy) in the
+ * session's subscriptions. */
+static int watches(struct req *r, const struct srv_changes *c, const char *uri)
+{
+	size_t i, n;
+	int yes = 0;
+
+	if (c->uris != NULL) {
+		n = json_object_array_length(c->uris);
+		for (i = 0; i < n; i++)
+			if (strcmp(json_object_get_string(json_object_array_get_idx(c->uris, i)), uri) == 0)
+				return 1;
+		return 0;
+	}
+	if (c->session_id == NULL || !c->resources)
+		return 0;
+	if (store_subscribed(r->w->st, c->session_id, uri, &yes) != DMCP_OK)
+		log_msg(LOG_WARN, "standalone stream: subscriptions unreadable; an update is dropped");
+	return yes;
+}
+
+/* Everything a stream watches, for when payloads were missed. */
+static int changes_all(struct req *r, const struct srv_changes *c)
+{
+	size_t i, n = c->uris != NULL ? json_object_array_length(c->uris) : 0;
+	int ok = 1;
+
+	if (c->tools)
+		ok = changes_note(r, c, "notifications/tools/list_changed", NULL);
+	if (ok && c->prompts)
+		ok = changes_note(r, c, "notifications/prompts/list_changed", NULL);
+	if (ok && c->resources)
+		ok = changes_note(r, c, "notifications/resources/list_changed", NULL);
+	for (i = 0; ok && i < n; i++)
+		ok = changes_updated(r, c, json_object_get_string(json_object_array_get_idx(c->uris, i)));
+	return ok;
+}
+
+/* What became of a change stream after a write. */
+enum changes_state { CH_GO, CH_GONE, CH_SESSION };
+
+/* Write what the waiter collected. CH_GONE: the client is gone; CH_SESSION: a legacy
+ * stream's session changed (ended, or its settings), so the stream ends and the client
+ * learns the session's fate from its next request. */
+static enum changes_state changes_take(struct req *r, const struct srv_changes *c)
+{
+	char *got[WAKE_MAX_PENDING];
+	int n, missed, i, ok = 1, session = 0, tools = 0, prompts = 0, resources = 0;
+
+	n = wake_take_changes(r->w->srv->wake, &r->w->waiter, got, &missed);
+	for (i = 0; i < n; i++) {
+		const char *p = got[i];
+		if (strcmp(p, "l:tools") == 0)
+			tools = c->tools;
+		else if (strcmp(p, "l:prompts") == 0)
+			prompts = c->prompts;
+		else if (strcmp(p, "l:resources") == 0)
+			resources = c->resources;
+		else if (ok && !missed && strncmp(p, "r:", 2) == 0 && watches(r, c, p + 2))
+			ok = changes_updated(r, c, p + 2);
+		else if (strncmp(p, "s:", 2) == 0 && c->session_id != NULL &&
+		         strcmp(p + 2, c->session_id) == 0)
+			session = 1;
+	}
+	for (i = 0; i < n; i++)
+		free(got[i]);
+	if (ok && missed)
+		ok = changes_all(r, c);
+	if (ok && !missed && tools)
+		ok = changes_note(r, c, "notifications/tools/list_changed", NULL);
+	if (ok && !missed && prompts)
+		ok = changes_note(r, c, "notifications/prompts/list_changed", NULL);
+	if (ok && !missed && resources)
+		ok = changes_note(r, c, "notifications/resources/list_changed", NULL);
+	if (!ok)
+		return CH_GONE;
+	return session ? CH_SESSION : CH_GO;
+}
+
+/* The end of a change stream that lasted its hold time (or the server stops, or a legacy
+ * session changed): listen answers its request (the spec's graceful close); a standalone
+ * stream says retry: and the client opens it again. */
+static void changes_end(struct req *r, const struct srv_changes *c)
+{
+	json_object *res, *meta, *msg;
+	struct buf b;
+
+	buf_init(&b, SRV_MAX_HEAD);
+	if (c->sub_id != NULL) {
+		res = js_new_object();
+		meta = js_new_object();
+		js_object_add(meta, SRV_META_SUBSCRIPTION, json_object_get(c->sub_id));
+		js_object_add(res, "_meta", meta);
+		mcp_modern_result(res, "complete");
+		msg = rpc_result(c->sub_id, res);
+		(void)sse_event(&b, NULL, -1, js_text(msg));
+		json_object_put(msg);
+	} else {
+		(void)buf_addf(&b, "retry: %d\n\n", r->w->srv->cfg->retry_ms);
+	}
+	(void)changes_put(r, &b);
+	buf_free(&b);
+}
+
+void srv_follow_changes(struct req *r, const struct srv_changes *c, const char *first)
+{
+	static const char head[] = "Status: 200 OK\r\nContent-Type: text/event-stream\r\n"
+	                           "Cache-Control: no-cache, no-transform\r\n"
+	                           "X-Accel-Buffering: no\r\n\r\n";
+	const struct cfg *cfg = r->w->srv->cfg;
+	struct srv_worker *w = r->w;
+	long long now = now_ms(), deadline = now + cfg->hold_ms, beat = now + cfg->heartbeat_ms;
+	enum changes_state st = CH_GO;
+	struct buf b;
+	int woke = 0;
+
+	wake_ensure(w->srv);
+	/* Registered before the head goes out: a change made after the client saw the stream
+	 * open cannot be missed. */
+	wake_register_changes(w->srv->wake, &w->waiter);
+	r->headed = 1;
+	buf_init(&b, SRV_MAX_REPLY);
+	(void)buf_add(&b, head, sizeof head - 1);
+	if (first != NULL)
+		(void)sse_event(&b, NULL, -1, first);
+	else
+		(void)sse_comment(&b, "open"); /* a proxy may hold a head without a body back */
+	if (!changes_put(r, &b))
+		st = CH_GONE;
+	buf_free(&b);
+	while (st == CH_GO) {
+		long long wait;
+		now = now_ms();
+		if (*w->srv->stopping || now >= deadline)
+			break;
+		if (now >= beat) {
+			if (!stream_heartbeat_req(r)) {
+				st = CH_GONE;
+				break;
+			}
+			beat = now + cfg->heartbeat_ms;
+		}
+		wait = (deadline < beat ? deadline : beat) - now;
+		if (waiter_wait(w->srv->wake, &w->waiter, (int)(wait > 0 ? wait : 0), r->out->fd,
+		                &woke) != DMCP_OK || woke == 2)
+			st = CH_GONE;
+		else if (woke == 1)
+			st = changes_take(r, c);
+	}
+	if (st != CH_GONE)
+		changes_end(r, c);
+	wake_unregister(w->srv->wake, &w->waiter);
+}
+
 /* ---- tools/call ------------------------------------------------------------------------ */
 
 static void call_invalid_args(struct req *r, const char *why)
@@ -484,7 +722,7 @@ static int call_args(struct req *r, const struct reg_tool **tool, json_object **
 		                "a string", NULL);
 		return 0;
 	}
-	*tool = reg_tool(r->w->srv->reg, name);
+	*tool = reg_tool(r->reg, name);
 	if (*tool == NULL) {
 		snprintf(why, sizeof why, "Unknown tool: %.200s", name);
 		srv_reply_error(r, 200, r->msg.id, RPC_INVALID_PARAMS, why, NULL);
@@ -624,12 +862,12 @@ int srv_prompts_get(struct req *r)
 	char why[300];
 
 	memset(&call, 0, sizeof call);
-	if (mcp_prompt_call(r->w->srv->reg, r->msg.params, &p, &call.args, &owned, why,
+	if (mcp_prompt_call(r->reg, r->msg.params, &p, &call.args, &owned, why,
 	                    sizeof why) != DMCP_OK || p->run == NULL) {
 		json_object_put(owned);
 		return 0; /* mcp.c answers: the same checks, the same message */
 	}
-	call.tool = reg_prompt_run(r->w->srv->reg, p->name);
+	call.tool = reg_prompt_run(r->reg, p->name);
 	if (call_extras(r, &call))
 		run_call(r, &call);
 	json_object_put(owned);
@@ -771,11 +1009,12 @@ static void answer_request(struct req *r)
 
 	memset(&c, 0, sizeof c);
 	c.cfg = r->w->srv->cfg;
-	c.reg = r->w->srv->reg;
+	c.reg = r->reg;
 	c.st = r->w->st;
 	c.msg = &r->msg;
 	c.sess = r->have_sess ? &r->sess : NULL;
 	c.principal = r->principal;
+	c.notifies = srv_change_streams(r->w->srv);
 	rc = mcp_dispatch(&c, &result);
 	if (rc == DMCP_OK) {
 		extra[0] = '\0';
@@ -888,6 +1127,47 @@ static void handle_post(struct req *r)
 
 /* ---- GET and DELETE -------------------------------------------------------------------- */
 
+/* GET without Last-Event-ID: the session's standalone stream, which carries what belongs
+ * to no call: list_changed of tools, prompts and resources, and resources/updated for the
+ * session's subscriptions. No event ids (nothing on it is stored, so nothing resumes): at
+ * the end of the hold time it says retry: and the client opens it again. A process that
+ * keeps no change streams (fewer than 3 threads), and a GET without a session, get 405: the
+ * answer after which a client does without (400 would make it retry). */
+static void standalone_stream(struct req *r)
+{
+	const dmcp_registry *reg = r->w->srv->reg;
+	struct srv_changes c;
+
+	if (!srv_change_streams(r->w->srv)) {
+		srv_reply_error(r, 405, NULL, RPC_SERVER_ERROR, "GET without Last-Event-ID is not "
+		                "offered by this process: messages travel on the stream of their call",
+		                NULL);
+		return;
+	}
+	if (r->rq->session_id == NULL || r->rq->session_id[0] == '\0') {
+		/* 405, not 400: a client that lost its session (after DELETE) stops asking. */
+		srv_reply_error(r, 405, NULL, RPC_SERVER_ERROR, "GET without Last-Event-ID is the "
+		                "standalone stream of a session: it needs Mcp-Session-Id", NULL);
+		return;
+	}
+	if (!load_session(r))
+		return;
+	memset(&c, 0, sizeof c);
+	c.tools = 1;
+	c.prompts = reg->n_prompts > 0;
+	c.resources = reg->n_resources + reg->n_templates > 0;
+	c.session_id = r->sess.id;
+	if (!srv_change_slot(r->w->srv)) {
+		char line[32];
+		int n = snprintf(line, sizeof line, "retry: %d\n\n", r->w->srv->cfg->retry_ms);
+		srv_reply(r, 200, "text/event-stream", "Cache-Control: no-cache, no-transform\r\n",
+		          line, (size_t)n);
+		return;
+	}
+	srv_follow_changes(r, &c, NULL);
+	srv_change_release(r->w->srv);
+}
+
 static void handle_get(struct req *r)
 {
 	struct stream s;
@@ -899,9 +1179,7 @@ static void handle_get(struct req *r)
 		return;
 	}
 	if (r->rq->last_event_id == NULL || r->rq->last_event_id[0] == '\0') {
-		/* No standalone stream: everything dmcp sends belongs to a call. */
-		srv_reply_error(r, 405, NULL, RPC_SERVER_ERROR, "GET without Last-Event-ID is not "
-		            "offered: messages travel on the stream of their call", NULL);
+		standalone_stream(r);
 		return;
 	}
 	if (!sse_parse_event_id(r->rq->last_event_id, run_id, &lsn)) {
@@ -1000,9 +1278,11 @@ static void handle_delete(struct req *r)
 
 static int header_too_long(const struct srv_req *rq)
 {
+	/* Authorization is bounded by auth_check (an over-long token is a refused token). */
 	const char *h[] = {rq->accept, rq->content_type, rq->content_length, rq->origin,
 	                   rq->host, rq->session_id, rq->protocol_version, rq->last_event_id,
-	                   rq->mcp_method, rq->mcp_name, rq->authorization};
+	                   rq->mcp_method, rq->mcp_name, rq->request_uri, rq->script_name,
+	                   rq->path_info};
 	size_t i;
 
 	for (i = 0; i < sizeof h / sizeof h[0]; i++)
@@ -1011,22 +1291,50 @@ static int header_too_long(const struct srv_req *rq)
 	return 0;
 }
 
-static int set_principal(struct req *r)
+/* Who is calling (auth.h): 1 with r->principal and r->scopes set, 0 after the refusal. */
+static int authenticate(struct req *r)
 {
-	const char *u = r->rq->remote_user;
-	size_t i, n;
+	struct auth *a = r->w->srv->auth;
+	struct auth_in in = {.remote_user = r->rq->remote_user,
+	                     .authorization = r->rq->authorization};
+	struct auth_result res;
+	struct buf hdr;
+	char *body;
+	dmcp_rc rc = auth_check(a, r->w->st, &in, &res);
 
-	if (u == NULL || u[0] == '\0')
-		u = "anonymous";
-	n = strlen(u);
-	if (n > ROW_MAX_PRINCIPAL)
+	switch (rc) {
+	case DMCP_OK:
+		memcpy(r->principal, res.principal, sizeof r->principal);
+		memcpy(r->scopes, res.scopes, sizeof r->scopes);
+		log_set(LOG_F_PRINCIPAL, r->principal);
+		log_msg(LOG_DEBUG, "pid %ld: authenticated %.64s", (long)getpid(), r->principal);
+		return 1;
+	case DMCP_E_UNAUTHORIZED:
+	case DMCP_E_FORBIDDEN:
+		/* The reason is one of auth.c's fixed sentences: no byte of the token. */
+		log_msg(res.presented || rc == DMCP_E_FORBIDDEN ? LOG_INFO : LOG_DEBUG,
+		        "pid %ld: %d: %s", (long)getpid(), err_http_status(rc), res.why);
+		buf_init(&hdr, SRV_MAX_HEAD);
+		auth_challenge(a, rc, &res, &hdr);
+		body = auth_refusal_body(rc, &res);
+		srv_reply(r, err_http_status(rc), "application/json",
+		          hdr.fail == DMCP_OK ? buf_cstr(&hdr) : NULL, body != NULL ? body : "{}",
+		          body != NULL ? strlen(body) : 2);
+		free(body);
+		buf_free(&hdr);
 		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
-			return 0;
-	memcpy(r->principal, u, n + 1);
-	log_set(LOG_F_PRINCIPAL, r->principal);
-	return 1;
+	case DMCP_E_PARAMS:
+		srv_reply_error(r, 400, NULL, RPC_INVALID_REQUEST, "REMOTE_USER is not a usable name",
+		                NULL);
+		return 0;
+	case DMCP_E_DB:
+		srv_reply_error(r, 503, NULL, RPC_INTERNAL_ERROR, "database unavailable", NULL);
+		return 0;
+	default:
+		log_msg(LOG_ERROR, "authentication: %s", dmcp_rc_name(rc));
+		srv_reply_error(r, 500, NULL, RPC_INTERNAL_ERROR, "internal error; try again", NULL);
+		return 0;
+	}
 }
 
 /* The path the client asked for, without the query, into out[cap] (cut paths are ""):
@@ -1046,6 +1354,38 @@ static void request_path(const struct srv_req *rq, char *out, size_t cap)
 	                            rq->path_info ? rq->path_info : "") >= cap) {
 		out[0] = '\0';
 	}
+}
+
+/* Paths under /.well-known/ are not the MCP endpoint: the protected resource metadata
+ * (RFC 9728), public and readable from any origin (browser-based clients fetch it), or 404.
+ * 0 when the request is for the endpoint. */
+static int well_known(struct req *r)
+{
+	static const char cors[] = "Access-Control-Allow-Origin: *\r\n";
+	static const char preflight[] = "Access-Control-Allow-Origin: *\r\n"
+	                                "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+	                                "Access-Control-Allow-Headers: *\r\n"
+	                                "Access-Control-Max-Age: 86400\r\n";
+	static const char allow[] = "Allow: GET, HEAD, OPTIONS\r\n"
+	                            "Access-Control-Allow-Origin: *\r\n";
+	static const char not_found[] = "{\"error\":\"not_found\"}";
+	static const char not_allowed[] = "{\"error\":\"method_not_allowed\"}";
+	const struct auth *a = r->w->srv->auth;
+	const char *m = r->rq->method != NULL ? r->rq->method : "", *doc = auth_metadata(a);
+	char path[HTTP_MAX_HEADER + 1];
+
+	request_path(r->rq, path, sizeof path);
+	if (strncmp(path, "/.well-known/", 13) != 0)
+		return 0;
+	if (!auth_metadata_path(a, path))
+		srv_reply(r, 404, "application/json", cors, not_found, sizeof not_found - 1);
+	else if (strcmp(m, "OPTIONS") == 0)
+		srv_reply(r, 204, NULL, preflight, "", 0);
+	else if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0) /* HEAD: the server drops the body */
+		srv_reply(r, 405, "application/json", allow, not_allowed, sizeof not_allowed - 1);
+	else
+		srv_reply(r, 200, "application/json", cors, doc, strlen(doc));
+	return 1;
 }
 
 /* The Prometheus page, when DMCP_METRICS_PATH names the path asked for: 1 when answered,
@@ -1120,16 +1460,20 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	r.out = out;
 	buf_init(&r.body, cfg->max_body);
 	store_lazy(w->st);
+	r.reg = w->srv->dyn != NULL ? dyn_acquire(w->srv->dyn, w->st) : w->srv->reg;
 	if (header_too_long(rq)) {
 		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "a request header is longer than "
 		            "4096 bytes", NULL);
-	} else if (!http_host_ok(cfg, rq->host) || !http_origin_ok(cfg, rq->origin)) {
+	} else if (!http_host_ok(cfg, rq->host)) {
 		srv_reply_error(&r, 403, NULL, RPC_SERVER_ERROR, "Host or Origin not allowed", NULL);
-	} else if (!set_principal(&r)) {
-		srv_reply_error(&r, 400, NULL, RPC_INVALID_REQUEST, "REMOTE_USER is not a usable name",
-		            NULL);
+	} else if (well_known(&r)) {
+		/* answered: the metadata document is public */
+	} else if (!http_origin_ok(cfg, rq->origin)) {
+		srv_reply_error(&r, 403, NULL, RPC_SERVER_ERROR, "Host or Origin not allowed", NULL);
+	} else if (!authenticate(&r)) {
+		/* answered: 401, 403, 400 or 503 */
 	} else if (metrics_page(&r)) {
-		/* answered: the Prometheus page */
+		/* answered: the Prometheus page (behind the same authentication) */
 	} else if (strcmp(m, "POST") != 0 && strcmp(m, "GET") != 0 && strcmp(m, "DELETE") != 0) {
 		srv_reply_error(&r, 405, NULL, RPC_SERVER_ERROR, "method not allowed", NULL);
 	} else if (strcmp(m, "POST") == 0) {
@@ -1148,6 +1492,7 @@ void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv
 	if (r.have_sess)
 		row_session_clear(&r.sess);
 	json_object_put(r.caps);
+	dyn_release(w->srv->dyn, r.reg);
 	request_done(&r, started);
 	__atomic_sub_fetch(&w->srv->busy, 1, __ATOMIC_RELAXED);
 }
@@ -1187,6 +1532,8 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
                 const volatile sig_atomic_t *stopping, struct srv **out)
 {
 	struct srv *s = calloc(1, sizeof *s);
+	char err[400];
+	dmcp_rc rc;
 
 	*out = NULL;
 	if (s == NULL)
@@ -1205,11 +1552,46 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 		free(s);
 		return DMCP_E_NOMEM;
 	}
+	rc = auth_new(cfg, &s->auth, err, sizeof err);
+	if (rc != DMCP_OK) {
+		log_msg(LOG_ERROR, "authentication: %s", err);
+		srv_free(s);
+		return rc;
+	}
 	wake_on_event(s->wake, srv_heard, srv_link, s);
 	if (cfg->sampling_mock && reg->sampling == NULL)
 		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
+	if (dyn_new(reg, cfg, &s->dyn) != DMCP_OK) {
+		srv_free(s);
+		return DMCP_E_NOMEM;
+	}
 	*out = s;
 	return DMCP_OK;
+}
+
+void srv_tools_start(struct srv *s, int build_now)
+{
+	struct store *st = NULL;
+	char err[300];
+
+	if (s->dyn == NULL)
+		return;
+	dyn_rescan(s->dyn, 0);
+	if (!build_now)
+		return; /* the first request builds the list */
+	if (store_open(s->cfg->database_url, &st, err, sizeof err) != DMCP_OK) {
+		log_msg(LOG_WARN, "tools: %s; the first request reads the catalog", err);
+		return;
+	}
+	if (store_ready(st) != DMCP_OK || dyn_build(s->dyn, st) != DMCP_OK)
+		log_msg(LOG_WARN, "tools: no SQL tools yet; the next request tries again");
+	store_close(st);
+}
+
+void srv_tools_reload(struct srv *s)
+{
+	log_msg(LOG_INFO, "SIGHUP: describing the programs and reading the SQL catalog again");
+	dyn_rescan(s->dyn, 1);
 }
 
 void srv_free(struct srv *s)
@@ -1220,6 +1602,8 @@ void srv_free(struct srv *s)
 	if (s->wake_owned)
 		wake_free(s->wake);
 	scache_free(s->cache);
+	dyn_free(s->dyn);
+	auth_free(s->auth);
 	pthread_mutex_destroy(&s->wake_mu);
 	pthread_mutex_destroy(&s->key_mu);
 	free(s);
@@ -1232,6 +1616,9 @@ void srv_set_threads(struct srv *s, int threads)
 	 * spawn-fcgi workers) may follow: its siblings serve the answers. */
 	s->threads = threads;
 	s->max_following = threads <= 1 ? 1 : threads - (threads / 4 > 1 ? threads / 4 : 1);
+	/* Change streams wait for the whole hold time, answers or not: half of the following
+	 * slots at most, and none where one would take the process's only thread. */
+	s->max_changes = threads <= 1 ? 0 : s->max_following / 2;
 }
 
 void srv_use_wake(struct srv *s, struct wake *w)

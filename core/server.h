@@ -63,6 +63,14 @@ void srv_use_wake(struct srv *s, struct wake *w);
  * session cache honest) and wait up to wait_ms for it to connect, so the first requests find
  * it up. 1 when it is connected. A CGI process never needs one. */
 int srv_listen(struct srv *s, int wait_ms);
+/* The tools made while serving (SQL functions, programs; dynreg.h), when the configuration
+ * asks for any: describe the programs, and with build_now read the catalog through a
+ * connection of its own, so that problems are logged at start; else the first request does.
+ * Call it once before serving. */
+void srv_tools_start(struct srv *s, int build_now);
+/* SIGHUP: describe the programs and read the catalog again before the next request, and
+ * tell clients the tool list changed. Safe from any thread. */
+void srv_tools_reload(struct srv *s);
 /* One per thread: owns one database connection, opened here. */
 dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err,
                        size_t errlen) DMCP_MUST_CHECK;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <json-c/json.h>
+#include "auth.h"
 #include "buf.h"
 #include "cfg.h"
 #include "rows.h"
@@ -26,9 +27,11 @@ struct srv {
 	dmcp_registry *reg;                     /* borrowed */
 	const volatile sig_atomic_t *stopping;  /* borrowed: non-zero once shutting down */
 	struct wake *wake;                      /* the process's wake-ups */
-	int following;                          /* threads following a run now (atomic) */
+	int following;                          /* threads following a stream now (atomic) */
 	int max_following;                      /* how many may: the rest stay free for requests
 	                                           such as the answers those streams wait for */
+	int changes;                            /* of those, change streams (atomic) */
+	int max_changes;                        /* how many may (0: none in this process) */
 	int threads;                            /* worker threads (srv_set_threads) */
 	int busy;                               /* threads inside srv_handle now (atomic) */
 	int wake_owned;                         /* wake is ours: free it, start its listener */
@@ -37,6 +40,9 @@ struct srv {
 	struct timers *sched;                    /* the background executor (timers.h), or NULL
 	                                           (plain CGI: a request takes the steps it
 	                                           makes due now itself) */
+	struct dyn *dyn;                        /* tools made while serving (dynreg.h), or
+	                                           NULL: reg is all there is */
+	struct auth *auth;                      /* who is calling (auth.h): DMCP_AUTH's methods */
 	struct state_key key;                   /* signs requestState; loaded on first use */
 	int key_ready;                          /* key is loaded (atomic: set once) */
 	pthread_mutex_t key_mu;                 /* guards loading it */
@@ -51,9 +57,13 @@ struct srv_worker {
 /* Everything one request owns; freed in one place at the end (srv_handle). */
 struct req {
 	struct srv_worker *w;
+	const dmcp_registry *reg;                /* the tools this request sees: the server's
+	                                            registry, or a view of it with the tools made
+	                                            while serving (held until the end) */
 	const struct srv_req *rq;
 	const struct srv_out *out;
-	char principal[ROW_MAX_PRINCIPAL + 1]; /* REMOTE_USER or "anonymous" */
+	char principal[ROW_MAX_PRINCIPAL + 1]; /* who is calling, as auth_check said */
+	char scopes[SCOPE_MAX_LIST + 1];         /* what the caller was granted ("" none) */
 	struct buf body;                         /* the request body */
 	struct rpc_msg msg;                      /* the parsed message (msg.root owned) */
 	struct session_row sess;                 /* the session, when have_sess */
@@ -87,6 +97,29 @@ void srv_tools_call(struct req *r);
 /* prompts/get of a prompt that runs (dmcp_prompt.run), on either wire: 1 when it answered;
  * 0 for any other prompts/get (mcp.c answers those). */
 int srv_prompts_get(struct req *r);
+
+/* The _meta key that names a listen stream's subscription on each of its notifications. */
+#define SRV_META_SUBSCRIPTION "io.modelcontextprotocol/subscriptionId"
+
+/* What a change stream delivers: a 2026-07-28 subscriptions/listen stream, or a 2025-11-25
+ * session's standalone GET stream. Everything borrowed for the stream's life. */
+struct srv_changes {
+	int tools, prompts, resources; /* the list_changed kinds it carries */
+	json_object *uris;      /* listen: array of resource URIs it carries updates of, or NULL */
+	json_object *sub_id;    /* listen: the request's id, stamped as subscriptionId on every
+	                           notification and answered at the end; NULL: standalone */
+	const char *session_id; /* standalone: the session (its subscriptions, its end) */
+};
+
+/* 1 when this process keeps change streams open (it has more than one thread). */
+int srv_change_streams(const struct srv *srv);
+/* Take a change-stream slot; 0 when none is free. Release it with srv_change_release. */
+int srv_change_slot(struct srv *srv);
+void srv_change_release(struct srv *srv);
+/* Write the SSE head and first (an event's data, or NULL), then the changes c carries as
+ * they are notified, with heartbeats, until the hold time passes (then the end: listen's
+ * answer, or retry:), the client leaves or the server stops. The caller holds a slot. */
+void srv_follow_changes(struct req *r, const struct srv_changes *c, const char *first);
 
 /* modern.c: 1 when the message claims the 2026-07-28 wire (a request or notification whose
  * params._meta names a protocol version, or an MCP-Protocol-Version header naming a revision

@@ -5,17 +5,15 @@
 #include "rnd.h"
 #include "sse.h"
 
-dmcp_rc sse_event(struct buf *b, const char *id, int retry_ms, const char *data)
+/* Each line of text (CR LF, CR and LF all end one) as "<prefix><line>\n": a line break in
+ * the text can never end a field early and start another. */
+static void lines(struct buf *b, const char *prefix, size_t plen, const char *text)
 {
-	const char *p = data;
+	const char *p = text;
 
-	if (id != NULL)
-		(void)buf_addf(b, "id: %s\n", id);
-	if (retry_ms >= 0)
-		(void)buf_addf(b, "retry: %d\n", retry_ms);
 	for (;;) {
 		size_t n = strcspn(p, "\r\n");
-		(void)buf_add(b, "data: ", 6);
+		(void)buf_add(b, prefix, plen);
 		(void)buf_add(b, p, n);
 		(void)buf_add(b, "\n", 1);
 		p += n;
@@ -23,13 +21,23 @@ dmcp_rc sse_event(struct buf *b, const char *id, int retry_ms, const char *data)
 			break;
 		p += (p[0] == '\r' && p[1] == '\n') ? 2 : 1;
 	}
+}
+
+dmcp_rc sse_event(struct buf *b, const char *id, int retry_ms, const char *data)
+{
+	if (id != NULL)
+		(void)buf_addf(b, "id: %s\n", id);
+	if (retry_ms >= 0)
+		(void)buf_addf(b, "retry: %d\n", retry_ms);
+	lines(b, "data: ", 6, data);
 	(void)buf_add(b, "\n", 1);
 	return b->fail;
 }
 
 dmcp_rc sse_comment(struct buf *b, const char *text)
 {
-	(void)buf_addf(b, ": %s\n\n", text);
+	lines(b, ": ", 2, text);
+	(void)buf_add(b, "\n", 1);
 	return b->fail;
 }
 

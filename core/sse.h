@@ -17,7 +17,8 @@
 /* "id: <id>\n" (when id) "retry: <ms>\n" (when retry_ms >= 0) then data lines and a blank
  * line. data may hold newlines; each line becomes one data: field. */
 dmcp_rc sse_event(struct buf *b, const char *id, int retry_ms, const char *data);
-/* ": <text>\n\n" — a comment, for heartbeats. */
+/* ": <text>\n\n" — a comment, for heartbeats; each line of a text with line breaks becomes
+ * its own comment line. */
 dmcp_rc sse_comment(struct buf *b, const char *text);
 /* Format the event id for (run, lsn) into out[SSE_ID_MAX]. */
 void sse_event_id(char *out, const char *run_id, int64_t lsn);

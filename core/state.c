@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include "b64.h"
 #include "buf.h"
 #include "rnd.h"
 #include "state.h"
@@ -70,16 +71,8 @@ dmcp_rc state_key_new_hex(char out[65])
 /* base64url without padding of the MAC into out[STATE_MAC_B64 + 1]. */
 static void mac_b64(const unsigned char mac[STATE_MAC_LEN], char *out)
 {
-	unsigned char tmp[48];
-	int n = EVP_EncodeBlock(tmp, mac, STATE_MAC_LEN), i, j = 0;
-
-	for (i = 0; i < n && j < STATE_MAC_B64; i++) {
-		char c = (char)tmp[i];
-		if (c == '=')
-			break;
-		out[j++] = c == '+' ? '-' : c == '/' ? '_' : c;
-	}
-	out[j] = '\0';
+	if (b64url_encode(mac, STATE_MAC_LEN, out, STATE_MAC_B64 + 1) != DMCP_OK)
+		out[0] = '\0'; /* cannot happen: the size is the encoding's */
 }
 
 /* The MAC of fields (the state without its MAC) and principal, base64url, into out. */

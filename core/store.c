@@ -22,6 +22,7 @@
 #define RUN_FIELDS(X)            \
 	X(session_id, 0)             \
 	X(principal, 0)              \
+	X(scopes, 0)                 \
 	X(request_id, 0)             \
 	X(progress_token, 0)         \
 	X(tool, 0)                   \
@@ -75,11 +76,13 @@ static const int run_field_updated[] = {
 #define RUN_NFIELDS ((int)(sizeof run_field_names / sizeof run_field_names[0]))
 
 enum stmt {
-	S_SESSION_INSERT, S_SESSION_GET, S_SESSION_TOUCH, S_SESSION_LEVEL, S_SESSION_END,
-	S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_BEGIN, S_COMMIT, S_RUN_INSERT, S_RUN_UPDATE,
-	S_RUN_GET, S_RUN_CLAIM, S_RUN_CANCEL, S_RUN_WHY, S_EVENTS_AFTER, S_NOTIFY_NOW, S_SECRET,
-	S_SWEEP_END, S_SWEEP_END_RUNS, S_SWEEP_DELETE, S_ORPHANS, S_TASK_LOCK, S_TASK_GET,
-	S_TASK_LIST, S_TASK_CANCEL, S_DUE_CLAIM, S_DUE_NEXT, S_EXPIRE, S_RUN_EXPIRED, S_TASK_FULL, S_COUNT
+	S_SESSION_INSERT, S_SESSION_LOCK, S_SESSION_INSERT_MAX, S_SESSION_GET, S_SESSION_TOUCH,
+	S_SESSION_LEVEL, S_SESSION_END, S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_SUB_HAS,
+	S_BEGIN, S_COMMIT, S_RUN_INSERT, S_RUN_UPDATE, S_RUN_GET, S_RUN_CLAIM, S_RUN_CANCEL,
+	S_RUN_WHY, S_EVENTS_AFTER, S_NOTIFY_NOW, S_SECRET, S_SWEEP_END, S_SWEEP_END_RUNS,
+	S_SWEEP_DELETE, S_ORPHANS, S_TOKEN_FIND, S_TOKEN_INSERT, S_TOKEN_REVOKE, S_TOKEN_LIST,
+	S_TASK_LOCK, S_TASK_GET, S_TASK_LIST, S_TASK_CANCEL, S_DUE_CLAIM, S_DUE_NEXT, S_EXPIRE,
+	S_RUN_EXPIRED, S_TASK_FULL, S_COUNT
 };
 
 struct stmt_def {
@@ -126,6 +129,18 @@ struct stmt_def {
 	"(SELECT session_id, count(*) AS n FROM r WHERE session_id IS NOT NULL GROUP BY 1) c " \
 	"WHERE s.id = c.session_id)"
 
+/* The advisory lock class of a principal's session creation (the second key is the hash of
+ * the principal's name); the one-key class 7368301 is the migrations'. */
+#define STORE_LOCK_SESSIONS "7368302"
+
+/* A timestamp as UTC text, "2026-11-26T10:00:00Z" (NULL stays NULL). */
+#define UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The token columns the reads return, in this order. */
+#define TOKEN_COLS "id, hash, principal, scopes, coalesce(extract(epoch FROM expires_at)::bigint, " \
+	"0), expires_at <= now(), revoked_at IS NOT NULL, " UTC("created_at") ", " \
+	"coalesce(" UTC("expires_at") ", ''), coalesce(" UTC("revoked_at") ", '')"
+
 static char run_insert_sql[STORE_MAX_SQL], run_update_sql[STORE_MAX_SQL];
 static char task_get_sql[STORE_MAX_SQL], task_list_sql[STORE_MAX_SQL];
 static char due_claim_sql[STORE_MAX_SQL];
@@ -142,6 +157,13 @@ static char due_claim_sql[STORE_MAX_SQL];
 static struct stmt_def stmts[S_COUNT] = {
 	[S_SESSION_INSERT] = {"INSERT INTO dmcp_sessions (id, principal, protocol, client_info, "
 	                      "client_caps) VALUES ($1, $2, $3, $4, $5)", 5},
+	/* DMCP_MAX_SESSIONS_PER_PRINCIPAL: the principal's lock, then the insert only while it
+	 * has fewer than $6 live sessions (see store_session_create). */
+	[S_SESSION_LOCK] = {"SELECT pg_advisory_xact_lock(" STORE_LOCK_SESSIONS ", hashtext($1))", 1},
+	[S_SESSION_INSERT_MAX] = {"INSERT INTO dmcp_sessions (id, principal, protocol, client_info, "
+	                          "client_caps) SELECT $1, $2, $3, $4, $5 WHERE (SELECT count(*) FROM "
+	                          "dmcp_sessions WHERE principal = $2 AND ended_at IS NULL) < $6::int "
+	                          "RETURNING id", 6},
 	[S_SESSION_GET] = {"SELECT principal, protocol, client_caps, log_level, ended_at IS NOT NULL, "
 	                   "last_seen < now() - interval '60 seconds' FROM dmcp_sessions "
 	                   "WHERE id = $1", 1},
@@ -162,6 +184,7 @@ static struct stmt_def stmts[S_COUNT] = {
 	[S_SUB_ON] = {"INSERT INTO dmcp_subscriptions (session_id, uri) VALUES ($1, $2) "
 	              "ON CONFLICT DO NOTHING", 2},
 	[S_SUB_OFF] = {"DELETE FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
+	[S_SUB_HAS] = {"SELECT 1 FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
 	[S_BEGIN] = {"BEGIN", 0},
 	[S_COMMIT] = {"COMMIT", 0},
 	[S_RUN_INSERT] = {run_insert_sql, SP_COUNT},
@@ -243,6 +266,14 @@ static struct stmt_def stmts[S_COUNT] = {
 	[S_TASK_FULL] = {"SELECT NOT " TASKS_BELOW("$1", "$2"), 2},
 	[S_RUN_EXPIRED] = {"SELECT 1 FROM dmcp_runs WHERE id = $1 AND session_id IS NOT DISTINCT "
 	                   "FROM $2 AND principal = $3 AND expired_at IS NOT NULL", 3},
+	[S_TOKEN_FIND] = {"SELECT " TOKEN_COLS " FROM dmcp_tokens WHERE hash = $1", 1},
+	[S_TOKEN_INSERT] = {"INSERT INTO dmcp_tokens (id, hash, principal, scopes, expires_at) "
+	                    "VALUES ($1, $2, $3, $4, CASE WHEN $5::bigint > 0 THEN "
+	                    "to_timestamp($5::bigint) END)", 5},
+	/* By id ($1) or by hash ($2); only a token not revoked yet. */
+	[S_TOKEN_REVOKE] = {"UPDATE dmcp_tokens SET revoked_at = now() WHERE (id = $1 OR hash = $2) "
+	                    "AND revoked_at IS NULL RETURNING id", 2},
+	[S_TOKEN_LIST] = {"SELECT " TOKEN_COLS " FROM dmcp_tokens ORDER BY created_at, id", 0},
 };
 
 /* SELECT of every run field (and whether a running run's lease passed), for S_RUN_GET. */
@@ -732,12 +763,36 @@ static const char *session_payload(char *out, size_t cap, const char *id)
 	return out;
 }
 
+/* With a limit, three statements in one transaction and one round trip: a transaction-scoped
+ * advisory lock on the principal, then an insert that counts the principal's live sessions in
+ * its own snapshot, taken after the lock was granted; so every creator of the same principal
+ * sees the sessions of the ones before it, and the limit is exact under concurrency. It is
+ * tempting to do it in one statement with a counter row per principal (as the sessions count
+ * their runs), but every initialize of a shared principal ("anonymous" by default) would then
+ * update one hot row, limit or not (measured: 20 to 40% fewer sessions per second); this costs
+ * nothing without a limit, and a count bounded by the limit with one. */
 dmcp_rc store_session_create(struct store *st, const struct session_row *s,
-                             const char *client_info)
+                             const char *client_info, int max_sessions)
 {
-	const char *p[5] = {s->id, s->principal, s->protocol, client_info, s->client_caps};
+	static const enum stmt ids[] = {S_BEGIN, S_SESSION_LOCK, S_SESSION_INSERT_MAX, S_COMMIT};
+	char max[16];
+	const char *p[6] = {s->id, s->principal, s->protocol, client_info, s->client_caps, max};
+	const char *lock[1] = {s->principal};
+	const char *const *params[4] = {NULL, lock, p, NULL};
+	PGresult *res[4];
+	dmcp_rc rc;
 
-	return exec_stmt(st, S_SESSION_INSERT, p, NULL);
+	if (max_sessions <= 0)
+		return exec_stmt(st, S_SESSION_INSERT, p, NULL);
+	snprintf(max, sizeof max, "%d", max_sessions);
+	rc = exec_pipeline(st, 4, ids, params, res, 0);
+	if (rc == DMCP_OK && strcmp(PQcmdStatus(res[3]), "COMMIT") != 0)
+		rc = DMCP_E_DB;
+	if (rc == DMCP_OK && PQntuples(res[2]) != 1)
+		rc = DMCP_E_LIMIT;
+	clear_all(res, 4);
+	store_rollback(st);
+	return rc;
 }
 
 dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
@@ -831,6 +886,17 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
 	return exec_stmt(st, on ? S_SUB_ON : S_SUB_OFF, p, NULL);
 }
 
+dmcp_rc store_subscribed(struct store *st, const char *session_id, const char *uri, int *yes)
+{
+	const char *p[2] = {session_id, uri};
+	PGresult *res = NULL;
+	dmcp_rc rc = exec_stmt(st, S_SUB_HAS, p, &res);
+
+	*yes = rc == DMCP_OK && PQntuples(res) > 0;
+	PQclear(res);
+	return rc;
+}
+
 /* ---- runs ------------------------------------------------------------------------------ */
 
 static char *dup_or_null(const PGresult *res, int row, int col)
@@ -862,6 +928,7 @@ static dmcp_rc fill_run(const PGresult *res, int i, struct run_row *r)
 {
 	row_copy(r->session_id, sizeof r->session_id, PQgetvalue(res, i, COL(session_id)));
 	row_copy(r->principal, sizeof r->principal, PQgetvalue(res, i, COL(principal)));
+	row_copy(r->scopes, sizeof r->scopes, PQgetvalue(res, i, COL(scopes)));
 	r->request_id = dup_or_null(res, i, COL(request_id));
 	r->progress_token = dup_or_null(res, i, COL(progress_token));
 	r->tool = dup_or_null(res, i, COL(tool));
@@ -1014,6 +1081,7 @@ static void save_params(const struct run_row *r, const struct run_expect *expect
 	p[SP_ID - 1] = r->id;
 	p[SP_session_id - 1] = r->session_id[0] != '\0' ? r->session_id : NULL;
 	p[SP_principal - 1] = r->principal;
+	p[SP_scopes - 1] = r->scopes;
 	p[SP_request_id - 1] = r->request_id;
 	p[SP_progress_token - 1] = r->progress_token;
 	p[SP_tool - 1] = r->tool;
@@ -1113,28 +1181,102 @@ static dmcp_rc save_pipeline(struct store *st, const struct run_row *r, int upda
 	return rc;
 }
 
-dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
-                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
-                       const char *const *bodies, int durable, int notify)
+/* The save statement's parameters with the events as array literals into ka and ba. */
+static dmcp_rc save_arrays(struct buf *ka, struct buf *ba, int n, const enum event_kind *kinds,
+                           const char *const *bodies)
 {
-	const char *p[SP_COUNT], **knames;
-	struct save_text t;
-	struct buf ka, ba;
-	PGresult *res[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+	const char **knames = calloc((size_t)(n > 0 ? n : 1), sizeof *knames);
 	dmcp_rc rc;
-	int i, at = 0;
+	int i;
 
-	buf_init(&ka, STORE_MAX_EVENT_BYTES);
-	buf_init(&ba, STORE_MAX_EVENT_BYTES);
-	knames = calloc((size_t)(n > 0 ? n : 1), sizeof *knames);
 	if (knames == NULL)
 		return DMCP_E_NOMEM;
 	for (i = 0; i < n; i++)
 		knames[i] = row_kind_name(kinds[i]);
-	rc = array_literal(&ka, n, knames);
+	rc = array_literal(ka, n, knames);
 	if (rc == DMCP_OK)
-		rc = array_literal(&ba, n, bodies);
+		rc = array_literal(ba, n, bodies);
 	free(knames);
+	return rc;
+}
+
+/* store_run_save inside the transaction a tool's step opened: the save (behind the
+ * principal's task lock when it makes a task), then COMMIT (and the NOTIFYs, each in its own
+ * transaction) only when it saved; else ROLLBACK, and the function's writes go with it. Two
+ * round trips: the COMMIT must not go out before the save's answer (a COMMIT pipelined after
+ * a compare-and-set that matched nothing would commit the function's writes without the
+ * run). */
+static dmcp_rc save_in_tx(struct store *st, struct run_row *r, const struct run_expect *expect,
+                          int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                          const char *const *bodies, int notify)
+{
+	enum stmt ids[3], after[3];
+	const char *p[SP_COUNT], *np[1] = {r->id}, *dp[1] = {STORE_DUE_PAYLOAD};
+	const char *lp[1] = {r->principal};
+	const char *const *params[3], *const *aparams[3];
+	struct save_text t;
+	struct buf ka, ba;
+	PGresult *res[3] = {NULL, NULL, NULL};
+	int k = 0, at, na = 0, locked = makes_task(r);
+	dmcp_rc rc;
+
+	buf_init(&ka, STORE_MAX_EVENT_BYTES);
+	buf_init(&ba, STORE_MAX_EVENT_BYTES);
+	rc = save_arrays(&ka, &ba, n, kinds, bodies);
+	if (rc == DMCP_OK) {
+		save_params(r, expect, max_live, first_lsn, buf_cstr(&ka), buf_cstr(&ba), "on", &t, p);
+		if (locked)
+			ids[k] = S_TASK_LOCK, params[k++] = lp;
+		at = k;
+		ids[k] = expect != NULL ? S_RUN_UPDATE : S_RUN_INSERT, params[k++] = p;
+		rc = exec_pipeline(st, k, ids, params, res, 0);
+		if (rc == DMCP_OK && strcmp(PQgetvalue(res[at], 0, 0), "1") != 0)
+			rc = expect != NULL ? DMCP_E_CONFLICT : DMCP_E_INTERNAL;
+		clear_all(res, 3);
+	}
+	buf_free(&ka);
+	buf_free(&ba);
+	if (rc != DMCP_OK) {
+		store_rollback(st);
+		if (rc == DMCP_E_CONFLICT && locked)
+			return task_full(st, r, max_live);
+		return rc == DMCP_E_INTERNAL ? insert_refused(st, r, max_live) : rc;
+	}
+	after[na] = S_COMMIT, aparams[na++] = NULL;
+	if (notify)
+		after[na] = S_NOTIFY_NOW, aparams[na++] = np;
+	if (r->due_ms > 0)
+		after[na] = S_NOTIFY_NOW, aparams[na++] = dp;
+	rc = exec_pipeline(st, na, after, aparams, res, 1);
+	if (res[0] != NULL && PQresultStatus(res[0]) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(res[0]), "COMMIT") == 0)
+		rc = DMCP_OK; /* committed; a failed NOTIFY only delays followers */
+	else
+		rc = DMCP_E_DB;
+	clear_all(res, 3);
+	store_rollback(st);
+	if (rc == DMCP_OK) {
+		r->exists = 1;
+		r->task_stored = r->task;
+	}
+	return rc;
+}
+dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
+                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                       const char *const *bodies, int durable, int notify)
+{
+	const char *p[SP_COUNT];
+	struct save_text t;
+	struct buf ka, ba;
+	PGresult *res[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+	dmcp_rc rc;
+	int at = 0;
+
+	if (PQtransactionStatus(st->conn) == PQTRANS_INTRANS)
+		return save_in_tx(st, r, expect, max_live, first_lsn, n, kinds, bodies, notify);
+	buf_init(&ka, STORE_MAX_EVENT_BYTES);
+	buf_init(&ba, STORE_MAX_EVENT_BYTES);
+	rc = save_arrays(&ka, &ba, n, kinds, bodies);
 	if (rc == DMCP_OK) {
 		save_params(r, expect, max_live, first_lsn, buf_cstr(&ka), buf_cstr(&ba),
 		            durable || !st->async ? "on" : "off", &t, p);
@@ -1221,6 +1363,79 @@ dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, c
 		rc = DMCP_E_DB;
 	if (rc == DMCP_OK)
 		row_copy(out, cap, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+/* ---- tokens ---------------------------------------------------------------------------- */
+
+/* A token row from row i of a TOKEN_COLS result. */
+static void fill_token(const PGresult *res, int i, struct token_row *t)
+{
+	memset(t, 0, sizeof *t);
+	row_copy(t->id, sizeof t->id, PQgetvalue(res, i, 0));
+	row_copy(t->hash, sizeof t->hash, PQgetvalue(res, i, 1));
+	row_copy(t->principal, sizeof t->principal, PQgetvalue(res, i, 2));
+	row_copy(t->scopes, sizeof t->scopes, PQgetvalue(res, i, 3));
+	t->expires = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+	t->expired = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+	t->revoked = strcmp(PQgetvalue(res, i, 6), "t") == 0;
+	row_copy(t->created_at, sizeof t->created_at, PQgetvalue(res, i, 7));
+	row_copy(t->expires_at, sizeof t->expires_at, PQgetvalue(res, i, 8));
+	row_copy(t->revoked_at, sizeof t->revoked_at, PQgetvalue(res, i, 9));
+}
+
+dmcp_rc store_token_find(struct store *st, const char *hash, struct token_row *out)
+{
+	const char *p[1] = {hash};
+	PGresult *res = NULL;
+	dmcp_rc rc = exec_stmt(st, S_TOKEN_FIND, p, &res);
+
+	memset(out, 0, sizeof *out);
+	if (rc == DMCP_OK && PQntuples(res) != 1)
+		rc = DMCP_E_NOT_FOUND;
+	if (rc == DMCP_OK)
+		fill_token(res, 0, out);
+	PQclear(res);
+	return rc;
+}
+
+dmcp_rc store_token_insert(struct store *st, const struct token_row *t)
+{
+	char exp[24];
+	const char *p[5] = {t->id, t->hash, t->principal, t->scopes, exp};
+
+	snprintf(exp, sizeof exp, "%lld", (long long)t->expires);
+	return exec_stmt(st, S_TOKEN_INSERT, p, NULL);
+}
+
+dmcp_rc store_token_revoke(struct store *st, const char *id, const char *hash,
+                           char out_id[ROW_TOKEN_ID + 1])
+{
+	const char *p[2] = {id, hash};
+	PGresult *res = NULL;
+	dmcp_rc rc = exec_stmt(st, S_TOKEN_REVOKE, p, &res);
+
+	if (rc == DMCP_OK && PQntuples(res) != 1)
+		rc = DMCP_E_NOT_FOUND;
+	if (rc == DMCP_OK)
+		row_copy(out_id, ROW_TOKEN_ID + 1, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+dmcp_rc store_token_list(struct store *st, void (*each)(void *arg, const struct token_row *t),
+                         void *arg)
+{
+	PGresult *res = NULL;
+	struct token_row t;
+	dmcp_rc rc = exec_stmt(st, S_TOKEN_LIST, NULL, &res);
+	int i;
+
+	for (i = 0; rc == DMCP_OK && i < PQntuples(res); i++) {
+		fill_token(res, i, &t);
+		each(arg, &t);
+	}
 	PQclear(res);
 	return rc;
 }
@@ -1657,6 +1872,293 @@ dmcp_rc store_report(struct store *st, enum store_report q, const char *const *p
 		return DMCP_E_DB;
 	}
 	rc = grid_fill(res, out);
+	PQclear(res);
+	return rc;
+}
+
+/* ---- tools that are SQL functions ------------------------------------------------------- */
+
+/* Arguments of one function call (PostgreSQL's FUNC_MAX_ARGS). */
+#define STORE_MAX_ARGS 100
+/* Bytes of one call's statement: 100 arguments with quoted names and types of 128 bytes
+ * each fit several times over. */
+#define STORE_MAX_CALL_SQL (64u << 10)
+/* Statements of the pipeline that opens a tool's transaction and calls it. */
+#define STORE_MAX_TXQ 10
+
+/* One statement of a pipeline of unnamed statements. */
+struct txq {
+	const char *sql;        /* the statement */
+	int n;                  /* its parameters */
+	const char *const *p;   /* their values (text) */
+	int sync;               /* a Sync follows it (the last one always has one) */
+};
+
+/* Send qs[0..n) in one round trip (pipeline mode) and collect one result each into res (the
+ * caller clears them; a statement skipped after an error gets PGRES_PIPELINE_ABORTED).
+ * DMCP_E_DB only when the exchange itself failed (the connection is reset before the next
+ * request); the statements' own failures are in their results. */
+static dmcp_rc exec_texts(struct store *st, int n, const struct txq *qs, PGresult **res)
+{
+	PGresult *r;
+	dmcp_rc rc = DMCP_OK;
+	int i;
+
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	if (due(st) != DMCP_OK || PQenterPipelineMode(st->conn) != 1)
+		return DMCP_E_DB;
+	for (i = 0; i < n && rc == DMCP_OK; i++)
+		if (PQsendQueryParams(st->conn, qs[i].sql, qs[i].n, NULL, qs[i].p, NULL, NULL, 0) != 1 ||
+		    ((qs[i].sync || i == n - 1) && PQpipelineSync(st->conn) != 1))
+			rc = DMCP_E_DB;
+	for (i = 0; i < n && rc == DMCP_OK; i++) {
+		res[i] = PQgetResult(st->conn);
+		while (res[i] != NULL && (r = PQgetResult(st->conn)) != NULL)
+			PQclear(r);
+		if (qs[i].sync || i == n - 1) {
+			r = PQgetResult(st->conn);
+			if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+				rc = DMCP_E_DB;
+			PQclear(r);
+		}
+	}
+	if (PQexitPipelineMode(st->conn) != 1)
+		rc = DMCP_E_DB;
+	if (rc != DMCP_OK) {
+		log_pg(st, "tool pipeline", NULL);
+		st->broken = 1;
+	}
+	return rc;
+}
+
+static int ok_status(const PGresult *r)
+{
+	ExecStatusType es = PQresultStatus(r);
+
+	return es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK;
+}
+
+/* The call expression: function(name => $1::type, ...); values into vals[0..n_args). */
+static void call_expr(struct buf *b, const struct store_call *c, const char **vals)
+{
+	int i;
+
+	(void)buf_addf(b, "%s(", c->function);
+	for (i = 0; i < c->n_args; i++) {
+		const struct store_arg *a = &c->args[i];
+		(void)buf_addf(b, "%s%s => ", i > 0 ? ", " : "", a->ident);
+		if (a->form == STORE_ARG_SCALAR)
+			(void)buf_addf(b, "$%d::%s", i + 1, a->type);
+		else
+			(void)buf_addf(b, "ARRAY(SELECT jsonb_array_elements%s($%d::jsonb))::%s",
+			               a->form == STORE_ARG_ARRAY ? "_text" : "", i + 1, a->type);
+		vals[i] = a->value;
+	}
+	(void)buf_adds(b, ")");
+}
+
+/* The statement that calls c and bounds what it gives back: one row of (the result's text
+ * or NULL, too big). $B is the byte bound, $M the row bound (both after the arguments). */
+static dmcp_rc call_sql(struct buf *b, const struct store_call *c, const char **vals)
+{
+	int B = c->n_args + 1, M = c->n_args + 2;
+
+	switch (c->ret) {
+	case STORE_RET_VOID:
+		(void)buf_addf(b, "SELECT NULL::text, $%d::bigint < 0 OR $%d::int < 0 FROM (SELECT ", B,
+		               M);
+		call_expr(b, c, vals);
+		(void)buf_adds(b, ") s");
+		break;
+	case STORE_RET_TEXT:
+	case STORE_RET_JSON:
+		(void)buf_addf(b, "SELECT CASE WHEN octet_length(v) <= $%d::bigint THEN v END, "
+		               "coalesce(octet_length(v) > $%d::bigint, false) OR $%d::int < 0 FROM "
+		               "(SELECT %s(", B, B, M, c->ret == STORE_RET_JSON ? "to_json" : "");
+		call_expr(b, c, vals);
+		(void)buf_adds(b, ")::text AS v) s");
+		break;
+	case STORE_RET_ROWS:
+		(void)buf_addf(b, "SELECT CASE WHEN n <= $%d::int AND octet_length(v) <= $%d::bigint "
+		               "THEN v END, n > $%d::int OR octet_length(v) > $%d::bigint FROM "
+		               "(SELECT count(*) AS n, coalesce(json_agg(t), '[]')::text AS v FROM "
+		               "(SELECT * FROM ", M, B, M, B);
+		call_expr(b, c, vals);
+		(void)buf_addf(b, " LIMIT $%d::int + 1) t) s", M);
+		break;
+	}
+	return b->fail;
+}
+
+/* What the function's error says, into out. */
+static void call_failed(const PGresult *r, struct store_call_out *out)
+{
+	const char *f;
+
+	out->failed = 1;
+	f = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	row_copy(out->sqlstate, sizeof out->sqlstate, f != NULL ? f : "");
+	f = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	row_copy(out->message, sizeof out->message, f != NULL ? f : "the function failed");
+	f = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	row_copy(out->detail, sizeof out->detail, f != NULL ? f : "");
+	f = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+	row_copy(out->hint, sizeof out->hint, f != NULL ? f : "");
+}
+
+/* Statements that end the call's part of the transaction: back to dmcp's own role and
+ * timeout (the savepoint was released or rolled back to before them). */
+#define CALL_RESET_ROLE "SET LOCAL ROLE NONE"
+#define CALL_RESET_TIMEOUT "SET LOCAL statement_timeout TO DEFAULT"
+
+/* After the function failed: back to the savepoint, so the transaction goes on. */
+static dmcp_rc call_recover(struct store *st)
+{
+	static const struct txq q[3] = {{"ROLLBACK TO SAVEPOINT dmcp_tool", 0, NULL, 0},
+	                                {CALL_RESET_ROLE, 0, NULL, 0},
+	                                {CALL_RESET_TIMEOUT, 0, NULL, 1}};
+	PGresult *res[3];
+	dmcp_rc rc = exec_texts(st, 3, q, res);
+	int i;
+
+	for (i = 0; i < 3 && rc == DMCP_OK; i++)
+		if (!ok_status(res[i])) {
+			log_pg(st, "tool call: back to the savepoint", res[i]);
+			rc = DMCP_E_DB;
+		}
+	clear_all(res, 3);
+	return rc;
+}
+
+/* The call's result row into out (owned copy of the text). */
+static dmcp_rc call_result(const PGresult *r, struct store_call_out *out)
+{
+	if (PQntuples(r) != 1 || PQnfields(r) != 2)
+		return DMCP_OK; /* a void function's row, or none: no value */
+	out->too_big = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+	if (PQgetisnull(r, 0, 0))
+		return DMCP_OK;
+	out->value = strdup(PQgetvalue(r, 0, 0));
+	return out->value != NULL ? DMCP_OK : DMCP_E_NOMEM;
+}
+
+dmcp_rc store_tool_call(struct store *st, const struct store_call *c, struct store_call_out *out)
+{
+	char ms[16], bytes[24], rows[16];
+	const char *ctx[4] = {c->principal, c->session_id, c->run_id, ms}, *role[1] = {c->role};
+	const char *vals[STORE_MAX_ARGS + 2];
+	struct txq q[STORE_MAX_TXQ];
+	PGresult *res[STORE_MAX_TXQ];
+	struct buf sql;
+	int n = 0, at, i;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	if (c->n_args < 0 || c->n_args > STORE_MAX_ARGS)
+		return DMCP_E_LIMIT;
+	buf_init(&sql, STORE_MAX_CALL_SQL);
+	if (call_sql(&sql, c, vals) != DMCP_OK) {
+		buf_free(&sql);
+		return DMCP_E_LIMIT;
+	}
+	snprintf(ms, sizeof ms, "%d", c->timeout_ms);
+	snprintf(bytes, sizeof bytes, "%zu", c->max_bytes);
+	snprintf(rows, sizeof rows, "%d", c->max_rows);
+	vals[c->n_args] = bytes;
+	vals[c->n_args + 1] = rows;
+	if (due(st) != DMCP_OK) {
+		buf_free(&sql);
+		return DMCP_E_DB;
+	}
+	/* The transaction is durable whatever the connection's default: it holds the
+	 * function's writes. The call gets a Sync of its own before it, so that its
+	 * statement_timeout is timed from its own start. */
+	if (PQtransactionStatus(st->conn) == PQTRANS_IDLE)
+		q[n++] = (struct txq){"BEGIN", 0, NULL, 0};
+	q[n++] = (struct txq){"SET LOCAL synchronous_commit TO on", 0, NULL, 0};
+	q[n++] = (struct txq){"SELECT set_config('dmcp.principal', $1, true), "
+	                      "set_config('dmcp.session_id', $2, true), "
+	                      "set_config('dmcp.run_id', $3, true), "
+	                      "set_config('statement_timeout', $4, true)", 4, ctx, 0};
+	if (c->role != NULL && c->role[0] != '\0')
+		q[n++] = (struct txq){"SELECT set_config('role', $1, true)", 1, role, 0};
+	q[n++] = (struct txq){"SAVEPOINT dmcp_tool", 0, NULL, 1};
+	at = n;
+	q[n++] = (struct txq){buf_cstr(&sql), c->n_args + 2, vals, 0};
+	q[n++] = (struct txq){"RELEASE SAVEPOINT dmcp_tool", 0, NULL, 0};
+	q[n++] = (struct txq){CALL_RESET_ROLE, 0, NULL, 0};
+	q[n++] = (struct txq){CALL_RESET_TIMEOUT, 0, NULL, 1};
+	rc = exec_texts(st, n, q, res);
+	for (i = 0; i < at && rc == DMCP_OK; i++)
+		if (!ok_status(res[i])) {
+			log_pg(st, "tool call: setting up", res[i]);
+			rc = DMCP_E_DB;
+		}
+	if (rc == DMCP_OK && !ok_status(res[at])) {
+		call_failed(res[at], out);
+		rc = call_recover(st);
+	} else if (rc == DMCP_OK) {
+		for (i = at + 1; i < n && rc == DMCP_OK; i++)
+			if (!ok_status(res[i])) {
+				log_pg(st, "tool call: after the call", res[i]);
+				rc = DMCP_E_DB;
+			}
+		if (rc == DMCP_OK)
+			rc = call_result(res[at], out);
+	}
+	clear_all(res, n);
+	buf_free(&sql);
+	if (rc != DMCP_OK) {
+		store_rollback(st);
+		store_call_out_clear(out);
+	}
+	return rc;
+}
+
+void store_call_out_clear(struct store_call_out *out)
+{
+	free(out->value);
+	out->value = NULL;
+}
+
+dmcp_rc store_step_commit(struct store *st)
+{
+	dmcp_rc rc;
+
+	switch (PQtransactionStatus(st->conn)) {
+	case PQTRANS_IDLE:
+		return DMCP_OK;
+	case PQTRANS_INTRANS:
+		rc = store_commit(st);
+		store_rollback(st);
+		return rc;
+	default:
+		store_rollback(st);
+		return DMCP_E_DB;
+	}
+}
+
+dmcp_rc store_tool_catalog(struct store *st, const char *schema, char **json)
+{
+	const char *p[1] = {schema};
+	PGresult *res;
+	dmcp_rc rc = DMCP_OK;
+
+	*json = NULL;
+	if (due(st) != DMCP_OK)
+		return DMCP_E_DB;
+	/* Unprepared: a program started before `migrate` still serves everything else. */
+	res = PQexecParams(st->conn, "SELECT dmcp_tool_catalog($1)::text", 1, NULL, p, NULL, NULL,
+	                   0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		log_pg(st, "the catalog of SQL tools (is the database migrated?)", res);
+		rc = DMCP_E_DB;
+	} else {
+		*json = strdup(PQgetisnull(res, 0, 0) ? "[]" : PQgetvalue(res, 0, 0));
+		if (*json == NULL)
+			rc = DMCP_E_NOMEM;
+	}
 	PQclear(res);
 	return rc;
 }

@@ -42,10 +42,14 @@ void store_set_async(struct store *st, int on);
 dmcp_rc store_commit(struct store *st) DMCP_MUST_CHECK;
 void store_rollback(struct store *st);
 
-/* Sessions. get: DMCP_E_NOT_FOUND when unknown, ended, or bound to another principal;
+/* Sessions. create: only while the principal holds fewer than max_sessions live sessions
+ * (0: no limit), counted under a lock on the principal in the insert's transaction (one
+ * round trip), so concurrent initializes cannot pass the limit; else DMCP_E_LIMIT and
+ * nothing is written.
+ * get: DMCP_E_NOT_FOUND when unknown, ended, or bound to another principal;
  * *stale is 1 when its last_seen is older than a minute (see store_session_touch). */
 dmcp_rc store_session_create(struct store *st, const struct session_row *s,
-                             const char *client_info) DMCP_MUST_CHECK;
+                             const char *client_info, int max_sessions) DMCP_MUST_CHECK;
 dmcp_rc store_session_get(struct store *st, const char *id, const char *principal,
                           struct session_row *out, int *stale) DMCP_MUST_CHECK;
 /* last_seen = now() (what `sweep` measures idleness by). */
@@ -59,6 +63,9 @@ dmcp_rc store_session_end(struct store *st, const char *id, const char *principa
                           const char *why) DMCP_MUST_CHECK;
 dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri,
                         int on) DMCP_MUST_CHECK;
+/* *yes: the session is subscribed to uri (resources/subscribe). */
+dmcp_rc store_subscribed(struct store *st, const char *session_id, const char *uri,
+                         int *yes) DMCP_MUST_CHECK;
 
 /* Runs. */
 
@@ -79,6 +86,11 @@ struct run_expect {
  * for the disk when durable (or when the connection is not async); then, when notify, a
  * NOTIFY for the run in its own small transaction, in the same round trip, and when the run
  * is due (r->due_ms), a NOTIFY "t:" for the schedulers.
+ * Inside the transaction a tool's step opened (store_tool_call), the statement goes into it
+ * and commits it (waiting for the disk) only when it saved the run; then the NOTIFY. When it
+ * saved nothing (DMCP_E_CONFLICT, a refused insert) or failed, the transaction is rolled back,
+ * with everything the tool wrote in it: the tool's writes commit together with the run's
+ * result, exactly once, or not at all.
  * expect NULL: an insert. A run of a session (r->session_id not "") is inserted only while
  * the session is live, and, when the run is unfinished, only while the session holds fewer
  * than max_live unfinished runs (the count is kept in the same statement): else
@@ -171,6 +183,95 @@ dmcp_rc store_expire(struct store *st, int retention_s, long *expired) DMCP_MUST
 dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, char *out,
                      size_t cap) DMCP_MUST_CHECK;
 
+/* ---- Tools that are SQL functions (core/sqltool.c) ---------------------------------------
+ * One step of such a tool is one transaction on the worker's connection: store_tool_call
+ * opens it and calls the function in it, the run's save (store_run_save) commits it, or
+ * store_step_commit when the call keeps no row; the NOTIFY follows the COMMIT. */
+
+/* The functions of schema that may become tools, and what their definitions need, as JSON
+ * text (the migrations' dmcp_tool_catalog(schema) describes it): *json is the caller's. */
+dmcp_rc store_tool_catalog(struct store *st, const char *schema, char **json) DMCP_MUST_CHECK;
+
+/* How an argument's JSON becomes the SQL value. */
+enum store_arg_form {
+	STORE_ARG_SCALAR, /* value is the text of a scalar, cast to the argument's type */
+	STORE_ARG_ARRAY,  /* value is a JSON array of scalars: an array of the argument's type */
+	STORE_ARG_JSONS   /* value is a JSON array of any JSON: a json[] or jsonb[] */
+};
+
+struct store_arg {
+	const char *ident;        /* the parameter's name, quoted for SQL (from the catalog) */
+	const char *type;         /* its declared type as SQL text (from the catalog) */
+	enum store_arg_form form;
+	const char *value;        /* JSON text of arrays; the text of a scalar */
+};
+
+/* What a call gives back, as text. */
+enum store_ret {
+	STORE_RET_VOID, /* nothing */
+	STORE_RET_TEXT, /* the value's text (json and jsonb: their JSON text) */
+	STORE_RET_JSON, /* the value as JSON (a composite: an object) */
+	STORE_RET_ROWS  /* a set: a JSON array of row objects */
+};
+
+struct store_call {
+	const char *function;          /* schema-qualified and quoted (from the catalog) */
+	const struct store_arg *args;  /* the arguments given, by name; the others take their
+	                                  defaults */
+	int n_args;
+	enum store_ret ret;
+	int max_rows;                  /* STORE_RET_ROWS: more rows are too_big */
+	size_t max_bytes;              /* bytes of the result's text: more are too_big */
+	const char *role;              /* the role the function runs as; "" or NULL: the
+	                                  connection's own */
+	int timeout_ms;                /* its statement_timeout */
+	const char *principal;         /* current_setting('dmcp.principal') for the function */
+	const char *session_id;        /* current_setting('dmcp.session_id') ("" sessionless) */
+	const char *run_id;            /* current_setting('dmcp.run_id') */
+};
+
+/* Bytes kept of each part of a function's error. */
+#define STORE_ERR_TEXT 400
+
+struct store_call_out {
+	char *value;                   /* owned: the result's text; NULL for SQL NULL, void,
+	                                  too_big and failed */
+	int too_big;                   /* more rows or bytes than the call allows */
+	int failed;                    /* the function raised an error: its writes are undone */
+	char sqlstate[6];              /* of the error */
+	char message[STORE_ERR_TEXT];  /* the error's primary message */
+	char detail[STORE_ERR_TEXT];   /* its DETAIL, or "" */
+	char hint[STORE_ERR_TEXT];     /* its HINT, or "" */
+};
+
+/* Open the step's transaction (a durable one) and call the function in it as c->role, with
+ * dmcp.principal, dmcp.session_id and dmcp.run_id set (transaction-local) and under
+ * c->timeout_ms, inside a savepoint: an error of the function (or its timeout) rolls back to
+ * the savepoint and is reported in out (failed, message, detail), and the transaction goes on
+ * without the function's writes. The transaction stays open for the run's save. DMCP_E_DB
+ * (logged; the transaction rolled back) when dmcp's own statements fail. Clear out with
+ * store_call_out_clear. */
+dmcp_rc store_tool_call(struct store *st, const struct store_call *c,
+                        struct store_call_out *out) DMCP_MUST_CHECK;
+void store_call_out_clear(struct store_call_out *out);
+/* Commit the transaction a tool's step opened, when the call keeps no row (a call that ends
+ * in one step): DMCP_OK when it committed or none was open; DMCP_E_DB (rolled back) else. */
+dmcp_rc store_step_commit(struct store *st) DMCP_MUST_CHECK;
+/* Bearer tokens (`dmcp.fcgi token`). find: the token whose SHA-256 is hash (lowercase hex),
+ * one indexed lookup; expired and revoked say whether it may still be used;
+ * DMCP_E_NOT_FOUND when there is none. insert: t's id, hash, principal, scopes and expires
+ * (seconds since the epoch, 0 = never). revoke: the token with id id or hash hash (either
+ * may be NULL) unless it is revoked already (then, or when there is none,
+ * DMCP_E_NOT_FOUND); its id into out_id. list: each(arg, row) for every token, oldest
+ * first. */
+dmcp_rc store_token_find(struct store *st, const char *hash,
+                         struct token_row *out) DMCP_MUST_CHECK;
+dmcp_rc store_token_insert(struct store *st, const struct token_row *t) DMCP_MUST_CHECK;
+dmcp_rc store_token_revoke(struct store *st, const char *id, const char *hash,
+                           char out_id[ROW_TOKEN_ID + 1]) DMCP_MUST_CHECK;
+dmcp_rc store_token_list(struct store *st, void (*each)(void *arg, const struct token_row *t),
+                         void *arg) DMCP_MUST_CHECK;
+
 /* Wake-ups. Every NOTIFY goes to the one channel "dmcp"; each process has one listening
  * connection (see wake.h). Payloads: a run id (the run has news), "s:<session id>" (the
  * session changed: caches drop it), "l:<list>" (a list changed), "r:<uri>" (a resource
@@ -184,7 +285,8 @@ void store_notify(struct store *st, const char *payload);
 dmcp_rc store_listen_all(struct store *st) DMCP_MUST_CHECK;
 /* The connection's socket, to poll for incoming notifications. */
 int store_socket(struct store *st);
-/* Read what arrived and call cb(arg, run id) for each notification. DMCP_E_DB when the
+/* Read what arrived and call cb(arg, payload) for each notification whose payload is a run
+ * id or a change ("l:<list>", "r:<uri>", "s:<session id>"; see wake.h). DMCP_E_DB when the
  * connection is broken. */
 dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *payload),
                             void *arg) DMCP_MUST_CHECK;

@@ -74,12 +74,40 @@ void wake_deliver(struct wake *w, const char *run_id)
 
 	pthread_mutex_lock(&w->mu);
 	for (wt = w->head; wt != NULL; wt = wt->next) {
+		if (run_id == NULL && wt->changes)
+			wt->missed = 1; /* what was notified while the listener was away is gone */
 		if (run_id == NULL || strcmp(wt->run_id, run_id) == 0) {
 			ring(wt->fd);
 			metrics_wakeup(METRICS_WAKE_NOTIFY);
 		}
 	}
 	pthread_mutex_unlock(&w->mu);
+}
+
+void wake_deliver_change(struct wake *w, const char *payload)
+{
+	struct waiter *wt;
+	char *copy;
+
+	pthread_mutex_lock(&w->mu);
+	for (wt = w->head; wt != NULL; wt = wt->next) {
+		if (!wt->changes)
+			continue;
+		copy = wt->n_pending < WAKE_MAX_PENDING ? strdup(payload) : NULL;
+		if (copy != NULL)
+			wt->pending[wt->n_pending++] = copy;
+		else
+			wt->missed = 1;
+		ring(wt->fd);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void wake_notify(struct wake *w, const char *payload)
+{
+	wake_deliver(w, payload);
+	if (!rnd_id_ok(payload) && strnlen(payload, WAKE_MAX_PAYLOAD + 1) <= WAKE_MAX_PAYLOAD)
+		wake_deliver_change(w, payload);
 }
 
 /* Drop a waiter's mail. Called with the mutex held (or by the waiter's own thread). */
@@ -150,7 +178,7 @@ static void deliver_cb(void *arg, const char *payload)
 {
 	struct wake *w = arg;
 
-	wake_deliver(w, payload);
+	wake_notify(w, payload);
 	if (!rnd_id_ok(payload) && w->on_payload != NULL)
 		w->on_payload(w->on_arg, payload);
 }
@@ -318,9 +346,22 @@ dmcp_rc waiter_init(struct waiter *wt)
 	return wt->fd >= 0 ? DMCP_OK : DMCP_E_NOMEM;
 }
 
+/* Free the change payloads not taken (the caller holds the table's mutex, or wt is out of
+ * the table). */
+static void drop_pending(struct waiter *wt)
+{
+	int i;
+
+	for (i = 0; i < wt->n_pending; i++)
+		free(wt->pending[i]);
+	wt->n_pending = 0;
+	wt->missed = 0;
+}
+
 void waiter_close(struct waiter *wt)
 {
 	mail_clear(wt);
+	drop_pending(wt);
 	if (wt->fd >= 0)
 		close(wt->fd);
 	wt->fd = -1;
@@ -334,18 +375,49 @@ static void drain(int fd)
 		;
 }
 
-void wake_register(struct wake *w, struct waiter *wt, const char *run_id)
+static void link_waiter(struct wake *w, struct waiter *wt)
 {
-	if (wt->registered)
-		wake_unregister(w, wt);
-	mail_clear(wt);
-	snprintf(wt->run_id, sizeof wt->run_id, "%s", run_id);
 	drain(wt->fd);
 	pthread_mutex_lock(&w->mu);
 	wt->next = w->head;
 	w->head = wt;
 	wt->registered = 1;
 	pthread_mutex_unlock(&w->mu);
+}
+
+void wake_register(struct wake *w, struct waiter *wt, const char *run_id)
+{
+	if (wt->registered)
+		wake_unregister(w, wt);
+	mail_clear(wt);
+	snprintf(wt->run_id, sizeof wt->run_id, "%s", run_id);
+	wt->changes = 0;
+	link_waiter(w, wt);
+}
+
+void wake_register_changes(struct wake *w, struct waiter *wt)
+{
+	if (wt->registered)
+		wake_unregister(w, wt);
+	mail_clear(wt);
+	wt->run_id[0] = '\0';
+	wt->changes = 1;
+	link_waiter(w, wt);
+}
+
+int wake_take_changes(struct wake *w, struct waiter *wt, char *out[WAKE_MAX_PENDING],
+                      int *missed)
+{
+	int n;
+
+	pthread_mutex_lock(&w->mu);
+	n = wt->n_pending;
+	memcpy(out, wt->pending, (size_t)n * sizeof out[0]);
+	wt->n_pending = 0;
+	*missed = wt->missed;
+	wt->missed = 0;
+	pthread_mutex_unlock(&w->mu);
+	return n;
 }
 
 void wake_unregister(struct wake *w, struct waiter *wt)
@@ -364,6 +436,8 @@ void wake_unregister(struct wake *w, struct waiter *wt)
 	wt->registered = 0;
 	wt->next = NULL;
 	mail_clear(wt);
+	drop_pending(wt);
+	wt->changes = 0;
 	pthread_mutex_unlock(&w->mu);
 	wt->run_id[0] = '\0';
 }

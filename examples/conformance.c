@@ -1,4 +1,5 @@
-/* conformance.c — the fixtures the official MCP conformance suite (0.1.16) calls by name:
+/* conformance.c — the fixtures the official MCP conformance suites (0.1.16, and 0.2.0 for
+ * 2026-07-28) call by name:
  * tools, resources, a resource template, prompts and a completion. Written only against
  * dmcp.h. The names, shapes and texts are what the suite's reference server uses. */
 #include <stdio.h>
@@ -202,6 +203,73 @@ static const struct dmcp_schema_def enums_schema[] = {
 	  "{\"const\":\"value3\",\"title\":\"Third Choice\"}]}}},\"required\":[]}"},
 	{.name = NULL}};
 
+/* ---- 2026-07-28 (server-stateless) ------------------------------------------------------ */
+
+/* Needs the client's LLM: a client that declared no sampling gets -32021 (the runtime's
+ * answer to a missing capability on the 2026-07-28 wire). */
+static dmcp_rc missing_capability(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	struct dmcp_sample_req req = {0};
+	struct dmcp_sample_answer ans;
+
+	(void)args;
+	req.prompt = "Say hello.";
+	req.max_tokens = 50;
+	DMCP_TRY(dmcp_sample(ctx, &req, &ans));
+	return dmcp_result_textf(res, "LLM response: %s", ans.text != NULL ? ans.text : "");
+}
+
+/* Progress and a log line while it works, then a question for the user: on the 2026-07-28
+ * wire the response stream carries notifications and a result, never a request. */
+static dmcp_rc streaming_elicitation(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)args;
+	DMCP_TRY(dmcp_progress(ctx, 1, 2, "asking"));
+	DMCP_TRY(dmcp_log(ctx, DMCP_LOG_INFO, NULL, "%s", "asking the user for a name"));
+	return elicit_and_report(ctx, "name", "What is your name?", "User response", res);
+}
+
+/* Three info logs; without a logLevel in the request's _meta none of them is sent. */
+static dmcp_rc logging_tool(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	int i;
+
+	(void)args;
+	for (i = 1; i <= 3; i++)
+		DMCP_TRY(dmcp_log(ctx, DMCP_LOG_INFO, NULL, "Log message %d", i));
+	return dmcp_result_text(res, "Logged three messages.");
+}
+
+static dmcp_rc trigger_tool_change(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)args;
+	DMCP_TRY(dmcp_list_changed(ctx, "tools"));
+	return dmcp_result_text(res, "The tool list changed.");
+}
+
+static dmcp_rc trigger_prompt_change(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	(void)args;
+	DMCP_TRY(dmcp_list_changed(ctx, "prompts"));
+	return dmcp_result_text(res, "The prompt list changed.");
+}
+
+/* Not a suite fixture: announces an update of the resource uri (default the watched one),
+ * for the tests of subscriptions and listen streams. */
+static dmcp_rc trigger_resource_update(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	json_object *u = json_object_object_get(args, "uri");
+	const char *uri = u != NULL ? json_object_get_string(u) : "test://watched-resource";
+
+	DMCP_TRY(dmcp_resource_updated(ctx, uri));
+	return dmcp_result_textf(res, "Updated %s.", uri);
+}
+
+static const struct dmcp_schema_def name_schema[] = {
+	{.name = "name", .schema = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":"
+	                            "\"string\"}},\"required\":[\"name\"]}"},
+	{.name = NULL}};
+
 /* The tools' input schemas stay text: the suite's allow other properties, which a schema
  * generated from typed parameters does not. */
 #define TOOL(n, d, s, f) {.name = n, .description = d, .input_schema = s, .version = 1, .run = f}
@@ -239,6 +307,20 @@ static const struct dmcp_tool tools[] = {
 	 .input_schema = no_args, .elicits = enums_schema, .version = 1, .run = elicitation_enums},
 	TOOL("test_reconnection", "Closes its stream before the result, so the client resumes "
 	     "with Last-Event-ID", no_args, reconnection),
+	TOOL("test_missing_capability", "Asks the client's LLM, so it needs the sampling "
+	     "capability", no_args, missing_capability),
+	{.name = "test_streaming_elicitation", .description = "Reports progress and a log line, "
+	 "then asks the user for a name", .input_schema = no_args, .elicits = name_schema,
+	 .version = 1, .run = streaming_elicitation},
+	TOOL("test_logging_tool", "Logs three info messages (sent only when the request asks "
+	     "for a log level)", no_args, logging_tool),
+	TOOL("test_trigger_tool_change", "Announces that the tool list changed", no_args,
+	     trigger_tool_change),
+	TOOL("test_trigger_prompt_change", "Announces that the prompt list changed", no_args,
+	     trigger_prompt_change),
+	TOOL("test_trigger_resource_update", "Announces that a resource changed",
+	     "{\"type\":\"object\",\"properties\":{\"uri\":{\"type\":\"string\"}}}",
+	     trigger_resource_update),
 };
 
 /* ---- resources, prompts, completion ---------------------------------------------------- */

@@ -1,8 +1,9 @@
 /* demo.c — the demo tools of `make run`: echo, confirm, analyze, interactive, pick_card,
- * greet, book_flight, connect_account, slow_progress, roll_dice. Written only against dmcp.h,
+ * greet, book_flight, connect_account, slow_progress, roll_dice, whoami. Written only against dmcp.h,
  * the way a tool is meant to be written: typed parameters and forms, the dmcp_arg_* getters,
  * designated initializers. Each shows one durable effect (elicitation, sampling, progress,
- * memo) and how a tool resumes from its journal; roll_dice shows dmcp_fail. */
+ * memo) and how a tool resumes from its journal; roll_dice shows dmcp_fail; whoami the
+ * caller's principal and scopes. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,30 @@ static dmcp_rc confirm(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
 	out = json_object_new_object();
 	json_object_object_add(out, "accepted",
 	                       json_object_new_boolean(dmcp_arg_bool(ans.content, "ok")));
+	return dmcp_result_structured(res, out);
+}
+
+/* whoami {ask} -> (with ask: elicits {ok} first) -> structuredContent {principal, scopes,
+ * admin}: who called, as DMCP_AUTH authenticated them. The scopes are those of the request
+ * that started the call, in every step. */
+static dmcp_rc whoami(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	const char *p = dmcp_scopes(ctx);
+	struct dmcp_elicit_answer ans;
+	json_object *out, *scopes;
+
+	if (dmcp_arg_bool(args, "ask"))
+		DMCP_TRY(dmcp_elicit(ctx, "confirm", "Say who you are?", &ans));
+	out = json_object_new_object();
+	scopes = json_object_new_array();
+	while (*p != '\0') {
+		size_t n = strcspn(p, " ");
+		json_object_array_add(scopes, json_object_new_string_len(p, (int)n));
+		p += n + (p[n] == ' ');
+	}
+	json_object_object_add(out, "principal", json_object_new_string(dmcp_principal(ctx)));
+	json_object_object_add(out, "scopes", scopes);
+	json_object_object_add(out, "admin", json_object_new_boolean(dmcp_has_scope(ctx, "admin")));
 	return dmcp_result_structured(res, out);
 }
 
@@ -310,6 +335,11 @@ static const struct dmcp_param dice_params[] = {
 	DMCP_END};
 
 /* Forms (elicitation schemas): flat fields, shown by the client as a form. */
+static const struct dmcp_param whoami_params[] = {
+	DMCP_BOOL("ask", .default_bool = DMCP_SET(0),
+	          .description = "Ask the user first (the answer is a later step of the call)"),
+	DMCP_END};
+
 static const struct dmcp_param ok_fields[] = {
 	DMCP_BOOL("ok", .required = 1, .title = "OK?", .description = "Confirm"),
 	DMCP_END};
@@ -406,6 +436,15 @@ static const struct dmcp_tool tools[] = {
 	                  "\"required\":[\"rolls\",\"total\"]}",
 	 .annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
 	 .version = 1, .run = roll_dice},
+	{.name = "whoami", .title = "Who am I",
+	 .description = "Says who called: the principal and the OAuth scopes this server "
+	                "authenticated",
+	 .params = whoami_params,
+	 .output_schema = "{\"type\":\"object\",\"properties\":{\"principal\":{\"type\":"
+	                  "\"string\"},\"scopes\":{\"type\":\"array\",\"items\":{\"type\":"
+	                  "\"string\"}},\"admin\":{\"type\":\"boolean\"}},\"required\":"
+	                  "[\"principal\",\"scopes\",\"admin\"]}",
+	 .elicits = confirm_forms, .version = 1, .run = whoami},
 };
 
 dmcp_rc examples_demo_register(dmcp_registry *reg, char *err, size_t errlen)

@@ -217,7 +217,7 @@ ScriptSock \"$T/apache/run/cgid.sock\""
 	[ "$(echo $kids | wc -w)" -eq 1 ]
 	[ "$(readlink "/proc/$kids/exe")" = "$BIN" ]
 	# lighttpd restarts it when it dies: kill -9, and the program answers again (GET /mcp
-	# without Last-Event-ID: its 405) from a new process.
+	# without Last-Event-ID or a session: its 405) from a new process.
 	kill -KILL $kids
 	deploy_wait_gone $kids
 	deploy_wait_http "http://127.0.0.1:$DEPLOY_PORT/mcp" "$lpid"

@@ -52,9 +52,11 @@ rpc() {
 		"test_input_required_result_list_roots", "test_input_required_result_request_state",
 		"test_input_required_result_tampered_state",
 		"test_input_required_result_multiple_inputs", "test_input_required_result_multi_round",
-		"test_input_required_result_capabilities", "greet", "slow_compute", "failing_job",
-		"protocol_error_job", "confirm_delete", "multi_input", "test_tool_with_task"} and
-		"nextCursor" not in r'
+		"test_input_required_result_capabilities", "test_missing_capability",
+		"test_streaming_elicitation", "test_logging_tool", "test_trigger_tool_change",
+		"test_trigger_prompt_change", "test_trigger_resource_update", "greet", "slow_compute",
+		"failing_job", "protocol_error_job", "confirm_delete", "multi_input",
+		"test_tool_with_task"} and "nextCursor" not in r'
 }
 
 @test "resources/read of an unknown uri is -32002" {
@@ -73,7 +75,7 @@ rpc() {
 		and r["contents"][0]["text"] == "This is the content of the static text resource."'
 }
 
-@test "prompts/get without a required argument is -32602" {
+@test "prompts/get without a required argument, or with arguments of the wrong types, is -32602" {
 	rpc 1 prompts/get '{"name":"test_prompt_with_arguments","arguments":{"arg1":"a"}}'
 	assert_status 200
 	assert_rpc_error -32602 "missing required argument arg2" 1
@@ -83,6 +85,11 @@ rpc() {
 	assert_rpc_error -32602 "prompt arguments must be strings" 3
 	rpc 4 prompts/get '{"name":"no_such_prompt"}'
 	assert_rpc_error -32602 "unknown prompt" 4
+	rpc 6 prompts/get '{"name":"test_prompt_with_arguments","arguments":["a","b"]}'
+	assert_status 200
+	assert_rpc_error -32602 "arguments must be an object" 6
+	rpc 7 prompts/get '{"name":"test_prompt_with_arguments","arguments":{"arg1":1,"arg2":"b"}}'
+	assert_rpc_error -32602 "prompt arguments must be strings" 7
 	rpc 5 prompts/get '{"name":"test_prompt_with_arguments","arguments":{"arg1":"a","arg2":"b"}}'
 	assert_status 200
 	assert_rpc_result 5 'r["messages"][0]["content"]["text"] ==

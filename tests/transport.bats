@@ -293,11 +293,21 @@ assert_pong() {
 
 # ---- GET and other methods ---------------------------------------------------------------
 
-@test "GET without Last-Event-ID is 405 with Allow" {
-	mcp_get -H "Mcp-Session-Id: $SID"
+@test "GET without Last-Event-ID opens the session's standalone stream (no event ids)" {
+	mcp_get -H "Mcp-Session-Id: $SID" --max-time 1
+	assert_status 200
+	[ "$(header Content-Type)" = text/event-stream ] || { _http_show; return 1; }
+	! grep -q '^id:' <<<"$body"
+}
+
+@test "GET without Last-Event-ID needs a session: none is 405 with Allow, an unknown one 404" {
+	mcp_get
 	assert_status 405
 	[ "$(header Allow)" = "GET, POST, DELETE" ] || { _http_show; return 1; }
-	assert_rpc_error -32000 "GET without Last-Event-ID is not offered" null
+	assert_rpc_error -32000 "needs Mcp-Session-Id" null
+	mcp_get -H 'Mcp-Session-Id: 0123456789abcdef0123456789abcdef'
+	assert_status 404
+	assert_rpc_error -32001 "Session not found" null
 }
 
 @test "GET with a malformed Last-Event-ID is 400" {

@@ -22,6 +22,12 @@
 #                                    the result ≥ 400 ms after the first progress event (no
 #                                    buffering on the way). Sets DEPLOY_GAP_MS and prints a TAP
 #                                    comment "NAME: first progress → response N ms" on fd 3.
+#                                    First, deploy_well_known_check for the same server.
+#   deploy_well_known_check URL      the protected resource metadata paths of the endpoint URL
+#                                    (/.well-known/oauth-protected-resource, and that + /mcp)
+#                                    reach the program: with DMCP_AUTH=remote-user (the
+#                                    default) it answers them 404 {"error":"not_found"} (the
+#                                    web server's own 404 would not be that JSON).
 #   deploy_pids BIN                  PIDs of the running processes whose executable is BIN.
 #   deploy_children PID              PIDs of the running children of PID (from /proc).
 #   deploy_wait_gone PID...          waits (≤10 s) for the PIDs to end; false if some still run.
@@ -146,8 +152,21 @@ deploy_wait_http() {
 	return 1
 }
 
+deploy_well_known_check() {
+	local url=$1 base p got
+	base=${url%/mcp}
+	for p in /.well-known/oauth-protected-resource /.well-known/oauth-protected-resource/mcp; do
+		got=$(curl -s --max-time 10 -w ' %{http_code}' "$base$p") || got="curl failed"
+		if [ "$got" != '{"error":"not_found"} 404' ]; then
+			_deploy_say "$base$p does not reach the program: got '$got'"
+			return 1
+		fi
+	done
+}
+
 deploy_stream_check() {
 	local url=$1 name=$2 t req line rc=0 ctype enc
+	deploy_well_known_check "$url" || return 1
 	DMCP_URL=$url
 	t=$(_http_tmp) || return 1
 	rm -f "$t/stream.ts" "$t/stream.h"

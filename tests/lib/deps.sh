@@ -1,5 +1,6 @@
 #!/bin/sh
-# deps.sh — makes sure `make run`, `make test` and `make bench` have what they need (Debian 12).
+# deps.sh — makes sure `make run`, `make test` and `make bench` have what they need (Debian 12;
+# clang and its sanitizer and libFuzzer runtime for the fuzzing smoke run, tests/fuzz.t).
 # Checks the Debian packages, installs the missing ones with apt-get when run as root (else
 # prints the apt-get line and fails), then installs the Node test clients in tests/node
 # (npm ci) when node_modules is missing or older than package-lock.json.
@@ -27,7 +28,7 @@ check() {
 	if command -v dpkg-query >/dev/null 2>&1; then
 		for p in gcc make pkg-config libjson-c-dev libpq-dev libfcgi-dev libssl-dev spawn-fcgi bats curl \
 			python3 openssl procps apache2 libapache2-mod-fcgid lighttpd \
-			json-schema-test-suite man-db groff-base binutils wrk; do
+			json-schema-test-suite man-db groff-base binutils wrk clang libclang-rt-dev; do
 			installed "$p" || need "$p"
 		done
 		# nginx: the Debian 12 package `nginx` (nginx-light, -core, -full, -extras also do).

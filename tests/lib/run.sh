@@ -6,7 +6,11 @@
 # (var/pg, crash-safe settings), the program's log (var/dmcp.log), nginx (var/nginx).
 # With DMCP_DATABASE_URL set, that database is used instead of the private cluster.
 # DMCP_BIN picks the program (default build/dmcp-demo.fcgi); DMCP_SAMPLING_FALLBACK defaults
-# to mock.
+# to mock. Tools without C come along: the SQL functions of examples/sql/ are installed into
+# the database (and the files of STACK_SQL after them), and the programs of examples/exec/
+# are served (DMCP_EXEC_TOOLS_DIR, unless set; empty: none). Every DMCP_* variable of the
+# environment reaches the program. STACK_RUN_DIR replaces var/ (the tests use a directory of
+# their own).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 
@@ -17,8 +21,15 @@ cd "$root" || exit 1
 
 export STACK_PG_DURABLE=1
 export DMCP_SAMPLING_FALLBACK=${DMCP_SAMPLING_FALLBACK:-mock}
+export DMCP_EXEC_TOOLS_DIR=${DMCP_EXEC_TOOLS_DIR-$root/examples/exec}
+STACK_SQL="$(ls "$root"/examples/sql/*.sql 2>/dev/null | tr '\n' ' ')${STACK_SQL:-}"
+export STACK_SQL
 port=${DMCP_PORT:-3001}
-dir=$root/var
+dir=${STACK_RUN_DIR:-$root/var}
+# With bearer tokens (DMCP_AUTH=token or jwt), this server's URL is the resource by default.
+case ${DMCP_AUTH:-} in
+*token* | *jwt*) export DMCP_RESOURCE=${DMCP_RESOURCE:-http://127.0.0.1:$port/mcp} ;;
+esac
 
 if [ -n "${DMCP_DATABASE_URL:-}" ]; then
 	export STACK_EXTERNAL_DB=1
@@ -75,9 +86,16 @@ The official conformance suite against it (after make deps):
 EOF
 fi
 cat <<EOF
-Logs: var/dmcp.log, var/nginx/error.log, var/nginx/access.log$([ "$STACK_EXTERNAL_DB" = 0 ] && echo ", var/pg/postgres.log")
+Logs: $dir/dmcp.log, $dir/nginx/error.log, $dir/nginx/access.log$([ "$STACK_EXTERNAL_DB" = 0 ] && echo ", $dir/pg/postgres.log")
 Stop with Ctrl-C.
 EOF
+case ${DMCP_AUTH:-} in
+*token*)
+	printf '\nDMCP_AUTH=%s: make a token (then send -H "Authorization: Bearer <token>") with:\n' "$DMCP_AUTH"
+	printf "  DMCP_DATABASE_URL='%s' %s token create --principal %s\n" "$DMCP_DATABASE_URL" \
+		"$(_stack_bin)" "$(id -un)"
+	;;
+esac
 
 # died NAME PIDFILE LOG — true (after saying so) if the process in PIDFILE is gone, unless
 # that is because Ctrl-C reached it too (the terminal signals the whole process group).

@@ -1,7 +1,7 @@
 #!/bin/sh
 # source-check.sh — the project's source rules, checked on the tree (`make check`):
-#   1. core/, cgi/ and examples/ C files call none of: sprintf vsprintf strcpy strcat gets atoi
-#      atol strtok system (comments and string literals are not looked at);
+#   1. core/, cgi/, examples/ and fuzz/ C files call none of: sprintf vsprintf strcpy strcat
+#      gets atoi atol strtok system (comments and string literals are not looked at);
 #   2. only core/store.c includes libpq-fe.h;
 #   3. only files in cgi/ include fcgiapp.h, and nothing includes fcgi_stdio.h;
 #   4. in core/, only core/js.c calls json-c's constructors, adds and serializer
@@ -26,7 +26,7 @@ all_c=$(find . \( -path ./.git -o -path ./build -o -path ./var -o -path ./tests/
 
 # 1 and 4. Banned functions. awk blanks comments, string and character literals (keeping
 # line numbers), then looks for NAME( as a whole word.
-banned_files=$(ls core/*.c core/*.h cgi/*.c cgi/*.h examples/*.c 2>/dev/null)
+banned_files=$(ls core/*.c core/*.h cgi/*.c cgi/*.h examples/*.c fuzz/*.c fuzz/*.h 2>/dev/null)
 for f in $banned_files; do
 	case $f in
 	core/js.c | core/js.h) jsonc=0 ;;

@@ -34,10 +34,13 @@
 #                      names DIR/pg/sock/.s.PGSQL.N, nothing listens on TCP)
 #   STACK_EXTERNAL_DB  1: use the database in DMCP_DATABASE_URL instead of a private cluster
 #   STACK_INTERRUPTED  1: stop waiting (a signal trap of the caller sets it)
+#   STACK_SQL          SQL files run on the database after the migrations, before the program
+#                      starts (space-separated paths; `make run` installs examples/sql/ so)
 #   STACK_AUTH         1: nginx asks for HTTP basic auth (auth_basic, DIR/nginx/htpasswd) with
 #                      two users: alice (password alice-pw) and bob (password bob-pw); the
-#                      program sees the user as REMOTE_USER, its principal. Default: no auth
-#                      (every request is the principal "anonymous").
+#                      program sees the user as REMOTE_USER, its principal (the recipe's
+#                      REMOTE_USER line is turned on). Default: no basic auth, no REMOTE_USER
+#                      (a request is "anonymous", or whoever DMCP_AUTH's bearer methods say).
 #
 # Layout of DIR: pg/data (cluster), pg/sock (its socket), pg/postgres.log, fcgi.sock,
 # dmcp.pid, dmcp.log, migrate.log, workers.pids, nginx/ (config, pid, logs, temp), stack.env.
@@ -496,8 +499,16 @@ _stack_nginx_start() {
 	sock=${sock//\\/\\\\}
 	sock=${sock//&/\\&}
 	sock=${sock//|/\\|}
-	sed "s|@FCGI_SOCKET@|$sock|g" "$STACK_ROOT/deploy/nginx/dmcp-location.conf" \
-		>"$ng/dmcp-location.conf" || return 1
+	# With STACK_AUTH=1 nginx authenticates (auth_basic), so the recipe's REMOTE_USER line is
+	# uncommented, as its comment says to; without, it stays out (any Basic header would
+	# otherwise name the principal).
+	sed -e "s|@FCGI_SOCKET@|$sock|g" \
+		-e "$([ "${STACK_AUTH:-0}" = 1 ] && echo 's|^    #fastcgi_param  REMOTE_USER|    fastcgi_param  REMOTE_USER|')" \
+		"$STACK_ROOT/deploy/nginx/dmcp-location.conf" >"$ng/dmcp-location.conf" || return 1
+	if [ "${STACK_AUTH:-0}" = 1 ] && ! grep -q '^    fastcgi_param  REMOTE_USER' "$ng/dmcp-location.conf"; then
+		_stack_say "deploy/nginx/dmcp-location.conf has no REMOTE_USER line to turn on"
+		return 1
+	fi
 	_stack_nginx_htpasswd "$ng" || return 1
 	for try in 1 2 3 4 5; do
 		if [ -n "$want" ]; then port=$want; else port=$(_stack_free_port) || return 1; fi
@@ -605,6 +616,23 @@ stack_db_start() {
 		stack_stop "$dir"
 		return 1
 	fi
+	_stack_sql "$dir" || { stack_stop "$dir"; return 1; }
+}
+
+# _stack_sql DIR — runs the files of STACK_SQL on the stack's database (after migrate).
+_stack_sql() {
+	local dir=$1 f psql
+	[ -n "${STACK_SQL:-}" ] || return 0
+	psql=$(_stack_psql_bin) || { _stack_say "psql not found"; return 1; }
+	for f in $STACK_SQL; do
+		if ! "$psql" -XAtq -v ON_ERROR_STOP=1 -d "$STACK_DBURL" -f "$f" </dev/null \
+			>>"$dir/migrate.log" 2>&1 3>&-; then
+			_stack_say "$f failed"
+			_stack_tail "$dir/migrate.log"
+			return 1
+		fi
+		echo "installed $f" >>"$dir/migrate.log"
+	done
 }
 
 stack_start() {

@@ -2,12 +2,15 @@
 // throughout: the SDK cannot send another session's id or answer a request it never got).
 //   same_principal:  alice's other session B: GET resume of A's stream and an answer to A's
 //                    question are 404; A's run does not change; A then finishes normally.
-//   other_principal: bob with A's session id: POST, GET resume and DELETE are 404; from bob's
-//                    own session too; no credentials or a wrong password: 401 from nginx.
-// The stack runs nginx with basic auth (STACK_AUTH=1): the user is the principal.
+//   other_principal: bob with A's session id: POST, GET resume, a cancellation and DELETE are
+//                    404; from bob's own session too (the cancellation is accepted and changes
+//                    nothing); no credentials or bad ones: 401 (from nginx, or the program).
+// Credentials: SDK_ALICE, SDK_BOB and SDK_BAD (default: basic auth against a stack started
+// with STACK_AUTH=1, whose user is the principal; tests/auth.bats gives "Bearer ..." ones).
 import { assert, checkRun, isRequest, main, Raw, runOfId, sql } from './lib.mjs';
 
-const ALICE = 'alice:alice-pw', BOB = 'bob:bob-pw';
+const ALICE = process.env.SDK_ALICE || 'alice:alice-pw', BOB = process.env.SDK_BOB || 'bob:bob-pw';
+const BAD = process.env.SDK_BAD || 'alice:wrong';
 const YES = { action: 'accept', content: { ok: true } };
 
 // alice's session A with a confirm call waiting for its answer (the stream dropped).
@@ -66,6 +69,8 @@ await main({
         const ans = await bob.answer(w.P, YES);
         assert.equal(ans.status, 404, `bob answers in A: ${ans.status} ${ans.text}`);
         await status404('bob resumes A\'s stream', await bob.get(w.leid));
+        await status404('bob cancels A\'s call in A', await bob.post({ jsonrpc: '2.0',
+            method: 'notifications/cancelled', params: { requestId: 1, reason: 'bob' } }));
         await status404('bob DELETEs A', await bob.del());
         // bob, from a session of his own.
         const own = new Raw({ auth: BOB });
@@ -73,8 +78,12 @@ await main({
         await status404('bob resumes A\'s stream in his session', await own.get(w.leid));
         const ans2 = await own.answer(w.P, YES);
         assert.equal(ans2.status, 404, `bob answers from his session: ${ans2.status} ${ans2.text}`);
-        // Nobody, and a wrong password: nginx refuses before the program sees anything.
-        for (const auth of [null, 'alice:wrong']) {
+        const cancel = await own.post({ jsonrpc: '2.0', method: 'notifications/cancelled',
+            params: { requestId: 1, reason: 'bob' } });
+        await cancel.body?.cancel();
+        assert.equal(cancel.status, 202, 'bob\'s cancellation in his own session is accepted');
+        // Nobody, and bad credentials: refused before anything is read.
+        for (const auth of [null, BAD]) {
             const r = await new Raw({ auth, sid: w.a.sid }).post({ jsonrpc: '2.0', id: 6,
                 method: 'tools/list' });
             await r.body?.cancel();

@@ -7,7 +7,8 @@
 //   DMCP_DATABASE_URL  libpq conninfo of the stack's database
 //   DMCP_PSQL          the psql program (default: psql)
 //   STACK_DIR          the stack's directory (logs, workers.pids)
-//   SDK_AUTH           user:password for HTTP basic auth (stacks started with STACK_AUTH=1)
+//   SDK_AUTH           user:password for HTTP basic auth (stacks started with STACK_AUTH=1), or
+//                      "Bearer TOKEN" (DMCP_AUTH=token or jwt)
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -165,6 +166,12 @@ export function basicAuth(userpass) {
     return 'Basic ' + Buffer.from(userpass).toString('base64');
 }
 
+/** The Authorization header for a credential: "Bearer TOKEN" as it is, user:password as
+ * basic auth. */
+export function authHeader(auth) {
+    return /^Bearer /i.test(auth) ? auth : basicAuth(auth);
+}
+
 /**
  * An SDK Client connected over StreamableHTTPClientTransport. Options: caps (client
  * capabilities), elicit / sample (request handlers), fetch (wraps the transport's fetch),
@@ -190,7 +197,7 @@ export async function sdk({ caps = {}, elicit, sample, fetch: f, auth = process.
         if (!closing) errors.push(String(e && e.message ? e.message : e));
     };
     const opts = {};
-    if (auth) opts.requestInit = { headers: { Authorization: basicAuth(auth) } };
+    if (auth) opts.requestInit = { headers: { Authorization: authHeader(auth) } };
     if (f) opts.fetch = f;
     if (reconnectionOptions) opts.reconnectionOptions = reconnectionOptions;
     const transport = new StreamableHTTPClientTransport(new URL(URL_), opts);
@@ -223,7 +230,7 @@ export class Raw {
             ...extra
         };
         if (sid) h['Mcp-Session-Id'] = sid;
-        if (auth) h.Authorization = basicAuth(auth);
+        if (auth) h.Authorization = authHeader(auth);
         return h;
     }
 

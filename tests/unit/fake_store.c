@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "fake_store.h"
 #include "rnd.h"
 #include "store.h"
@@ -60,6 +61,7 @@ struct fs_db {
 	char secret_name[FS_MAX_SECRETS][32];
 	char secret_value[FS_MAX_SECRETS][65];
 	int nsecrets;
+	long tool_writes; /* rows the SQL tools' functions wrote (store_tool_call) */
 };
 
 struct store {
@@ -67,6 +69,7 @@ struct store {
 	int in_tx;                  /* a transaction is open */
 	int aborted;                /* a statement failed inside it */
 	struct fs_db snap;          /* the database as of store_begin */
+	int tool_tx;                /* the transaction is a tool's step (store_tool_call) */
 	char (*queued)[33];         /* NOTIFYs sent inside the transaction */
 	int nqueued, capqueued;
 	char locked[FS_MAX_LOCKS][33]; /* runs locked by the transaction */
@@ -307,6 +310,7 @@ static void db_copy(struct fs_db *dst, const struct fs_db *src)
 	memcpy(dst->secret_name, src->secret_name, sizeof dst->secret_name);
 	memcpy(dst->secret_value, src->secret_value, sizeof dst->secret_value);
 	dst->nsecrets = src->nsecrets;
+	dst->tool_writes = src->tool_writes;
 }
 
 static struct fs_session *find_session(struct fs_db *d, const char *id)
@@ -389,6 +393,7 @@ static void deliver(const char *run_id)
 static void end_tx(struct store *st)
 {
 	st->in_tx = 0;
+	st->tool_tx = 0;
 	st->aborted = 0;
 	st->nqueued = 0;
 	st->nlocked = 0;
@@ -522,18 +527,98 @@ void store_rollback(struct store *st)
 	tx_rollback(st);
 }
 
+/* ---- tokens ---------------------------------------------------------------------------- */
+
+/* Tokens the fake keeps (not transactional: no statement of a transaction touches them). */
+#define FS_MAX_TOKENS 16
+static struct token_row tokens[FS_MAX_TOKENS];
+static int n_tokens;
+
+static struct token_row *find_token(const char *id, const char *hash)
+{
+	int i;
+
+	for (i = 0; i < n_tokens; i++)
+		if ((id != NULL && strcmp(tokens[i].id, id) == 0) ||
+		    (hash != NULL && strcmp(tokens[i].hash, hash) == 0))
+			return &tokens[i];
+	return NULL;
+}
+
+dmcp_rc store_token_find(struct store *st, const char *hash, struct token_row *out)
+{
+	struct token_row *t;
+	dmcp_rc rc = enter(st, "store_token_find");
+
+	memset(out, 0, sizeof *out);
+	if (rc != DMCP_OK)
+		return rc;
+	t = find_token(NULL, hash);
+	if (t == NULL)
+		return DMCP_E_NOT_FOUND;
+	*out = *t;
+	out->expired = t->expires > 0 && t->expires <= (int64_t)time(NULL);
+	return DMCP_OK;
+}
+
+dmcp_rc store_token_insert(struct store *st, const struct token_row *t)
+{
+	dmcp_rc rc = enter(st, "store_token_insert");
+
+	if (rc != DMCP_OK)
+		return rc;
+	if (n_tokens == FS_MAX_TOKENS || find_token(t->id, t->hash) != NULL)
+		return stmt_error(st);
+	tokens[n_tokens] = *t;
+	tokens[n_tokens].revoked = 0;
+	n_tokens++;
+	return DMCP_OK;
+}
+
+dmcp_rc store_token_revoke(struct store *st, const char *id, const char *hash,
+                           char out_id[ROW_TOKEN_ID + 1])
+{
+	struct token_row *t;
+	dmcp_rc rc = enter(st, "store_token_revoke");
+
+	if (rc != DMCP_OK)
+		return rc;
+	t = find_token(id, hash);
+	if (t == NULL || t->revoked)
+		return DMCP_E_NOT_FOUND;
+	t->revoked = 1;
+	row_copy(out_id, ROW_TOKEN_ID + 1, t->id);
+	return DMCP_OK;
+}
+
+dmcp_rc store_token_list(struct store *st, void (*each)(void *arg, const struct token_row *t),
+                         void *arg)
+{
+	int i;
+	dmcp_rc rc = enter(st, "store_token_list");
+
+	for (i = 0; rc == DMCP_OK && i < n_tokens; i++)
+		each(arg, &tokens[i]);
+	return rc;
+}
+
 /* ---- sessions -------------------------------------------------------------------------- */
 
 dmcp_rc store_session_create(struct store *st, const struct session_row *s,
-                             const char *client_info)
+                             const char *client_info, int max_sessions)
 {
 	struct fs_session *n;
+	int i, live = 0;
 	dmcp_rc rc = enter(st, "store_session_create");
 
 	if (rc != DMCP_OK)
 		return rc;
 	if (find_session(&db, s->id) != NULL || s->client_caps == NULL || client_info == NULL)
 		return stmt_error(st); /* primary key, NOT NULL */
+	for (i = 0; i < db.nsess; i++)
+		live += !db.sess[i].ended && strcmp(db.sess[i].row.principal, s->principal) == 0;
+	if (max_sessions > 0 && live >= max_sessions)
+		return DMCP_E_LIMIT;
 	db.sess = grow(db.sess, &db.capsess, db.nsess + 1, sizeof *db.sess);
 	n = &db.sess[db.nsess++];
 	memset(n, 0, sizeof *n);
@@ -820,20 +905,16 @@ static int live_tasks(const char *principal)
 	return n;
 }
 
-dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
-                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
-                       const char *const *bodies, int durable, int notify)
+/* The save's statement itself (store_run_save). */
+static dmcp_rc save_row(struct store *st, struct run_row *r, const struct run_expect *expect,
+                        int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                        const char *const *bodies)
 {
 	struct fs_run *run;
 	int64_t before;
 	int i;
-	dmcp_rc rc = enter(st, "store_run_save");
+	dmcp_rc rc;
 
-	(void)durable; /* the fake has no disk */
-	if (rc != DMCP_OK)
-		return rc;
-	if (st->in_tx)
-		anomaly("store_run_save inside a transaction: a save is one statement of its own");
 	if (n < 0 || (n > 0 && (kinds == NULL || bodies == NULL)))
 		return stmt_error(st);
 	for (i = 0; i < n; i++)
@@ -886,11 +967,107 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_exp
 	r->task_stored = r->task;
 	run->row.task_stored = r->task;
 	run->row.expired = 0;
-	if (notify)
-		store_notify(st, r->id);
-	if (r->due_ms > 0)
-		store_notify(st, STORE_DUE_PAYLOAD);
 	return DMCP_OK;
+}
+
+dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
+                       int max_live, int64_t first_lsn, int n, const enum event_kind *kinds,
+                       const char *const *bodies, int durable, int notify)
+{
+	dmcp_rc rc = enter(st, "store_run_save");
+
+	(void)durable; /* the fake has no disk */
+	if (rc != DMCP_OK)
+		return rc;
+	if (st->in_tx && !st->tool_tx)
+		anomaly("store_run_save inside a transaction: a save is one statement of its own");
+	rc = save_row(st, r, expect, max_live, first_lsn, n, kinds, bodies);
+	if (st->in_tx) {
+		/* A tool's step: the save goes into its transaction and commits it only when it
+		 * saved; else the function's writes go with the rollback. */
+		if (rc == DMCP_OK)
+			rc = store_commit(st);
+		else
+			tx_rollback(st);
+		st->tool_tx = 0;
+		if (rc == DMCP_OK)
+			r->exists = 1;
+	}
+	if (rc == DMCP_OK && notify)
+		store_notify(st, r->id);
+	if (rc == DMCP_OK && r->due_ms > 0)
+		store_notify(st, STORE_DUE_PAYLOAD);
+	return rc;
+}
+
+/* ---- SQL tools --------------------------------------------------------------------------- */
+
+static const char *tool_catalog;
+static dmcp_rc (*tool_hook)(void *arg, const struct store_call *c, struct store_call_out *out);
+static void *tool_hook_arg;
+
+dmcp_rc store_tool_catalog(struct store *st, const char *schema, char **json)
+{
+	dmcp_rc rc = enter(st, "store_tool_catalog");
+
+	(void)schema;
+	*json = NULL;
+	if (rc != DMCP_OK)
+		return rc;
+	*json = dup_s(tool_catalog != NULL ? tool_catalog : "[]");
+	return DMCP_OK;
+}
+
+dmcp_rc store_tool_call(struct store *st, const struct store_call *c, struct store_call_out *out)
+{
+	dmcp_rc rc = enter(st, "store_tool_call");
+
+	memset(out, 0, sizeof *out);
+	if (rc != DMCP_OK)
+		return rc;
+	if (!st->in_tx) {
+		rc = store_begin(st);
+		if (rc != DMCP_OK)
+			return rc;
+	}
+	st->tool_tx = 1;
+	rc = tool_hook != NULL ? tool_hook(tool_hook_arg, c, out) : DMCP_OK;
+	if (rc != DMCP_OK) {
+		tx_rollback(st);
+		store_call_out_clear(out);
+		return rc;
+	}
+	if (!out->failed)
+		db.tool_writes++; /* the function's write, inside the step's transaction */
+	return DMCP_OK;
+}
+
+void store_call_out_clear(struct store_call_out *out)
+{
+	free(out->value);
+	out->value = NULL;
+}
+
+dmcp_rc store_step_commit(struct store *st)
+{
+	if (!st->in_tx)
+		return DMCP_OK;
+	return store_commit(st);
+}
+
+void fake_store_tools(const char *catalog,
+                      dmcp_rc (*hook)(void *arg, const struct store_call *c,
+                                      struct store_call_out *out),
+                      void *arg)
+{
+	tool_catalog = catalog;
+	tool_hook = hook;
+	tool_hook_arg = arg;
+}
+
+long fake_store_tool_writes(void)
+{
+	return db.tool_writes;
 }
 
 dmcp_rc store_secret(struct store *st, const char *name, const char *proposed, char *out,
@@ -1267,6 +1444,10 @@ void fake_store_reset(void)
 	last_anomaly[0] = '\0';
 	notify_hook = NULL;
 	notify_arg = NULL;
+	tool_catalog = NULL;
+	tool_hook = NULL;
+	tool_hook_arg = NULL;
+	n_tokens = 0;
 }
 
 long fake_store_calls(void)
@@ -1363,6 +1544,14 @@ int fake_store_event_committed(const char *run_id, int64_t lsn)
 	return 1;
 }
 
+dmcp_rc store_subscribed(struct store *st, const char *session_id, const char *uri, int *yes)
+{
+	dmcp_rc rc = enter(st, "store_subscribed");
+
+	*yes = rc == DMCP_OK && fake_store_subscribed(session_id, uri);
+	return rc;
+}
+
 int fake_store_subscribed(const char *session_id, const char *uri)
 {
 	int i;
@@ -1392,19 +1581,30 @@ void fake_store_fail(const char *fn, int skip, int n)
 	}
 }
 
-dmcp_rc fake_store_cancel_run(const char *run_id, const char *why)
+static void cancel_row(struct fs_run *r, const char *why)
 {
-	struct fs_run *r = find_run(&db, run_id);
-
-	if (r == NULL)
-		return DMCP_E_NOT_FOUND;
-	if (unfinished(r->row.status))
-		leave_count(&r->row);
 	r->row.status = RUN_CANCELLED;
 	replace(&r->row.pending_id, NULL);
 	replace(&r->row.pending_method, NULL);
 	replace(&r->row.error, why);
 	r->updated = ++tick;
+}
+
+dmcp_rc fake_store_cancel_run(const char *run_id, const char *why)
+{
+	struct fs_run *r = find_run(&db, run_id), *snap;
+	struct store *h;
+
+	if (r == NULL)
+		return DMCP_E_NOT_FOUND;
+	if (unfinished(r->row.status))
+		leave_count(&r->row);
+	cancel_row(r, why);
+	/* Committed by another worker: a transaction of ours that is open now and rolls back
+	 * does not undo it. */
+	for (h = handles; h != NULL; h = h->next)
+		if (h->in_tx && (snap = find_run(&h->snap, run_id)) != NULL)
+			cancel_row(snap, why);
 	deliver(run_id);
 	return DMCP_OK;
 }

@@ -78,6 +78,17 @@ int fake_store_anomalies(char *last, size_t cap);
 
 /* Called for every NOTIFY delivered (committed); tests route it to wake_deliver(). */
 void fake_store_on_notify(void (*fn)(void *arg, const char *run_id), void *arg);
+/* SQL tools: store_tool_catalog gives catalog (borrowed; NULL: "[]"), and store_tool_call
+ * opens the step's transaction, calls hook (NULL: a call that returns nothing) to fill the
+ * call's outcome, and counts one write of the function (unless out->failed), inside the
+ * transaction: the run's save commits it, a rollback undoes it. */
+void fake_store_tools(const char *catalog,
+                      dmcp_rc (*hook)(void *arg, const struct store_call *c,
+                                      struct store_call_out *out),
+                      void *arg);
+/* The functions' writes that are in the database (committed, or in the open transaction). */
+long fake_store_tool_writes(void);
+
 /* The most recently opened handle (any handle sees the same database). */
 struct store *fake_store_handle(void);
 

@@ -1,7 +1,8 @@
 /* test_cfg.c — TAP tests of core/cfg.c: the defaults, and cfg_load reading the environment:
  * every integer at and beyond its bounds, malformed numbers, the variables that take one of a
- * few words (sampling fallback, notify mode, async commit, call recording), and the Host/Origin allowlists
- * (spaces, "*", too many entries, too long an entry). */
+ * few words (sampling fallback, notify mode, async commit, call recording), the Host/Origin allowlists
+ * (spaces, "*", too many entries, too long an entry), and the authentication settings (the
+ * DMCP_AUTH list, what token and jwt need, URLs, scopes, defaults). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,11 @@ static const char *const all_vars[] = {
 	"DMCP_SESSION_TTL", "DMCP_MAX_RUNS_PER_SESSION", "DMCP_MAX_EVENTS_PER_RUN", "DMCP_MAX_BODY",
 	"DMCP_SAMPLING_FALLBACK", "DMCP_ALLOWED_HOSTS", "DMCP_ALLOWED_ORIGINS",
 	"DMCP_DATABASE_URL", "DMCP_NOTIFY", "DMCP_ASYNC_COMMIT", "DMCP_RECORD_CALLS",
-	"DMCP_LOG_LEVEL", "DMCP_STATE_KEY", "DMCP_STATE_TTL", "DMCP_METRICS_PATH",
+	"DMCP_LOG_LEVEL", "DMCP_STATE_KEY", "DMCP_STATE_TTL", "DMCP_MAX_SESSIONS_PER_PRINCIPAL",
+	"DMCP_AUTH", "DMCP_RESOURCE", "DMCP_AUTHORIZATION_SERVERS", "DMCP_JWT_ISSUER",
+	"DMCP_JWKS_FILE", "DMCP_JWT_PRINCIPAL_CLAIM", "DMCP_JWT_AUDIENCE", "DMCP_REQUIRED_SCOPES",
+	"DMCP_SCOPES_SUPPORTED",
+	"DMCP_METRICS_PATH",
 };
 
 /* The integer variables, their documented ranges, and where each lands. */
@@ -37,6 +42,7 @@ static const struct {
 	{"DMCP_MAX_RUNS_PER_SESSION", 1, 100000, offsetof(struct cfg, max_runs)},
 	{"DMCP_MAX_EVENTS_PER_RUN", 10, 10000000, offsetof(struct cfg, max_events)},
 	{"DMCP_STATE_TTL", 10, 365LL * 86400, offsetof(struct cfg, state_ttl_s)},
+	{"DMCP_MAX_SESSIONS_PER_PRINCIPAL", 0, 10000000, offsetof(struct cfg, max_sessions)},
 	{"DMCP_MAX_BODY", 1024, 64LL << 20, SIZE_MAX},
 };
 
@@ -375,6 +381,102 @@ static void test_lists(void)
 	cfg_free(&c);
 }
 
+/* cfg_load with the name=value pairs of kv (NULL-ended) set. */
+static dmcp_rc load_all(struct cfg *c, const char *const *kv, char *err)
+{
+	clear_env();
+	for (; kv[0] != NULL; kv += 2)
+		setenv(kv[0], kv[1], 1);
+	err[0] = '\0';
+	return cfg_load(c, err, ERR_LEN);
+}
+
+static void test_auth(void)
+{
+	struct cfg c;
+	char err[ERR_LEN];
+	static const char *const token[] = {"DMCP_AUTH", "token", "DMCP_RESOURCE",
+	                                    "https://mcp.example/mcp", NULL};
+	static const char *const jwt[] = {"DMCP_AUTH", " jwt , remote-user ", "DMCP_RESOURCE",
+	                                  "https://mcp.example/mcp", "DMCP_JWT_ISSUER",
+	                                  "https://as.example", "DMCP_JWKS_FILE", "/etc/jwks.json",
+	                                  "DMCP_REQUIRED_SCOPES", "mcp, read  mcp", NULL};
+
+	T_OK(load(&c, NULL, NULL, err) == DMCP_OK && c.n_auth == 1 &&
+	     c.auth[0] == CFG_AUTH_REMOTE_USER && c.max_sessions == 0 && c.resource == NULL &&
+	     strcmp(c.principal_claim, "sub") == 0,
+	     "defaults: remote-user alone, no session limit, no resource, claim sub");
+	cfg_free(&c);
+	T_OK(load_all(&c, token, err) == DMCP_OK && c.n_auth == 1 && c.auth[0] == CFG_AUTH_TOKEN &&
+	     cfg_has_auth(&c, CFG_AUTH_TOKEN) && !cfg_has_auth(&c, CFG_AUTH_JWT),
+	     "DMCP_AUTH=token with DMCP_RESOURCE (%s)", err);
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_AUTH", "token", err) == DMCP_E_PARAMS &&
+	     strstr(err, "DMCP_RESOURCE") != NULL, "token without DMCP_RESOURCE: refused (%s)", err);
+	cfg_free(&c);
+	T_OK(load_all(&c, jwt, err) == DMCP_OK && c.n_auth == 2 && c.auth[0] == CFG_AUTH_JWT &&
+	     c.auth[1] == CFG_AUTH_REMOTE_USER && strcmp(c.required_scopes, "mcp read") == 0 &&
+	     strcmp(c.scopes_supported, "mcp read") == 0 && c.n_as == 1 &&
+	     strcmp(c.auth_servers[0], "https://as.example") == 0,
+	     "jwt,remote-user: in order; scopes normalized; supported = required; the issuer is "
+	     "the authorization server (%s)", err);
+	cfg_free(&c);
+	{
+		static const char *const kv[] = {"DMCP_AUTH", "jwt", "DMCP_RESOURCE",
+		                                 "https://mcp.example/mcp", "DMCP_JWT_ISSUER",
+		                                 "https://as.example", NULL};
+		T_OK(load_all(&c, kv, err) == DMCP_E_PARAMS && strstr(err, "DMCP_JWKS_FILE") != NULL,
+		     "jwt without DMCP_JWKS_FILE: refused (%s)", err);
+		cfg_free(&c);
+	}
+	{
+		static const char *const kv[] = {"DMCP_AUTH", "token", "DMCP_RESOURCE",
+		                                 "https://mcp.example/mcp", "DMCP_AUTHORIZATION_SERVERS",
+		                                 "https://a.example, https://b.example/tenant",
+		                                 "DMCP_SCOPES_SUPPORTED", "mcp admin", NULL};
+		T_OK(load_all(&c, kv, err) == DMCP_OK && c.n_as == 2 &&
+		     strcmp(c.auth_servers[1], "https://b.example/tenant") == 0 &&
+		     strcmp(c.scopes_supported, "mcp admin") == 0,
+		     "DMCP_AUTHORIZATION_SERVERS, DMCP_SCOPES_SUPPORTED (%s)", err);
+		cfg_free(&c);
+	}
+	T_OK(load(&c, "DMCP_AUTH", "token,token", err) == DMCP_E_PARAMS && strstr(err, "twice"),
+	     "a method twice: refused (%s)", err);
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_AUTH", "basic", err) == DMCP_E_PARAMS && strstr(err, "remote-user"),
+	     "an unknown method: refused, naming the known ones (%s)", err);
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_AUTH", ",", err) == DMCP_E_PARAMS, "an empty list: refused (%s)", err);
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_RESOURCE", "mcp.example/mcp", err) == DMCP_E_PARAMS,
+	     "a resource without a scheme: refused (%s)", err);
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_RESOURCE", "https://mcp.example/mcp#x", err) == DMCP_E_PARAMS,
+	     "a resource with a fragment: refused");
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_RESOURCE", "https:///mcp", err) == DMCP_E_PARAMS,
+	     "a resource without a host: refused");
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_JWT_ISSUER", "https://as.example?x", err) == DMCP_E_PARAMS,
+	     "an issuer with a query: refused");
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_AUTHORIZATION_SERVERS", "https://a.example,ftp://b", err) ==
+	     DMCP_E_PARAMS, "a server that is not http(s): refused (%s)", err);
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_REQUIRED_SCOPES", "a\"b", err) == DMCP_E_PARAMS,
+	     "a scope with '\"': refused (%s)", err);
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_JWT_PRINCIPAL_CLAIM", "a b", err) == DMCP_E_PARAMS,
+	     "a claim name with a space: refused (%s)", err);
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_JWT_AUDIENCE", "api://6e1f0c2a", err) == DMCP_OK &&
+	     strcmp(c.jwt_audience, "api://6e1f0c2a") == 0, "DMCP_JWT_AUDIENCE: any string");
+	cfg_free(&c);
+	T_OK(load(&c, "DMCP_JWT_PRINCIPAL_CLAIM", "email", err) == DMCP_OK &&
+	     strcmp(c.principal_claim, "email") == 0, "DMCP_JWT_PRINCIPAL_CLAIM=email");
+	cfg_free(&c);
+}
+
 int main(void)
 {
 	test_defaults();
@@ -382,6 +484,7 @@ int main(void)
 	test_sampling();
 	test_words();
 	test_lists();
+	test_auth();
 	clear_env();
 	return t_done();
 }

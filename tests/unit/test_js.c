@@ -19,6 +19,22 @@
 #define NEST_MAX 4096
 #define NEST_FAR 600
 
+/* Bytes of the bodies of the memory checks: DMCP_MAX_BODY's default, the largest body the
+ * program reads unless configured otherwise. */
+#define AMP_BODY (1u << 20)
+/* Peak resident growth allowed while a refused body is parsed: the pre-scan allocates
+ * nothing, so only noise (a page or two of stack and stdio) is expected. */
+#define AMP_REFUSED_KB 1024
+/* Bytes of heap per byte of body a maximal accepted 1 MiB body may cost while it is parsed
+ * and held (README, Limits: measured 8.5 at worst). AddressSanitizer's allocator adds a
+ * header and redzones to every block, which the small blocks of a JSON tree feel most
+ * (measured 13.8 at worst). */
+#ifdef __SANITIZE_ADDRESS__
+#define AMP_FACTOR 20
+#else
+#define AMP_FACTOR 10
+#endif
+
 /* Bytes of a test text shown in a check's name. */
 #define SHOW_LEN 96
 
@@ -146,6 +162,14 @@ static void test_refused(void)
 	expect("\"abc", DMCP_E_PARSE, "unterminated string");
 	expect("-", DMCP_E_PARSE, "a lone minus");
 	expect("tru", DMCP_E_PARSE, "a cut literal");
+	{
+		/* The offset of a message cut short is its end, not 0 (json-c counts from the NUL
+		 * that ends the text). */
+		char err[ERR_LEN];
+		dmcp_rc rc = parse("{\"a\":[1,2", err);
+		T_OK(rc == DMCP_E_PARSE && strstr(err, "at byte 9:") != NULL,
+		     "a message cut short: the error names its end (%s)", err);
+	}
 
 	/* Trailing bytes. */
 	expect("{\"a\":1} x", DMCP_E_PARSE, "trailing garbage after an object");
@@ -346,6 +370,260 @@ static void test_depth(void)
 		rc = js_parse("[]", 2, 0, &o, err, sizeof err);
 		T_OK(rc == DMCP_E_LIMIT && o == NULL, "max_depth 0: an array is too deep");
 	}
+}
+
+/* A ping whose params hold one array of copies of unit, about AMP_BODY bytes in all. Owned
+ * by the caller. */
+static char *amp_body(const char *unit, size_t *len)
+{
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"x\":[";
+	size_t n = sizeof head - 1, k = strlen(unit);
+	char *b = malloc(AMP_BODY + 1);
+
+	if (b == NULL)
+		return NULL;
+	memcpy(b, head, n);
+	while (n + k + 4 <= AMP_BODY) {
+		memcpy(b + n, unit, k);
+		n += k;
+		b[n++] = ',';
+	}
+	b[n - 1] = ']'; /* the last comma */
+	b[n++] = '}';
+	b[n++] = '}';
+	b[n] = '\0';
+	*len = n;
+	return b;
+}
+
+/* A maximal ping of about AMP_BODY bytes: params holds "a": open, count items made with
+ * item_fmt (which may use the item's index as %d), close; then "pad", a string that fills the
+ * body up to AMP_BODY. Owned by the caller. */
+static char *amp_shape(const char *open, const char *item_fmt, int count, const char *close,
+                       size_t *len)
+{
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"a\":";
+	char *b = malloc(AMP_BODY + 1);
+	size_t n = sizeof head - 1;
+	int i;
+
+	if (b == NULL)
+		return NULL;
+	memcpy(b, head, n);
+	n += (size_t)snprintf(b + n, AMP_BODY - n, "%s", open);
+	for (i = 0; i < count && n < AMP_BODY / 2; i++) {
+		if (i > 0)
+			b[n++] = ',';
+		n += (size_t)snprintf(b + n, AMP_BODY - n, item_fmt, i);
+	}
+	n += (size_t)snprintf(b + n, AMP_BODY - n, "%s,\"pad\":\"", close);
+	while (n < AMP_BODY - 3)
+		b[n++] = 'x';
+	memcpy(b + n, "\"}}", 4);
+	*len = n + 3;
+	return b;
+}
+
+/* A /proc/self/status field in KiB, or -1. */
+static long status_kb(const char *field)
+{
+	char line[256];
+	size_t n = strlen(field);
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Parses text in a child process and returns how far its resident size rose above where it
+ * started (VmHWM after the parse minus VmRSS before, in KiB; a fresh child's high-water mark
+ * starts at its size), or -1 when that cannot be measured. *rc gets js_parse's result. A
+ * child keeps what earlier checks left in this process's heap from hiding the growth. */
+static long parse_peak_kb(const char *text, size_t len, dmcp_rc *rc)
+{
+	long out[2] = {-1, DMCP_RC_COUNT};
+	int fd[2], status;
+	pid_t pid;
+
+	*rc = DMCP_RC_COUNT;
+	if (pipe(fd) != 0)
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		json_object *o = NULL;
+		char err[ERR_LEN];
+		long before = status_kb("VmRSS");
+		dmcp_rc r = js_parse(text, len, JS_MAX_DEPTH, &o, err, sizeof err);
+		long peak = status_kb("VmHWM");
+
+		out[0] = before >= 0 && peak >= 0 ? peak - before : -1;
+		out[1] = r;
+		if (write(fd[1], out, sizeof out) != (ssize_t)sizeof out)
+			_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	if (pid < 0 || read(fd[0], out, sizeof out) != (ssize_t)sizeof out)
+		out[0] = -1;
+	close(fd[0]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	*rc = (dmcp_rc)out[1];
+	return out[0];
+}
+
+/* Bodies at the limits, of the kinds that cost json-c the most per byte of text: they are
+ * served, and cost at most AMP_FACTOR bytes of heap per byte. Counted as the scan counts
+ * (commas + containers + 1): the head has 3 commas and 2 containers, "a" and "pad" add one
+ * container and one comma, so a record of m members adds m + 1 values and one container. */
+static void test_amplification_maximal(void)
+{
+	static const struct {
+		const char *what, *open, *item, *close;
+		int count;
+	} shapes[] = {
+		{"records of 7 fractions", "[",
+		 "{\"a\":0.5,\"b\":0.5,\"c\":0.5,\"d\":0.5,\"e\":0.5,\"f\":0.5,\"g\":0.5}", "]",
+		 (JS_MAX_VALUES - 7) / 8 < JS_MAX_CONTAINERS - 3 ? (JS_MAX_VALUES - 7) / 8
+		                                                : JS_MAX_CONTAINERS - 3},
+		{"records of 7 empty strings", "[",
+		 "{\"a\":\"\",\"b\":\"\",\"c\":\"\",\"d\":\"\",\"e\":\"\",\"f\":\"\",\"g\":\"\"}", "]",
+		 (JS_MAX_VALUES - 7) / 8 < JS_MAX_CONTAINERS - 3 ? (JS_MAX_VALUES - 7) / 8
+		                                                : JS_MAX_CONTAINERS - 3},
+		{"empty objects", "[", "{}", "]", JS_MAX_CONTAINERS - 3},
+		{"an array of fractions", "[", "0.5", "]", JS_MAX_VALUES - 7},
+		{"an object of distinct keys", "{", "\"k%05d\":0", "}", JS_MAX_VALUES - 7},
+		{"one long string", "\"\"", "", "", 0},
+	};
+	size_t i, len;
+	char *body;
+	dmcp_rc rc;
+	long kb;
+
+	for (i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		body = amp_shape(shapes[i].open, shapes[i].item, shapes[i].count, shapes[i].close,
+		                 &len);
+		if (body == NULL) {
+			T_OK(0, "memory for a %zu-byte body", (size_t)AMP_BODY);
+			continue;
+		}
+		kb = parse_peak_kb(body, len, &rc);
+		T_OK(rc == DMCP_OK && kb >= 0 && kb * 1024 <= (long)len * AMP_FACTOR,
+		     "a maximal 1 MiB body of %s is served (%s) and costs at most %d bytes of heap "
+		     "per byte (%.1f)", shapes[i].what, dmcp_rc_name(rc), AMP_FACTOR,
+		     (double)kb * 1024 / (double)len);
+		free(body);
+	}
+}
+
+/* Issue: json-c allocates a hash table per object and a slot array per array before any
+ * check runs, so a 1 MiB body of empty objects cost about 260 MB. Bodies of many small values
+ * are refused before json-c sees them, and cost next to nothing. */
+static void test_amplification(void)
+{
+	static const char *const units[] = {"{}", "[]", "0", "\"\"", "[{}]", "{\"a\":{}}", "null"};
+	size_t i, len;
+	char *body;
+	dmcp_rc rc;
+	long kb;
+
+	if (getenv("DMCP_VALGRIND") != NULL) {
+		printf("ok %d - # SKIP resident sizes mean nothing under valgrind\n", ++t_count);
+		return;
+	}
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		body = amp_body(units[i], &len);
+		if (body == NULL) {
+			T_OK(0, "memory for a %zu-byte body", (size_t)AMP_BODY);
+			continue;
+		}
+		kb = parse_peak_kb(body, len, &rc);
+		T_OK(rc != DMCP_OK && kb >= 0 && kb <= AMP_REFUSED_KB,
+		     "1 MiB of %s is refused (%s) and costs at most %d KiB while parsed (%ld KiB)",
+		     units[i], dmcp_rc_name(rc), AMP_REFUSED_KB, kb);
+		free(body);
+	}
+	test_amplification_maximal();
+}
+
+/* "[" unit "," unit ... "]" with k units. Owned by the caller. */
+static char *repeat_array(const char *unit, size_t k)
+{
+	size_t n = 0, u = strlen(unit), i;
+	char *b = malloc(k * (u + 1) + 3);
+
+	if (b == NULL)
+		return NULL;
+	b[n++] = '[';
+	for (i = 0; i < k; i++) {
+		if (i > 0)
+			b[n++] = ',';
+		memcpy(b + n, unit, u);
+		n += u;
+	}
+	b[n++] = ']';
+	b[n] = '\0';
+	return b;
+}
+
+/* The count limits: exactly at them is fine, one more is DMCP_E_LIMIT naming the limit, and
+ * stored text (js_parse_trusted) is not held to them. */
+static void test_counts(void)
+{
+	static const struct {
+		const char *unit; /* the array's items */
+		size_t fits;      /* items that reach the limit exactly */
+		const char *word; /* what the refusal names */
+	} cases[] = {
+		{"0", JS_MAX_VALUES - 1, "JSON values"},      /* k items + the array */
+		{"\"\"", JS_MAX_VALUES - 1, "JSON values"},
+		{"[]", JS_MAX_CONTAINERS - 1, "objects and arrays"}, /* k + 1 containers */
+		{"{}", JS_MAX_CONTAINERS - 1, "objects and arrays"},
+	};
+	char err[ERR_LEN], *text;
+	json_object *o;
+	size_t i;
+	dmcp_rc rc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		text = repeat_array(cases[i].unit, cases[i].fits);
+		rc = text != NULL ? parse(text, err) : DMCP_E_NOMEM;
+		T_OK(rc == DMCP_OK, "%zu items %s: exactly at the limit is accepted (%s)",
+		     cases[i].fits, cases[i].unit, dmcp_rc_name(rc));
+		free(text);
+		text = repeat_array(cases[i].unit, cases[i].fits + 1);
+		rc = text != NULL ? parse(text, err) : DMCP_E_NOMEM;
+		T_OK(rc == DMCP_E_LIMIT && strstr(err, cases[i].word) != NULL,
+		     "%zu items %s: one more is DMCP_E_LIMIT (%s; %s)", cases[i].fits + 1,
+		     cases[i].unit, dmcp_rc_name(rc), err);
+		o = text != NULL ? js_parse_trusted(text) : NULL;
+		T_OK(o != NULL, "%zu items %s: js_parse_trusted takes it", cases[i].fits + 1,
+		     cases[i].unit);
+		json_object_put(o);
+		free(text);
+	}
+	/* Commas inside strings are not values. */
+	text = repeat_array("\",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\"", 1000);
+	rc = text != NULL ? parse(text, err) : DMCP_E_NOMEM;
+	T_EQ_INT(rc, DMCP_OK, "commas and brackets inside strings do not count");
+	free(text);
+	text = repeat_array("\"[[[[{{{{\\\"[[[[{{{{\"", JS_MAX_CONTAINERS);
+	rc = text != NULL ? parse(text, err) : DMCP_E_NOMEM;
+	T_EQ_INT(rc, DMCP_OK, "brackets after an escaped quote inside a string do not count");
+	free(text);
+	/* Counted before json-c parses anything: text that is not JSON either is refused for the
+	 * count. */
+	text = repeat_array("{", JS_MAX_CONTAINERS);
+	rc = text != NULL ? parse(text, err) : DMCP_E_NOMEM;
+	T_EQ_INT(rc, DMCP_E_LIMIT, "too many containers in text that is not JSON: the count wins");
+	free(text);
 }
 
 static void test_trusted(void)
@@ -697,6 +975,8 @@ int main(void)
 	test_nul();
 	test_nonfinite();
 	test_depth();
+	test_counts();
+	test_amplification();
 	test_trusted();
 	test_getters();
 	test_int53();

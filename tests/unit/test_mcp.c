@@ -2,7 +2,8 @@
  * registry (examples/examples.h) and the in-memory store of fake_store.c. initialize
  * (session row, version negotiation, capabilities), ping, logging/setLevel, the list
  * methods and their pages, resources (read, templates, subscribe), prompts/get, completion
- * and unknown methods. */
+ * and unknown methods; the 2026-07-28 table (server/discover, resultType, cache hints, the
+ * removed methods) and capabilities that say what is served. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static int stale;
 static struct cfg cfg;
 static dmcp_registry *reg;
 static struct store *st;
+static int modern;       /* dispatch on the 2026-07-28 wire */
+static int notifies = 1; /* the process keeps change streams (as a threaded one does) */
 
 /* The outcome of one dispatch. */
 struct out {
@@ -72,6 +75,8 @@ static struct out dispatch_as(const dmcp_registry *r, struct session_row *sess,
 	c.msg = &msg;
 	c.sess = sess;
 	c.principal = principal;
+	c.modern = modern;
+	c.notifies = notifies;
 	o.rc = mcp_dispatch(&c, &o.result);
 	o.rpc_code = c.rpc_code;
 	o.data = c.error_data;
@@ -617,6 +622,129 @@ static void test_unknown(struct session_row *sess)
 	out_free(&o);
 }
 
+/* The ttlMs and cacheScope of a result as "ttl/scope" in out[cap]. */
+static const char *hints(json_object *r, char *out, size_t cap)
+{
+	json_object *t = js_get(r, "ttlMs", json_type_int);
+
+	snprintf(out, cap, "%d/%s", t != NULL ? json_object_get_int(t) : -1,
+	         js_str(r, "cacheScope") ? js_str(r, "cacheScope") : "(none)");
+	return out;
+}
+
+static const char *result_type(json_object *r)
+{
+	return js_str(r, "resultType");
+}
+
+static void test_modern(void)
+{
+	static const char *const removed[] = {"initialize", "ping", "logging/setLevel",
+	                                      "resources/subscribe", "resources/unsubscribe"};
+	static const char *const lists[] = {"tools/list", "prompts/list", "resources/list",
+	                                    "resources/templates/list"};
+	struct mcp_call c;
+	struct out o;
+	json_object *caps, *si;
+	char h[64];
+	size_t i;
+
+	modern = 1;
+	o = dispatch(NULL, "server/discover", "{}");
+	T_EQ_INT(o.rc, DMCP_OK, "discover: OK");
+	T_EQ_STR(js_text(js_get(o.result, "supportedVersions", json_type_array)), "[\"2026-07-28\"]",
+	         "discover: supportedVersions lists the modern revision only");
+	caps = js_get(o.result, "capabilities", json_type_object);
+	T_EQ_STR(js_text(js_get(caps, "tools", json_type_object)), "{\"listChanged\":true}",
+	         "discover: tools.listChanged (a process with change streams)");
+	T_OK(js_get(caps, "prompts", json_type_object) != NULL, "discover: prompts");
+	T_OK(js_str(o.result, "instructions") != NULL, "discover: instructions");
+	T_EQ_STR(result_type(o.result), "complete", "discover: resultType complete");
+	T_EQ_STR(hints(o.result, h, sizeof h), "60000/public", "discover: ttlMs and cacheScope");
+	si = js_get(js_get(o.result, "_meta", json_type_object), "io.modelcontextprotocol/serverInfo",
+	            json_type_object);
+	T_EQ_STR(js_str(si, "name"), MCP_SERVER_NAME, "discover: _meta serverInfo");
+	out_free(&o);
+	for (i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+		o = dispatch(NULL, lists[i], "{}");
+		T_EQ_INT(o.rc, DMCP_OK, lists[i]);
+		T_EQ_STR(result_type(o.result), "complete", "... resultType complete");
+		T_EQ_STR(hints(o.result, h, sizeof h), "60000/public", "... cached a minute, publicly");
+		out_free(&o);
+	}
+	o = dispatch(NULL, "resources/read", "{\"uri\":\"test://static-text\"}");
+	T_EQ_STR(hints(o.result, h, sizeof h), "60000/public", "read of a static resource: cached");
+	out_free(&o);
+	o = dispatch(NULL, "resources/read", "{\"uri\":\"test://template/7/data\"}");
+	T_EQ_STR(hints(o.result, h, sizeof h), "0/private", "read of a templated resource: not cached");
+	T_EQ_STR(result_type(o.result), "complete", "... resultType complete");
+	out_free(&o);
+	o = dispatch(NULL, "resources/read", "{\"uri\":\"test://nothing\"}");
+	T_EQ_INT(o.rpc_code, RPC_INVALID_PARAMS, "read of an unknown uri: -32602 (SEP-2164)");
+	T_EQ_STR(js_str(o.data, "uri"), "test://nothing", "... with data.uri");
+	out_free(&o);
+	o = dispatch(NULL, "prompts/get", "{\"name\":\"test_simple_prompt\"}");
+	T_EQ_STR(result_type(o.result), "complete", "prompts/get: resultType complete");
+	T_OK(js_get(o.result, "ttlMs", json_type_int) == NULL, "prompts/get: not cacheable");
+	out_free(&o);
+	for (i = 0; i < sizeof removed / sizeof removed[0]; i++) {
+		o = dispatch(NULL, removed[i], "{\"uri\":\"test://static-text\"}");
+		T_EQ_INT(o.rc, DMCP_E_METHOD, removed[i]);
+		out_free(&o);
+	}
+	memset(&c, 0, sizeof c);
+	c.reg = reg;
+	c.modern = 1;
+	c.notifies = 1;
+	T_EQ_INT(mcp_method_kind(&c, "tools/call"), MCP_STREAM, "modern: tools/call streams");
+	T_EQ_INT(mcp_method_kind(&c, "subscriptions/listen"), MCP_STREAM, "modern: listen streams");
+	T_EQ_INT(mcp_method_kind(&c, "server/discover"), MCP_JSON, "modern: discover is JSON");
+	c.notifies = 0;
+	T_EQ_INT(mcp_method_kind(&c, "subscriptions/listen"), MCP_UNKNOWN,
+	         "modern: no listen where no change is delivered (nothing declared)");
+	c.modern = 0;
+	c.notifies = 1;
+	T_EQ_INT(mcp_method_kind(&c, "server/discover"), MCP_UNKNOWN, "legacy: no server/discover");
+	T_EQ_INT(mcp_method_kind(&c, "subscriptions/listen"), MCP_UNKNOWN, "legacy: no listen");
+	T_EQ_INT(mcp_method_kind(&c, "resources/subscribe"), MCP_JSON, "legacy: subscribe");
+	c.notifies = 0;
+	T_EQ_INT(mcp_method_kind(&c, "resources/subscribe"), MCP_UNKNOWN,
+	         "legacy: no subscribe where no update is delivered");
+	caps = mcp_server_caps(reg, 0, 0);
+	T_EQ_STR(js_text(js_get(caps, "resources", json_type_object)),
+	         "{\"subscribe\":false,\"listChanged\":false}",
+	         "capabilities without change streams: no subscribe, no listChanged");
+	json_object_put(caps);
+	modern = 0;
+}
+
+/* A registry without prompts or resources: what is not declared is not served. */
+static void test_declared(void)
+{
+	static const char *const absent[] = {"prompts/list", "prompts/get", "resources/list",
+	                                     "resources/read", "resources/templates/list"};
+	dmcp_registry *tools = dmcp_registry_new();
+	struct mcp_call c;
+	json_object *caps;
+	char err[200];
+	size_t i;
+
+	T_OK(tools != NULL && dmcp_register_tool(tools, &big_defs[0], err, sizeof err) == DMCP_OK,
+	     "a registry of one tool");
+	caps = mcp_server_caps(tools, 1, 0);
+
+	T_OK(js_get(caps, "prompts", json_type_object) == NULL && js_get(caps, "resources",
+	     json_type_object) == NULL, "tools only: no prompts or resources capability");
+	json_object_put(caps);
+	memset(&c, 0, sizeof c);
+	c.reg = tools;
+	for (c.modern = 0; c.modern <= 1; c.modern++)
+		for (i = 0; i < sizeof absent / sizeof absent[0]; i++)
+			T_EQ_INT(mcp_method_kind(&c, absent[i]), MCP_UNKNOWN, absent[i]);
+	T_EQ_INT(mcp_method_kind(&c, "tools/list"), MCP_JSON, "tools/list is served");
+	dmcp_registry_free(tools);
+}
+
 int main(void)
 {
 	char err[256];
@@ -642,6 +770,9 @@ int main(void)
 	test_prompts(&sess, big);
 	test_unknown(&sess);
 	T_EQ_INT(fake_store_calls(), calls, "prompts, completion and unknown methods do not touch it");
+	test_modern();
+	test_declared();
+	T_EQ_INT(fake_store_calls(), calls, "no 2026-07-28 method touches it");
 	T_EQ_INT(fake_store_open_tx(), 0, "no transaction left open");
 	T_EQ_INT(fake_store_anomalies(err, sizeof err), 0,
 	   "the store saw nothing PostgreSQL would allow but dmcp must not do");

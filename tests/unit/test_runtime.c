@@ -457,7 +457,7 @@ static void sess_make(struct tsess *s, const char *principal, const char *caps, 
 	snprintf(row.principal, sizeof row.principal, "%s", principal);
 	snprintf(row.protocol, sizeof row.protocol, "2025-11-25");
 	row.client_caps = (char *)caps;
-	if (store_session_create(st, &row, "{\"name\":\"t\",\"version\":\"1\"}") != DMCP_OK)
+	if (store_session_create(st, &row, "{\"name\":\"t\",\"version\":\"1\"}", 0) != DMCP_OK)
 		abort();
 	s->principal = principal;
 	s->caps = js_parse_trusted(caps);

@@ -3,7 +3,9 @@
  * in-memory store of fake_store.c behind srv_worker_new. Every transport rule (403, 405,
  * 415, 406, 413, 400, 404, 202), and that the rejections made before the database is needed
  * do not touch the store; initialize, one-step and streaming tools/call, answers, GET with
- * Last-Event-ID, following a run woken by NOTIFY, cancellation and DELETE. */
+ * Last-Event-ID, following a run woken by NOTIFY, cancellation and DELETE; the 2026-07-28
+ * ladder (every rung, and none of it touches the store), subscriptions/listen and the
+ * 2025-11-25 standalone stream fed by change payloads. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "err.h"
 #include "examples.h"
 #include "fake_store.h"
+#include "auth.h"
 #include "http.h"
 #include "js.h"
 #include "rnd.h"
@@ -33,9 +36,9 @@ static struct srv *srv;
 static struct srv_worker *w, *w2;
 static struct wake *tw; /* the test's wake-ups: NOTIFYs of the fake store ring it */
 
-static void ring_on_notify(void *arg, const char *run_id)
+static void ring_on_notify(void *arg, const char *payload)
 {
-	wake_deliver(arg, run_id);
+	wake_notify(arg, payload);
 }
 static volatile sig_atomic_t stopping;
 
@@ -692,6 +695,367 @@ static void test_calls(const char *sid)
 	resp_free(&r);
 }
 
+/* ---- 2026-07-28 ---------------------------------------------------------------------------- */
+
+#define META26 "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"," \
+	"\"io.modelcontextprotocol/clientCapabilities\":{}}"
+
+static struct srv_req post26(const char *method, const char *name)
+{
+	struct srv_req rq = post_req(NULL);
+
+	rq.protocol_version = "2026-07-28";
+	rq.mcp_method = method;
+	rq.mcp_name = name;
+	return rq;
+}
+
+/* The error code and id of r ("code id", e.g. "-32020 7"). */
+static const char *code_id(const struct resp *r, char *out, size_t cap)
+{
+	snprintf(out, cap, "%d %s", rpc_code(r), js_text(json_object_object_get(r->json, "id")));
+	return out;
+}
+
+static void rung(struct srv_req rq, const char *body, int status, const char *want,
+                 const char *name)
+{
+	long calls = fake_store_calls();
+	struct resp r = handle(rq, body);
+	char got[64];
+
+	T_EQ_INT(r.status, status, name);
+	T_EQ_STR(code_id(&r, got, sizeof got), want, "... code and id");
+	T_EQ_INT(fake_store_calls() - calls, 0, "... and the store was not touched");
+	resp_free(&r);
+}
+
+static void test_ladder(void)
+{
+	static const char disc[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"server/discover\","
+	                           "\"params\":{" META26 "}}";
+	struct srv_req rq;
+
+	rung(post26("server/discover", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"server/discover\",\"params\":{}}", 400, "-32602 7", "modern header, no _meta: 400");
+	rung(post26("server/discover", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+	     "\"2026-07-28\"}}}", 400, "-32602 7", "no clientCapabilities: 400");
+	rq = post26("server/discover", NULL);
+	rq.protocol_version = "2025-11-25";
+	rung(rq, disc, 400, "-32020 7", "header 2025-11-25, _meta 2026-07-28: 400 -32020");
+	rung(post26("server/discover", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":"
+	     "\"2027-01-01\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}", 400, "-32020 7",
+	     "header and _meta differ: 400 -32020");
+	rq = post26("server/discover", NULL);
+	rq.protocol_version = "2027-01-01";
+	rung(rq, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"server/discover\",\"params\":{\"_meta\":"
+	     "{\"io.modelcontextprotocol/protocolVersion\":\"2027-01-01\",\"io.modelcontextprotocol/"
+	     "clientCapabilities\":{}}}}", 400, "-32022 7", "an unsupported version: 400 -32022");
+	rq = post26("server/discover", NULL);
+	rq.protocol_version = NULL;
+	rung(rq, disc, 400, "-32020 7", "no MCP-Protocol-Version: 400 -32020");
+	rung(post26(NULL, NULL), disc, 400, "-32020 7", "no Mcp-Method: 400 -32020");
+	rung(post26("Server/Discover", NULL), disc, 400, "-32020 7", "Mcp-Method in another case");
+	rung(post26("tools/call", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+	     "\"params\":{\"name\":\"echo\"," META26 "}}", 400, "-32020 7", "no Mcp-Name: 400");
+	rung(post26("tools/call", "=?base64?ZWNob?="), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"tools/call\",\"params\":{\"name\":\"echo\"," META26 "}}", 400, "-32020 7",
+	     "Mcp-Name in invalid base64: 400");
+	rung(post26("ping", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\",\"params\":{"
+	     META26 "}}", 404, "-32601 7", "ping: 404");
+	rung(post26("initialize", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"initialize\","
+	     "\"params\":{\"protocolVersion\":\"2025-11-25\"}}", 400, "-32020 7",
+	     "initialize with a modern header: 400 -32020");
+	rung(post26("tools/call", "  echo\t"), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"m\"}," META26
+	     "}}", 200, "0 7", "a one-step call: 200, with OWS around Mcp-Name");
+	rung(post26("tools/call", "=?base64?ZWNobw==?="), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	     "\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"m\"}," META26
+	     "}}", 200, "0 7", "Mcp-Name in base64");
+	rung(post26("tools/list", NULL), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\","
+	     "\"params\":{" META26 "}}", 200, "0 7", "tools/list: 200");
+	rung(post26(NULL, NULL), "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+	     202, "0 null", "a notification with a modern header: 202");
+}
+
+/* The test seam of waiter_wait: the first wait of a change stream gets these payloads. */
+static const char *const *pending_changes;
+
+static void change_on_wait(void *arg, int *woke)
+{
+	const char *const *p;
+
+	(void)arg;
+	(void)woke;
+	for (p = pending_changes; p != NULL && *p != NULL; p++)
+		wake_notify(tw, *p);
+	pending_changes = NULL;
+}
+
+static void test_changes(const char *sid)
+{
+	static const char *const lists[] = {"l:tools", "l:prompts", "r:test://other",
+	                                    "r:test://watched-resource", NULL};
+	static const char *const session_end[] = {"s:0123456789abcdef0123456789abcdef", NULL};
+	static const char ack[] = "data: {\"jsonrpc\":\"2.0\",\"method\":"
+	                          "\"notifications/subscriptions/acknowledged\"";
+	struct srv_req rq;
+	struct resp r;
+	char own[40];
+	long calls;
+
+	rq = post26("subscriptions/listen", NULL);
+	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"subscriptions/listen\",\"params\":{"
+	           META26 ",\"notifications\":{\"toolsListChanged\":true}}}");
+	T_EQ_INT(r.status, 404, "listen in a single-threaded process: 404 (nothing declared)");
+	resp_free(&r);
+	r = handle(get_req(sid, NULL), NULL);
+	T_EQ_INT(r.status, 405, "standalone GET in a single-threaded process: 405");
+	resp_free(&r);
+
+	srv_set_threads(srv, 8);
+	wake_on_wait(tw, change_on_wait, NULL);
+	pending_changes = lists;
+	calls = fake_store_calls();
+	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"subscriptions/listen\",\"params\":{"
+	           META26 ",\"notifications\":{\"toolsListChanged\":true,\"resourceSubscriptions\":"
+	           "[\"test://watched-resource\"]}}}");
+	T_EQ_INT(r.status, 200, "listen: 200");
+	T_OK(strncmp(r.body, ack, strlen(ack)) == 0, "listen: the acknowledgement first");
+	T_OK(has(r.body, "\"notifications/tools/list_changed\",\"params\":{\"_meta\":{\"io."
+	     "modelcontextprotocol/subscriptionId\":9}}"), "listen: tools changed, with the id");
+	T_OK(!has(r.body, "prompts/list_changed"), "listen: ... not prompts (not asked for)");
+	T_OK(has(r.body, "\"uri\":\"test://watched-resource\"") && !has(r.body, "test://other"),
+	     "listen: the watched resource's update only");
+	T_OK(has(r.body, "\"id\":9,\"result\":{\"_meta\":{\"io.modelcontextprotocol/subscriptionId\""),
+	     "listen: at the hold time, the request's result");
+	T_EQ_INT(fake_store_calls() - calls, 0, "listen: the store was not touched");
+	resp_free(&r);
+
+	pending_changes = lists;
+	r = handle(get_req(sid, NULL), NULL);
+	T_EQ_INT(r.status, 200, "standalone GET: 200");
+	T_OK(has(r.body, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}")
+	     && has(r.body, "prompts/list_changed"), "standalone: the list changes");
+	T_OK(!has(r.body, "resources/updated"), "standalone: no update of unsubscribed resources");
+	T_OK(has(r.body, "retry: "), "standalone: at the hold time, retry:");
+	resp_free(&r);
+	r = handle(post_req(sid), "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/subscribe\","
+	           "\"params\":{\"uri\":\"test://watched-resource\"}}");
+	T_EQ_INT(r.status, 200, "subscribe");
+	resp_free(&r);
+	pending_changes = lists;
+	r = handle(get_req(sid, NULL), NULL);
+	T_EQ_INT(count_of(r.body, "resources/updated"), 1, "standalone: the subscribed update");
+	resp_free(&r);
+	snprintf(own, sizeof own, "s:%s", sid);
+	pending_changes = session_end;
+	r = handle(get_req(sid, NULL), NULL);
+	T_OK(!has(r.body, "data:"), "standalone: another session's change is nothing here");
+	resp_free(&r);
+	{
+		const char *mine[] = {own, NULL};
+		pending_changes = mine;
+		r = handle(get_req(sid, NULL), NULL);
+		T_OK(has(r.body, "retry: "), "standalone: its session's change ends it with retry:");
+		resp_free(&r);
+	}
+	wake_on_wait(tw, NULL, NULL);
+	srv_set_threads(srv, 1);
+}
+
+/* ---- authentication -------------------------------------------------------------------- */
+
+/* A POST for the server with DMCP_AUTH=token, with Authorization authz (NULL: none). */
+static struct srv_req auth_post(const char *session, const char *authz)
+{
+	struct srv_req rq = post_req(session);
+
+	rq.authorization = authz;
+	return rq;
+}
+
+static struct srv_req well_known_req(const char *method, const char *uri)
+{
+	struct srv_req rq;
+
+	memset(&rq, 0, sizeof rq);
+	rq.method = method;
+	rq.host = "localhost:3001";
+	rq.request_uri = uri;
+	return rq;
+}
+
+static const char init_body[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                                "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":"
+                                "{\"elicitation\":{}},\"clientInfo\":{\"name\":\"t\",\"version\":"
+                                "\"1\"}}}";
+
+/* On the default server (remote-user): the well-known paths are the program's 404, and a
+ * Basic header alone names nobody. */
+static void test_remote_user_only(void)
+{
+	struct srv_req rq = well_known_req("GET", "/.well-known/oauth-protected-resource/mcp");
+	struct resp r = handle(rq, NULL);
+	char hv[100];
+	rnd_hex_id sid;
+
+	T_OK(r.status == 404 && strcmp(r.body, "{\"error\":\"not_found\"}") == 0,
+	     "remote-user: the metadata path is a 404 of the program");
+	resp_free(&r);
+	rq = auth_post(NULL, "Basic Ym9iOng=");
+	r = handle(rq, init_body);
+	T_OK(r.status == 200 && header(&r, "Mcp-Session-Id", hv, sizeof hv) != NULL,
+	     "remote-user: a Basic header with no REMOTE_USER: 200");
+	snprintf(sid, sizeof sid, "%.*s", RND_ID_LEN, hv);
+	resp_free(&r);
+	rq = post_req(sid);
+	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
+	T_EQ_INT(r.status, 200, "... the session is anonymous's: an anonymous ping finds it");
+	resp_free(&r);
+}
+
+static void test_auth(void)
+{
+	struct cfg c2;
+	struct srv *s2 = NULL;
+	struct srv_worker *aw = NULL;
+	struct token_row t;
+	struct resp r;
+	struct srv_req rq;
+	struct run_row row;
+	char err[256], tok[AUTH_TOKEN_LEN + 1], bearer[AUTH_TOKEN_LEN + 10], hv[400], id[40];
+	rnd_hex_id sid;
+	long calls;
+	int i;
+
+	cfg_defaults(&c2);
+	c2.max_body = MAX_BODY;
+	c2.hold_ms = 100;
+	c2.n_auth = 1;
+	c2.auth[0] = CFG_AUTH_TOKEN;
+	c2.resource = strdup("http://localhost:3001/mcp");
+	snprintf(c2.required_scopes, sizeof c2.required_scopes, "mcp");
+	c2.max_sessions = 2;
+	T_EQ_INT(srv_new(&c2, reg, &stopping, &s2), DMCP_OK, "auth: srv_new with DMCP_AUTH=token");
+	srv_use_wake(s2, tw);
+	T_EQ_INT(srv_worker_new(s2, &aw, err, sizeof err), DMCP_OK, "auth: a worker");
+	memset(&t, 0, sizeof t);
+	T_OK(auth_token_new(tok) == DMCP_OK && auth_token_hash(tok, strlen(tok), t.hash) ==
+	     DMCP_OK, "auth: a token");
+	snprintf(t.id, sizeof t.id, "00000000000000aa");
+	snprintf(t.principal, sizeof t.principal, "alice");
+	snprintf(t.scopes, sizeof t.scopes, "mcp admin");
+	T_EQ_INT(store_token_insert(fake_store_handle(), &t), DMCP_OK, "auth: stored");
+	snprintf(bearer, sizeof bearer, "Bearer %s", tok);
+
+	/* The metadata. */
+	r = handle_on(aw, well_known_req("GET", "/.well-known/oauth-protected-resource/mcp"), NULL,
+	              0);
+	T_OK(r.status == 200 && js_str(r.json, "resource") != NULL &&
+	     strcmp(js_str(r.json, "resource"), "http://localhost:3001/mcp") == 0,
+	     "metadata: 200 with the resource");
+	T_OK(header(&r, "Access-Control-Allow-Origin", hv, sizeof hv) != NULL &&
+	     strcmp(hv, "*") == 0, "metadata: readable from any origin");
+	resp_free(&r);
+	rq = well_known_req("GET", NULL);
+	rq.script_name = "/.well-known/oauth-protected-resource";
+	r = handle_on(aw, rq, NULL, 0);
+	T_EQ_INT(r.status, 200, "metadata: found by SCRIPT_NAME without REQUEST_URI");
+	resp_free(&r);
+	rq = well_known_req("GET", "/.well-known/oauth-protected-resource?x=1");
+	rq.origin = "https://evil.example";
+	r = handle_on(aw, rq, NULL, 0);
+	T_EQ_INT(r.status, 200, "metadata: a query is ignored, a foreign Origin allowed");
+	resp_free(&r);
+	r = handle_on(aw, well_known_req("OPTIONS", "/.well-known/oauth-protected-resource"), NULL,
+	              0);
+	T_OK(r.status == 204 && header(&r, "Content-Length", hv, sizeof hv) == NULL &&
+	     header(&r, "Access-Control-Allow-Methods", hv, sizeof hv) != NULL,
+	     "metadata: OPTIONS is a CORS preflight, 204 without Content-Length");
+	resp_free(&r);
+	r = handle_on(aw, well_known_req("POST", "/.well-known/oauth-protected-resource"), NULL, 0);
+	T_OK(r.status == 405 && header(&r, "Allow", hv, sizeof hv) != NULL &&
+	     strcmp(hv, "GET, HEAD, OPTIONS") == 0, "metadata: POST is 405, Allow: GET, HEAD, OPTIONS");
+	resp_free(&r);
+	r = handle_on(aw, well_known_req("GET", "/.well-known/openid-configuration"), NULL, 0);
+	T_EQ_INT(r.status, 404, "another well-known path: 404");
+	resp_free(&r);
+	rq = well_known_req("GET", "/.well-known/oauth-protected-resource");
+	rq.host = "evil.example";
+	r = handle_on(aw, rq, NULL, 0);
+	T_EQ_INT(r.status, 403, "metadata: a Host not allowed is still 403");
+	resp_free(&r);
+
+	/* 401, 403 and then in. */
+	calls = fake_store_calls();
+	r = handle_on(aw, auth_post(NULL, NULL), init_body, 1);
+	T_EQ_INT(r.status, 401, "no token: 401");
+	T_OK(header(&r, "WWW-Authenticate", hv, sizeof hv) != NULL &&
+	     strcmp(hv, "Bearer scope=\"mcp\", resource_metadata=\"http://localhost:3001/"
+	            ".well-known/oauth-protected-resource/mcp\"") == 0,
+	     "no token: WWW-Authenticate names the metadata (%s)", hv);
+	T_OK(r.read == 0 && fake_store_calls() == calls, "no token: no body read, no store call");
+	resp_free(&r);
+	r = handle_on(aw, auth_post(NULL, "Bearer dmcp_nope"), init_body, 1);
+	T_OK(r.status == 401 && header(&r, "WWW-Authenticate", hv, sizeof hv) != NULL &&
+	     strstr(hv, "error=\"invalid_token\"") != NULL, "a bad token: 401 invalid_token");
+	resp_free(&r);
+	r = handle_on(aw, auth_post(NULL, bearer), init_body, 1);
+	T_OK(r.status == 200 && header(&r, "Mcp-Session-Id", hv, sizeof hv) != NULL,
+	     "alice's token: initialize 200");
+	snprintf(sid, sizeof sid, "%.*s", RND_ID_LEN, hv);
+	resp_free(&r);
+	r = handle_on(aw, auth_post(sid, bearer), "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+	              "\"tools/call\",\"params\":{\"name\":\"whoami\",\"arguments\":{}}}", 1);
+	T_OK(r.status == 200 && has(r.body, "\"principal\":\"alice\"") &&
+	     has(r.body, "\"scopes\":[\"mcp\",\"admin\"]") && has(r.body, "\"admin\":true"),
+	     "whoami: alice, her scopes, admin (%s)", r.body);
+	resp_free(&r);
+	r = handle_on(aw, auth_post(sid, NULL), "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+	              "\"ping\"}", 1);
+	T_EQ_INT(r.status, 401, "her session without the token: 401");
+	resp_free(&r);
+	/* A call that waits keeps its scopes in its row. */
+	r = handle_on(aw, auth_post(sid, bearer), "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":"
+	              "\"tools/call\",\"params\":{\"name\":\"whoami\",\"arguments\":"
+	              "{\"ask\":true}}}", 1);
+	T_OK(r.status == 200 && sscanf(r.body, "id: %32[0-9a-f]", id) == 1,
+	     "whoami ask: a stream (%.60s)", r.body);
+	T_OK(fake_store_run(id, &row) && row.status == RUN_WAITING &&
+	     strcmp(row.scopes, "mcp admin") == 0 && strcmp(row.principal, "alice") == 0,
+	     "the waiting run's row keeps alice's scopes");
+	row_run_clear(&row);
+	resp_free(&r);
+
+	/* DMCP_MAX_SESSIONS_PER_PRINCIPAL = 2: alice has one; one more; the third is refused. */
+	r = handle_on(aw, auth_post(NULL, bearer), init_body, 1);
+	T_EQ_INT(r.status, 200, "a second session: 200");
+	resp_free(&r);
+	r = handle_on(aw, auth_post(NULL, bearer), init_body, 1);
+	T_OK(r.status == 200 && rpc_code(&r) == RPC_SERVER_ERROR &&
+	     has(r.body, "DMCP_MAX_SESSIONS_PER_PRINCIPAL"),
+	     "a third session: -32000 naming DMCP_MAX_SESSIONS_PER_PRINCIPAL (%s)", r.body);
+	resp_free(&r);
+	rq = auth_post(sid, bearer);
+	rq.method = "DELETE";
+	r = handle_on(aw, rq, NULL, 0);
+	T_EQ_INT(r.status, 200, "DELETE of the first session");
+	resp_free(&r);
+	for (i = 0; i < 2; i++) {
+		r = handle_on(aw, auth_post(NULL, bearer), init_body, 1);
+		T_EQ_INT(r.status == 200 && header(&r, "Mcp-Session-Id", hv, sizeof hv) != NULL, i == 0,
+		         i == 0 ? "then a new one is allowed" : "and the next is refused again");
+		resp_free(&r);
+	}
+
+	srv_worker_free(aw);
+	srv_free(s2);
+	cfg_free(&c2);
+}
+
 int main(void)
 {
 	char err[256];
@@ -735,6 +1099,10 @@ int main(void)
 
 	test_transport(sid);
 	test_calls(sid);
+	test_ladder();
+	test_changes(sid);
+	test_remote_user_only();
+	test_auth();
 
 	T_EQ_INT(fake_store_open_tx(), 0, "no transaction left open");
 	T_EQ_INT(fake_store_anomalies(err, sizeof err), 0,

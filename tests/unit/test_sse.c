@@ -115,6 +115,19 @@ static void test_comment(void)
 	rc = sse_comment(&b, "long");
 	T_EQ_INT(rc, DMCP_E_LIMIT, "a comment past the cap");
 	buf_free(&b);
+
+	/* Found by fuzz/fuzz_sse.c: a line break in the text ended the comment line, and what
+	 * followed was read as a field ("data: x" made an event). Each line is a comment now. */
+	buf_init(&b, 1024);
+	rc = sse_comment(&b, "a\ndata: x\rid: y\r\nz");
+	T_EQ_INT(rc, DMCP_OK, "a comment with line breaks framed");
+	same(buf_cstr(&b), ": a\n: data: x\n: id: y\n: z\n\n",
+	     "each line of a comment's text is a comment line");
+	buf_free(&b);
+	buf_init(&b, 1024);
+	rc = sse_comment(&b, "\n");
+	same(buf_cstr(&b), ": \n: \n\n", "a comment of one line break is two empty comment lines");
+	buf_free(&b);
 }
 
 static void test_ids(void)

@@ -13,6 +13,7 @@
 #include "examples.h"
 #include "fake_store.h"
 #include "js.h"
+#include "mcp.h"
 #include "registry.h"
 #include "rnd.h"
 #include "runtime.h"
@@ -62,7 +63,7 @@ static void sess_make(struct tsess *s, const char *principal, const char *caps, 
 	snprintf(row.principal, sizeof row.principal, "%s", principal);
 	snprintf(row.protocol, sizeof row.protocol, "2025-11-25");
 	row.client_caps = (char *)caps;
-	if (store_session_create(st, &row, "{\"name\":\"t\",\"version\":\"1\"}") != DMCP_OK)
+	if (store_session_create(st, &row, "{\"name\":\"t\",\"version\":\"1\"}", 0) != DMCP_OK)
 		abort();
 	s->rs.id = s->id;
 }
@@ -553,12 +554,32 @@ static void test_branches(void)
 	T_EQ_INT(call(&s, "pick_card_branch", "{\"nest\":1,\"budget\":10}", &run), DMCP_OK,
 	         "budget: 10 tokens for a draw that uses more");
 	r = row_of(run.id);
-	T_OK(r.status == RUN_WAITING && has(r.journal, "budget") && has(r.journal, "\"rc\":25"),
+	snprintf(rid, sizeof rid, "\"rc\":%d", (int)DMCP_E_BUDGET);
+	T_OK(r.status == RUN_WAITING && has(r.journal, "budget") && has(r.journal, rid),
 	     "budget: DMCP_E_BUDGET is the child's outcome, the parent drew at random");
 	T_OK(has(r.journal, "\"maxTokens\":10"), "budget: the request asked for no more than left");
 	row_run_clear(&r);
 	row_run_clear(&run);
 	sess_free(&s);
+}
+
+/* ---- capabilities ------------------------------------------------------------------------ */
+
+/* A server with task tools declares tasks in each era's own place: capabilities.tasks on
+ * 2025-11-25, the extension under capabilities.extensions on 2026-07-28 (never both). */
+static void test_caps(void)
+{
+	json_object *legacy = mcp_server_caps(reg, 0, 0), *modern = mcp_server_caps(reg, 0, 1);
+
+	T_OK(js_get(legacy, "tasks", json_type_object) != NULL &&
+	     js_get(legacy, "extensions", json_type_object) == NULL,
+	     "caps: 2025-11-25 declares tasks, no extensions");
+	T_OK(js_get(modern, "tasks", json_type_object) == NULL &&
+	     js_get(js_get(modern, "extensions", json_type_object), TASK_EXT,
+	            json_type_object) != NULL,
+	     "caps: 2026-07-28 declares the tasks extension under extensions, no tasks slot");
+	json_object_put(legacy);
+	json_object_put(modern);
 }
 
 int main(void)
@@ -580,6 +601,7 @@ int main(void)
 	test_modern_task();
 	test_expired();
 	test_branches();
+	test_caps();
 
 	T_EQ_INT(fake_store_anomalies(err, sizeof err), 0,
 	         "the store saw nothing PostgreSQL would allow but dmcp must not do");

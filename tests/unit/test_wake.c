@@ -1,6 +1,7 @@
 /* test_wake.c — the in-process side of wake-ups: the table of waiting threads and their
  * doorbells (no database: the listener thread is not started; notifications are delivered
- * by hand, as the listener would). */
+ * by hand, as the listener would), and the change payloads queued for change streams. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,71 @@ static void hook(void *arg, int *woke)
 {
 	hook_calls++;
 	*woke = *(int *)arg;
+}
+
+/* Take what c holds: the count, the payloads joined by spaces into out, *missed. */
+static int take(struct wake *w, struct waiter *c, char *out, size_t cap, int *missed)
+{
+	char *got[WAKE_MAX_PENDING];
+	int n = wake_take_changes(w, c, got, missed), i;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int k = snprintf(out + len, cap - len, "%s%s", i > 0 ? " " : "", got[i]);
+		if (k > 0 && (size_t)k < cap - len)
+			len += (size_t)k;
+		free(got[i]);
+	}
+	return n;
+}
+
+static void test_changes(struct wake *w)
+{
+	struct waiter c, r;
+	char got[256];
+	int woke = -1, missed = -1, i;
+
+	T_EQ_INT(waiter_init(&c), DMCP_OK, "a change waiter");
+	T_EQ_INT(waiter_init(&r), DMCP_OK, "a run waiter");
+	wake_register_changes(w, &c);
+	wake_register(w, &r, run_a);
+	wake_notify(w, "l:tools");
+	wake_notify(w, "r:test://x");
+	T_EQ_INT(waiter_wait(w, &c, 1000, -1, &woke), DMCP_OK, "changes ring");
+	T_EQ_INT(woke, 1, "... the change waiter");
+	T_EQ_INT(waiter_wait(w, &r, 10, -1, &woke), DMCP_OK, "a run waiter");
+	T_EQ_INT(woke, 0, "... is not rung by a change");
+	T_EQ_INT(take(w, &c, got, sizeof got, &missed), 2, "both payloads are queued");
+	T_EQ_STR(got, "l:tools r:test://x", "... in order");
+	T_EQ_INT(missed, 0, "... none missed");
+	T_EQ_INT(take(w, &c, got, sizeof got, &missed), 0, "taken once");
+	wake_notify(w, run_a);
+	T_EQ_INT(waiter_wait(w, &c, 10, -1, &woke), DMCP_OK, "a run id");
+	T_EQ_INT(woke, 0, "... does not ring a change waiter");
+	T_EQ_INT(take(w, &c, got, sizeof got, &missed), 0, "... nor queue on it");
+	T_EQ_INT(waiter_wait(w, &r, 1000, -1, &woke), DMCP_OK, "wake_notify of a run id");
+	T_EQ_INT(woke, 1, "... rings the run's waiter");
+	for (i = 0; i < WAKE_MAX_PENDING + 3; i++)
+		wake_notify(w, "l:prompts");
+	T_EQ_INT(take(w, &c, got, sizeof got, &missed), WAKE_MAX_PENDING,
+	         "a full queue keeps WAKE_MAX_PENDING payloads");
+	T_EQ_INT(missed, 1, "... and says some were missed");
+	T_EQ_INT(take(w, &c, got, sizeof got, &missed), 0, "the next take is empty");
+	T_EQ_INT(missed, 0, "... and the flag was cleared");
+	wake_deliver(w, NULL);
+	(void)take(w, &c, got, sizeof got, &missed);
+	T_EQ_INT(missed, 1, "a reconnect of the listener counts as missed changes");
+	wake_notify(w, "l:tools");
+	wake_unregister(w, &c);
+	wake_register_changes(w, &c);
+	T_EQ_INT(take(w, &c, got, sizeof got, &missed), 0, "unregistering drops what was queued");
+	wake_notify(w, "l:tools");
+	wake_unregister(w, &c);
+	wake_unregister(w, &r);
+	waiter_close(&c);
+	waiter_close(&r);
+	T_OK(1, "a queue dropped at unregister leaks nothing (see valgrind)");
 }
 
 int main(void)
@@ -120,6 +186,7 @@ int main(void)
 	wake_unregister(w, &b);
 	wake_unregister(w, &b);
 	T_OK(1, "unregistering twice is harmless");
+	test_changes(w);
 	waiter_close(&a);
 	waiter_close(&b);
 	wake_free(w);
