@@ -6,13 +6,19 @@
  * Knows no MCP: everything past the request struct is core's. FastCGI 1.0; RFC 3875 (CGI). */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcgiapp.h>
 #include "cfg.h"
@@ -31,14 +37,36 @@
 /* Milliseconds start-up waits for the listener's connection before it accepts requests
  * anyway (it goes on trying in the background). */
 #define FRONT_LISTEN_WAIT_MS 2000
+/* idle_in_transaction_session_timeout of the workers' connections (ms): dmcp never waits
+ * inside a transaction, so a connection idle in one this long is a stuck thread's, and
+ * PostgreSQL ends it rather than keep its locks. */
+#define FRONT_IDLE_TX_MS 60000
+/* Backoff of a worker thread whose accept() failed (EMFILE, ENOMEM, ...): from the first
+ * value, doubling, up to the last; the thread stays, and serves again once it can. */
+#define FRONT_ACCEPT_RETRY_MIN_MS 10
+#define FRONT_ACCEPT_RETRY_MAX_MS 1000
+/* Backoff of start-up's database check (connection and migrations), up to the last value,
+ * until DMCP_START_TIMEOUT. */
+#define FRONT_START_RETRY_MIN_MS 100
+#define FRONT_START_RETRY_MAX_MS 2000
+/* Milliseconds between two wake-up signals to the threads still blocked in accept() while
+ * the program stops (a signal that comes just before the thread enters accept() is lost;
+ * the next one is not). */
+#define FRONT_WAKE_EVERY_MS 50
+/* The signal that wakes a thread out of accept() on stop (its handler does nothing; it is
+ * installed without SA_RESTART, so accept() fails with EINTR). */
+#define FRONT_WAKE_SIGNAL SIGUSR2
 
 static volatile sig_atomic_t stopping; /* set once SIGTERM/SIGINT arrived */
 
 struct worker_arg {
 	struct srv *srv;  /* shared */
 	int listen_fd;    /* the FastCGI listening socket */
+	int write_timeout_ms; /* SO_SNDTIMEO of each accepted connection */
 	pthread_t thread;
 	int started;      /* the thread was created */
+	int in_accept;    /* the thread is in (or about to enter) FCGX_Accept_r (atomic) */
+	int done;         /* the thread has returned (atomic) */
 };
 
 /* The usage text after its first two lines, which name the program (print_usage). */
@@ -47,10 +75,14 @@ static const char usage_rest[] =
 	"Serves the MCP endpoint with the tools this program was built with, over FastCGI:\n"
 	"on fd 0 when the web server, spawn-fcgi or systemd hands over a listening socket, on\n"
 	"PATH with --socket, or as plain CGI (one request) when fd 0 is not a socket.\n"
-	"  --socket PATH       listen on the Unix socket PATH (or :PORT / HOST:PORT)\n"
+	"  --socket PATH       listen on the Unix socket PATH (a stale socket there is\n"
+	"                      replaced; any other file, or a socket in use, is refused), or on\n"
+	"                      TCP HOST:PORT; :PORT listens on 127.0.0.1 only\n"
 	"  --socket-mode MODE  permissions of that socket, octal (default 0660)\n"
 	"  --threads N         worker threads, each with one database connection\n"
 	"                      (default DMCP_THREADS or 8)\n"
+	"  --user NAME         drop to this user (and its group) after opening the socket; a\n"
+	"                      server started as root refuses to run without it\n"
 	"  migrate             apply the SQL migrations to DMCP_DATABASE_URL and exit\n"
 	"  sweep               end sessions idle longer than DMCP_SESSION_TTL, delete old ones,\n"
 	"                      expire runs past DMCP_RETENTION (tasks past their TTL), finish\n"
@@ -80,7 +112,11 @@ static const char usage_rest[] =
 	"DMCP_SQL_TOOLS_SCHEMA [dmcp_tools; empty: none],\n"
 	"DMCP_SQL_TOOLS_ROLE [dmcp_tools], DMCP_SQL_TOOLS_TIMEOUT_MS [10000],\n"
 	"DMCP_SQL_TOOLS_MAX_ROWS [1000], DMCP_EXEC_TOOLS_DIR [none], DMCP_EXEC_TIMEOUT_MS [30000],\n"
-	"DMCP_EXEC_MAX_OUTPUT [1048576],\n"
+	"DMCP_EXEC_MAX_OUTPUT [1048576], DMCP_START_TIMEOUT [30], DMCP_STATEMENT_TIMEOUT_MS [30000],\n"
+	"DMCP_LOCK_TIMEOUT_MS [5000], DMCP_LEASE_S [60], DMCP_STEP_MAX_MS [120000],\n"
+	"DMCP_WRITE_TIMEOUT_MS [30000], DMCP_MAX_SUBSCRIPTIONS [100],\n"
+	"DMCP_RUN_RETENTION [86400], DMCP_POOLER [none|transaction],\n"
+	"DMCP_LISTEN_URL [DMCP_DATABASE_URL],\n"
 	"DMCP_ALLOWED_HOSTS [localhost,127.0.0.1,[::1]] (name your public host name here),\n"
 	"DMCP_ALLOWED_ORIGINS [http(s) on localhost, 127.0.0.1, [::1]], DMCP_LOG_LEVEL [info],\n"
 	"DMCP_LOG_FILE [stderr], DMCP_LOG_FORMAT [text|json],\n"
@@ -100,7 +136,7 @@ static void print_usage(FILE *f)
 	const char *line = ops_usage;
 	size_t n;
 
-	fprintf(f, "usage: %s [--socket PATH] [--socket-mode MODE] [--threads N]\n"
+	fprintf(f, "usage: %s [--socket PATH] [--socket-mode MODE] [--threads N] [--user NAME]\n"
 	           "       %s migrate | sweep | --help | --version\n", prog_name, prog_name);
 	for (; *line != '\0'; line += n + 1) {
 		n = strcspn(line, "\n");
@@ -116,9 +152,15 @@ static void print_usage(FILE *f)
 
 /* ---- FastCGI I/O ----------------------------------------------------------------------- */
 
+/* One request's FastCGI streams, and whether writing to them failed. */
+struct fcgi_io {
+	FCGX_Request *req;
+	int failed; /* a write or flush failed: the client is gone, or did not read in time */
+};
+
 static dmcp_rc fcgi_read(void *io, char *p, size_t cap, size_t *got)
 {
-	FCGX_Request *req = io;
+	FCGX_Request *req = ((struct fcgi_io *)io)->req;
 	int n = FCGX_GetStr(p, cap > 1u << 30 ? 1 << 30 : (int)cap, req->in);
 
 	*got = n > 0 ? (size_t)n : 0;
@@ -127,12 +169,14 @@ static dmcp_rc fcgi_read(void *io, char *p, size_t cap, size_t *got)
 
 static dmcp_rc fcgi_write(void *io, const char *p, size_t n)
 {
-	FCGX_Request *req = io;
+	struct fcgi_io *f = io;
 
 	while (n > 0) {
 		int chunk = n > 1u << 20 ? 1 << 20 : (int)n;
-		if (FCGX_PutStr(p, chunk, req->out) != chunk)
+		if (f->failed || FCGX_PutStr(p, chunk, f->req->out) != chunk) {
+			f->failed = 1;
 			return DMCP_E_IO;
+		}
 		p += chunk;
 		n -= (size_t)chunk;
 	}
@@ -141,9 +185,12 @@ static dmcp_rc fcgi_write(void *io, const char *p, size_t n)
 
 static dmcp_rc fcgi_flush(void *io)
 {
-	FCGX_Request *req = io;
+	struct fcgi_io *f = io;
 
-	return FCGX_FFlush(req->out) == 0 ? DMCP_OK : DMCP_E_IO;
+	if (!f->failed && FCGX_FFlush(f->req->out) == 0)
+		return DMCP_OK;
+	f->failed = 1;
+	return DMCP_E_IO;
 }
 
 static void fill_request(struct srv_req *rq, FCGX_ParamArray env)
@@ -167,6 +214,56 @@ static void fill_request(struct srv_req *rq, FCGX_ParamArray env)
 	rq->path_info = FCGX_GetParam("PATH_INFO", env);
 }
 
+/* Sleep ms, or less when the program stops. */
+static void nap(int ms)
+{
+	while (ms > 0 && !stopping) {
+		int step = ms > FRONT_WAKE_EVERY_MS ? FRONT_WAKE_EVERY_MS : ms;
+		(void)poll(NULL, 0, step);
+		ms -= step;
+	}
+}
+
+/* A write to the web server that blocks longer than ms fails (the client does not read and
+ * the web server does not buffer): the request ends instead of holding its thread. */
+static void set_write_timeout(int fd, int ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* Accept the next request; 0 when the thread should stop. A failed accept() (out of file
+ * descriptors, of memory) is retried with backoff: the thread never exits on its own. */
+static int accept_next(struct worker_arg *a, FCGX_Request *req)
+{
+	int backoff = FRONT_ACCEPT_RETRY_MIN_MS;
+
+	for (;;) {
+		int rc;
+		__atomic_store_n(&a->in_accept, 1, __ATOMIC_SEQ_CST);
+		if (stopping) {
+			__atomic_store_n(&a->in_accept, 0, __ATOMIC_SEQ_CST);
+			return 0;
+		}
+		rc = FCGX_Accept_r(req);
+		__atomic_store_n(&a->in_accept, 0, __ATOMIC_SEQ_CST);
+		if (rc == 0)
+			return 1;
+		if (stopping)
+			return 0;
+		if (errno != EINTR)
+			log_msg(LOG_WARN, "accept failed (%s); retrying in %d ms", strerror(errno),
+			        backoff);
+		nap(backoff);
+		backoff = backoff * 2 > FRONT_ACCEPT_RETRY_MAX_MS ? FRONT_ACCEPT_RETRY_MAX_MS
+		                                                  : backoff * 2;
+	}
+}
+
 static void *worker_main(void *p)
 {
 	struct worker_arg *a = p;
@@ -176,30 +273,49 @@ static void *worker_main(void *p)
 	struct srv_out out;
 	char err[300];
 
-	/* The connection is opened before the first accept: a worker that cannot reach the
-	 * database takes no requests and says why. */
 	if (srv_worker_new(a->srv, &w, err, sizeof err) != DMCP_OK) {
 		log_msg(LOG_ERROR, "worker: %s", err);
+		__atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
 		return NULL;
 	}
+	/* Connect before the first accept when the database is there; when it is not, requests
+	 * are answered 503 at once and the connection is tried again with each. */
+	if (srv_worker_connect(w) != DMCP_OK)
+		log_msg(LOG_DEBUG, "worker: no database yet; its requests get 503 until there is");
 	if (FCGX_InitRequest(&req, a->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		srv_worker_free(w);
+		__atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
 		return NULL;
 	}
-	while (!stopping && FCGX_Accept_r(&req) == 0) {
+	while (accept_next(a, &req)) {
+		struct fcgi_io io = {&req, 0};
+		set_write_timeout(req.ipcFd, a->write_timeout_ms);
 		fill_request(&rq, req.envp);
-		rq.io = &req;
+		rq.io = &io;
 		rq.read = fcgi_read;
-		out.io = &req;
+		out.io = &io;
 		out.write = fcgi_write;
 		out.flush = fcgi_flush;
 		out.fd = req.ipcFd;
 		srv_handle(w, &rq, &out);
+		/* A failed write: the connection is of no more use. Shut it down, so that libfcgi's
+		 * end-of-request records and its lingering close (up to 2 s waiting for the peer)
+		 * do not hold the thread once more. */
+		if (io.failed && req.ipcFd >= 0)
+			(void)shutdown(req.ipcFd, SHUT_RDWR);
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);
 	srv_worker_free(w);
+	__atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
+}
+
+/* 1 when the database answers and holds exactly the program's migrations; else 0 with err
+ * saying why (cannot connect, behind, ahead). */
+static int schema_ok(struct store *st, char *err, size_t errlen)
+{
+	return store_schema_check(st, err, errlen) == DMCP_OK;
 }
 
 /* ---- CGI I/O --------------------------------------------------------------------------- */
@@ -257,11 +373,16 @@ static int serve_cgi(struct srv *srv)
 		return 2;
 	}
 	srv_tools_start(srv, 0);
-	if (srv_worker_new(srv, &w, err, sizeof err) != DMCP_OK) {
+	/* One process, one connection: streams poll the table rather than open a listener. */
+	srv_set_no_listener(srv);
+	if (srv_worker_new(srv, &w, err, sizeof err) != DMCP_OK ||
+	    !schema_ok(srv_worker_store(w), err, sizeof err)) {
 		log_msg(LOG_ERROR, "%s", err);
-		fputs("Status: 503 Service Unavailable\r\nContent-Type: application/json\r\n\r\n"
+		fputs("Status: 503 Service Unavailable\r\nRetry-After: 1\r\n"
+		      "Content-Type: application/json\r\n\r\n"
 		      "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
 		      "\"message\":\"database unavailable\"}}", stdout);
+		srv_worker_free(w);
 		return 0;
 	}
 	srv_handle(w, &rq, &out);
@@ -330,6 +451,9 @@ static dmcp_registry *build_registry(dmcp_register_fn register_tools, const stru
 /* Due steps one sweep takes at most: a minute's cron run steps a hundred thousand runs well
  * within its minute; the rest wait for the next one. */
 #define SWEEP_MAX_DUE 100000
+/* Rows one statement of the sweep changes at most: each batch is a short transaction that
+ * holds few locks, and the sweep goes on until a batch comes back short. */
+#define SWEEP_BATCH 500
 
 static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 {
@@ -339,7 +463,8 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 	struct dyn *dyn = NULL;
 	struct rt_env env;
 	char err[400];
-	long ended = 0, deleted = 0, expired = 0;
+	struct sweep_counts n;
+	long expired = 0;
 	int taken = 0, due = 0;
 	dmcp_rc rc;
 
@@ -355,7 +480,7 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 	(void)argv;
 	rc = store_ready(st);
 	if (rc == DMCP_OK)
-		rc = store_sweep(st, cfg->session_ttl_s, &ended, &deleted);
+		rc = store_sweep(st, cfg->session_ttl_s, cfg->retention_s, SWEEP_BATCH, &n);
 	memset(&env, 0, sizeof env);
 	env.cfg = cfg;
 	env.reg = reg;
@@ -366,7 +491,7 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 		env.reg = dyn_acquire(dyn, st);
 	}
 	if (rc == DMCP_OK)
-		rc = store_expire(st, cfg->retention_s, &expired);
+		rc = store_expire(st, cfg->expire_s, &expired);
 	if (rc == DMCP_OK)
 		rc = rt_recover_orphans(&env, SWEEP_MAX_ORPHANS, &taken);
 	if (rc == DMCP_OK)
@@ -380,8 +505,9 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 		fprintf(stderr, "dmcp sweep: database error (see the log above)\n");
 		return 1;
 	}
-	printf("sweep: %ld sessions ended, %ld deleted, %ld runs expired, %d orphaned runs "
-	       "resumed, %d due steps taken\n", ended, deleted, expired, taken, due);
+	printf("sweep: %ld sessions ended, %ld deleted, %ld finished runs trimmed, %ld runs expired, "
+	       "%d orphaned runs resumed, %d due steps taken\n", n.ended, n.deleted, n.trimmed,
+	       expired, taken, due);
 	return 0;
 }
 
@@ -434,6 +560,7 @@ struct opts {
 	const char *socket;            /* --socket, or NULL */
 	mode_t socket_mode;            /* --socket-mode */
 	int threads;                   /* --threads, or 0 for DMCP_THREADS */
+	const char *user;              /* --user, or NULL */
 	const struct command *command; /* the command, or NULL to serve */
 	int cmd_argc;                  /* its words, from its name on */
 	char **cmd_argv;
@@ -480,6 +607,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return 1;
 		} else if (strcmp(a, "--socket") == 0 && i + 1 < argc) {
 			o->socket = argv[++i];
+		} else if (strcmp(a, "--user") == 0 && i + 1 < argc) {
+			o->user = argv[++i];
 		} else if (strcmp(a, "--socket-mode") == 0 && i + 1 < argc &&
 		           parse_int_arg(argv[i + 1], 0, 0777, &v)) {
 			o->socket_mode = (mode_t)v;
@@ -503,40 +632,196 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* --socket PATH: only a socket nobody listens on may be replaced (a server left it behind);
+ * any other file is refused, and so is a socket another server still answers on. */
+static int unix_path_free(const char *path)
+{
+	struct sockaddr_un sa;
+	struct stat sb;
+	int fd, live;
+
+	if (lstat(path, &sb) != 0)
+		return errno == ENOENT ? 1 : (log_msg(LOG_ERROR, "cannot use %s: %s", path,
+		                                      strerror(errno)), 0);
+	if (!S_ISSOCK(sb.st_mode)) {
+		log_msg(LOG_ERROR, "%s exists and is not a socket; not replacing it", path);
+		return 0;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa.sun_path) {
+		log_msg(LOG_ERROR, "socket path too long: %s", path);
+		return 0;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	live = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (live) {
+		log_msg(LOG_ERROR, "%s is in use by another server", path);
+		return 0;
+	}
+	return unlink(path) == 0 || errno == ENOENT;
+}
+
 static int open_listener(const struct opts *o)
 {
+	char where[300];
 	int fd;
 
 	if (o->socket == NULL)
 		return 0; /* handed over by the web server, spawn-fcgi or systemd */
-	if (o->socket[0] == '/')
-		unlink(o->socket);
-	fd = FCGX_OpenSocket(o->socket, MAIN_BACKLOG);
+	/* ":PORT" would bind every interface (libfcgi's reading): loopback unless a host is named. */
+	snprintf(where, sizeof where, "%s%s", o->socket[0] == ':' ? "127.0.0.1" : "", o->socket);
+	if (where[0] == '/' && !unix_path_free(where))
+		return -1;
+	fd = FCGX_OpenSocket(where, MAIN_BACKLOG);
 	if (fd < 0) {
-		log_msg(LOG_ERROR, "cannot listen on %s: %s", o->socket, strerror(errno));
+		log_msg(LOG_ERROR, "cannot listen on %s: %s", where, strerror(errno));
 		return -1;
 	}
-	if (o->socket[0] == '/' && chmod(o->socket, o->socket_mode) != 0) {
-		log_msg(LOG_ERROR, "cannot chmod %s: %s", o->socket, strerror(errno));
+	if (where[0] == '/' && chmod(where, o->socket_mode) != 0) {
+		log_msg(LOG_ERROR, "cannot chmod %s: %s", where, strerror(errno));
 		return -1;
 	}
+	if (where[0] != '/')
+		log_msg(LOG_INFO, "listening on TCP %s", where);
 	return fd;
 }
 
-static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
+/* --user: become that user (and its primary group, no supplementary groups). */
+static int drop_to(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (pw == NULL) {
+		log_msg(LOG_ERROR, "--user %s: no such user", user);
+		return 0;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		log_msg(LOG_ERROR, "--user %s: cannot switch to it: %s", user, strerror(errno));
+		return 0;
+	}
+	return 1;
+}
+
+static void wake_handler(int sig)
+{
+	(void)sig; /* only there to interrupt accept() */
+}
+
+/* Start-up's check, while the threads already answer (503 until the database is there):
+ * the database must answer, with the program's migrations, within DMCP_START_TIMEOUT.
+ * 1 when it does; 0 after one log line saying why not (or when a signal stops the program:
+ * *sig is then set). */
+static int start_check(struct srv *srv, const struct cfg *cfg, const sigset_t *set, int *sig)
+{
+	struct store *st = NULL;
+	struct timespec ts;
+	char err[400];
+	long long waited = 0, limit = (long long)cfg->start_timeout_s * 1000;
+	int backoff = FRONT_START_RETRY_MIN_MS, ok = 0, tries = 0;
+	dmcp_rc rc = DMCP_E_DB;
+
+	(void)srv;
+	*sig = 0;
+	snprintf(err, sizeof err, "no answer");
+	if (store_open_lazy(cfg->database_url, &st) != DMCP_OK)
+		return 0;
+	for (;;) {
+		tries++;
+		rc = store_schema_check(st, err, sizeof err);
+		if (rc == DMCP_OK) {
+			ok = 1;
+			break;
+		}
+		if (rc == DMCP_E_VERSION || waited >= limit)
+			break;
+		if (tries == 1)
+			log_msg(LOG_WARN, "start: %s; waiting up to DMCP_START_TIMEOUT (%d s)", err,
+			        cfg->start_timeout_s);
+		ts.tv_sec = backoff / 1000;
+		ts.tv_nsec = (long)(backoff % 1000) * 1000000L;
+		*sig = sigtimedwait(set, NULL, &ts);
+		if (*sig > 0 && *sig != SIGHUP)
+			break;
+		*sig = 0;
+		waited += backoff;
+		backoff = backoff * 2 > FRONT_START_RETRY_MAX_MS ? FRONT_START_RETRY_MAX_MS : backoff * 2;
+	}
+	store_close(st);
+	if (!ok && *sig == 0) {
+		if (rc == DMCP_E_VERSION)
+			log_msg(LOG_ERROR, "refusing to serve: %s", err);
+		else
+			log_msg(LOG_ERROR, "no database within DMCP_START_TIMEOUT (%d s): %s; exiting",
+			        cfg->start_timeout_s, err);
+	}
+	return ok;
+}
+
+/* Stop every worker: no new request is accepted (threads blocked in accept() are woken by a
+ * signal, again and again until they are out), requests in flight finish, streams end with
+ * retry:. The listening socket itself is left alone: other processes may share it (spawn-fcgi
+ * -F, a kept systemd socket), and the next process inherits it. */
+static void stop_workers(struct worker_arg *args, int threads)
+{
+	int i, left;
+
+	stopping = 1;
+	do {
+		left = 0;
+		for (i = 0; i < threads; i++) {
+			if (!args[i].started || __atomic_load_n(&args[i].done, __ATOMIC_SEQ_CST))
+				continue;
+			left++;
+			if (__atomic_load_n(&args[i].in_accept, __ATOMIC_SEQ_CST))
+				pthread_kill(args[i].thread, FRONT_WAKE_SIGNAL);
+		}
+		if (left > 0)
+			(void)poll(NULL, 0, FRONT_WAKE_EVERY_MS);
+	} while (left > 0);
+	for (i = 0; i < threads; i++)
+		if (args[i].started)
+			pthread_join(args[i].thread, NULL);
+}
+
+static int serve_fastcgi(struct srv *srv, const struct cfg *cfg, int listen_fd, int threads)
 {
 	struct worker_arg *args = calloc((size_t)threads, sizeof *args);
+	struct store *probe = NULL;
+	struct sigaction sa;
 	sigset_t set;
-	int i, sig = 0, started = 0;
+	char err[400];
+	int i, sig = 0, started = 0, rc = 0;
+	dmcp_rc first;
 
 	if (args == NULL)
 		return 1;
 	srv_set_threads(srv, threads);
-	/* The listener first: a stream served right after start-up is woken by NOTIFY, and the
-	 * session cache is on, from the first request. */
-	if (!srv_listen(srv, FRONT_LISTEN_WAIT_MS))
+	/* The listener first, when the database is there: a stream served right after start-up
+	 * is woken by NOTIFY, and the session cache is on, from the first request. When it is
+	 * not, the threads start at once and answer 503 until it is (start_check). */
+	if (store_open_lazy(cfg->database_url, &probe) != DMCP_OK) {
+		free(args);
+		return 1;
+	}
+	first = store_schema_check(probe, err, sizeof err);
+	store_close(probe);
+	if (first == DMCP_E_VERSION) {
+		log_msg(LOG_ERROR, "refusing to serve: %s", err);
+		free(args);
+		return 1;
+	}
+	if (!srv_listen(srv, first == DMCP_OK ? FRONT_LISTEN_WAIT_MS : 0) && first == DMCP_OK)
 		log_msg(LOG_WARN, "the listener is not connected yet; it keeps trying");
 	srv_tools_start(srv, 1);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = wake_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: accept() returns EINTR */
+	sigaction(FRONT_WAKE_SIGNAL, &sa, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -545,24 +830,25 @@ static int serve_fastcgi(struct srv *srv, int listen_fd, int threads)
 	for (i = 0; i < threads; i++) {
 		args[i].srv = srv;
 		args[i].listen_fd = listen_fd;
+		args[i].write_timeout_ms = cfg->write_timeout_ms;
 		if (pthread_create(&args[i].thread, NULL, worker_main, &args[i]) == 0) {
 			args[i].started = 1;
 			started++;
 		}
 	}
 	log_msg(LOG_INFO, "serving FastCGI with %d worker threads", started);
-	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-		srv_tools_reload(srv); /* the programs and the SQL catalog, read again */
-	log_msg(LOG_INFO, "signal %d: stopping (open streams end with retry:)", sig);
-	stopping = 1;
-	/* Wake every thread blocked in accept(): shutting the listener down makes accept fail. */
-	shutdown(listen_fd, SHUT_RDWR);
-	for (i = 0; i < threads; i++)
-		if (args[i].started)
-			pthread_join(args[i].thread, NULL);
+	if (first != DMCP_OK && !start_check(srv, cfg, &set, &sig)) {
+		rc = sig == 0 ? 1 : 0;
+	} else {
+		while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+			srv_tools_reload(srv); /* the programs and the SQL catalog, read again */
+	}
+	if (sig != 0)
+		log_msg(LOG_INFO, "signal %d: stopping (open streams end with retry:)", sig);
+	stop_workers(args, threads);
 	free(args);
-	log_msg(LOG_INFO, "stopped");
-	return 0;
+	log_msg(LOG_INFO, rc == 0 ? "stopped" : "stopped (start-up failed)");
+	return rc;
 }
 
 /* DMCP_LOG_FILE: append the log (and anything else written to stderr, such as sanitizer
@@ -636,8 +922,9 @@ int dmcp_main(int argc, char **argv, dmcp_register_fn register_tools)
 	struct cfg cfg;
 	dmcp_registry *reg = NULL;
 	struct srv *srv = NULL;
+	struct store_cfg scfg;
 	char err[400];
-	int rc = 1, listen_fd;
+	int rc = 1, listen_fd, cgi;
 
 	prog_name = name_of(argc, argv);
 	rc = parse_args(argc, argv, &o);
@@ -651,6 +938,12 @@ int dmcp_main(int argc, char **argv, dmcp_register_fn register_tools)
 		fprintf(stderr, "dmcp: %s\n", err);
 		return 2;
 	}
+	scfg.statement_timeout_ms = cfg.statement_timeout_ms;
+	scfg.lock_timeout_ms = cfg.lock_timeout_ms;
+	scfg.idle_tx_timeout_ms = FRONT_IDLE_TX_MS;
+	scfg.lease_s = cfg.lease_s;
+	scfg.pooled = cfg.pooled;
+	store_setup(&scfg);
 	if (o.command != NULL) {
 		struct cmd_env e = {&cfg, register_tools};
 		rc = o.command->run(o.cmd_argc, o.cmd_argv, &e);
@@ -670,10 +963,20 @@ int dmcp_main(int argc, char **argv, dmcp_register_fn register_tools)
 	listen_fd = open_listener(&o);
 	if (listen_fd < 0)
 		goto out;
-	if (o.socket == NULL && FCGX_IsCGI())
+	cgi = o.socket == NULL && FCGX_IsCGI();
+	/* A server (not a CGI process, whose user the web server chose) never runs as root: it
+	 * drops to --user once its socket is open, or refuses. */
+	if (o.user != NULL && !drop_to(o.user))
+		goto out;
+	if (!cgi && o.user == NULL && (getuid() == 0 || geteuid() == 0)) {
+		log_msg(LOG_ERROR, "refusing to serve as root: start it as an unprivileged user, or "
+		        "give --user NAME to drop to one once the socket is open");
+		goto out;
+	}
+	if (cgi)
 		rc = serve_cgi(srv);
 	else
-		rc = serve_fastcgi(srv, listen_fd, o.threads > 0 ? o.threads : cfg.threads);
+		rc = serve_fastcgi(srv, &cfg, listen_fd, o.threads > 0 ? o.threads : cfg.threads);
 out:
 	srv_free(srv);
 	dmcp_registry_free(reg);

@@ -23,12 +23,20 @@ void cfg_defaults(struct cfg *c)
 	c->task_ttl_s = 86400;
 	c->max_tasks = 100;
 	c->task_poll_ms = 1000;
-	c->retention_s = 86400;
+	c->expire_s = 86400;
 	c->async_commit = 1;
 	c->sql_timeout_ms = 10000;
 	c->sql_max_rows = 1000;
 	c->exec_timeout_ms = 30000;
 	c->exec_max_output = 1u << 20;
+	c->start_timeout_s = 30;
+	c->statement_timeout_ms = 30000;
+	c->lock_timeout_ms = 5000;
+	c->lease_s = 60;
+	c->step_max_ms = 120000;
+	c->write_timeout_ms = 30000;
+	c->max_subs = 100;
+	c->retention_s = 86400;
 	c->n_hosts = 3;
 	snprintf(c->hosts[0], CFG_ALLOW_LEN, "localhost");
 	snprintf(c->hosts[1], CFG_ALLOW_LEN, "127.0.0.1");
@@ -213,8 +221,29 @@ static dmcp_rc parse_hosts(const struct var *v, const char *s, struct cfg *c, ch
 static dmcp_rc parse_origins(const struct var *v, const char *s, struct cfg *c, char *err,
                              size_t errlen)
 {
+	c->origins_set = 1;
 	return split_list(v->name, s, c->origins, &c->n_origins, &c->allow_any_origin, err,
 	                  errlen);
+}
+
+/* Without DMCP_ALLOWED_ORIGINS, the allowed origins follow the allowed hosts: http:// and
+ * https:// on each of them (a host with a port gives origins with that port; without one,
+ * any port). "*" in the hosts adds no origin: a page from anywhere is not allowed by
+ * accident. What does not fit the table is left out. */
+static void origins_from_hosts(struct cfg *c)
+{
+	static const char *const schemes[] = {"http://", "https://"};
+	int i, k;
+
+	c->n_origins = 0;
+	for (i = 0; i < c->n_hosts; i++) {
+		for (k = 0; k < 2 && c->n_origins < CFG_MAX_ALLOW; k++) {
+			if (strlen(schemes[k]) + strlen(c->hosts[i]) >= CFG_ALLOW_LEN)
+				continue;
+			snprintf(c->origins[c->n_origins++], CFG_ALLOW_LEN, "%s%s", schemes[k],
+			         c->hosts[i]);
+		}
+	}
 }
 
 /* DMCP_STATE_KEY: 64 hex digits, kept as text (state.c turns it into the key). */
@@ -372,6 +401,7 @@ static dmcp_rc parse_metrics_path(const struct var *v, const char *s, struct cfg
 static const struct word sampling_words[] = {{"mock", 1}, {"none", 0}, {NULL, 0}};
 static const struct word async_words[] = {{"one-step", 1}, {"off", 0}, {NULL, 0}};
 static const struct word record_words[] = {{"durable", 0}, {"all", 1}, {NULL, 0}};
+static const struct word pooler_words[] = {{"none", 0}, {"transaction", 1}, {NULL, 0}};
 static const struct word notify_words[] = {
 	{"auto", CFG_NOTIFY_AUTO}, {"always", CFG_NOTIFY_ALWAYS}, {NULL, 0},
 };
@@ -398,7 +428,7 @@ static const struct var vars[] = {
 	INT_VAR("DMCP_TASK_TTL", task_ttl_s, 10, 365 * 86400),
 	INT_VAR("DMCP_MAX_TASKS", max_tasks, 1, 100000),
 	INT_VAR("DMCP_TASK_POLL_MS", task_poll_ms, 10, 600000),
-	INT_VAR("DMCP_RETENTION", retention_s, 10, 365 * 86400),
+	INT_VAR("DMCP_RETENTION", expire_s, 10, 365 * 86400),
 	INT_VAR("DMCP_SQL_TOOLS_TIMEOUT_MS", sql_timeout_ms, 10, 3600000),
 	INT_VAR("DMCP_SQL_TOOLS_MAX_ROWS", sql_max_rows, 1, 1000000),
 	INT_VAR("DMCP_EXEC_TIMEOUT_MS", exec_timeout_ms, 100, 3600000),
@@ -424,6 +454,15 @@ static const struct var vars[] = {
 	STR_VAR("DMCP_REQUIRED_SCOPES", required_scopes, parse_scopes),
 	STR_VAR("DMCP_SCOPES_SUPPORTED", scopes_supported, parse_scopes),
 	{.name = "DMCP_METRICS_PATH", .parse = parse_metrics_path},
+	WORD_VAR("DMCP_POOLER", pooled, pooler_words),
+	INT_VAR("DMCP_START_TIMEOUT", start_timeout_s, 1, 3600),
+	INT_VAR("DMCP_STATEMENT_TIMEOUT_MS", statement_timeout_ms, 0, 3600000),
+	INT_VAR("DMCP_LOCK_TIMEOUT_MS", lock_timeout_ms, 0, 3600000),
+	INT_VAR("DMCP_LEASE_S", lease_s, 3, 3600),
+	INT_VAR("DMCP_STEP_MAX_MS", step_max_ms, 0, 86400000),
+	INT_VAR("DMCP_WRITE_TIMEOUT_MS", write_timeout_ms, 100, 3600000),
+	INT_VAR("DMCP_MAX_SUBSCRIPTIONS", max_subs, 1, 100000),
+	INT_VAR("DMCP_RUN_RETENTION", retention_s, 0, 10 * 365 * 86400),
 };
 
 /* Bytes of a PostgreSQL name (NAMEDATALEN - 1). */
@@ -519,6 +558,14 @@ dmcp_rc cfg_load(struct cfg *c, char *err, size_t errlen)
 		rc = DMCP_E_NOMEM;
 		goto out;
 	}
+	s = getenv("DMCP_LISTEN_URL");
+	c->listen_url = strdup(s != NULL && *s != '\0' ? s : c->database_url);
+	if (!c->origins_set)
+		origins_from_hosts(c);
+	if (c->listen_url == NULL) {
+		rc = DMCP_E_NOMEM;
+		goto out;
+	}
 	rc = tool_vars(c, err, errlen);
 out:
 	if (rc != DMCP_OK)
@@ -528,6 +575,8 @@ out:
 
 void cfg_free(struct cfg *c)
 {
+	free(c->listen_url);
+	c->listen_url = NULL;
 	free(c->database_url);
 	free(c->state_key);
 	free(c->resource);

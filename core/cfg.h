@@ -36,6 +36,24 @@ enum cfg_notify {
 
 struct cfg {
 	char *database_url;   /* DMCP_DATABASE_URL: libpq conninfo ("" = libpq defaults); owned */
+	char *listen_url;     /* DMCP_LISTEN_URL: the listener's conninfo, a direct connection
+	                         when the workers go through a pooler (default: the same as
+	                         database_url); owned */
+	int pooled;           /* DMCP_POOLER=transaction: workers reach PostgreSQL through a
+	                         pooler in transaction mode (see store_cfg.pooled) */
+	int start_timeout_s;  /* DMCP_START_TIMEOUT: seconds a FastCGI server waits for its
+	                         database (and the right migrations) at start, then exits 1 */
+	int statement_timeout_ms; /* DMCP_STATEMENT_TIMEOUT_MS: statement_timeout of workers */
+	int lock_timeout_ms;  /* DMCP_LOCK_TIMEOUT_MS: lock_timeout of workers */
+	int lease_s;          /* DMCP_LEASE_S: seconds a stepping run stays its worker's without
+	                         a renewal (the listener renews every third of it) */
+	int step_max_ms;      /* DMCP_STEP_MAX_MS: wall time of one step (0: none); past it the
+	                         tool's effects fail with DMCP_E_TIMEOUT and the call fails */
+	int write_timeout_ms; /* DMCP_WRITE_TIMEOUT_MS: a write to the web server that blocks
+	                         this long ends the request (a client that does not read) */
+	int max_subs;         /* DMCP_MAX_SUBSCRIPTIONS: resource subscriptions per session */
+	int retention_s;      /* DMCP_RUN_RETENTION: seconds `sweep` keeps finished runs of live
+	                         sessions (0: while the session lives) */
 	int threads;          /* DMCP_THREADS: worker threads, each with one PG connection */
 	size_t max_body;      /* DMCP_MAX_BODY: request body bytes; larger is refused with 413 */
 	int hold_ms;          /* DMCP_STREAM_HOLD_MS: how long one connection may follow a run
@@ -58,7 +76,7 @@ struct cfg {
 	                         (a client asking for more, or for none, gets this) */
 	int max_tasks;        /* DMCP_MAX_TASKS: unfinished tasks one principal may hold */
 	int task_poll_ms;     /* DMCP_TASK_POLL_MS: the pollInterval tasks suggest */
-	int retention_s;      /* DMCP_RETENTION: seconds a finished run's events are kept
+	int expire_s;         /* DMCP_RETENTION: seconds a finished run's events are kept
 	                         before `sweep` expires it (tasks: their TTL instead) */
 	int record_all;       /* DMCP_RECORD_CALLS=all: store calls that finish in their first
 	                         step too (an audit trail, one statement each); "durable"
@@ -83,6 +101,7 @@ struct cfg {
 	                           one run before it is killed */
 	int allow_any_host;   /* DMCP_ALLOWED_HOSTS contains "*" */
 	int allow_any_origin; /* DMCP_ALLOWED_ORIGINS contains "*" */
+	int origins_set;      /* DMCP_ALLOWED_ORIGINS was given; else they follow the hosts */
 	int n_hosts;          /* entries in hosts */
 	int n_origins;        /* entries in origins */
 	char hosts[CFG_MAX_ALLOW][CFG_ALLOW_LEN];   /* allowed Host values (name or name:port);

@@ -58,7 +58,9 @@ typedef enum dmcp_rc {
 	DMCP_E_NO_SAMPLING,     /* no client sampling and no fallback provider */
 	DMCP_E_UNAUTHORIZED,    /* no credentials, or credentials that are not good (HTTP 401) */
 	DMCP_E_FORBIDDEN,       /* good credentials without a scope the server requires (403) */
-	DMCP_E_TIMEOUT,         /* a request's deadline (dmcp_deadline) passed without an answer */
+	DMCP_E_TIMEOUT,         /* the step ran past DMCP_STEP_MAX_MS (return it; the call fails),
+	                           or a request's deadline (dmcp_deadline) passed without an
+	                           answer */
 	DMCP_E_DEPTH,           /* a branch would nest deeper than its limit (dmcp_branch) */
 	DMCP_E_BUDGET,          /* the tree of branches used up its sampling token budget */
 	DMCP_RC_COUNT

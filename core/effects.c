@@ -278,11 +278,14 @@ static int timed_out(dmcp_ctx *ctx, json_object *holder, json_object *e);
 
 json_object *rt_next_entry(dmcp_ctx *ctx, const char *t, dmcp_rc *rc)
 {
-	int k = ctx->effect++;
+	int k;
 	json_object *e;
 	const char *had;
 
-	*rc = DMCP_OK;
+	*rc = rt_check_time(ctx);
+	if (*rc != DMCP_OK)
+		return NULL;
+	k = ctx->effect++;
 	if ((size_t)k >= json_object_array_length(ctx->journal))
 		return NULL;
 	e = json_object_array_get_idx(ctx->journal, (size_t)k);
@@ -1133,6 +1136,7 @@ dmcp_rc dmcp_progress(dmcp_ctx *ctx, double progress, double total, const char *
 
 	if (ctx->suspended)
 		return DMCP_SUSPENDED;
+	DMCP_TRY(rt_check_time(ctx));
 	if (!isfinite(progress))
 		return DMCP_E_PARAMS;
 	if (!next_note(ctx))
@@ -1164,6 +1168,7 @@ dmcp_rc dmcp_log(dmcp_ctx *ctx, dmcp_level level, const char *logger, const char
 
 	if (ctx->suspended)
 		return DMCP_SUSPENDED;
+	DMCP_TRY(rt_check_time(ctx));
 	if ((int)level < 0 || (int)level > 7)
 		return DMCP_E_PARAMS;
 	if (!next_note(ctx) || (int)level < ctx->env->sess->log_level)
@@ -1186,6 +1191,7 @@ dmcp_rc dmcp_elicit_url_complete(dmcp_ctx *ctx)
 
 	if (ctx->suspended)
 		return DMCP_SUSPENDED;
+	DMCP_TRY(rt_check_time(ctx));
 	for (k = ctx->effect - 1; k >= 0; k--) {
 		json_object *e = json_object_array_get_idx(ctx->journal, (size_t)k);
 		const char *t = js_str(e, "t");
@@ -1210,6 +1216,7 @@ dmcp_rc dmcp_stream_break(dmcp_ctx *ctx, int retry_ms)
 
 	if (ctx->suspended)
 		return DMCP_SUSPENDED;
+	DMCP_TRY(rt_check_time(ctx));
 	if (retry_ms < 0 || retry_ms > 600000)
 		return DMCP_E_PARAMS;
 	if (!next_note(ctx))
@@ -1233,6 +1240,7 @@ dmcp_rc dmcp_memo(dmcp_ctx *ctx, dmcp_memo_fn fn, void *arg, json_object **out)
 	*out = NULL;
 	if (ctx->suspended)
 		return DMCP_SUSPENDED;
+	DMCP_TRY(rt_check_time(ctx));
 	e = rt_next_entry(ctx, "memo", &rc);
 	if (rc != DMCP_OK)
 		return rc;
@@ -1279,15 +1287,18 @@ dmcp_rc dmcp_sleep_ms(dmcp_ctx *ctx, int ms)
 
 	if (ctx->suspended)
 		return DMCP_SUSPENDED;
+	DMCP_TRY(rt_check_time(ctx));
 	if (ms < 0 || ms > DMCP_SLEEP_MAX_MS)
 		return DMCP_E_PARAMS;
 	if (ctx->note < ctx->notes_at_start || ctx->effect < ctx->journal_at_start)
 		return DMCP_OK; /* replaying work already done */
+	if (ms > rt_time_left(ctx))
+		ms = rt_time_left(ctx); /* wake at the deadline, and fail there */
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0)
 		;
-	return DMCP_OK;
+	return rt_check_time(ctx);
 }
 
 /* ---- time as data ----------------------------------------------------------------------- */

@@ -290,7 +290,13 @@ static dmcp_rc subscription(struct mcp_call *c, int on, json_object **result)
 		return bad_params(c, "uri must be a string");
 	if (!reg_has_resource(c->reg, uri))
 		return resource_missing(c, uri);
-	rc = store_subscribe(c->st, c->sess->id, uri, on);
+	rc = store_subscribe(c->st, c->sess->id, uri, on, c->cfg->max_subs);
+	if (rc == DMCP_E_LIMIT) {
+		snprintf(c->err, sizeof c->err, "this session holds %d subscriptions, the limit "
+		         "(DMCP_MAX_SUBSCRIPTIONS)", c->cfg->max_subs);
+		c->rpc_code = RPC_SERVER_ERROR;
+		return rc;
+	}
 	if (rc != DMCP_OK)
 		return rc;
 	*result = js_new_object();

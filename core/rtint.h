@@ -74,6 +74,9 @@ struct dmcp_ctx {
 	                             (a CreateTaskResult), delivered after the save, or NULL */
 	char refused[RT_ERR_LEN]; /* why dmcp_branch refused to start a branch (the text its
 	                             result points to: err may be overwritten with it) */
+	long long deadline;       /* monotonic ms when the step's wall time (DMCP_STEP_MAX_MS)
+	                             is up; 0: no bound */
+	int overtime;             /* the step ran past it: it fails with DMCP_E_TIMEOUT */
 };
 
 /* ---- engine side (runtime.c), for the effects ------------------------------------------ */
@@ -98,6 +101,11 @@ int rt_can_park(const dmcp_ctx *ctx);
 /* 1 when a 2026-07-28 call may become a task now: its tool supports tasks, its client
  * declared the extension, and it is not one yet. */
 int rt_can_become_task(const dmcp_ctx *ctx);
+/* DMCP_OK while the step is within DMCP_STEP_MAX_MS; after that DMCP_E_TIMEOUT (with the
+ * reason in ctx->err), from every effect the tool calls, and the step fails. */
+dmcp_rc rt_check_time(dmcp_ctx *ctx) DMCP_MUST_CHECK;
+/* Milliseconds left before the step's deadline (INT_MAX when it has none, 0 when past). */
+int rt_time_left(dmcp_ctx *ctx);
 
 /* ---- branches and budgets (branch.c) --------------------------------------------------- */
 

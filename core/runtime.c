@@ -12,6 +12,7 @@
  * sweep). With the compare-and-set, a duplicate answer computes the step too and then loses
  * the race: the database state is still changed exactly once; what a tool does outside
  * PostgreSQL was always at-least-once (dmcp_memo, README). */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,45 @@ int rt_room_for(dmcp_ctx *ctx, int n)
 	int64_t queued = (int64_t)json_object_array_length(ctx->events);
 
 	return ctx->run->last_lsn + queued + n + 1 <= (int64_t)ctx->env->cfg->max_events;
+}
+
+static long long rt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int rt_time_left(dmcp_ctx *ctx)
+{
+	long long left;
+
+	if (ctx->deadline == 0)
+		return INT_MAX;
+	left = ctx->deadline - rt_now_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+dmcp_rc rt_check_time(dmcp_ctx *ctx)
+{
+	if (!ctx->overtime && (ctx->deadline == 0 || rt_now_ms() < ctx->deadline))
+		return DMCP_OK;
+	if (!ctx->overtime)
+		log_msg(LOG_WARN, "run %s: its step ran longer than DMCP_STEP_MAX_MS (%d ms); it "
+		        "fails", ctx->run->id, ctx->env->cfg->step_max_ms);
+	ctx->overtime = 1;
+	rt_set_err(ctx, "the tool's step ran longer than DMCP_STEP_MAX_MS (%d ms)",
+	           ctx->env->cfg->step_max_ms);
+	return DMCP_E_TIMEOUT;
+}
+
+/* Tell the process which run this thread steps (NULL: none), at the step count the store
+ * holds, for lease renewal. */
+static void note_stepping(dmcp_ctx *ctx, const char *run_id)
+{
+	if (ctx->env->stepping != NULL)
+		ctx->env->stepping(ctx->env->stepping_arg, run_id, ctx->expect.steps);
 }
 
 dmcp_rc rt_no_room(dmcp_ctx *ctx)
@@ -324,14 +364,20 @@ dmcp_rc rt_save(dmcp_ctx *ctx)
 		if (rc != DMCP_OK)
 			r->last_lsn = first - 1;
 	}
-	if (rc == DMCP_E_CONFLICT)
+	if (rc == DMCP_E_CONFLICT) {
 		rc = why_conflict(ctx);
+		if (rc == DMCP_E_CONFLICT)
+			log_msg(LOG_WARN, "run %s: another worker moved the run on (a takeover, or a "
+			        "concurrent answer); this step's save is dropped", r->id);
+	}
 	if (rc == DMCP_OK) {
 		if (terminal(r->status))
 			run_ended(r);
 		ctx->expect.status = r->status;
 		ctx->expect.last_lsn = r->last_lsn;
 		ctx->expect.steps = r->steps;
+		if (r->status == RUN_RUNNING)
+			note_stepping(ctx, r->id);
 		if (n > 0 && ctx->env->sink != NULL)
 			ctx->env->sink->committed(ctx->env->sink->arg, r->id, first, n, kinds, bodies);
 		if (notify && ctx->env->local != NULL)
@@ -656,6 +702,9 @@ static dmcp_rc step(dmcp_ctx *ctx)
 	ctx->run->pending_id = ctx->run->pending_method = NULL;
 	ctx->journal_at_start = (int)json_object_array_length(ctx->journal);
 	ctx->notes_at_start = ctx->run->notes;
+	if (ctx->env->cfg->step_max_ms > 0)
+		ctx->deadline = rt_now_ms() + ctx->env->cfg->step_max_ms;
+	note_stepping(ctx, ctx->run->id);
 	if (ctx->tool == NULL || ctx->tool->def->version != ctx->run->tool_version) {
 		rt_set_err(ctx, "the tool %.100s changed (version %d is gone) while this call "
 		           "waited; call it again", ctx->run->tool, ctx->run->tool_version);
@@ -669,8 +718,15 @@ static dmcp_rc step(dmcp_ctx *ctx)
 		if (rc == DMCP_OK)
 			rc = ctx->tool->def->run(ctx, args, &res);
 	}
+	note_stepping(ctx, NULL);
 	if (ctx->suspended && rc != DMCP_CANCELLED && rc != DMCP_E_CONFLICT)
 		rc = DMCP_SUSPENDED;
+	if (ctx->overtime && rc != DMCP_CANCELLED && rc != DMCP_E_CONFLICT) {
+		rc = DMCP_E_TIMEOUT; /* whatever the tool returned after its effects refused */
+		rt_set_err(ctx, "the tool's step ran longer than DMCP_STEP_MAX_MS (%d ms)",
+		           ctx->env->cfg->step_max_ms);
+		ctx->suspended = 0;
+	}
 	if (ctx->failed != DMCP_OK) {
 		/* A checkpoint failed: abandon the step. What earlier checkpoints committed stays,
 		 * under the run's lease; the step runs again after the lease. */

@@ -50,6 +50,11 @@ struct rt_env {
 	void (*local)(void *arg, const char *run_id, int64_t first_lsn, int n,
 	              const enum event_kind *kinds, const char *const *bodies);
 	void *local_arg;
+	/* Called with the run and the step count the store holds when a step begins and after
+	 * each of its saves, and with NULL when it ends: the process renews the lease of a run
+	 * while its step works. NULL: none. */
+	void (*stepping)(void *arg, const char *run_id, int steps);
+	void *stepping_arg;
 };
 
 /* One tools/call. */

@@ -40,6 +40,11 @@
 #define SRV_MAX_METRICS (4u << 20)
 /* Bytes of one reply or event written at once (bodies are capped by their producers). */
 #define SRV_MAX_REPLY (16u << 20)
+/* Runs one lease renewal names at most: one per worker thread (DMCP_THREADS is at most 256). */
+#define SRV_MAX_RENEW 256
+/* How long a step must have run to count against a new call (step_slot): quick steps end
+ * before a refused client could come back. */
+#define SRV_LONG_STEP_MS 200
 
 /* A run's stream on this connection. */
 struct stream {
@@ -72,6 +77,7 @@ static const char *reason(int status)
 	case 406: return "Not Acceptable";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
 	case 415: return "Unsupported Media Type";
 	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
@@ -101,6 +107,11 @@ void srv_reply(struct req *r, int status, const char *ctype, const char *extra,
 		(void)buf_addf(&h, "Content-Length: %zu\r\n", len);
 	if (status == 405 && (extra == NULL || strncmp(extra, "Allow:", 6) != 0))
 		(void)buf_adds(&h, "Allow: GET, POST, DELETE\r\n");
+	/* 503 is always temporary here (the database, or every thread busy): say when to come
+	 * back, in whole seconds (RFC 9110 §10.2.3), at least one. */
+	if (status == 503 || status == 429)
+		(void)buf_addf(&h, "Retry-After: %d\r\n", (r->w->srv->cfg->retry_ms + 999) / 1000 > 0
+		               ? (r->w->srv->cfg->retry_ms + 999) / 1000 : 1);
 	if (extra != NULL)
 		(void)buf_adds(&h, extra);
 	(void)buf_adds(&h, "\r\n");
@@ -280,6 +291,45 @@ static void local_post(void *arg, const char *run_id, int64_t first, int n,
 	wake_post(s->wake, run_id, first, n, kinds, bodies);
 }
 
+/* rt_env.stepping: the run this thread steps now, at the step count the store holds (or
+ * none), so that the listener renews its lease while the tool works (srv_renew). */
+static void step_note(void *arg, const char *run_id, int steps)
+{
+	struct srv_worker *w = arg;
+
+	pthread_mutex_lock(&w->srv->step_mu);
+	snprintf(w->step_id, sizeof w->step_id, "%s", run_id != NULL ? run_id : "");
+	w->step_steps = steps;
+	pthread_mutex_unlock(&w->srv->step_mu);
+}
+
+/* The listener's tick: renew the leases of the runs this process's threads are stepping, so
+ * that a live worker whose step outlasts the lease between two checkpoints is not taken over
+ * (a takeover then means the worker is gone, or cut off from the database for a lease). */
+static void srv_renew(void *arg, struct store *st)
+{
+	struct srv *s = arg;
+	struct srv_worker *w;
+	char ids[SRV_MAX_RENEW][33];
+	const char *p[SRV_MAX_RENEW];
+	int steps[SRV_MAX_RENEW], n = 0, renewed = 0;
+
+	pthread_mutex_lock(&s->step_mu);
+	for (w = s->workers; w != NULL && n < SRV_MAX_RENEW; w = w->next) {
+		if (w->step_id[0] == '\0')
+			continue;
+		memcpy(ids[n], w->step_id, sizeof ids[n]);
+		p[n] = ids[n];
+		steps[n] = w->step_steps;
+		n++;
+	}
+	pthread_mutex_unlock(&s->step_mu);
+	if (n > 0 && store_lease_renew(st, n, p, steps, &renewed) != DMCP_OK)
+		log_msg(LOG_WARN, "lease renewal of %d run(s) failed; retrying next tick", n);
+	else if (n > 0)
+		log_msg(LOG_DEBUG, "renewed the leases of %d of %d run(s)", renewed, n);
+}
+
 static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_sink *sink)
 {
 	struct rt_env env;
@@ -300,6 +350,8 @@ static struct rt_env make_env(struct req *r, struct rt_session *rs, struct rt_si
 	env.state_key = srv_state_key(r->w);
 	env.local = local_post;
 	env.local_arg = r->w->srv;
+	env.stepping = step_note;
+	env.stepping_arg = r->w;
 	return env;
 }
 
@@ -348,10 +400,10 @@ static int stream_mail(struct stream *s)
  * opens the second connection). Without it, followers still poll the table. */
 static void wake_ensure(struct srv *srv)
 {
-	if (!srv->wake_owned)
+	if (!srv->wake_owned || srv->no_listener)
 		return;
 	pthread_mutex_lock(&srv->wake_mu);
-	if (!wake_listening(srv->wake) && wake_listen(srv->wake, srv->cfg->database_url) != DMCP_OK)
+	if (!wake_listening(srv->wake) && wake_listen(srv->wake, srv->cfg->listen_url) != DMCP_OK)
 		log_msg(LOG_WARN, "no listener thread; streams poll every DMCP_POLL_MS");
 	pthread_mutex_unlock(&srv->wake_mu);
 }
@@ -391,10 +443,49 @@ static void srv_link(void *arg, int up)
  * ends with retry:, and the client polls: a few threads must stay free for answers). */
 static int follow_slot(struct srv *srv)
 {
-	if (__atomic_add_fetch(&srv->following, 1, __ATOMIC_ACQ_REL) <= srv->max_following)
+	if (__atomic_add_fetch(&srv->following, 1, __ATOMIC_ACQ_REL) +
+	        __atomic_load_n(&srv->stepping, __ATOMIC_ACQUIRE) <= srv->max_following)
 		return 1;
 	__atomic_sub_fetch(&srv->following, 1, __ATOMIC_ACQ_REL);
 	return 0;
+}
+
+/* Take a stepping slot for a step: for the first step of a new call, 0 when max_following
+ * threads are busy with steps that have run for SRV_LONG_STEP_MS already (the call is refused
+ * with 503 and Retry-After, before anything is stored). Steps that have just begun do not
+ * count: they end in a moment, and refusing calls behind them would turn a burst of quick
+ * calls into errors. An answer's step (force) always gets one: it continues a call the
+ * client is in the middle of, and refusing it would strand the call; it still counts, so
+ * that followers leave the reserve alone while it runs. */
+static int step_slot(struct srv_worker *w, int force)
+{
+	struct srv *srv = w->srv;
+	struct srv_worker *o;
+	long long now = now_ms();
+	int n, long_ones = 0;
+
+	n = __atomic_add_fetch(&srv->stepping, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&w->step_since, now, __ATOMIC_RELEASE);
+	if (n <= srv->max_following || force)
+		return 1;
+	pthread_mutex_lock(&srv->step_mu);
+	for (o = srv->workers; o != NULL; o = o->next) {
+		long long since = __atomic_load_n(&o->step_since, __ATOMIC_ACQUIRE);
+		if (o != w && since != 0 && now - since >= SRV_LONG_STEP_MS)
+			long_ones++;
+	}
+	pthread_mutex_unlock(&srv->step_mu);
+	if (long_ones < srv->max_following)
+		return 1;
+	__atomic_store_n(&w->step_since, 0, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&srv->stepping, 1, __ATOMIC_ACQ_REL);
+	return 0;
+}
+
+static void step_done(struct srv_worker *w)
+{
+	__atomic_store_n(&w->step_since, 0, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&w->srv->stepping, 1, __ATOMIC_ACQ_REL);
 }
 
 /* Follow the run: write its events as they are committed, until its response went out, the
@@ -405,7 +496,7 @@ static void stream_follow(struct stream *s)
 	struct srv_worker *w = s->r->w;
 	long long deadline = now_ms() + cfg->hold_ms, beat = now_ms() + cfg->heartbeat_ms;
 	enum run_status status;
-	int more, orphaned, woke = 0, read_first = 1, slot = follow_slot(w->srv);
+	int more, orphaned, woke = 0, read_first = 1, slot = follow_slot(w->srv), took_over = 0;
 	dmcp_rc rc;
 
 	if (!slot)
@@ -414,7 +505,7 @@ static void stream_follow(struct stream *s)
 	if (!s->registered && slot) {
 		wake_register(w->srv->wake, &w->waiter, s->run_id);
 		s->registered = 1;
-	} else if (s->delivered == s->seen_last) {
+	} else if (s->registered && s->delivered == s->seen_last) {
 		read_first = 0; /* registered before the client saw anything: the doorbell says */
 	}
 	log_msg(LOG_DEBUG, "pid %ld: following run %s after %lld", (long)getpid(), s->run_id,
@@ -429,10 +520,17 @@ static void stream_follow(struct stream *s)
 				break;
 			if (more)
 				continue;
-			if (orphaned) {
+			if (orphaned && !took_over) {
 				struct rt_session rs;
 				struct rt_env env = make_env(s->r, &rs, NULL);
-				if (rt_resume(&env, s->run_id) == DMCP_E_DB)
+				/* One takeover per connection: a step that keeps failing is not retried in
+				 * a loop (the lease it claimed passes again, and the next connection, or
+				 * sweep, tries once more). */
+				took_over = 1;
+				step_slot(w, 1);
+				rc = rt_resume(&env, s->run_id);
+				step_done(w);
+				if (rc == DMCP_E_DB)
 					break;
 				continue;
 			}
@@ -464,6 +562,9 @@ static void stream_follow(struct stream *s)
 	}
 	if (slot)
 		__atomic_sub_fetch(&w->srv->following, 1, __ATOMIC_ACQ_REL);
+	/* However the loop ended without the response (the database failed, the server stops):
+	 * the client is told to come back (a client that is gone does not mind the write). */
+	stream_retry(s);
 }
 
 /* ---- change streams ------------------------------------------------------------------- */
@@ -821,7 +922,13 @@ static void run_call(struct req *r, const struct rt_call *call)
 	sink.arg = &s;
 	sink.committed = stream_committed;
 	env = make_env(r, &rs, &sink);
+	if (!step_slot(r->w, 0)) {
+		srv_reply_error(r, 503, r->msg.id, RPC_SERVER_ERROR, "every worker thread that may run "
+		                "a tool is busy; try again", NULL);
+		return;
+	}
 	rc = rt_call(&env, call, &run);
+	step_done(r->w);
 	if (rc != DMCP_OK && !s.started && s.stash == NULL) {
 		call_failed(r, call->tool->def->name, rc);
 	} else if (s.stash != NULL && !s.started) {
@@ -1048,7 +1155,9 @@ static void answer_response(struct req *r)
 		            NULL);
 		return;
 	}
+	(void)step_slot(r->w, 1);
 	rc = rt_answer(&env, json_object_get_string(r->msg.id), r->msg.root, &applied);
+	step_done(r->w);
 	if (rc == DMCP_E_NOT_FOUND)
 		srv_reply_error(r, 404, r->msg.id, RPC_INVALID_PARAMS, "no request of ours has this id",
 		            NULL);
@@ -1196,7 +1305,7 @@ static void handle_get(struct req *r)
 	{
 		enum run_status st;
 		int64_t last;
-		int n, orphan;
+		int n = 0, orphan;
 		struct event_row ev[1];
 		dmcp_rc rc = store_events_after(r->w->st, run_id, r->sess.id, r->principal, lsn, 1, ev,
 		                                &n, &st, &last, &orphan);
@@ -1207,7 +1316,7 @@ static void handle_get(struct req *r)
 			                "were kept DMCP_RETENTION seconds after it finished", NULL);
 			return;
 		}
-		if (rc == DMCP_E_NOT_FOUND || lsn > last) {
+		if (rc == DMCP_E_NOT_FOUND || (rc == DMCP_OK && lsn > last)) {
 			srv_reply_error(r, 404, NULL, RPC_INVALID_PARAMS, "no such stream in this session",
 			            NULL);
 			return;
@@ -1546,7 +1655,7 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 	s->cache = scache_new();
 	srv_set_threads(s, 1);
 	if (s->wake == NULL || s->cache == NULL || pthread_mutex_init(&s->wake_mu, NULL) != 0 ||
-	    pthread_mutex_init(&s->key_mu, NULL) != 0) {
+	    pthread_mutex_init(&s->key_mu, NULL) != 0 || pthread_mutex_init(&s->step_mu, NULL) != 0) {
 		wake_free(s->wake);
 		scache_free(s->cache);
 		free(s);
@@ -1559,6 +1668,8 @@ dmcp_rc srv_new(const struct cfg *cfg, dmcp_registry *reg,
 		return rc;
 	}
 	wake_on_event(s->wake, srv_heard, srv_link, s);
+	/* Three renewals per lease: one lost tick (a slow statement) still leaves a third. */
+	wake_on_tick(s->wake, srv_renew, s, cfg->lease_s * 1000 / 3);
 	if (cfg->sampling_mock && reg->sampling == NULL)
 		dmcp_set_sampling_provider(reg, dmcp_mock_sampling_provider());
 	if (dyn_new(reg, cfg, &s->dyn) != DMCP_OK) {
@@ -1606,7 +1717,13 @@ void srv_free(struct srv *s)
 	auth_free(s->auth);
 	pthread_mutex_destroy(&s->wake_mu);
 	pthread_mutex_destroy(&s->key_mu);
+	pthread_mutex_destroy(&s->step_mu);
 	free(s);
+}
+
+void srv_set_no_listener(struct srv *s)
+{
+	s->no_listener = 1;
 }
 
 void srv_set_threads(struct srv *s, int threads)
@@ -1642,21 +1759,48 @@ dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err, size_t
 		free(w);
 		return DMCP_E_NOMEM;
 	}
-	rc = store_open(s->cfg->database_url, &w->st, err, errlen);
+	/* No connection yet: the first request connects (a request that finds the database down
+	 * is answered 503 at once, and the worker tries again with backoff). */
+	rc = store_open_lazy(s->cfg->database_url, &w->st);
 	if (rc != DMCP_OK) {
+		snprintf(err, errlen, "out of memory");
 		waiter_close(&w->waiter);
 		free(w);
 		return rc;
 	}
 	store_set_async(w->st, s->cfg->async_commit);
+	pthread_mutex_lock(&s->step_mu);
+	w->next = s->workers;
+	s->workers = w;
+	pthread_mutex_unlock(&s->step_mu);
 	*out = w;
 	return DMCP_OK;
 }
 
+struct store *srv_worker_store(struct srv_worker *w)
+{
+	return w->st;
+}
+
+dmcp_rc srv_worker_connect(struct srv_worker *w)
+{
+	return store_ready(w->st);
+}
+
 void srv_worker_free(struct srv_worker *w)
 {
+	struct srv_worker **pp;
+
 	if (w == NULL)
 		return;
+	pthread_mutex_lock(&w->srv->step_mu);
+	for (pp = &w->srv->workers; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->srv->step_mu);
 	store_close(w->st);
 	waiter_close(&w->waiter);
 	free(w);

@@ -72,9 +72,20 @@ void srv_tools_start(struct srv *s, int build_now);
  * tell clients the tool list changed. Safe from any thread. */
 void srv_tools_reload(struct srv *s);
 /* One per thread: owns one database connection, opened here. */
+/* Plain CGI: streams poll the table instead of starting a listener (one connection per
+ * process, not two). */
+void srv_set_no_listener(struct srv *s);
+/* One per thread: owns one database connection, which connects at its first request (or at
+ * srv_worker_connect); DMCP_E_NOMEM only. */
 dmcp_rc srv_worker_new(struct srv *s, struct srv_worker **out, char *err,
                        size_t errlen) DMCP_MUST_CHECK;
+/* Connect the worker's connection now (DMCP_E_DB when the database is down; it is retried at
+ * the next request anyway). */
+dmcp_rc srv_worker_connect(struct srv_worker *w) DMCP_MUST_CHECK;
 void srv_worker_free(struct srv_worker *w);
+/* The worker's connection (borrowed). */
+struct store;
+struct store *srv_worker_store(struct srv_worker *w);
 /* Serve one request. Never exits, aborts or asserts on input. */
 void srv_handle(struct srv_worker *w, const struct srv_req *rq, const struct srv_out *out);
 

@@ -28,12 +28,17 @@ struct srv {
 	const volatile sig_atomic_t *stopping;  /* borrowed: non-zero once shutting down */
 	struct wake *wake;                      /* the process's wake-ups */
 	int following;                          /* threads following a stream now (atomic) */
-	int max_following;                      /* how many may: the rest stay free for requests
-	                                           such as the answers those streams wait for */
+	int stepping;                           /* threads running a tool's step now (atomic) */
+	int max_following;                      /* how many may follow, or step a new call: the
+	                                           rest stay free for requests such as the
+	                                           answers those streams wait for, and pings */
 	int changes;                            /* of those, change streams (atomic) */
 	int max_changes;                        /* how many may (0: none in this process) */
 	int threads;                            /* worker threads (srv_set_threads) */
 	int busy;                               /* threads inside srv_handle now (atomic) */
+	int no_listener;                        /* plain CGI: never open a second connection */
+	pthread_mutex_t step_mu;                /* guards workers' step_id and step_steps */
+	struct srv_worker *workers;             /* every worker, for lease renewal (step_mu) */
 	int wake_owned;                         /* wake is ours: free it, start its listener */
 	pthread_mutex_t wake_mu;                /* guards starting the listener */
 	struct scache *cache;                   /* sessions this process served (scache.h) */
@@ -52,6 +57,10 @@ struct srv_worker {
 	struct srv *srv;      /* borrowed */
 	struct store *st;     /* owned: this thread's connection */
 	struct waiter waiter; /* this thread's doorbell while it follows a run */
+	char step_id[33];     /* the run this thread is stepping, "" when none (srv->step_mu) */
+	int step_steps;       /* its step count as stored: what renewing its lease expects */
+	long long step_since; /* monotonic ms its current step began, 0 when none (atomic) */
+	struct srv_worker *next; /* in srv->workers */
 };
 
 /* Everything one request owns; freed in one place at the end (srv_handle). */

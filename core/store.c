@@ -80,9 +80,10 @@ enum stmt {
 	S_SESSION_LEVEL, S_SESSION_END, S_SESSION_CANCEL_RUNS, S_SUB_ON, S_SUB_OFF, S_SUB_HAS,
 	S_BEGIN, S_COMMIT, S_RUN_INSERT, S_RUN_UPDATE, S_RUN_GET, S_RUN_CLAIM, S_RUN_CANCEL,
 	S_RUN_WHY, S_EVENTS_AFTER, S_NOTIFY_NOW, S_SECRET, S_SWEEP_END, S_SWEEP_END_RUNS,
-	S_SWEEP_DELETE, S_ORPHANS, S_TOKEN_FIND, S_TOKEN_INSERT, S_TOKEN_REVOKE, S_TOKEN_LIST,
-	S_TASK_LOCK, S_TASK_GET, S_TASK_LIST, S_TASK_CANCEL, S_DUE_CLAIM, S_DUE_NEXT, S_EXPIRE,
-	S_RUN_EXPIRED, S_TASK_FULL, S_COUNT
+	S_SWEEP_DELETE, S_SWEEP_RUNS, S_SWEEP_TRIM, S_ORPHANS, S_LEASE_RENEW, S_SCHEMA,
+	S_TOKEN_FIND, S_TOKEN_INSERT, S_TOKEN_REVOKE, S_TOKEN_LIST, S_TASK_LOCK, S_TASK_GET,
+	S_TASK_LIST, S_TASK_CANCEL, S_DUE_CLAIM, S_DUE_NEXT, S_EXPIRE, S_RUN_EXPIRED, S_TASK_FULL,
+	S_COUNT
 };
 
 struct stmt_def {
@@ -90,9 +91,11 @@ struct stmt_def {
 	int nparams;     /* how many */
 };
 
-/* Seconds a 'running' run stays owned by the worker executing it; a worker renews it at
- * every checkpoint, and a run whose lease passed may be taken over (crash recovery). */
-#define STORE_LEASE_S "60"
+/* Backoff between connection attempts of one store: from the first value, doubling, up to
+ * the last. Within it store_ready fails at once: a request that finds the database down is
+ * answered 503 in microseconds, and a database that comes back is used within the last. */
+#define STORE_RETRY_MIN_MS 100
+#define STORE_RETRY_MAX_MS 2000
 /* The one NOTIFY channel. */
 #define STORE_CHANNEL "dmcp"
 /* Bytes of one generated statement. */
@@ -153,6 +156,22 @@ static char due_claim_sql[STORE_MAX_SQL];
 /* createdAt and lastUpdatedAt of tasks: ISO 8601 in UTC with milliseconds. */
 #define ISO_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
+/* Statements that carry the lease time (store_cfg.lease_s), generated once. */
+static char run_claim_sql[STORE_MAX_SQL], run_renew_sql[STORE_MAX_SQL];
+
+/* The process's settings (store_setup), read by every connection. */
+static struct store_cfg scfg = {
+	.statement_timeout_ms = 30000,
+	.lock_timeout_ms = 5000,
+	.idle_tx_timeout_ms = 60000,
+	.lease_s = 60,
+	.pooled = 0,
+};
+
+void store_setup(const struct store_cfg *cfg)
+{
+	scfg = *cfg;
+}
 
 static struct stmt_def stmts[S_COUNT] = {
 	[S_SESSION_INSERT] = {"INSERT INTO dmcp_sessions (id, principal, protocol, client_info, "
@@ -181,8 +200,14 @@ static struct stmt_def stmts[S_COUNT] = {
 	                           "WHERE session_id = $1 AND principal = $3 AND status IN "
 	                           UNFINISHED " AND EXISTS (SELECT 1 FROM dmcp_sessions WHERE id = "
 	                           "$1 AND principal = $3 AND ended_at IS NOT NULL) RETURNING id", 3},
-	[S_SUB_ON] = {"INSERT INTO dmcp_subscriptions (session_id, uri) VALUES ($1, $2) "
-	              "ON CONFLICT DO NOTHING", 2},
+	/* Counted under the session row's lock, so concurrent subscribes cannot pass the limit;
+	 * a subscription that exists already is kept (and counts as done). */
+	[S_SUB_ON] = {"WITH s AS (SELECT id FROM dmcp_sessions WHERE id = $1 FOR UPDATE), e AS ("
+	              "SELECT 1 FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2), i AS ("
+	              "INSERT INTO dmcp_subscriptions (session_id, uri) SELECT $1, $2 FROM s WHERE "
+	              "NOT EXISTS (SELECT 1 FROM e) AND (SELECT count(*) FROM dmcp_subscriptions "
+	              "WHERE session_id = $1) < $3::int ON CONFLICT DO NOTHING RETURNING 1) SELECT "
+	              "(SELECT count(*) FROM i) + (SELECT count(*) FROM e)", 3},
 	[S_SUB_OFF] = {"DELETE FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
 	[S_SUB_HAS] = {"SELECT 1 FROM dmcp_subscriptions WHERE session_id = $1 AND uri = $2", 2},
 	[S_BEGIN] = {"BEGIN", 0},
@@ -190,10 +215,7 @@ static struct stmt_def stmts[S_COUNT] = {
 	[S_RUN_INSERT] = {run_insert_sql, SP_COUNT},
 	[S_RUN_UPDATE] = {run_update_sql, SP_EXP_STEPS},
 	[S_RUN_GET] = {NULL, 1},
-	[S_RUN_CLAIM] = {"UPDATE dmcp_runs SET lease_until = now() + interval '" STORE_LEASE_S
-	                 " seconds', steps = steps + 1 WHERE id = $1 AND status = 'running' AND "
-	                 "last_lsn = $2::bigint AND steps = $3::int AND lease_until < now() "
-	                 "RETURNING id", 3},
+	[S_RUN_CLAIM] = {run_claim_sql, 3},
 	[S_RUN_CANCEL] = {"WITH r AS (UPDATE dmcp_runs SET status = 'cancelled', pending_id = NULL, "
 	                  "pending_method = NULL, error = $4, updated_at = " DURABILITY("'on'") " "
 	                  "WHERE session_id = $1 AND principal = $2 AND request_id = $3 AND status "
@@ -215,26 +237,46 @@ static struct stmt_def stmts[S_COUNT] = {
 	[S_SECRET] = {"WITH i AS (INSERT INTO dmcp_secrets (name, value) VALUES ($1, $2) ON CONFLICT "
 	              "(name) DO NOTHING RETURNING value) SELECT value FROM i UNION ALL SELECT value "
 	              "FROM dmcp_secrets WHERE name = $1 LIMIT 1", 2},
-	[S_SWEEP_END] = {"UPDATE dmcp_sessions SET ended_at = now(), live_runs = 0 WHERE ended_at IS "
-	                 "NULL AND last_seen < now() - make_interval(secs => $1::int) RETURNING id",
-	                 1},
+	/* The sweep works in batches of $2 rows (FOR UPDATE SKIP LOCKED: a row another sweep or
+	 * a request holds is left for the next round), each batch one short transaction, and
+	 * finds its rows through partial indexes (sql/007_sweep.sql). */
+	[S_SWEEP_END] = {"WITH c AS (SELECT id FROM dmcp_sessions WHERE ended_at IS NULL AND "
+	                 "last_seen < now() - make_interval(secs => $1::int) ORDER BY last_seen "
+	                 "LIMIT $2::int FOR UPDATE SKIP LOCKED) UPDATE dmcp_sessions s SET ended_at "
+	                 "= now(), live_runs = 0 FROM c WHERE s.id = c.id RETURNING s.id", 2},
+	/* The unfinished runs of the sessions the same transaction just ended ($1: their ids). */
 	[S_SWEEP_END_RUNS] = {"UPDATE dmcp_runs r SET status = 'cancelled', pending_id = NULL, "
 	                      "pending_method = NULL, error = 'session expired', updated_at = now() "
-	                      "FROM dmcp_sessions s WHERE s.id = r.session_id AND s.ended_at IS NOT "
-	                      "NULL AND r.status IN " UNFINISHED " RETURNING r.id", 0},
+	                      "WHERE r.session_id = ANY ($1::text[]) AND r.status IN " UNFINISHED
+	                      " RETURNING r.id", 1},
 	[S_ORPHANS] = {"SELECT r.id, coalesce(r.session_id, ''), r.principal, r.tool FROM dmcp_runs r LEFT "
 	               "JOIN dmcp_sessions s ON s.id = r.session_id WHERE r.status = 'running' AND "
 	               "r.lease_until < now() AND (r.session_id IS NULL OR s.ended_at IS NULL) "
 	               "ORDER BY r.updated_at LIMIT $1::int", 1},
+	[S_LEASE_RENEW] = {run_renew_sql, 2},
+	/* The migrations applied, as a sorted array of versions. */
+	[S_SCHEMA] = {"SELECT coalesce(array_agg(version ORDER BY version)::text, '{}') FROM "
+	              "dmcp_migrations", 0},
 	/* Sessions ended longer than the TTL ago (their runs and events go with them), and
 	 * sessionless runs untouched that long (their requestStates have expired: nobody can name
 	 * them any more). */
-	[S_SWEEP_DELETE] = {"WITH d AS (DELETE FROM dmcp_sessions WHERE ended_at < now() - "
-	                    "make_interval(secs => $1::int) RETURNING id), r AS (DELETE FROM "
-	                    "dmcp_runs WHERE session_id IS NULL AND (NOT task OR expired_at IS NOT "
-	                    "NULL) AND updated_at < now() - make_interval(secs => $1::int) "
-	                    "RETURNING id) SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM r)",
-	                    1},
+	[S_SWEEP_DELETE] = {"WITH c AS (SELECT id FROM dmcp_sessions WHERE ended_at < now() - "
+	                    "make_interval(secs => $1::int) ORDER BY ended_at LIMIT $2::int FOR "
+	                    "UPDATE SKIP LOCKED), d AS (DELETE FROM dmcp_sessions s USING c WHERE "
+	                    "s.id = c.id RETURNING s.id) SELECT count(*) FROM d", 2},
+	/* Sessionless runs untouched for the session TTL; a task only once it finished or
+	 * expired (a task lives by its own TTL). */
+	[S_SWEEP_RUNS] = {"WITH c AS (SELECT id FROM dmcp_runs WHERE session_id IS NULL AND (NOT "
+	                  "task OR expired_at IS NOT NULL) AND updated_at < now() - "
+	                  "make_interval(secs => $1::int) ORDER BY updated_at "
+	                  "LIMIT $2::int FOR UPDATE SKIP LOCKED), d AS (DELETE FROM dmcp_runs r "
+	                  "USING c WHERE r.id = c.id RETURNING r.id) SELECT count(*) FROM d", 2},
+	/* Finished runs of live sessions past the retention period. */
+	[S_SWEEP_TRIM] = {"WITH c AS (SELECT id FROM dmcp_runs WHERE status IN ('completed', "
+	                  "'failed', 'cancelled') AND session_id IS NOT NULL AND updated_at < now() "
+	                  "- make_interval(secs => $1::int) ORDER BY updated_at LIMIT $2::int FOR "
+	                  "UPDATE SKIP LOCKED), d AS (DELETE FROM dmcp_runs r USING c WHERE r.id = "
+	                  "c.id RETURNING r.id) SELECT count(*) FROM d", 2},
 	/* Serialises the saves that make runs tasks of principal $1, so that the count of its
 	 * unfinished tasks (TASKS_BELOW) in the next statement of the transaction is exact. */
 	[S_TASK_LOCK] = {"SELECT pg_advisory_xact_lock(7368302, hashtext($1))", 1},
@@ -327,11 +369,11 @@ static void build_run_sql(void)
 	 * writer: its compare-and-set expects 'waiting'), and comes back with the due time it had
 	 * (the database's clock said it passed). */
 	buf_reset(&b);
-	(void)buf_adds(&b, "WITH c AS (SELECT id, due_at FROM dmcp_runs WHERE due_at <= now() AND status = "
-	               "'waiting' AND ($1::text IS NULL OR id = $1) ORDER BY due_at LIMIT $2::int "
-	               "FOR UPDATE SKIP LOCKED) UPDATE dmcp_runs r SET status = 'running', due_at = NULL, "
-	               "lease_until = now() + interval '" STORE_LEASE_S " seconds' FROM c WHERE "
-	               "r.id = c.id RETURNING ");
+	(void)buf_addf(&b, "WITH c AS (SELECT id, due_at FROM dmcp_runs WHERE due_at <= now() AND "
+	               "status = 'waiting' AND ($1::text IS NULL OR id = $1) ORDER BY due_at LIMIT "
+	               "$2::int FOR UPDATE SKIP LOCKED) UPDATE dmcp_runs r SET status = 'running', "
+	               "due_at = NULL, lease_until = now() + make_interval(secs => %d) FROM c WHERE "
+	               "r.id = c.id RETURNING ", scfg.lease_s);
 	for (i = 0; i < RUN_NFIELDS; i++)
 		(void)buf_addf(&b, "%sr.%s", i > 0 ? ", " : "", run_field_names[i]);
 	(void)buf_adds(&b, ", false, (extract(epoch FROM c.due_at) * 1000)::bigint, false, "
@@ -355,10 +397,10 @@ static void build_run_sql(void)
 	for (i = 0; i < RUN_NFIELDS; i++)
 		(void)buf_addf(&b, ", $%d", SP_ID + 1 + i);
 	(void)buf_addf(&b, ", to_timestamp($%d::float8 / 1000), CASE WHEN $%d = 'running' THEN "
-	               "now() + interval '" STORE_LEASE_S " seconds' END, " DURABILITY("$%d")
+	               "now() + make_interval(secs => %d) END, " DURABILITY("$%d")
 	               " FROM ok RETURNING id), e AS (" EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT "
-	               "count(*) FROM r", SP_DUE, SP_status, SP_SYNC, SP_FIRST_LSN, SP_KINDS,
-	               SP_BODIES);
+	               "count(*) FROM r", SP_DUE, SP_status, scfg.lease_s, SP_SYNC, SP_FIRST_LSN,
+	               SP_KINDS, SP_BODIES);
 	row_copy(run_insert_sql, sizeof run_insert_sql, buf_cstr(&b));
 
 	/* Update: a compare-and-set on (status, last_lsn); a run that ends here leaves its
@@ -369,15 +411,29 @@ static void build_run_sql(void)
 		if (run_field_updated[i])
 			(void)buf_addf(&b, "%s = $%d, ", run_field_names[i], SP_ID + 1 + i);
 	(void)buf_addf(&b, "updated_at = " DURABILITY("$%d") ", due_at = to_timestamp($%d::float8 "
-	               "/ 1000), lease_until = CASE WHEN $%d = 'running' THEN now() + interval '"
-	               STORE_LEASE_S " seconds' END WHERE id = $1 AND status = $%d AND last_lsn = "
+	               "/ 1000), lease_until = CASE WHEN $%d = 'running' THEN now() + "
+	               "make_interval(secs => %d) END WHERE id = $1 AND status = $%d AND last_lsn = "
 	               "$%d::bigint AND steps = $%d::int AND " TASKS_BELOW("$%d", "$%d") " RETURNING "
 	               "id, CASE WHEN $%d NOT IN " UNFINISHED " THEN session_id END AS session_id), "
 	               LEAVE_COUNT ", e AS (" EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT count(*) "
-	               "FROM r", SP_SYNC, SP_DUE, SP_status, SP_EXP_STATUS, SP_EXP_LSN, SP_EXP_STEPS,
-	               SP_TASK_LIMIT, SP_principal, SP_TASK_LIMIT, SP_status, SP_FIRST_LSN, SP_KINDS,
-	               SP_BODIES);
+	               "FROM r", SP_SYNC, SP_DUE, SP_status, scfg.lease_s, SP_EXP_STATUS, SP_EXP_LSN,
+	               SP_EXP_STEPS, SP_TASK_LIMIT, SP_principal, SP_TASK_LIMIT, SP_status,
+	               SP_FIRST_LSN, SP_KINDS, SP_BODIES);
 	row_copy(run_update_sql, sizeof run_update_sql, buf_cstr(&b));
+
+	/* A takeover: renew the lease and count a step (the fence), if the lease passed. */
+	buf_reset(&b);
+	(void)buf_addf(&b, "UPDATE dmcp_runs SET lease_until = now() + make_interval(secs => %d), "
+	               "steps = steps + 1 WHERE id = $1 AND status = 'running' AND last_lsn = "
+	               "$2::bigint AND steps = $3::int AND lease_until < now() RETURNING id",
+	               scfg.lease_s);
+	row_copy(run_claim_sql, sizeof run_claim_sql, buf_cstr(&b));
+	/* Renewal by the worker that steps the run: only while it is still at its step count. */
+	buf_reset(&b);
+	(void)buf_addf(&b, "UPDATE dmcp_runs r SET lease_until = now() + make_interval(secs => %d) "
+	               "FROM unnest($1::text[], $2::int[]) AS u(id, steps) WHERE r.id = u.id AND "
+	               "r.steps = u.steps AND r.status = 'running' RETURNING r.id", scfg.lease_s);
+	row_copy(run_renew_sql, sizeof run_renew_sql, buf_cstr(&b));
 	stmts[S_RUN_GET].sql = run_get_sql;
 	if (b.fail != DMCP_OK)
 		log_msg(LOG_ERROR, "a generated statement is longer than %d bytes", STORE_MAX_SQL);
@@ -385,12 +441,22 @@ static void build_run_sql(void)
 }
 
 struct store {
-	PGconn *conn; /* one connection, owned */
-	int check;    /* store_ready is due before the next statement (store_lazy) */
-	int prepared; /* statements prepared on this connection */
-	int async;    /* commits outside store_begin do not wait for the disk */
-	int broken;   /* a pipeline went wrong: reset the connection at the next store_ready */
+	PGconn *conn;        /* one connection, owned; NULL before the first attempt */
+	char *conninfo;      /* owned: what to connect to */
+	int check;           /* store_ready is due before the next statement (store_lazy) */
+	int prepared;        /* statements prepared (or, pooled, the session set up) */
+	int async;           /* commits outside store_begin do not wait for the disk */
+	int broken;          /* a pipeline went wrong: reset the connection at the next
+	                        store_ready */
+	int ever;            /* a connection attempt succeeded once */
+	int down;            /* the last attempt failed (logged once until one succeeds) */
+	int backoff_ms;      /* wait after the next failed attempt */
+	long long next_try;  /* monotonic ms before which store_ready does not try again */
 };
+
+/* Parameter types of each statement (0: let PostgreSQL infer; text for a parameter the
+ * statement does not mention), filled in with the generated statements. */
+static Oid stmt_types[S_COUNT][SP_COUNT];
 
 
 static void log_pg(struct store *st, const char *what, const PGresult *res)
@@ -404,6 +470,7 @@ static void log_pg(struct store *st, const char *what, const PGresult *res)
 }
 
 static dmcp_rc run_cmd(struct store *st, const char *sql);
+static dmcp_rc array_literal(struct buf *b, int n, const char *const *items);
 
 /* 1 when sql mentions parameter $n. */
 static int mentions(const char *sql, int n)
@@ -428,21 +495,46 @@ static int mentions(const char *sql, int n)
 
 static pthread_once_t built = PTHREAD_ONCE_INIT;
 
+/* Build the generated statements and every statement's parameter types (once). */
+static void build_all(void)
+{
+	int i, k;
+
+	build_run_sql();
+	for (i = 0; i < S_COUNT; i++)
+		for (k = 0; k < stmts[i].nparams && k < SP_COUNT; k++)
+			stmt_types[i][k] = mentions(stmts[i].sql, k + 1) ? 0 : STORE_TEXTOID;
+}
+
+/* The session's settings: timeouts (a statement or a lock wait can never hang a thread), and
+ * synchronous_commit off for an async connection. None through a pooler in transaction
+ * mode, where a session setting would land on whichever server connection ran it: there
+ * the timeouts belong on the role (ALTER ROLE ... SET statement_timeout ...). */
+static dmcp_rc session_setup(struct store *st)
+{
+	char sql[200];
+
+	if (scfg.pooled)
+		return DMCP_OK;
+	snprintf(sql, sizeof sql, "SET statement_timeout = %d; SET lock_timeout = %d; SET "
+	         "idle_in_transaction_session_timeout = %d%s", scfg.statement_timeout_ms,
+	         scfg.lock_timeout_ms, scfg.idle_tx_timeout_ms,
+	         st->async ? "; SET synchronous_commit TO off" : "");
+	return run_cmd(st, sql);
+}
+
 static dmcp_rc prepare_all(struct store *st)
 {
 	char name[16];
-	Oid types[SP_COUNT];
-	int i, k;
+	int i;
 
-	pthread_once(&built, build_run_sql);
-	if (st->async && run_cmd(st, "SET synchronous_commit TO off") != DMCP_OK)
+	pthread_once(&built, build_all);
+	if (session_setup(st) != DMCP_OK)
 		return DMCP_E_DB;
-	for (i = 0; i < S_COUNT; i++) {
+	for (i = 0; i < S_COUNT && !scfg.pooled; i++) {
 		PGresult *res;
-		for (k = 0; k < stmts[i].nparams && k < SP_COUNT; k++)
-			types[k] = mentions(stmts[i].sql, k + 1) ? 0 : STORE_TEXTOID;
 		snprintf(name, sizeof name, "s%d", i);
-		res = PQprepare(st->conn, name, stmts[i].sql, stmts[i].nparams, types);
+		res = PQprepare(st->conn, name, stmts[i].sql, stmts[i].nparams, stmt_types[i]);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			log_pg(st, "prepare", res);
 			PQclear(res);
@@ -468,25 +560,72 @@ static dmcp_rc run_cmd(struct store *st, const char *sql)
 	return rc;
 }
 
-dmcp_rc store_open(const char *conninfo, struct store **out, char *err, size_t errlen)
+static long long mono_ms(void)
 {
-	static const char *const keys[] = {"dbname", "fallback_application_name",
-	                                   "connect_timeout", NULL};
-	const char *vals[] = {conninfo, "dmcp", "10", NULL};
-	struct store *st;
+	struct timespec ts;
 
-	*out = NULL;
-	st = calloc(1, sizeof *st);
-	if (st == NULL)
-		return DMCP_E_NOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Connect st->conn (a new connection). The defaults come first, so that the connection string
+ * overrides them: a bounded connect (connect_timeout), and TCP keepalives and a user timeout
+ * so that a peer that vanished (a network partition, a host that died) breaks the connection
+ * within about a minute instead of hanging a thread for the kernel's two hours. */
+static dmcp_rc connect_now(struct store *st, char *err, size_t errlen)
+{
+	static const char *const keys[] = {
+		"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+		"keepalives_count", "tcp_user_timeout", "dbname", "fallback_application_name", NULL};
+	const char *vals[] = {"5", "1", "30", "10", "3", "60000", st->conninfo, "dmcp", NULL};
+
+	if (st->conn != NULL)
+		PQfinish(st->conn);
 	st->conn = PQconnectdbParams(keys, vals, 1);
+	st->prepared = 0;
+	st->broken = 0;
 	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
 		const char *m = st->conn != NULL ? PQerrorMessage(st->conn) : "out of memory";
-		snprintf(err, errlen, "cannot connect to the database: %.*s",
-		         (int)strcspn(m, "\n"), m);
+		snprintf(err, errlen, "cannot connect to the database: %.*s", (int)strcspn(m, "\n"),
+		         m);
 		metrics_db_error();
-		store_close(st);
 		return DMCP_E_DB;
+	}
+	st->ever = 1;
+	return DMCP_OK;
+}
+
+dmcp_rc store_open_lazy(const char *conninfo, struct store **out)
+{
+	struct store *st = calloc(1, sizeof *st);
+
+	*out = NULL;
+	if (st == NULL)
+		return DMCP_E_NOMEM;
+	st->conninfo = strdup(conninfo != NULL ? conninfo : "");
+	if (st->conninfo == NULL) {
+		free(st);
+		return DMCP_E_NOMEM;
+	}
+	st->backoff_ms = STORE_RETRY_MIN_MS;
+	*out = st;
+	return DMCP_OK;
+}
+
+dmcp_rc store_open(const char *conninfo, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	dmcp_rc rc = store_open_lazy(conninfo, &st);
+
+	*out = NULL;
+	if (rc != DMCP_OK) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	rc = connect_now(st, err, errlen);
+	if (rc != DMCP_OK) {
+		store_close(st);
+		return rc;
 	}
 	*out = st;
 	return DMCP_OK;
@@ -498,7 +637,39 @@ void store_close(struct store *st)
 		return;
 	if (st->conn != NULL)
 		PQfinish(st->conn);
+	free(st->conninfo);
 	free(st);
+}
+
+int store_ever_connected(const struct store *st)
+{
+	return st->ever;
+}
+
+/* A (re)connection for store_ready, unless the last attempt failed less than the backoff
+ * ago: then DMCP_E_DB at once. One log line when the database goes away, one when it is back. */
+static dmcp_rc reconnect(struct store *st)
+{
+	char err[300];
+	long long now = mono_ms();
+
+	if (now < st->next_try)
+		return DMCP_E_DB;
+	if (connect_now(st, err, sizeof err) != DMCP_OK) {
+		if (!st->down)
+			log_msg(LOG_WARN, "%s; answering 503 and retrying", err);
+		st->down = 1;
+		st->next_try = now + st->backoff_ms;
+		st->backoff_ms = st->backoff_ms * 2 > STORE_RETRY_MAX_MS ? STORE_RETRY_MAX_MS
+		                                                         : st->backoff_ms * 2;
+		return DMCP_E_DB;
+	}
+	if (st->down)
+		log_msg(LOG_INFO, "database connection back");
+	st->down = 0;
+	st->backoff_ms = STORE_RETRY_MIN_MS;
+	st->next_try = 0;
+	return DMCP_OK;
 }
 
 dmcp_rc store_ready(struct store *st)
@@ -507,22 +678,21 @@ dmcp_rc store_ready(struct store *st)
 	/* Read whatever the server sent while the connection was idle: a server that went away
 	 * (restart, idle timeout) shows up now, and the connection is reset before this request
 	 * instead of failing it. Worker connections never LISTEN, so nothing else arrives. */
-	if (!st->broken && PQstatus(st->conn) == CONNECTION_OK && PQconsumeInput(st->conn) == 0)
+	if (st->conn != NULL && !st->broken && PQstatus(st->conn) == CONNECTION_OK &&
+	    PQconsumeInput(st->conn) == 0)
 		st->broken = 1;
-	if (st->broken || PQstatus(st->conn) != CONNECTION_OK) {
-		st->broken = 0;
-		log_msg(LOG_WARN, "database connection lost; reconnecting");
-		PQreset(st->conn);
-		st->prepared = 0;
-		if (PQstatus(st->conn) != CONNECTION_OK) {
-			log_pg(st, "reconnect", NULL);
+	if (st->conn == NULL || st->broken || PQstatus(st->conn) != CONNECTION_OK) {
+		if (st->conn != NULL && !st->down)
+			log_msg(LOG_WARN, "database connection lost; reconnecting");
+		if (reconnect(st) != DMCP_OK)
 			return DMCP_E_DB;
-		}
 	}
 	if (PQtransactionStatus(st->conn) != PQTRANS_IDLE)
 		store_rollback(st);
-	if (!st->prepared && prepare_all(st) != DMCP_OK)
+	if (!st->prepared && prepare_all(st) != DMCP_OK) {
+		st->broken = 1; /* a statement timed out or the server went away: start afresh */
 		return DMCP_E_DB;
+	}
 	return DMCP_OK;
 }
 
@@ -535,7 +705,7 @@ void store_lazy(struct store *st)
 static dmcp_rc due(struct store *st)
 {
 	if (!st->check)
-		return DMCP_OK;
+		return st->conn != NULL ? DMCP_OK : DMCP_E_DB;
 	st->check = 0;
 	return store_ready(st);
 }
@@ -553,7 +723,11 @@ static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *param
 	if (due(st) != DMCP_OK)
 		return DMCP_E_DB;
 	snprintf(name, sizeof name, "s%d", (int)s);
-	res = PQexecPrepared(st->conn, name, stmts[s].nparams, params, NULL, NULL, 0);
+	if (scfg.pooled)
+		res = PQexecParams(st->conn, stmts[s].sql, stmts[s].nparams, stmt_types[s], params,
+		                   NULL, NULL, 0);
+	else
+		res = PQexecPrepared(st->conn, name, stmts[s].nparams, params, NULL, NULL, 0);
 	es = PQresultStatus(res);
 	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
 		log_pg(st, name, res);
@@ -565,6 +739,27 @@ static dmcp_rc exec_stmt(struct store *st, enum stmt s, const char *const *param
 	else
 		PQclear(res);
 	return DMCP_OK;
+}
+
+/* Through a pooler in transaction mode, statements that are transactions of their own go one
+ * at a time: PgBouncer before 1.21 may hand each transaction to another server connection,
+ * and must see one finish before the next begins. The results as exec_pipeline's. */
+static dmcp_rc exec_each(struct store *st, int n, const enum stmt *ids,
+                         const char *const *const *params, PGresult **res)
+{
+	dmcp_rc rc = DMCP_OK;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		PGresult *r = NULL;
+		if (exec_stmt(st, ids[i], params[i], &r) != DMCP_OK) {
+			/* exec_stmt cleared the failed result: keep a status the callers can read */
+			r = PQmakeEmptyPGresult(st->conn, PGRES_FATAL_ERROR);
+			rc = DMCP_E_DB;
+		}
+		res[i] = r;
+	}
+	return rc;
 }
 
 /* Send prepared statements ids[0..n) with their params in one round trip (libpq pipeline
@@ -583,13 +778,20 @@ static dmcp_rc exec_pipeline(struct store *st, int n, const enum stmt *ids,
 
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
+	if (scfg.pooled && sync_each)
+		return exec_each(st, n, ids, params, res);
 	if (due(st) != DMCP_OK || PQenterPipelineMode(st->conn) != 1)
 		return DMCP_E_DB;
 	for (i = 0; i < n && rc == DMCP_OK; i++) {
+		int sent;
 		snprintf(name, sizeof name, "s%d", (int)ids[i]);
-		if (PQsendQueryPrepared(st->conn, name, stmts[ids[i]].nparams, params[i], NULL, NULL,
-		                        0) != 1 ||
-		    ((sync_each || i == n - 1) && PQpipelineSync(st->conn) != 1))
+		if (scfg.pooled)
+			sent = PQsendQueryParams(st->conn, stmts[ids[i]].sql, stmts[ids[i]].nparams,
+			                         stmt_types[ids[i]], params[i], NULL, NULL, 0);
+		else
+			sent = PQsendQueryPrepared(st->conn, name, stmts[ids[i]].nparams, params[i],
+			                           NULL, NULL, 0);
+		if (sent != 1 || ((sync_each || i == n - 1) && PQpipelineSync(st->conn) != 1))
 			rc = DMCP_E_DB;
 	}
 	if (rc != DMCP_OK) {
@@ -879,11 +1081,22 @@ dmcp_rc store_session_end(struct store *st, const char *id, const char *principa
 	return rc;
 }
 
-dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri, int on)
+dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri, int on,
+                        int max)
 {
-	const char *p[2] = {session_id, uri};
+	char lim[16];
+	const char *p[3] = {session_id, uri, lim};
+	PGresult *res = NULL;
+	dmcp_rc rc;
 
-	return exec_stmt(st, on ? S_SUB_ON : S_SUB_OFF, p, NULL);
+	if (!on)
+		return exec_stmt(st, S_SUB_OFF, p, NULL);
+	snprintf(lim, sizeof lim, "%d", max);
+	rc = exec_stmt(st, S_SUB_ON, p, &res);
+	if (rc == DMCP_OK && strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+		rc = DMCP_E_LIMIT;
+	PQclear(res);
+	return rc;
 }
 
 dmcp_rc store_subscribed(struct store *st, const char *session_id, const char *uri, int *yes)
@@ -999,6 +1212,43 @@ dmcp_rc store_run_claim(struct store *st, const char *run_id, int64_t last_lsn, 
 	if (rc == DMCP_OK && PQntuples(res) != 1)
 		rc = DMCP_E_CONFLICT;
 	PQclear(res);
+	return rc;
+}
+
+dmcp_rc store_lease_renew(struct store *st, int n, const char *const *ids, const int *steps,
+                          int *renewed)
+{
+	struct buf a, b;
+	char num[16];
+	const char *p[2];
+	PGresult *res = NULL;
+	dmcp_rc rc;
+	int i;
+
+	*renewed = 0;
+	if (n <= 0)
+		return DMCP_OK;
+	buf_init(&a, STORE_MAX_EVENT_BYTES);
+	buf_init(&b, STORE_MAX_EVENT_BYTES);
+	rc = array_literal(&a, n, ids);
+	(void)buf_add(&b, "{", 1);
+	for (i = 0; i < n; i++) {
+		snprintf(num, sizeof num, "%s%d", i > 0 ? "," : "", steps[i]);
+		(void)buf_adds(&b, num);
+	}
+	(void)buf_add(&b, "}", 1);
+	if (rc == DMCP_OK && b.fail == DMCP_OK) {
+		p[0] = buf_cstr(&a);
+		p[1] = buf_cstr(&b);
+		rc = exec_stmt(st, S_LEASE_RENEW, p, &res);
+		if (rc == DMCP_OK)
+			*renewed = PQntuples(res);
+		PQclear(res);
+	} else if (rc == DMCP_OK) {
+		rc = b.fail;
+	}
+	buf_free(&a);
+	buf_free(&b);
 	return rc;
 }
 
@@ -1503,36 +1753,185 @@ dmcp_rc store_ping(struct store *st)
 	return run_cmd(st, "SELECT 1");
 }
 
-dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted)
+/* One batch of idle sessions ended, with their unfinished runs cancelled, in one
+ * transaction; then the notifications. *n: how many sessions. */
+static dmcp_rc sweep_end_batch(struct store *st, const char *ttl, const char *lim, long *n)
 {
-	static const enum stmt ids[] = {S_BEGIN, S_SWEEP_END, S_SWEEP_END_RUNS, S_COMMIT};
-	char ttl[16], payload[40];
-	const char *p[1] = {ttl};
-	const char *const *params[4] = {NULL, p, NULL, NULL};
-	PGresult *res[4], *del = NULL;
+	static const enum stmt ends[] = {S_BEGIN, S_SWEEP_END};
+	const char *p[2] = {ttl, lim}, *q[1];
+	const char *const *params[2] = {NULL, p};
+	char payload[40];
+	struct buf ids;
+	PGresult *res[2], *runs = NULL;
+	const char **list = NULL;
 	dmcp_rc rc;
+	int i, k = 0;
+
+	*n = 0;
+	buf_init(&ids, STORE_MAX_EVENT_BYTES);
+	rc = exec_pipeline(st, 2, ends, params, res, 0);
+	if (rc == DMCP_OK) {
+		k = PQntuples(res[1]);
+		list = calloc((size_t)(k > 0 ? k : 1), sizeof *list);
+		if (list == NULL)
+			rc = DMCP_E_NOMEM;
+		for (i = 0; rc == DMCP_OK && i < k; i++)
+			list[i] = PQgetvalue(res[1], i, 0);
+		if (rc == DMCP_OK)
+			rc = array_literal(&ids, k, list);
+	}
+	if (rc == DMCP_OK && k > 0) {
+		q[0] = buf_cstr(&ids);
+		rc = exec_stmt(st, S_SWEEP_END_RUNS, q, &runs);
+	}
+	if (rc == DMCP_OK)
+		rc = store_commit(st);
+	store_rollback(st);
+	if (rc == DMCP_OK) {
+		*n = k;
+		for (i = 0; i < k; i++)
+			store_notify(st, session_payload(payload, sizeof payload, list[i]));
+		for (i = 0; runs != NULL && i < PQntuples(runs); i++)
+			store_notify(st, PQgetvalue(runs, i, 0));
+	}
+	PQclear(runs);
+	free(list);
+	clear_all(res, 2);
+	buf_free(&ids);
+	return rc;
+}
+
+/* Repeat the deleting statement s until a batch comes back short; *total counts the rows. */
+static dmcp_rc sweep_delete(struct store *st, enum stmt s, const char *age, const char *lim,
+                            int batch, long *total)
+{
+	const char *p[2] = {age, lim};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+	long n;
+
+	do {
+		rc = exec_stmt(st, s, p, &res);
+		n = rc == DMCP_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+		PQclear(res);
+		res = NULL;
+		*total += n;
+	} while (rc == DMCP_OK && n >= batch);
+	return rc;
+}
+
+dmcp_rc store_sweep(struct store *st, int ttl_s, int retention_s, int batch,
+                    struct sweep_counts *out)
+{
+	char ttl[16], ret[16], lim[16];
+	dmcp_rc rc;
+	long n;
+
+	memset(out, 0, sizeof *out);
+	snprintf(ttl, sizeof ttl, "%d", ttl_s);
+	snprintf(ret, sizeof ret, "%d", retention_s);
+	snprintf(lim, sizeof lim, "%d", batch);
+	do {
+		rc = sweep_end_batch(st, ttl, lim, &n);
+		out->ended += n;
+	} while (rc == DMCP_OK && n >= batch);
+	if (rc == DMCP_OK)
+		rc = sweep_delete(st, S_SWEEP_DELETE, ttl, lim, batch, &out->deleted);
+	if (rc == DMCP_OK)
+		rc = sweep_delete(st, S_SWEEP_RUNS, ttl, lim, batch, &out->deleted);
+	if (rc == DMCP_OK && retention_s > 0)
+		rc = sweep_delete(st, S_SWEEP_TRIM, ret, lim, batch, &out->trimmed);
+	return rc;
+}
+
+/* ---- the schema ------------------------------------------------------------------------ */
+
+/* 1 when the sorted list has v. */
+static int has_version(const int *list, int n, int v)
+{
 	int i;
 
-	snprintf(ttl, sizeof ttl, "%d", ttl_s);
-	rc = exec_pipeline(st, 4, ids, params, res, 0);
-	if (rc == DMCP_OK && strcmp(PQcmdStatus(res[3]), "COMMIT") != 0)
-		rc = DMCP_E_DB;
-	if (rc == DMCP_OK) {
-		*ended = PQntuples(res[1]);
-		for (i = 0; i < PQntuples(res[1]); i++)
-			store_notify(st, session_payload(payload, sizeof payload, PQgetvalue(res[1], i, 0)));
-		for (i = 0; i < PQntuples(res[2]); i++)
-			store_notify(st, PQgetvalue(res[2], i, 0));
+	for (i = 0; i < n; i++)
+		if (list[i] == v)
+			return 1;
+	return 0;
+}
+
+/* Versions of the "{1,2,3}" array text into out[cap]: how many (at most cap). */
+static int parse_versions(const char *text, int *out, int cap)
+{
+	const char *p = text;
+	int n = 0;
+
+	while (*p != '\0' && n < cap) {
+		char *end = NULL;
+		long v;
+		while (*p == '{' || *p == ',' || *p == '}')
+			p++;
+		if (*p == '\0')
+			break;
+		v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		out[n++] = (int)v;
+		p = end;
 	}
-	clear_all(res, 4);
-	store_rollback(st);
-	if (rc != DMCP_OK)
+	return n;
+}
+
+/* Versions the program and the database know, compared (STORE_MAX_MIGRATIONS each). */
+#define STORE_MAX_MIGRATIONS 256
+
+dmcp_rc store_schema_check(struct store *st, char *err, size_t errlen)
+{
+	int db[STORE_MAX_MIGRATIONS], n, i, missing = 0, extra = 0, first_missing = 0,
+	    first_extra = 0, newest = 0;
+	PGresult *res = NULL;
+	const char *state;
+	dmcp_rc rc;
+
+	/* Not a prepared statement: preparing the others needs the tables this checks for. */
+	if ((st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) && reconnect(st) != DMCP_OK) {
+		snprintf(err, errlen, "cannot connect to the database");
+		return DMCP_E_DB;
+	}
+	res = PQexec(st->conn, stmts[S_SCHEMA].sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		rc = code != NULL && strcmp(code, "42P01") == 0 ? DMCP_E_VERSION : DMCP_E_DB;
+		/* 42P01, undefined_table: no dmcp_migrations, nothing was ever migrated. */
+		snprintf(err, errlen, rc == DMCP_E_VERSION ? "the database has no dmcp tables (no "
+		         "migration applied): run migrate" : "cannot read the database's migrations");
+		PQclear(res);
 		return rc;
-	rc = exec_stmt(st, S_SWEEP_DELETE, p, &del);
-	if (rc == DMCP_OK)
-		*deleted = strtol(PQgetvalue(del, 0, 0), NULL, 10);
-	PQclear(del);
-	return rc;
+	}
+	n = parse_versions(PQgetvalue(res, 0, 0), db, STORE_MAX_MIGRATIONS);
+	PQclear(res);
+	for (i = 0; i < (int)dmcp_migrations_count; i++) {
+		if (dmcp_migrations[i].version > newest)
+			newest = dmcp_migrations[i].version;
+		if (!has_version(db, n, dmcp_migrations[i].version) && missing++ == 0)
+			first_missing = dmcp_migrations[i].version;
+	}
+	for (i = 0; i < n; i++) {
+		int j, known = 0;
+		for (j = 0; j < (int)dmcp_migrations_count; j++)
+			known |= dmcp_migrations[j].version == db[i];
+		if (!known && extra++ == 0)
+			first_extra = db[i];
+	}
+	if (missing == 0 && extra == 0)
+		return DMCP_OK;
+	state = extra > 0 ? "ahead of" : "behind";
+	if (extra > 0)
+		snprintf(err, errlen, "the database's migrations are %s this program: it has %d "
+		         "migration(s) the program does not know (first: %03d; the program knows up to "
+		         "%03d); upgrade the program", state, extra, first_extra, newest);
+	else
+		snprintf(err, errlen, "the database's migrations are %s this program: %d not applied "
+		         "(first: %03d, the program needs up to %03d); run migrate", state, missing,
+		         first_missing, newest);
+	return DMCP_E_VERSION;
 }
 
 dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)

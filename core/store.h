@@ -13,13 +13,44 @@
 
 struct store;
 
-/* Connect (conninfo is a libpq string). The store prepares its statements on connect. */
+/* How every connection of the process talks to PostgreSQL (store_setup). */
+struct store_cfg {
+	int statement_timeout_ms; /* statement_timeout of worker connections (0: none) */
+	int lock_timeout_ms;      /* lock_timeout (0: none) */
+	int idle_tx_timeout_ms;   /* idle_in_transaction_session_timeout (0: none) */
+	int lease_s;              /* seconds a 'running' run stays its worker's (renewed while
+	                             the step works, see store_lease_renew) */
+	int pooled;               /* a pooler in transaction mode (PgBouncer before 1.21) sits
+	                             between: unnamed statements instead of prepared ones, no
+	                             session settings (the timeouts belong on the role), no
+	                             pipelines across transactions */
+};
+
+/* Set before the first connection (the defaults otherwise: 30 s, 5 s, 60 s, 60 s, direct).
+ * Not thread-safe: call it at start-up. */
+void store_setup(const struct store_cfg *cfg);
+
+/* Connect now (conninfo is a libpq string; connect_timeout 5 s and TCP keepalives unless
+ * conninfo says otherwise). Used by the commands and the listener: no statement timeouts
+ * are set on this connection until store_ready. */
 dmcp_rc store_open(const char *conninfo, struct store **out, char *err,
                    size_t errlen) DMCP_MUST_CHECK;
+/* A store that connects at its first store_ready (a worker thread's): DMCP_E_NOMEM only. */
+dmcp_rc store_open_lazy(const char *conninfo, struct store **out) DMCP_MUST_CHECK;
 void store_close(struct store *st);
-/* Before each request: reset a broken connection, roll back a transaction left open,
- * drop stale notifications. DMCP_E_DB when the database cannot be reached. */
+/* Before each request: connect (or reconnect a broken connection), roll back a transaction
+ * left open, set the session's timeouts and prepare the statements. DMCP_E_DB when the
+ * database cannot be reached; after a failed attempt the next ones within a short backoff
+ * (up to STORE_RETRY_MAX_MS) fail at once without trying, so a request that finds the
+ * database down is answered at once. */
 dmcp_rc store_ready(struct store *st) DMCP_MUST_CHECK;
+/* 1 after a connection attempt of this store succeeded at least once. */
+int store_ever_connected(const struct store *st);
+
+/* The migrations the database holds against those built into the program: DMCP_OK when
+ * they are the same; DMCP_E_VERSION with err saying "behind" (run migrate) or "ahead"
+ * (upgrade the program), naming the versions; DMCP_E_DB when it cannot be read. */
+dmcp_rc store_schema_check(struct store *st, char *err, size_t errlen) DMCP_MUST_CHECK;
 
 /* Postpone store_ready to the first statement of this request: a request that needs no SQL
  * (a cached session, a call finished in one step) costs no system call either. */
@@ -61,8 +92,10 @@ dmcp_rc store_session_set_level(struct store *st, const char *id, int level) DMC
  * cancelled here or refused. The cancelled runs and "s:<id>" are notified. */
 dmcp_rc store_session_end(struct store *st, const char *id, const char *principal,
                           const char *why) DMCP_MUST_CHECK;
-dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri,
-                        int on) DMCP_MUST_CHECK;
+/* on: subscribe (DMCP_E_LIMIT when the session holds max subscriptions already, counted
+ * under the session row's lock); off: unsubscribe. */
+dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri, int on,
+                        int max) DMCP_MUST_CHECK;
 /* *yes: the session is subscribed to uri (resources/subscribe). */
 dmcp_rc store_subscribed(struct store *st, const char *session_id, const char *uri,
                          int *yes) DMCP_MUST_CHECK;
@@ -122,6 +155,11 @@ struct run_end {
 	int64_t ms;             /* since the call began (the database's clock) */
 };
 
+/* Renew the leases of runs this process is stepping: each of the n runs ids[i] that is still
+ * 'running' at steps[i] (a takeover counts a step, so a run somebody else claimed is left
+ * alone). *renewed counts the rows renewed. */
+dmcp_rc store_lease_renew(struct store *st, int n, const char *const *ids, const int *steps,
+                          int *renewed) DMCP_MUST_CHECK;
 /* notifications/cancelled: cancel the unfinished run of session_id and principal started by
  * the client request id (JSON text), with error why; notify it; *ended (when not NULL)
  * describes it. DMCP_E_NOT_FOUND when there is none. */
@@ -293,11 +331,21 @@ dmcp_rc store_take_notifies(struct store *st, void (*cb)(void *arg, const char *
 /* A trivial round trip: DMCP_E_DB when the connection is broken. */
 dmcp_rc store_ping(struct store *st) DMCP_MUST_CHECK;
 
-/* Expiry: end sessions idle longer than ttl_s (cancelling their runs), delete sessions ended
- * more than ttl_s ago with everything they own, and sessionless runs untouched for ttl_s
- * (tasks only once they are finished or expired: a task lives by its own TTL).
- * Counts in *ended and *deleted (sessions and sessionless runs). */
-dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted) DMCP_MUST_CHECK;
+/* Expiry, in batches of at most batch rows per statement (FOR UPDATE SKIP LOCKED: two sweeps
+ * at once share the work, and a locked row waits for the next sweep): end sessions idle
+ * longer than ttl_s (cancelling their runs), delete sessions ended more than ttl_s ago with
+ * everything they own, sessionless runs untouched for ttl_s (tasks only once they are
+ * finished or expired: a task lives by its own TTL), and finished runs (completed, failed,
+ * cancelled) of live sessions older than retention_s (0: kept while their session lives).
+ * Counts in *ended, *deleted (sessions and sessionless runs) and *trimmed (finished runs of
+ * live sessions). */
+struct sweep_counts {
+	long ended;   /* sessions ended for idleness */
+	long deleted; /* ended sessions and sessionless runs deleted */
+	long trimmed; /* finished runs of live sessions deleted */
+};
+dmcp_rc store_sweep(struct store *st, int ttl_s, int retention_s, int batch,
+                    struct sweep_counts *out) DMCP_MUST_CHECK;
 
 /* A 'running' run whose lease passed: its worker died mid-step. */
 /* Bytes of a tool name (the registry allows 128). */

@@ -37,6 +37,9 @@ struct wake {
 	void (*on_payload)(void *arg, const char *payload); /* wake_on_event, or NULL */
 	void (*on_link)(void *arg, int up);
 	void *on_arg;
+	void (*on_tick)(void *arg, struct store *st); /* wake_on_tick, or NULL */
+	void *tick_arg;
+	int tick_ms;          /* how often on_tick runs */
 	int connected;        /* the connection is up (atomic) */
 	pthread_cond_t up;    /* signalled (under mu) when it comes up */
 };
@@ -203,6 +206,14 @@ static int pause_or_stop(struct wake *w, int ms)
 	return poll(&p, 1, ms) > 0;
 }
 
+static long long wake_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static dmcp_rc connect_listen(struct wake *w, struct store **out, char *err, size_t errlen)
 {
 	struct store *st = NULL;
@@ -210,6 +221,11 @@ static dmcp_rc connect_listen(struct wake *w, struct store **out, char *err, siz
 
 	if (rc == DMCP_OK)
 		rc = store_listen_all(st);
+	/* The statements the tick runs, and the connection's timeouts. */
+	if (rc == DMCP_OK && w->on_tick != NULL)
+		rc = store_ready(st);
+	if (rc != DMCP_OK && err[0] == '\0')
+		snprintf(err, errlen, "LISTEN failed");
 	if (rc != DMCP_OK) {
 		store_close(st);
 		st = NULL;
@@ -224,12 +240,14 @@ static void *listener(void *arg)
 {
 	struct wake *w = arg;
 	int backoff = WAKE_RETRY_MIN_MS;
+	long long tick = 0, ping = 0;
 	char err[300];
 
 	for (;;) {
 		struct pollfd p[2];
-		int n;
+		int n, wait = WAKE_PING_MS;
 		if (w->st == NULL) {
+			err[0] = '\0';
 			if (connect_listen(w, &w->st, err, sizeof err) != DMCP_OK) {
 				log_msg(backoff == WAKE_RETRY_MIN_MS ? LOG_WARN : LOG_DEBUG,
 				        "listener: %s; retrying", err);
@@ -242,18 +260,34 @@ static void *listener(void *arg)
 			backoff = WAKE_RETRY_MIN_MS;
 			link_changed(w, 1);
 			wake_deliver(w, NULL);
+			tick = wake_now_ms() + w->tick_ms;
+			ping = wake_now_ms() + WAKE_PING_MS;
+		}
+		if (w->on_tick != NULL) {
+			long long now = wake_now_ms();
+			if (now >= tick) {
+				w->on_tick(w->tick_arg, w->st);
+				tick = now + w->tick_ms;
+			}
+			if (tick - now < wait)
+				wait = (int)(tick - now > 0 ? tick - now : 0);
 		}
 		p[0].fd = store_socket(w->st);
 		p[0].events = POLLIN;
 		p[1].fd = w->stop_fd;
 		p[1].events = POLLIN;
 		p[0].revents = p[1].revents = 0;
-		n = poll(p, 2, WAKE_PING_MS);
+		n = poll(p, 2, wait);
 		if (n > 0 && p[1].revents != 0)
 			break;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if ((n == 0 ? store_ping(w->st) : DMCP_OK) != DMCP_OK ||
+		if (n == 0 && wake_now_ms() >= ping) {
+			ping = wake_now_ms() + WAKE_PING_MS;
+			if (store_ping(w->st) != DMCP_OK)
+				n = -2; /* broken */
+		}
+		if (n == -2 ||
 		    store_take_notifies(w->st, deliver_cb, w) != DMCP_OK) {
 			log_msg(LOG_WARN, "listener connection lost; streams poll until it is back");
 			link_changed(w, 0);
@@ -321,6 +355,14 @@ void wake_on_event(struct wake *w, void (*payload)(void *arg, const char *payloa
 	w->on_payload = payload;
 	w->on_link = link;
 	w->on_arg = arg;
+}
+
+void wake_on_tick(struct wake *w, void (*fn)(void *arg, struct store *st), void *arg,
+                  int interval_ms)
+{
+	w->on_tick = fn;
+	w->tick_arg = arg;
+	w->tick_ms = interval_ms > 0 ? interval_ms : WAKE_PING_MS;
 }
 
 void wake_free(struct wake *w)

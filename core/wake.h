@@ -24,6 +24,7 @@
 #include "rnd.h"
 
 struct wake;
+struct store;
 
 /* Bytes of what a waiter waits on: a run id, or another payload the listener hears
  * ("s:<session id>"). */
@@ -77,6 +78,10 @@ int wake_wait_connected(struct wake *w, int timeout_ms);
  * each time the connection comes up and 0 each time it is lost. Set before wake_listen. */
 void wake_on_event(struct wake *w, void (*payload)(void *arg, const char *payload),
                    void (*link)(void *arg, int up), void *arg);
+/* Work the listener thread does on its own connection every interval_ms while it is
+ * connected (renewing the leases of the runs this process steps). Set before wake_listen. */
+void wake_on_tick(struct wake *w, void (*fn)(void *arg, struct store *st), void *arg,
+                  int interval_ms);
 /* Stop the listener thread (if any) and free the table. Waiters must be unregistered. */
 void wake_free(struct wake *w);
 

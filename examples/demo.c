@@ -1,5 +1,6 @@
 /* demo.c — the demo tools of `make run`: echo, confirm, analyze, interactive, pick_card,
- * greet, book_flight, connect_account, slow_progress, roll_dice, whoami. Written only against dmcp.h,
+ * greet, book_flight, connect_account, slow_progress, roll_dice, whoami, long_report. Written
+ * only against dmcp.h,
  * the way a tool is meant to be written: typed parameters and forms, the dmcp_arg_* getters,
  * designated initializers. Each shows one durable effect (elicitation, sampling, progress,
  * memo) and how a tool resumes from its journal; roll_dice shows dmcp_fail; whoami the
@@ -14,6 +15,9 @@
  * keeps the rolls, their sum and the result small. */
 #define DICE_MAX_COUNT 100
 #define DICE_MAX_SIDES 1000
+/* KiB of text long_report writes at most: a few MiB, more than any socket buffer holds, so a
+ * client that does not read it shows what a large answer costs on the way. */
+#define REPORT_MAX_KIB 4096
 
 /* n random 32-bit words from the kernel; DMCP_E_INTERNAL when it gives none. Random, so only
  * ever called through dmcp_memo (journaled: a replay gets the same words). */
@@ -217,6 +221,27 @@ static dmcp_rc slow_progress(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
 	return dmcp_result_textf(res, "Finished %lld steps.", (long long)steps);
 }
 
+/* long_report {kib}: kib KiB of text, in blocks of 64 KiB (a large answer, in one step). */
+static dmcp_rc long_report(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
+{
+	int64_t kib = dmcp_arg_int(args, "kib"), i;
+	char *block = malloc(64 * 1024 + 1);
+
+	(void)ctx;
+	if (block == NULL)
+		return DMCP_E_NOMEM;
+	memset(block, 'x', 64 * 1024);
+	for (i = 0; i < kib; i += 64) {
+		int64_t n = kib - i < 64 ? kib - i : 64;
+		block[n * 1024] = '\0';
+		if (dmcp_result_text(res, block) != DMCP_OK)
+			break;
+		block[n * 1024] = 'x';
+	}
+	free(block);
+	return DMCP_OK;
+}
+
 /* connect_account {service}: URL-mode elicitation (the user signs in out of band, so no
  * credentials pass through the client); then notifications/elicitation/complete. */
 static dmcp_rc connect_account(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
@@ -319,6 +344,11 @@ static const struct dmcp_param greet_params[] = {
 static const struct dmcp_param connect_params[] = {
 	DMCP_STRING("service", .required = 1, .min_length = 1, .max_length = 64,
 	            .description = "The service to connect, e.g. a calendar"),
+	DMCP_END};
+
+static const struct dmcp_param report_params[] = {
+	DMCP_INT("kib", .minimum = DMCP_SET(1), .maximum = DMCP_SET(REPORT_MAX_KIB),
+	         .default_int = DMCP_SET(64), .description = "How many KiB of text"),
 	DMCP_END};
 
 static const struct dmcp_param slow_params[] = {
@@ -427,6 +457,10 @@ static const struct dmcp_tool tools[] = {
 	{.name = "slow_progress", .title = "Slow progress",
 	 .description = "Works for steps x delay_ms, reporting progress at every step",
 	 .params = slow_params, .version = 1, .run = slow_progress},
+	{.name = "long_report", .title = "Long report",
+	 .description = "Writes kib KiB of text: a large answer, to see how one travels",
+	 .annotations = "{\"readOnlyHint\":true,\"openWorldHint\":false}",
+	 .params = report_params, .version = 1, .run = long_report},
 	{.name = "roll_dice", .title = "Roll dice",
 	 .description = "Rolls dice given in NdM notation (2d6: two six-sided dice) and adds "
 	                "them up; refuses, saying why, what cannot be rolled",

@@ -41,6 +41,16 @@ teardown_file() {
 	n=$(grep -l '^retry: ' "$STACK_DIR"/call*.out | wc -l)
 	echo "connections that ended with retry: $n" >&3
 	[ "$n" -ge 3 ]
+	# a resume from the start of a call (Last-Event-ID <run>:0) while every follow slot is
+	# taken still delivers what the table holds, then retry: (it used to deliver nothing)
+	f=$(grep -l '^retry: ' "$STACK_DIR"/call*.out | head -n 1)
+	run=$(sed -n 's/^id: \([0-9a-f]\{32\}\):0$/\1/p' "$f" | head -n 1)
+	[ -n "$run" ]
+	curl -sN --max-time 10 "$DMCP_URL" -H 'Accept: text/event-stream' -H "Mcp-Session-Id: $SID" \
+		-H "Last-Event-ID: $run:0" >"$STACK_DIR/resume0.out"
+	grep -q "^id: $run:1\$" "$STACK_DIR/resume0.out"
+	grep -q '"method":"elicitation/create"' "$STACK_DIR/resume0.out"
+	grep -q '^retry: ' "$STACK_DIR/resume0.out"
 	# a request is answered at once although streams wait (well inside the 20 s the held
 	# streams wait: the bound leaves room for a loaded machine's process start-ups)
 	start=$(date +%s%N)

@@ -86,3 +86,24 @@ passed() {
 	run sdk2 retry_twice
 	passed
 }
+
+@test "SDK v2: a call whose first round one process served is finished by another after kill -9 and a PostgreSQL restart" {
+	local asked=$BATS_TEST_TMPDIR/asked go=$BATS_TEST_TMPDIR/go out=$BATS_TEST_TMPDIR/out
+	local pid old run i rc=0
+	SDK2_ASKED=$asked SDK2_GO=$go sdk2 failover >"$out" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 300; i++)); do [ -f "$asked" ] && break; sleep 0.1; done
+	[ -f "$asked" ] || { cat "$out" >&2; kill "$pid"; return 1; }
+	run=$(stack_psql "$STACK_DIR" "select id from dmcp_runs where tool = 'book_flight' and status = 'waiting' and session_id is null order by created_at desc limit 1")
+	[ -n "$run" ] || { echo "no waiting run" >&2; kill "$pid"; return 1; }
+	old=$(cat "$STACK_DIR/dmcp.pid")
+	kill -KILL "$old"
+	stack_pg_restart_immediate "$STACK_DIR"
+	stack_restart_dmcp "$STACK_DIR"
+	[ "$(cat "$STACK_DIR/dmcp.pid")" != "$old" ]
+	touch "$go"
+	wait "$pid" || rc=$?
+	cat "$out"
+	[ "$rc" -eq 0 ]
+	[ "$(stack_psql "$STACK_DIR" "select status || ' ' || steps from dmcp_runs where id = '$run'")" = "completed 4" ]
+}

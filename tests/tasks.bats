@@ -433,7 +433,10 @@ EOF
 	task=$(json_get result.taskId)
 	# Time passes (the retention, a day, and the task's TTL, a day, are over).
 	stack_psql "$MAIN" "update dmcp_runs set updated_at = now() - interval '2 days', created_at = now() - interval '2 days' where id in ('$run', '$task')" >/dev/null
-	out=$(cd "$MAIN" && "$FIXTURES" sweep)
+	# DMCP_RUN_RETENTION=0 keeps finished runs of live sessions: with its default (a day, like
+	# DMCP_RETENTION) the same sweep would delete the session's run instead of leaving a
+	# tombstone.
+	out=$(cd "$MAIN" && DMCP_RUN_RETENTION=0 "$FIXTURES" sweep)
 	echo "# $out" >&3
 	[ "$(stack_psql "$MAIN" "select count(*) from dmcp_events where run_id in ('$run', '$task')")" = 0 ]
 	[ "$(stack_psql "$MAIN" "select count(*) from dmcp_runs where id in ('$run', '$task') and expired_at is not null and journal = '[]'")" = 2 ]

@@ -422,7 +422,7 @@ cgi_request() {
 # stdin file, then the connection is closed without the end-of-stream record. Prints what
 # came back on FCGI_STDOUT ("full"), or nothing ("cut").
 _FCGI_PY='
-import socket, struct, sys
+import os, socket, struct, sys, time
 path, infile, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 params = [a.split("=", 1) for a in sys.argv[4:]]
 def rec(t, content, rid=1):
@@ -438,6 +438,7 @@ def nv(n, v):
     def ln(x):
         return bytes([len(x)]) if len(x) < 128 else struct.pack(">I", len(x) | 0x80000000)
     return ln(n) + ln(v) + n + v
+t0 = time.monotonic()
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.settimeout(20)
 s.connect(path)
@@ -461,6 +462,9 @@ while True:
     if not chunk:
         break
     buf += chunk
+if os.environ.get("FCGI_MS_FILE"):
+    with open(os.environ["FCGI_MS_FILE"], "w") as f:
+        f.write("%d\n" % ((time.monotonic() - t0) * 1000))
 out = b""
 while len(buf) >= 8:
     _, t, _, clen, plen, _ = struct.unpack(">BBHHBB", buf[:8])

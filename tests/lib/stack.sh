@@ -364,12 +364,28 @@ _stack_dmcp_start() {
 		return 1
 	fi
 	rm -f "$dir/fcgi.sock"
-	(cd "$dir" && exec "$STACK_BIN" --socket "$dir/fcgi.sock" --threads "${STACK_THREADS:-8}") \
-		</dev/null >>"$dir/dmcp.log" 2>&1 3>&- &
+	# shellcheck disable=SC2046 # _stack_user_args prints whole words
+	(cd "$dir" && exec "$STACK_BIN" --socket "$dir/fcgi.sock" --threads "${STACK_THREADS:-8}" \
+		$(_stack_user_args)) </dev/null >>"$dir/dmcp.log" 2>&1 3>&- &
 	pid=$!
 	echo "$pid" >"$dir/dmcp.pid"
 	echo threads >"$dir/mode"
 	_stack_wait_socket "$dir" "$pid"
+}
+
+# _stack_user_args — as root, "--user nobody": a dmcp server refuses to run as root, and
+# drops to that user once its socket is open (the socket stays root's, which nginx, run as
+# root here, can use). Nothing otherwise.
+_stack_user_args() {
+	[ "$(id -u)" -eq 0 ] && echo "--user nobody"
+	return 0
+}
+
+# _stack_spawn_user_args — the same for spawn-fcgi (-u/-g: it changes user before it execs the
+# program; the socket is made mode 0666 anyway).
+_stack_spawn_user_args() {
+	[ "$(id -u)" -eq 0 ] && echo "-u nobody -g $(id -gn nobody)"
+	return 0
 }
 
 _stack_workers_stop() {
@@ -700,8 +716,11 @@ stack_spawn_workers() {
 	# spawn-fcgi forks N children on one listening socket (their fd 0) and writes one PID a
 	# line to -P, leaving out any child that died in its first 100 ms.
 	# spawn-fcgi points the workers' stderr at /dev/null: DMCP_LOG_FILE keeps their log.
+	# The workers open DMCP_LOG_FILE themselves, as the user they run as.
+	touch "$dir/dmcp.log" && { [ "$(id -u)" -ne 0 ] || chown nobody "$dir/dmcp.log"; } || return 1
+	# shellcheck disable=SC2046 # _stack_spawn_user_args prints whole words
 	if ! (cd "$dir" && DMCP_THREADS=1 DMCP_LOG_FILE="$dir/dmcp.log" exec spawn-fcgi \
-		-s "$dir/fcgi.sock" -M 0666 -F "$n" \
+		-s "$dir/fcgi.sock" -M 0666 -F "$n" $(_stack_spawn_user_args) \
 		-P "$dir/spawn.pid" -- "$STACK_BIN") </dev/null >>"$dir/dmcp.log" 2>&1 3>&-; then
 		_stack_say "spawn-fcgi failed"
 		_stack_tail "$dir/dmcp.log"

@@ -11,11 +11,12 @@
 //                  notification handler.
 //   no_rows        none of the above wrote a row: the modern wire stores nothing for calls
 //                  that finish in one step.
-//   elicitation, sampling, book_flight, retry_twice
+//   elicitation, sampling, book_flight, retry_twice, failover
 //                  multi-round-trip calls answered by the client's handlers (input_required
 //                  and requestState; the client retries with a new JSON-RPC id each round).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Client, StreamableHTTPClientTransport }
     from '../node/node_modules/@modelcontextprotocol/client/dist/index.mjs';
 
@@ -156,6 +157,34 @@ const cases = {
         await client.close();
         assert.ok(!r.isError, JSON.stringify(r));
         assert.match(r.structuredContent.reference, /^BK[0-9A-F]{8}$/);
+    },
+
+    async failover() {
+        // book_flight whose first round was served by one process: at the first question the
+        // client says so (SDK2_ASKED) and waits (SDK2_GO) while the test kills that process
+        // with kill -9, restarts PostgreSQL and starts another; then it answers every round.
+        const answers = {
+            'Where do you want to fly?': { from: 'Oslo', to: 'Rome' },
+            'How many seats, and which class?': { count: 2, class: 'business' },
+            'Book 2 business seat(s) from Oslo to Rome?': { ok: true }
+        };
+        let first = true;
+        const { client } = await connect({ caps: { elicitation: { form: {} } }, handlers: {
+            'elicitation/create': async req => {
+                if (first) {
+                    first = false;
+                    writeFileSync(process.env.SDK2_ASKED, 'asked\n');
+                    for (let i = 0; i < 600 && !existsSync(process.env.SDK2_GO); i++)
+                        await new Promise(r => setTimeout(r, 100));
+                    assert.ok(existsSync(process.env.SDK2_GO), 'the test never said go');
+                }
+                return { action: 'accept', content: answers[req.params.message] };
+            } } });
+        const r = await client.callTool({ name: 'book_flight', arguments: {} }, { timeout: 60000 });
+        await client.close();
+        assert.ok(!r.isError, JSON.stringify(r));
+        assert.match(r.structuredContent.reference, /^BK[0-9A-F]{8}$/);
+        console.log(`reference ${r.structuredContent.reference}`);
     },
 
     async retry_twice() {

@@ -428,6 +428,50 @@ dmcp_rc store_open(const char *conninfo, struct store **out, char *err, size_t e
 	return DMCP_OK;
 }
 
+dmcp_rc store_open_lazy(const char *conninfo, struct store **out)
+{
+	struct store *st;
+
+	(void)conninfo;
+	*out = NULL;
+	st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return DMCP_E_NOMEM;
+	st->next = handles;
+	handles = st;
+	*out = st;
+	return DMCP_OK;
+}
+
+void store_setup(const struct store_cfg *cfg)
+{
+	(void)cfg;
+}
+
+int store_ever_connected(const struct store *st)
+{
+	(void)st;
+	return 1;
+}
+
+dmcp_rc store_schema_check(struct store *st, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	return enter(st, "store_schema_check");
+}
+
+dmcp_rc store_lease_renew(struct store *st, int n, const char *const *ids, const int *steps,
+                          int *renewed)
+{
+	dmcp_rc rc = enter(st, "store_lease_renew");
+
+	(void)ids;
+	(void)steps;
+	*renewed = rc == DMCP_OK ? n : 0;
+	return rc;
+}
+
 void store_close(struct store *st)
 {
 	struct store **p;
@@ -737,9 +781,10 @@ dmcp_rc store_session_end(struct store *st, const char *id, const char *principa
 	return DMCP_OK;
 }
 
-dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri, int on)
+dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *uri, int on,
+                        int max)
 {
-	int i;
+	int i, held = 0;
 	dmcp_rc rc = enter(st, "store_subscribe");
 
 	if (rc != DMCP_OK)
@@ -750,6 +795,11 @@ dmcp_rc store_subscribe(struct store *st, const char *session_id, const char *ur
 	if (on) {
 		if (i < db.nsubs)
 			return DMCP_OK; /* ON CONFLICT DO NOTHING */
+		for (i = 0; i < db.nsubs; i++)
+			held += strcmp(db.subs[i].session_id, session_id) == 0;
+		if (held >= max)
+			return DMCP_E_LIMIT;
+		i = db.nsubs;
 		if (find_session(&db, session_id) == NULL)
 			return stmt_error(st); /* foreign key */
 		db.subs = grow(db.subs, &db.capsubs, db.nsubs + 1, sizeof *db.subs);
@@ -1189,13 +1239,15 @@ dmcp_rc store_ping(struct store *st)
 	return enter(st, "store_ping");
 }
 
-dmcp_rc store_sweep(struct store *st, int ttl_s, long *ended, long *deleted)
+dmcp_rc store_sweep(struct store *st, int ttl_s, int retention_s, int batch,
+                    struct sweep_counts *out)
 {
 	dmcp_rc rc = enter(st, "store_sweep");
 
 	(void)ttl_s;
-	*ended = 0;
-	*deleted = 0;
+	(void)retention_s;
+	(void)batch;
+	memset(out, 0, sizeof *out);
 	return rc;
 }
 

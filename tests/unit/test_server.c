@@ -206,6 +206,15 @@ static int rpc_code(const struct resp *r)
 	                                  json_type_int));
 }
 
+/* A decimal number, or -1. */
+static long atoi_ok(const char *s)
+{
+	char *end = NULL;
+	long v = strtol(s, &end, 10);
+
+	return end != s && *end == '\0' ? v : -1;
+}
+
 static int has(const char *hay, const char *needle)
 {
 	return hay != NULL && strstr(hay, needle) != NULL;
@@ -432,6 +441,46 @@ static void answer_on_w2(void *arg, int *woke)
 	if (r.status != 202)
 		printf("# the answer on the second worker got %d\n", r.status);
 	resp_free(&r);
+}
+
+/* The database fails in the middle: every 503 says when to come back, and a stream whose
+ * head went out ends with retry: (never with nothing), so the client resumes. */
+static void test_failures(const char *sid)
+{
+	struct srv_req rq = post_req(sid);
+	struct resp r;
+	char hv[32];
+
+	fake_store_fail("store_session_get", 0, 1);
+	fake_store_fail("store_ready", 0, 1);
+	{
+		rnd_hex_id other;
+		T_OK(rnd_id(other) == DMCP_OK, "a session id nobody cached");
+		rq.session_id = other;
+		r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}");
+	}
+	T_EQ_INT(r.status, 503, "the database down: 503");
+	T_OK(header(&r, "Retry-After", hv, sizeof hv) != NULL && atoi_ok(hv) >= 1,
+	     "... with Retry-After: a whole number of seconds, at least 1");
+	resp_free(&r);
+	fake_store_fail("store_ready", 0, 0);
+	fake_store_fail("store_session_get", 0, 0);
+
+	/* The first checkpoint goes out, then the database fails: the step ends, the stream
+	 * cannot catch up from the table, and ends with retry:. */
+	rq = post_req(sid);
+	fake_store_fail("store_run_save", 1, 1000);
+	fake_store_fail("store_events_after", 0, 1000);
+	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":"
+	           "{\"name\":\"slow_progress\",\"arguments\":{\"steps\":3,\"delay_ms\":0},"
+	           "\"_meta\":{\"progressToken\":\"f\"}}}");
+	T_EQ_INT(r.status, 200, "a stream whose step failed after its first checkpoint: 200");
+	T_OK(has(r.body, "\"progress\":1"), "... the first progress went out");
+	T_OK(!has(r.body, "\"result\""), "... no result");
+	T_OK(has(r.body, "retry: "), "... and the stream ends with retry:, not with nothing");
+	resp_free(&r);
+	fake_store_fail("store_run_save", 0, 0);
+	fake_store_fail("store_events_after", 0, 0);
 }
 
 static void test_calls(const char *sid)
@@ -1060,7 +1109,6 @@ int main(void)
 {
 	char err[256];
 	rnd_hex_id sid;
-	dmcp_rc rc;
 
 	cfg_defaults(&cfg);
 	cfg.max_body = MAX_BODY;
@@ -1072,11 +1120,12 @@ int main(void)
 	tw = wake_new();
 	srv_use_wake(srv, tw);
 	fake_store_on_notify(ring_on_notify, tw);
-	fake_store_fail("store_open", 0, 1);
-	rc = srv_worker_new(srv, &w, err, sizeof err);
-	T_EQ_INT(rc, DMCP_E_DB, "srv_worker_new: the store cannot be opened: DMCP_E_DB");
-	T_OK(w == NULL && err[0] != '\0', "srv_worker_new: ... no worker, and a message");
+	/* A worker comes up without its database (it answers 503 until the database is there),
+	 * and connects at its first request. */
 	T_EQ_INT(srv_worker_new(srv, &w, err, sizeof err), DMCP_OK, "srv_worker_new");
+	fake_store_fail("store_ready", 0, 1);
+	T_EQ_INT(srv_worker_connect(w), DMCP_E_DB, "srv_worker_connect: the database is down");
+	T_EQ_INT(srv_worker_connect(w), DMCP_OK, "srv_worker_connect: ... and back");
 	T_EQ_INT(srv_worker_new(srv, &w2, err, sizeof err), DMCP_OK, "a second worker");
 
 	T_OK(init_session(NULL, "2025-11-25", "{\"elicitation\":{}}", sid),
@@ -1103,6 +1152,7 @@ int main(void)
 	test_changes(sid);
 	test_remote_user_only();
 	test_auth();
+	test_failures(sid);
 
 	T_EQ_INT(fake_store_open_tx(), 0, "no transaction left open");
 	T_EQ_INT(fake_store_anomalies(err, sizeof err), 0,

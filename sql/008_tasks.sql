@@ -1,4 +1,4 @@
--- 007_tasks: time as data. Tasks (MCP tasks are runs bound to their principal), due times
+-- 008_tasks: time as data. Tasks (MCP tasks are runs bound to their principal), due times
 -- (durable timers, answer deadlines, a task's background steps) and expiry (a finished run's
 -- events are kept for a retention period, then `sweep` leaves a tombstone).
 
