@@ -88,9 +88,7 @@ static int digits(const char *s, int n, int lo, int hi, int *out)
 	return v >= lo && v <= hi;
 }
 
-/* TIME: YYYY-MM-DD, then optionally THH:MM[:SS] (or a space for T), then optionally Z or
- * +HH:MM / -HH:MM (UTC without one), into seconds since the epoch. */
-static int parse_time(const char *s, long long *t)
+int ops_parse_time(const char *s, long long *t)
 {
 	struct tm tm;
 	int y, mo, d, h = 0, mi = 0, sec = 0, zh = 0, zm = 0, sign = 0;
@@ -105,7 +103,7 @@ static int parse_time(const char *s, long long *t)
 			return 0;
 		p += 6;
 		if (*p == ':') {
-			if (!digits(p + 1, 2, 0, 59, &sec))
+			if (!digits(p + 1, 2, 0, 60, &sec))
 				return 0;
 			p += 3;
 		}
@@ -136,7 +134,7 @@ static int parse_since(const char *s, char out[24])
 
 	if (parse_duration(s, &secs))
 		t = (long long)time(NULL) - secs;
-	else if (!parse_time(s, &t))
+	else if (!ops_parse_time(s, &t))
 		return 0;
 	snprintf(out, 24, "%lld", t);
 	return 1;

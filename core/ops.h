@@ -29,6 +29,11 @@ extern const char ops_usage[];
 /* 1 when word names one of these commands. */
 int ops_is_command(const char *word);
 
+/* TIME as the commands take it: YYYY-MM-DD, then optionally THH:MM[:SS] (or a space for T),
+ * then optionally Z or +HH:MM / -HH:MM (UTC without one), into seconds since the epoch; 0
+ * when s is not such a time (Feb 30 included). */
+int ops_parse_time(const char *s, long long *t);
+
 /* Run command argv[0] with its words argv[1..argc). tools: how many tools the program
  * registered (check reports it), or -1 when their registration failed (check: the
  * configuration is not valid). Returns an ops_exit. */

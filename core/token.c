@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include "auth.h"
 #include "js.h"
+#include "ops.h"
 #include "scope.h"
 #include "store.h"
 #include "token.h"
@@ -52,72 +53,20 @@ static int parse_duration(const char *s, int64_t *secs)
 	return 0;
 }
 
-/* n digits at s as a number in [lo, hi]. */
-static int digits(const char *s, int n, int lo, int hi, int *out)
-{
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return v >= lo && v <= hi;
-}
-
-/* TIME: YYYY-MM-DD, optionally THH:MM[:SS] (or a space for T), optionally Z or +HH:MM /
- * -HH:MM; without a zone, UTC. Seconds since the epoch into *t. */
-static int parse_time(const char *s, int64_t *t)
-{
-	struct tm tm;
-	int y, mo, d, h = 0, mi = 0, sec = 0, zh = 0, zm = 0, sign = 0;
-	const char *p = s + 10;
-
-	memset(&tm, 0, sizeof tm);
-	if (strlen(s) < 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, 1970, 9999, &y) ||
-	    !digits(s + 5, 2, 1, 12, &mo) || !digits(s + 8, 2, 1, 31, &d))
-		return 0;
-	if (*p == 'T' || *p == ' ') {
-		if (!digits(p + 1, 2, 0, 23, &h) || p[3] != ':' || !digits(p + 4, 2, 0, 59, &mi))
-			return 0;
-		p += 6;
-		if (*p == ':') {
-			if (!digits(p + 1, 2, 0, 60, &sec))
-				return 0;
-			p += 3;
-		}
-	}
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p == '-' ? -1 : 1;
-		if (!digits(p + 1, 2, 0, 23, &zh) || p[3] != ':' || !digits(p + 4, 2, 0, 59, &zm))
-			return 0;
-		p += 6;
-	}
-	if (*p != '\0')
-		return 0;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*t = (int64_t)timegm(&tm) - sign * (zh * 3600 + zm * 60);
-	return tm.tm_mday == d; /* timegm normalizes Feb 30 to March: refuse that */
-}
-
 /* The expiry of --expires as seconds since the epoch. */
 static int parse_expires(const char *s, int64_t *t)
 {
 	int64_t now = (int64_t)time(NULL), secs;
+	long long at;
 
 	if (parse_duration(s, &secs)) {
 		*t = now + secs;
 		return 1;
 	}
-	return parse_time(s, t) && *t > now && *t - now <= TOKEN_MAX_LIFETIME_S;
+	if (!ops_parse_time(s, &at))
+		return 0;
+	*t = (int64_t)at;
+	return *t > now && *t - now <= TOKEN_MAX_LIFETIME_S;
 }
 
 /* 64 random bits as 16 lowercase hex digits. */

@@ -21,24 +21,28 @@ sweep() { # sweep VAR=VALUE... — the program's sweep with those settings; prin
 }
 
 @test "a session holds at most DMCP_MAX_SUBSCRIPTIONS subscriptions" {
-	local conf
-	conf=$(stack_program dmcp-conformance.fcgi)
-	DMCP_BIN=$conf cgi_request '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"d","version":"1"}}}'
-	assert_status 200
-	sid=$(header Mcp-Session-Id)
+	local rc=0
+	# A threaded server of the fixture program (plain CGI offers no subscriptions: it cannot
+	# deliver their updates), then the demo program again for the other tests.
+	DMCP_MAX_SUBSCRIPTIONS=2 stack_restart_dmcp "$STACK_DIR" "$(stack_program dmcp-conformance.fcgi)"
+	subscriptions_capped || rc=$?
+	stack_restart_dmcp "$STACK_DIR" "$(stack_program dmcp-demo.fcgi)"
+	return "$rc"
+}
+
+subscriptions_capped() {
+	local uri
+	mcp_init
 	for uri in test://static-text test://static-binary; do
-		DMCP_BIN=$conf cgi_request '{"jsonrpc":"2.0","id":2,"method":"resources/subscribe","params":{"uri":"'$uri'"}}' \
-			"HTTP_MCP_SESSION_ID=$sid" DMCP_MAX_SUBSCRIPTIONS=2
+		mcp_call '{"jsonrpc":"2.0","id":2,"method":"resources/subscribe","params":{"uri":"'$uri'"}}'
 		assert_rpc_result 2
 	done
 	# Again: already held, still fine.
-	DMCP_BIN=$conf cgi_request '{"jsonrpc":"2.0","id":3,"method":"resources/subscribe","params":{"uri":"test://static-text"}}' \
-		"HTTP_MCP_SESSION_ID=$sid" DMCP_MAX_SUBSCRIPTIONS=2
+	mcp_call '{"jsonrpc":"2.0","id":3,"method":"resources/subscribe","params":{"uri":"test://static-text"}}'
 	assert_rpc_result 3
-	DMCP_BIN=$conf cgi_request '{"jsonrpc":"2.0","id":4,"method":"resources/subscribe","params":{"uri":"test://watched-resource"}}' \
-		"HTTP_MCP_SESSION_ID=$sid" DMCP_MAX_SUBSCRIPTIONS=2
+	mcp_call '{"jsonrpc":"2.0","id":4,"method":"resources/subscribe","params":{"uri":"test://watched-resource"}}'
 	assert_rpc_error -32000 DMCP_MAX_SUBSCRIPTIONS 4
-	[ "$(stack_psql "$STACK_DIR" "select count(*) from dmcp_subscriptions where session_id = '$sid'")" = 2 ]
+	[ "$(stack_psql "$STACK_DIR" "select count(*) from dmcp_subscriptions where session_id = '$SID'")" = 2 ]
 }
 
 @test "sweep deletes finished runs of a live session after DMCP_RUN_RETENTION; unfinished ones stay" {

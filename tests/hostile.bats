@@ -94,7 +94,7 @@ nested() {
 
 CASES=$BATS_TEST_DIRNAME/hostile
 # The groups of cases; each has one test below, and a case in no group fails the last one.
-CASE_GROUPS="json rpc header params size session stream"
+CASE_GROUPS="json rpc header params size session stream fixture"
 
 # case_send METHOD SESSION BODYFILE HEADER... — one request of a case: the defaults for METHOD
 # and SESSION (yes or no), then the case's headers ("Name: value" replaces, "Name:" removes).
