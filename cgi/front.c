@@ -85,8 +85,10 @@ static const char usage_rest[] =
 	"                      server started as root refuses to run without it\n"
 	"  migrate             apply the SQL migrations to DMCP_DATABASE_URL and exit\n"
 	"  sweep               end sessions idle longer than DMCP_SESSION_TTL, delete old ones,\n"
-	"                      and finish the steps of runs whose worker died mid-step (runs of\n"
-	"                      tools this program does not have are left for one that has them)\n"
+	"                      expire runs past DMCP_RETENTION (tasks past their TTL), finish\n"
+	"                      the steps of runs whose worker died mid-step, and take the steps\n"
+	"                      that fell due (timers, deadlines, tasks) (runs of tools this\n"
+	"                      program does not have are left for one that has them)\n"
 	"  check               configuration, database and migrations; the exit status says\n"
 	"                      which is wrong (0 ready, 2 configuration, 3 database, 4 run\n"
 	"                      migrate, 5 the database is newer than this program)\n"
@@ -105,7 +107,9 @@ static const char usage_rest[] =
 	"DMCP_MAX_EVENTS_PER_RUN [10000], DMCP_SAMPLING_FALLBACK [none|mock],\n"
 	"DMCP_ASYNC_COMMIT [one-step|off], DMCP_RECORD_CALLS [durable|all],\n"
 	"DMCP_NOTIFY [auto|always], DMCP_STATE_KEY [kept in the database],\n"
-	"DMCP_STATE_TTL [86400], DMCP_SQL_TOOLS_SCHEMA [dmcp_tools; empty: none],\n"
+	"DMCP_STATE_TTL [86400], DMCP_TASK_TTL [86400], DMCP_MAX_TASKS [100],\n"
+	"DMCP_TASK_POLL_MS [1000], DMCP_RETENTION [86400],\n"
+	"DMCP_SQL_TOOLS_SCHEMA [dmcp_tools; empty: none],\n"
 	"DMCP_SQL_TOOLS_ROLE [dmcp_tools], DMCP_SQL_TOOLS_TIMEOUT_MS [10000],\n"
 	"DMCP_SQL_TOOLS_MAX_ROWS [1000], DMCP_EXEC_TOOLS_DIR [none], DMCP_EXEC_TIMEOUT_MS [30000],\n"
 	"DMCP_EXEC_MAX_OUTPUT [1048576], DMCP_START_TIMEOUT [30], DMCP_STATEMENT_TIMEOUT_MS [30000],\n"
@@ -445,6 +449,9 @@ static dmcp_registry *build_registry(dmcp_register_fn register_tools, const stru
 
 /* Orphaned runs one sweep resumes at most (the rest wait for the next sweep). */
 #define SWEEP_MAX_ORPHANS 100
+/* Due steps one sweep takes at most: a minute's cron run steps a hundred thousand runs well
+ * within its minute; the rest wait for the next one. */
+#define SWEEP_MAX_DUE 100000
 /* Rows one statement of the sweep changes at most: each batch is a short transaction that
  * holds few locks, and the sweep goes on until a batch comes back short. */
 #define SWEEP_BATCH 500
@@ -458,7 +465,8 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 	struct rt_env env;
 	char err[400];
 	struct sweep_counts n;
-	int taken = 0;
+	long expired = 0;
+	int taken = 0, due = 0;
 	dmcp_rc rc;
 
 	if (reg == NULL)
@@ -484,7 +492,11 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 		env.reg = dyn_acquire(dyn, st);
 	}
 	if (rc == DMCP_OK)
+		rc = store_expire(st, cfg->expire_s, &expired);
+	if (rc == DMCP_OK)
 		rc = rt_recover_orphans(&env, SWEEP_MAX_ORPHANS, &taken);
+	if (rc == DMCP_OK)
+		rc = rt_run_due(&env, NULL, SWEEP_MAX_DUE, &due);
 	if (dyn != NULL)
 		dyn_release(dyn, env.reg);
 	dyn_free(dyn);
@@ -494,8 +506,9 @@ static int cmd_sweep(int argc, char **argv, const struct cmd_env *e)
 		fprintf(stderr, "dmcp sweep: database error (see the log above)\n");
 		return 1;
 	}
-	printf("sweep: %ld sessions ended, %ld deleted, %ld finished runs trimmed, %d orphaned runs "
-	       "resumed\n", n.ended, n.deleted, n.trimmed, taken);
+	printf("sweep: %ld sessions ended, %ld deleted, %ld finished runs trimmed, %ld runs expired, "
+	       "%d orphaned runs resumed, %d due steps taken\n", n.ended, n.deleted, n.trimmed,
+	       expired, taken, due);
 	return 0;
 }
 

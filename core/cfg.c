@@ -20,6 +20,10 @@ void cfg_defaults(struct cfg *c)
 	c->max_runs = 100;
 	c->max_events = 10000;
 	c->state_ttl_s = 86400;
+	c->task_ttl_s = 86400;
+	c->max_tasks = 100;
+	c->task_poll_ms = 1000;
+	c->expire_s = 86400;
 	c->async_commit = 1;
 	c->sql_timeout_ms = 10000;
 	c->sql_max_rows = 1000;
@@ -421,6 +425,10 @@ static const struct var vars[] = {
 	INT_VAR("DMCP_MAX_RUNS_PER_SESSION", max_runs, 1, 100000),
 	INT_VAR("DMCP_MAX_EVENTS_PER_RUN", max_events, 10, 10000000),
 	INT_VAR("DMCP_STATE_TTL", state_ttl_s, 10, 365 * 86400),
+	INT_VAR("DMCP_TASK_TTL", task_ttl_s, 10, 365 * 86400),
+	INT_VAR("DMCP_MAX_TASKS", max_tasks, 1, 100000),
+	INT_VAR("DMCP_TASK_POLL_MS", task_poll_ms, 10, 600000),
+	INT_VAR("DMCP_RETENTION", expire_s, 10, 365 * 86400),
 	INT_VAR("DMCP_SQL_TOOLS_TIMEOUT_MS", sql_timeout_ms, 10, 3600000),
 	INT_VAR("DMCP_SQL_TOOLS_MAX_ROWS", sql_max_rows, 1, 1000000),
 	INT_VAR("DMCP_EXEC_TIMEOUT_MS", exec_timeout_ms, 100, 3600000),

@@ -72,6 +72,12 @@ struct cfg {
 	                         process of a deployment needs the same); NULL: the key kept in
 	                         the database (dmcp_secrets), made by the first process; owned */
 	int state_ttl_s;      /* DMCP_STATE_TTL: seconds a requestState stays valid */
+	int task_ttl_s;       /* DMCP_TASK_TTL: the longest a task is kept after its creation
+	                         (a client asking for more, or for none, gets this) */
+	int max_tasks;        /* DMCP_MAX_TASKS: unfinished tasks one principal may hold */
+	int task_poll_ms;     /* DMCP_TASK_POLL_MS: the pollInterval tasks suggest */
+	int expire_s;         /* DMCP_RETENTION: seconds a finished run's events are kept
+	                         before `sweep` expires it (tasks: their TTL instead) */
 	int record_all;       /* DMCP_RECORD_CALLS=all: store calls that finish in their first
 	                         step too (an audit trail, one statement each); "durable"
 	                         (default): only calls that outlive their first step are rows */

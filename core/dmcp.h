@@ -58,7 +58,11 @@ typedef enum dmcp_rc {
 	DMCP_E_NO_SAMPLING,     /* no client sampling and no fallback provider */
 	DMCP_E_UNAUTHORIZED,    /* no credentials, or credentials that are not good (HTTP 401) */
 	DMCP_E_FORBIDDEN,       /* good credentials without a scope the server requires (403) */
-	DMCP_E_TIMEOUT,         /* the step ran past DMCP_STEP_MAX_MS: return it; the call fails */
+	DMCP_E_TIMEOUT,         /* the step ran past DMCP_STEP_MAX_MS (return it; the call fails),
+	                           or a request's deadline (dmcp_deadline) passed without an
+	                           answer */
+	DMCP_E_DEPTH,           /* a branch would nest deeper than its limit (dmcp_branch) */
+	DMCP_E_BUDGET,          /* the tree of branches used up its sampling token budget */
 	DMCP_RC_COUNT
 } dmcp_rc;
 
@@ -218,6 +222,16 @@ struct dmcp_schema_def {
 	const struct dmcp_param *fields; /* ended by DMCP_END, or NULL */
 };
 
+/* Whether a client may run a call of the tool as a task (MCP tasks: the call returns a task
+ * handle at once and the client polls it; Tool.execution.taskSupport). */
+enum dmcp_task_support {
+	DMCP_TASK_FORBIDDEN = 0, /* never a task (the default) */
+	DMCP_TASK_OPTIONAL,      /* the client chooses (2025-11-25: params.task; 2026-07-28: the
+	                            tasks extension, and the call becomes a task when it waits,
+	                            see dmcp_task_start and dmcp_sleep) */
+	DMCP_TASK_REQUIRED       /* only as a task: other calls are refused */
+};
+
 struct dmcp_tool {
 	const char *name;          /* 1-128 chars of [A-Za-z0-9_.-], unique in the registry */
 	const char *title;         /* display name, or NULL */
@@ -238,6 +252,7 @@ struct dmcp_tool {
 	                              result, a client without elicitation gets an error, and the
 	                              function never runs. Needs "destructiveHint": true in
 	                              .annotations (else a registration error) */
+	enum dmcp_task_support task_support; /* DMCP_TASK_FORBIDDEN unless set */
 };
 
 /* The registry copies nothing: every pointer in a definition must outlive the registry
@@ -321,6 +336,9 @@ struct dmcp_sample_answer {
 	const char *model;       /* as the client said */
 	const char *stop_reason; /* or NULL */
 	json_object *result;     /* borrowed: the whole CreateMessageResult */
+	int64_t tokens;          /* tokens the sampling used: the result's usage (inputTokens +
+	                            outputTokens, in "usage" or "_meta.usage") when it reports
+	                            one, else an estimate (a token per 4 bytes of text) */
 };
 
 /* Ask the client's LLM (sampling/createMessage). When the client declared no sampling, the
@@ -402,6 +420,79 @@ dmcp_rc dmcp_now_ms(dmcp_ctx *ctx, int64_t *out) DMCP_MUST_CHECK;
  * already done. A cancellation that arrives meanwhile is reported by the next progress or
  * log call (DMCP_CANCELLED). */
 dmcp_rc dmcp_sleep_ms(dmcp_ctx *ctx, int ms) DMCP_MUST_CHECK;
+
+/* ---- Time as data: durable timers, deadlines, tasks -------------------------------------
+ * A run that waits on time holds no thread, no process and no connection: it is a row with a
+ * due time, and whichever dmcp process is up when it falls due takes its next step (the
+ * scheduler of every FastCGI process, or `sweep` from cron under plain CGI). */
+
+/* Wait ms milliseconds (no upper bound), durably: the first time, the step ends and the run
+ * is due again at now + ms (the time is journaled, so replays agree); once due, the call
+ * returns DMCP_OK. Cancelling the run meanwhile ends it. On the 2026-07-28 wire a call that
+ * is not a task cannot outlive its request: there the call becomes a task when its tool
+ * supports tasks and the client declared the tasks extension, else it sleeps in the thread
+ * for at most DMCP_SLEEP_MAX_MS (DMCP_E_LIMIT beyond). */
+dmcp_rc dmcp_sleep(dmcp_ctx *ctx, int64_t ms) DMCP_MUST_CHECK;
+
+/* Give the next request (dmcp_elicit, dmcp_elicit_url, dmcp_sample, dmcp_roots or
+ * dmcp_ask_all) a deadline ms milliseconds from the time it is recorded: without an answer
+ * by then, that call returns DMCP_E_TIMEOUT (journaled: every replay agrees, and a late answer
+ * is ignored). ms <= 0 clears it. The run is due at the deadline, so the timeout is noticed
+ * with nobody connected. */
+dmcp_rc dmcp_deadline(dmcp_ctx *ctx, int64_t ms) DMCP_MUST_CHECK;
+
+/* From here on the call runs as a task, when it can be one: on the 2026-07-28 wire, for a tool
+ * with task support called by a client that declared the tasks extension, the client now
+ * receives a task handle (CreateTaskResult) and the rest of the run continues in the
+ * background; what the tool asked before (input_required rounds) stays on the request. A call
+ * that is already a task (2025-11-25 params.task) or cannot be one goes on at once. Journaled:
+ * DMCP_OK on replay. */
+dmcp_rc dmcp_task_start(dmcp_ctx *ctx) DMCP_MUST_CHECK;
+
+/* 1 when the run is a task (its client polls it by id). */
+int dmcp_is_task(const dmcp_ctx *ctx);
+
+/* ---- Sub-branches --------------------------------------------------------------------------
+ * A branch runs a child tool function inside the parent's step: its effects (elicitations,
+ * samplings, memos, timers, its own branches) are journaled under the parent's entry for the
+ * branch and replay like the parent's; once it has finished, its outcome is journaled and
+ * replays without running it again. Branches nest up to a depth limit, and every sampling in
+ * the tree counts against the token budgets of the branches it runs in. */
+
+/* Branches nested by default (the parent tool is depth 0). */
+#define DMCP_BRANCH_DEPTH 4
+
+struct dmcp_branch {
+	const char *name;     /* names the branch in the journal and the log; required */
+	dmcp_tool_fn run;     /* the child */
+	json_object *args;    /* borrowed: its arguments, or NULL for {} */
+	int max_depth;        /* deepest nesting allowed under this call (0: DMCP_BRANCH_DEPTH,
+	                         or the enclosing branch's limit, whichever is smaller) */
+	int64_t token_budget; /* sampling tokens this branch and everything under it may use,
+	                         within what the enclosing branches have left; 0: no own budget */
+};
+
+struct dmcp_branch_result {
+	dmcp_rc rc;           /* how the child ended: DMCP_OK, DMCP_E_DEPTH, DMCP_E_BUDGET, ... */
+	int is_error;         /* its result is isError: true (rc != DMCP_OK implies it) */
+	const char *text;     /* its first text block, or its error message, or ""; valid for
+	                         the step */
+	json_object *result;  /* borrowed, valid for the step: its CallToolResult */
+	int64_t tokens;       /* sampling tokens the branch's tree used */
+};
+
+/* Run b->run as a branch. DMCP_OK once the child has ended, whatever its outcome (look at
+ * out->rc); DMCP_SUSPENDED while it waits (pass it up with DMCP_TRY); DMCP_E_DEPTH, without
+ * running it, when it would nest deeper than allowed; DMCP_E_BUDGET when the tree's budget
+ * is used up before it starts; DMCP_CANCELLED. out->rc is DMCP_E_BUDGET for a child whose
+ * sampling crossed a budget: the branch that crossed it fails, and its parent decides. */
+dmcp_rc dmcp_branch(dmcp_ctx *ctx, const struct dmcp_branch *b,
+                    struct dmcp_branch_result *out) DMCP_MUST_CHECK;
+
+/* Branch depth of the calling function (0: the tool itself) and the sampling tokens the
+ * whole call has used so far. */
+int dmcp_branch_depth(const dmcp_ctx *ctx);
+int64_t dmcp_tokens_used(const dmcp_ctx *ctx);
 
 /* The run's id (32 hex chars) and the number the next effect will get: together an
  * idempotency key for side effects outside PostgreSQL, which are at-least-once. */

@@ -19,6 +19,7 @@
 #include "rpc.h"
 #include "rtint.h"
 #include "scope.h"
+#include "task.h"
 #include "utf8.h"
 
 /* Bytes of one log message a tool formats. */
@@ -255,18 +256,27 @@ static dmcp_rc parse_sample_answer(dmcp_ctx *ctx, json_object *result,
 	out->text = first_text(content);
 	out->stop_reason = js_str(result, "stopReason");
 	out->result = result;
+	out->tokens = rt_tokens_of(result);
 	return DMCP_OK;
+}
+
+/* A sampling answer that counts against the branch tree's budgets. */
+static dmcp_rc sampled(dmcp_ctx *ctx, json_object *result, struct dmcp_sample_answer *out)
+{
+	dmcp_rc rc = parse_sample_answer(ctx, result, out);
+
+	return rc == DMCP_OK ? rt_budget_charge(ctx, out->tokens) : rc;
 }
 
 struct dmcp_roots_answer;
 static dmcp_rc parse_roots_answer(dmcp_ctx *ctx, json_object *result,
                                   struct dmcp_roots_answer *out);
+static void set_deadline(dmcp_ctx *ctx, json_object *e);
+static int timed_out(dmcp_ctx *ctx, json_object *holder, json_object *e);
 
 /* ---- the journal ----------------------------------------------------------------------- */
 
-/* The journal entry for the next effect of type t, or NULL when the effect is new.
- * *rc is set when the journal does not match (the tool changed: DMCP_E_VERSION). */
-static json_object *next_entry(dmcp_ctx *ctx, const char *t, dmcp_rc *rc)
+json_object *rt_next_entry(dmcp_ctx *ctx, const char *t, dmcp_rc *rc)
 {
 	int k;
 	json_object *e;
@@ -336,6 +346,10 @@ static dmcp_rc answer_of(dmcp_ctx *ctx, json_object *e, json_object **result)
 	*result = NULL;
 	if (ans == NULL)
 		return DMCP_SUSPENDED;
+	if (js_has(ans, "timeout")) {
+		rt_set_err(ctx, "no answer came before the request's deadline");
+		return DMCP_E_TIMEOUT;
+	}
 	er = js_get(ans, "error", json_type_object);
 	if (er != NULL) {
 		const char *m = js_str(er, "message");
@@ -404,7 +418,7 @@ static json_object *effect_begin(dmcp_ctx *ctx, const char *t, dmcp_rc *rc)
 		*rc = DMCP_SUSPENDED;
 		return NULL;
 	}
-	return next_entry(ctx, t, rc);
+	return rt_next_entry(ctx, t, rc);
 }
 
 /* Record the new request effect (number ctx->effect - 1) of type t: its journal entry, with
@@ -413,7 +427,7 @@ static json_object *effect_begin(dmcp_ctx *ctx, const char *t, dmcp_rc *rc)
 static json_object *effect_record(dmcp_ctx *ctx, const char *t, const char *key,
                                   const char *method, json_object *params, dmcp_rc *rc)
 {
-	char id[48], dkey[RT_MAX_KEY + 1];
+	char id[RT_PREFIX_MAX + 16], dkey[RT_MAX_KEY + 1];
 	json_object *e;
 
 	if (!rt_room_for(ctx, 1)) {
@@ -422,16 +436,56 @@ static json_object *effect_record(dmcp_ctx *ctx, const char *t, const char *key,
 		*rc = rt_no_room(ctx);
 		return NULL;
 	}
-	snprintf(id, sizeof id, "%s/%d", ctx->run->id, ctx->effect - 1);
+	snprintf(id, sizeof id, "%s%d", ctx->prefix, ctx->effect - 1);
 	if (key == NULL) {
 		snprintf(dkey, sizeof dkey, "%s_%d", t, ctx->effect - 1);
 		key = dkey;
 	}
 	e = request_entry(t, key, id, method, params);
+	set_deadline(ctx, e);
 	js_array_add(ctx->journal, e);
 	ctx->recorded = 1;
 	*rc = DMCP_OK;
 	return e;
+}
+
+/* The next request gets the deadline dmcp_deadline set: "due" in its entry (journaled, so
+ * every replay agrees on it). */
+static void set_deadline(dmcp_ctx *ctx, json_object *e)
+{
+	if (ctx->deadline_ms <= 0)
+		return;
+	js_object_add(e, "due", js_new_int64(rt_now(ctx) + ctx->deadline_ms));
+	ctx->deadline_ms = 0;
+}
+
+/* 2025-11-25: tell the client to drop a request that timed out (notifications/cancelled). */
+static void drop_request(dmcp_ctx *ctx, json_object *e)
+{
+	json_object *params;
+
+	if (ctx->env->sess->modern || js_str(e, "id") == NULL || !rt_room_for(ctx, 1))
+		return;
+	params = js_new_object();
+	js_object_add(params, "requestId", js_new_string(js_str(e, "id")));
+	js_object_add(params, "reason", js_new_string("the deadline for an answer passed"));
+	rt_queue_event(ctx, EV_NOTIFICATION, rpc_request(NULL, "notifications/cancelled", params));
+}
+
+/* When holder (the request entry, or its group) has a deadline that passed, answer e with a
+ * timeout (journaled: later answers are ignored) and return 1. */
+static int timed_out(dmcp_ctx *ctx, json_object *holder, json_object *e)
+{
+	json_object *due = js_get(holder, "due", json_type_int), *ans;
+
+	if (due == NULL || rt_now(ctx) < json_object_get_int64(due) || js_has(e, "ans"))
+		return 0;
+	ans = js_new_object();
+	js_object_add(ans, "timeout", js_new_boolean(1));
+	js_object_add(e, "ans", ans);
+	ctx->accepted++; /* the journal changed: the step is saved */
+	drop_request(ctx, e);
+	return 1;
 }
 
 /* Wait for e's answer: from the journal, from the call's inputResponses (2026-07-28), or
@@ -440,7 +494,7 @@ static dmcp_rc effect_await(dmcp_ctx *ctx, json_object *e, const struct reg_elic
                             json_object **result)
 {
 	*result = NULL;
-	if (!js_has(e, "ans") && !take_input(ctx, e, el)) {
+	if (!js_has(e, "ans") && !take_input(ctx, e, el) && !timed_out(ctx, e, e)) {
 		ctx->suspended = 1;
 		ctx->pending = e;
 		return DMCP_SUSPENDED;
@@ -695,10 +749,10 @@ static void url_with_id(struct buf *b, const char *url, const char *eid)
 static json_object *url_params(dmcp_ctx *ctx, const char *url, const char *message)
 {
 	json_object *p;
-	char eid[48];
+	char eid[RT_PREFIX_MAX + 16];
 	struct buf b;
 
-	snprintf(eid, sizeof eid, "%s/%d", ctx->run->id, ctx->effect - 1);
+	snprintf(eid, sizeof eid, "%s%d", ctx->prefix, ctx->effect - 1);
 	buf_init(&b, RT_URL_MAX);
 	url_with_id(&b, url, eid);
 	if (b.fail != DMCP_OK) {
@@ -790,7 +844,7 @@ static dmcp_rc sample_fallback(dmcp_ctx *ctx, json_object *params,
 	js_object_add(e, "req", params);
 	js_object_add(e, "ans", ans);
 	js_array_add(ctx->journal, e);
-	return parse_sample_answer(ctx, result, out);
+	return sampled(ctx, result, out);
 }
 
 dmcp_rc dmcp_sample(dmcp_ctx *ctx, const struct dmcp_sample_req *req,
@@ -806,16 +860,25 @@ dmcp_rc dmcp_sample(dmcp_ctx *ctx, const struct dmcp_sample_req *req,
 	if (rc != DMCP_OK)
 		return rc;
 	if (e != NULL && js_has(e, "provider")) /* answered by the fallback when it was new */
-		return answer_of(ctx, e, &result) == DMCP_OK ? parse_sample_answer(ctx, result, out)
+		return answer_of(ctx, e, &result) == DMCP_OK ? sampled(ctx, result, out)
 		                                             : DMCP_E_ANSWER;
 	if (e == NULL) {
+		struct dmcp_sample_req capped = *req;
+		int64_t left = rt_budget_left(ctx);
 		if ((req->tools != NULL || req->tool_choice != NULL) &&
 		    !rt_caps_sampling_tools(ctx->env->sess->caps)) {
 			ctx->effect--;
 			return need_cap(ctx, "{\"sampling\":{\"tools\":{}}}",
 			                "sampling with tools (sampling.tools)");
 		}
-		params = sample_params(req);
+		if (left <= 0) {
+			ctx->effect--;
+			rt_set_err(ctx, "the sampling token budget of this branch is used up");
+			return DMCP_E_BUDGET;
+		}
+		if (left < capped.max_tokens)
+			capped.max_tokens = (int)left; /* the model may not use more than is left */
+		params = sample_params(&capped);
 		if (!rt_caps_sampling(ctx->env->sess->caps))
 			return sample_fallback(ctx, params, out);
 		e = effect_record(ctx, "sample", key_ok(req->key) ? req->key : NULL,
@@ -824,7 +887,7 @@ dmcp_rc dmcp_sample(dmcp_ctx *ctx, const struct dmcp_sample_req *req,
 			return rc;
 	}
 	rc = effect_await(ctx, e, NULL, &result);
-	return rc == DMCP_OK ? parse_sample_answer(ctx, result, out) : rc;
+	return rc == DMCP_OK ? sampled(ctx, result, out) : rc;
 }
 
 /* ---- roots ----------------------------------------------------------------------------- */
@@ -933,7 +996,7 @@ static json_object *ask_params(dmcp_ctx *ctx, const struct dmcp_ask *a, const ch
 static json_object *group_record(dmcp_ctx *ctx, const struct dmcp_ask *asks, int n, dmcp_rc *rc)
 {
 	json_object *e, *reqs;
-	char id[56];
+	char id[RT_PREFIX_MAX + 32];
 	int i, j;
 
 	*rc = n < 1 || n > DMCP_MAX_ASKS ? DMCP_E_PARAMS : DMCP_OK;
@@ -953,13 +1016,14 @@ static json_object *group_record(dmcp_ctx *ctx, const struct dmcp_ask *asks, int
 	for (i = 0; i < n; i++) {
 		const char *method;
 		json_object *params = ask_params(ctx, &asks[i], &method);
-		snprintf(id, sizeof id, "%s/%d.%d", ctx->run->id, ctx->effect - 1, i);
+		snprintf(id, sizeof id, "%s%d.%d", ctx->prefix, ctx->effect - 1, i);
 		js_array_add(reqs, request_entry(ask_types[asks[i].kind], asks[i].key, id,
 		                                          method, params));
 	}
 	e = js_new_object();
 	js_object_add(e, "t", js_new_string("group"));
 	js_object_add(e, "reqs", reqs);
+	set_deadline(ctx, e);
 	js_array_add(ctx->journal, e);
 	ctx->recorded = 1;
 	return e;
@@ -976,7 +1040,7 @@ static void ask_answer(dmcp_ctx *ctx, struct dmcp_ask *a, json_object *sub)
 	if (a->kind == DMCP_ASK_ELICIT)
 		a->rc = parse_elicit_answer(ctx, result, reg_elicit(ctx->tool, a->schema), &a->elicit);
 	else if (a->kind == DMCP_ASK_SAMPLE)
-		a->rc = parse_sample_answer(ctx, result, &a->sampled);
+		a->rc = sampled(ctx, result, &a->sampled);
 	else
 		a->rc = parse_roots_answer(ctx, result, &a->roots);
 }
@@ -1008,6 +1072,9 @@ dmcp_rc dmcp_ask_all(dmcp_ctx *ctx, struct dmcp_ask *asks, int n)
 		                          reg_elicit(ctx->tool, asks[i].schema) : NULL))
 			waiting++;
 	}
+	for (i = 0; i < n && waiting > 0; i++)
+		if (timed_out(ctx, e, json_object_array_get_idx(reqs, (size_t)i)))
+			waiting--;
 	if (waiting > 0) {
 		ctx->suspended = 1;
 		ctx->pending = e;
@@ -1174,7 +1241,7 @@ dmcp_rc dmcp_memo(dmcp_ctx *ctx, dmcp_memo_fn fn, void *arg, json_object **out)
 	if (ctx->suspended)
 		return DMCP_SUSPENDED;
 	DMCP_TRY(rt_check_time(ctx));
-	e = next_entry(ctx, "memo", &rc);
+	e = rt_next_entry(ctx, "memo", &rc);
 	if (rc != DMCP_OK)
 		return rc;
 	if (e != NULL) {
@@ -1232,6 +1299,124 @@ dmcp_rc dmcp_sleep_ms(dmcp_ctx *ctx, int ms)
 	while (nanosleep(&ts, &ts) != 0)
 		;
 	return rt_check_time(ctx);
+}
+
+/* ---- time as data ----------------------------------------------------------------------- */
+
+int64_t rt_now(const dmcp_ctx *ctx)
+{
+	int64_t now = task_now_ms();
+
+	return now > ctx->clock_floor ? now : ctx->clock_floor;
+}
+
+int rt_can_become_task(const dmcp_ctx *ctx)
+{
+	return ctx->env->sess->modern && !ctx->run->task && ctx->tool != NULL &&
+	       ctx->tool->prompt == NULL && ctx->tool->def->task_support != DMCP_TASK_FORBIDDEN &&
+	       task_caps_ext(ctx->env->sess->caps);
+}
+
+int rt_can_park(const dmcp_ctx *ctx)
+{
+	return !ctx->env->sess->modern || ctx->run->task || rt_can_become_task(ctx);
+}
+
+/* End the step: the run is due again at due_ms (now: its next step in the background). */
+static dmcp_rc park_until(dmcp_ctx *ctx, int64_t due_ms)
+{
+	ctx->suspended = 1;
+	ctx->parked = 1;
+	ctx->due_ms = due_ms;
+	return DMCP_SUSPENDED;
+}
+
+/* A sleep that cannot park: in this thread, DMCP_SLEEP_MAX_MS at most. */
+static dmcp_rc sleep_here(dmcp_ctx *ctx, int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms > DMCP_SLEEP_MAX_MS) {
+		rt_set_err(ctx, "a call that is not a task cannot wait %lld ms without its request "
+		           "(at most %d ms): give the tool task support", (long long)ms,
+		           DMCP_SLEEP_MAX_MS);
+		return DMCP_E_LIMIT;
+	}
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+	return DMCP_OK;
+}
+
+dmcp_rc dmcp_sleep(dmcp_ctx *ctx, int64_t ms)
+{
+	json_object *e, *until;
+	int64_t at;
+	dmcp_rc rc;
+
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	if (ms < 0)
+		return DMCP_E_PARAMS;
+	e = rt_next_entry(ctx, "sleep", &rc);
+	if (rc != DMCP_OK)
+		return rc;
+	if (e != NULL) {
+		until = js_get(e, "until", json_type_int);
+		at = until != NULL ? json_object_get_int64(until) : 0;
+		if (js_has(e, "here") || rt_now(ctx) >= at)
+			return DMCP_OK; /* slept in its thread, or the time came */
+		return park_until(ctx, at);
+	}
+	at = rt_now(ctx) + ms;
+	e = js_new_object();
+	js_object_add(e, "t", js_new_string("sleep"));
+	js_object_add(e, "until", js_new_int64(at));
+	if (!rt_can_park(ctx)) {
+		rc = sleep_here(ctx, ms);
+		if (rc != DMCP_OK) {
+			json_object_put(e);
+			ctx->effect--;
+			return rc;
+		}
+		js_object_add(e, "here", js_new_boolean(1));
+		js_array_add(ctx->journal, e);
+		return DMCP_OK;
+	}
+	js_array_add(ctx->journal, e);
+	return park_until(ctx, at);
+}
+
+dmcp_rc dmcp_deadline(dmcp_ctx *ctx, int64_t ms)
+{
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	ctx->deadline_ms = ms > 0 ? ms : 0;
+	return DMCP_OK;
+}
+
+dmcp_rc dmcp_task_start(dmcp_ctx *ctx)
+{
+	json_object *e;
+	dmcp_rc rc;
+
+	if (ctx->suspended)
+		return DMCP_SUSPENDED;
+	e = rt_next_entry(ctx, "task", &rc);
+	if (rc != DMCP_OK || e != NULL)
+		return rc; /* replayed: the run went on (as a task, or as it was) */
+	e = js_new_object();
+	js_object_add(e, "t", js_new_string("task"));
+	js_array_add(ctx->journal, e);
+	if (!rt_can_become_task(ctx))
+		return DMCP_OK;
+	return park_until(ctx, rt_now(ctx));
+}
+
+int dmcp_is_task(const dmcp_ctx *ctx)
+{
+	return ctx->run->task;
 }
 
 const char *dmcp_run_id(const dmcp_ctx *ctx)

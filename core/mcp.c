@@ -9,6 +9,7 @@
 #include "mcp.h"
 #include "rnd.h"
 #include "runtime.h"
+#include "task.h"
 
 /* Candidates one completion/complete answer carries (the spec's maximum is 100). */
 #define MCP_MAX_COMPLETIONS 100
@@ -21,6 +22,17 @@ static dmcp_rc bad_params(struct mcp_call *c, const char *why)
 {
 	snprintf(c->err, sizeof c->err, "Invalid params: %s", why);
 	return DMCP_E_PARAMS;
+}
+
+/* 1 when a tool may run as a task: the server then declares tasks (2025-11-25). */
+static int has_tasks(const dmcp_registry *reg)
+{
+	int i;
+
+	for (i = 0; i < reg->n_tools; i++)
+		if (reg->tools[i].def->task_support != DMCP_TASK_FORBIDDEN)
+			return 1;
+	return 0;
 }
 
 /* Revisions of the sessionless era dmcp speaks, newest first. */
@@ -61,7 +73,7 @@ static json_object *flags(const char *name, int on, const char *name2, int on2)
 	return o;
 }
 
-json_object *mcp_server_caps(const dmcp_registry *reg, int notifies)
+json_object *mcp_server_caps(const dmcp_registry *reg, int notifies, int modern)
 {
 	json_object *caps = js_new_object();
 
@@ -73,6 +85,14 @@ json_object *mcp_server_caps(const dmcp_registry *reg, int notifies)
 		js_object_add(caps, "prompts", flags("listChanged", notifies, NULL, 0));
 	js_object_add(caps, "logging", js_new_object());
 	js_object_add(caps, "completions", js_new_object());
+	if (has_tasks(reg) && !modern) {
+		js_object_add(caps, "tasks", task_legacy_caps());
+	} else if (has_tasks(reg)) {
+		/* 2026-07-28: tasks are the extension, declared under extensions (SEP-2663). */
+		json_object *ext = js_new_object();
+		js_object_add(ext, TASK_EXT, js_new_object());
+		js_object_add(caps, "extensions", ext);
+	}
 	return caps;
 }
 
@@ -133,7 +153,7 @@ static dmcp_rc do_initialize(struct mcp_call *c, json_object **result)
 	c->created = s;
 	r = js_new_object();
 	js_object_add(r, "protocolVersion", js_new_string(s.protocol));
-	js_object_add(r, "capabilities", mcp_server_caps(c->reg, c->notifies));
+	js_object_add(r, "capabilities", mcp_server_caps(c->reg, c->notifies, 0));
 	si = server_info();
 	js_object_add(r, "serverInfo", si);
 	js_object_add(r, "instructions", js_new_string(instructions));
@@ -146,7 +166,7 @@ static dmcp_rc do_discover(struct mcp_call *c, json_object **result)
 	json_object *r = js_new_object();
 
 	js_object_add(r, "supportedVersions", mcp_modern_versions());
-	js_object_add(r, "capabilities", mcp_server_caps(c->reg, c->notifies));
+	js_object_add(r, "capabilities", mcp_server_caps(c->reg, c->notifies, 1));
 	js_object_add(r, "instructions", js_new_string(instructions));
 	*result = r;
 	return DMCP_OK;
@@ -477,7 +497,7 @@ static const struct mcp_method *find_method(const struct mcp_call *c, const char
 			hit = &t[i];
 	if (hit == NULL || hit->cap == NULL)
 		return hit;
-	caps = mcp_server_caps(c->reg, c->notifies);
+	caps = mcp_server_caps(c->reg, c->notifies, c->modern);
 	if (!declared(caps, hit->cap))
 		hit = NULL;
 	json_object_put(caps);

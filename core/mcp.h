@@ -50,8 +50,9 @@ enum mcp_kind mcp_method_kind(const struct mcp_call *c, const char *method);
 dmcp_rc mcp_dispatch(struct mcp_call *c, json_object **result) DMCP_MUST_CHECK;
 
 /* The capabilities the server declares, as a new object: tools always; resources, prompts
- * when registered; listChanged and subscribe when notifies. */
-json_object *mcp_server_caps(const dmcp_registry *reg, int notifies);
+ * when registered; listChanged and subscribe when notifies; when a tool may run as a task,
+ * tasks (2025-11-25) or, when modern, the tasks extension under extensions (2026-07-28). */
+json_object *mcp_server_caps(const dmcp_registry *reg, int notifies, int modern);
 
 /* 2026-07-28: mark result (a result object being built) with "resultType": type
  * ("complete", "input_required", "task") and the server's identity in

@@ -255,13 +255,17 @@ static long b64_decode(const char *s, size_t n, char *out, size_t cap)
 	return (long)o;
 }
 
-/* The body field the Mcp-Name header mirrors for method, or NULL (SEP-2243). */
+/* The body field the Mcp-Name header mirrors for method, or NULL (SEP-2243; SEP-2663 adds
+ * the task methods of the tasks extension, which name their task). */
 static const char *name_field(const char *method)
 {
 	if (strcmp(method, "tools/call") == 0 || strcmp(method, "prompts/get") == 0)
 		return "name";
 	if (strcmp(method, "resources/read") == 0)
 		return "uri";
+	if (strcmp(method, "tasks/get") == 0 || strcmp(method, "tasks/update") == 0 ||
+	    strcmp(method, "tasks/cancel") == 0)
+		return "taskId";
 	return NULL;
 }
 
@@ -391,7 +395,7 @@ static int listen_filter(struct req *r, struct srv_changes *c, json_object *hono
 	*why = "notifications is required and must be an object";
 	if (f == NULL)
 		return 0;
-	caps = mcp_server_caps(r->w->srv->reg, srv_change_streams(r->w->srv));
+	caps = mcp_server_caps(r->w->srv->reg, srv_change_streams(r->w->srv), 1);
 	for (i = 0; i < 3; i++) {
 		json_object *b = js_get(f, lists[i], json_type_boolean);
 		*why = "toolsListChanged, promptsListChanged and resourcesListChanged must be booleans";
@@ -530,7 +534,9 @@ void modern_handle(struct req *r)
 	c.modern = 1;
 	c.notifies = srv_change_streams(r->w->srv);
 	kind = mcp_method_kind(&c, r->msg.method);
-	if (kind == MCP_UNKNOWN)
+	if (kind == MCP_UNKNOWN && task_is_method(r->msg.method))
+		task_modern(r); /* the tasks extension (tasksrv.c) */
+	else if (kind == MCP_UNKNOWN)
 		srv_reply_error(r, 404, r->msg.id, RPC_METHOD_NOT_FOUND, "Method not found", NULL);
 	else if (kind == MCP_JSON && strcmp(r->msg.method, "prompts/get") == 0 && srv_prompts_get(r))
 		return; /* a prompt that runs: the run engine answered */

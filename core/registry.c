@@ -241,6 +241,13 @@ static dmcp_rc build_listing(struct reg_tool *t, const char *input, char *err, s
 		}
 		js_object_add(o, "annotations", ann);
 	}
+	if (d->task_support != DMCP_TASK_FORBIDDEN) {
+		/* Tool.execution.taskSupport (absent means forbidden). */
+		json_object *ex = js_new_object();
+		js_object_add(ex, "taskSupport", js_new_string(d->task_support == DMCP_TASK_REQUIRED
+		                                               ? "required" : "optional"));
+		js_object_add(o, "execution", ex);
+	}
 	t->listing = strdup(js_text(o));
 	json_object_put(o);
 	return t->listing != NULL ? DMCP_OK : DMCP_E_NOMEM;
@@ -293,6 +300,10 @@ static dmcp_rc add_tool(dmcp_registry *reg, const struct dmcp_tool *d, char *err
 	if (d->description == NULL || d->description[0] == '\0' || d->run == NULL)
 		return fail(err, errlen, DMCP_E_PARAMS, "a tool needs a description and a function",
 		            d->name);
+	if ((int)d->task_support < (int)DMCP_TASK_FORBIDDEN ||
+	    (int)d->task_support > (int)DMCP_TASK_REQUIRED)
+		return fail(err, errlen, DMCP_E_PARAMS, "task_support is DMCP_TASK_FORBIDDEN, "
+		            "DMCP_TASK_OPTIONAL or DMCP_TASK_REQUIRED", d->name);
 	if (d->confirm && !destructive(d->annotations))
 		return fail(err, errlen, DMCP_E_PARAMS, "a tool that asks for confirmation (.confirm) "
 		            "needs \"destructiveHint\": true in its annotations", d->name);

@@ -74,6 +74,8 @@ void row_run_clear(struct run_row *r)
 	free(r->pending_id);
 	free(r->pending_method);
 	free(r->error);
+	free(r->client);
+	r->client = NULL;
 	r->request_id = r->progress_token = r->tool = r->arguments = r->journal = NULL;
 	r->pending_id = r->pending_method = r->error = NULL;
 }
@@ -86,4 +88,11 @@ void row_events_clear(struct event_row *ev, int n)
 		free(ev[i].body);
 		ev[i].body = NULL;
 	}
+}
+
+void row_task_clear(struct task_row *t)
+{
+	row_run_clear(&t->run);
+	free(t->response);
+	t->response = NULL;
 }

@@ -69,6 +69,19 @@ struct run_row {
 	int lease_expired;    /* filled when the row is locked: a running run whose lease passed */
 	int over_principal;   /* its first save was refused by DMCP_MAX_RUNS_PER_PRINCIPAL (that
 	                         DMCP_E_LIMIT, not the session's) */
+	int task;             /* a task (MCP tasks): bound to its principal, named by its id,
+	                         polled by the client; session_id is "" */
+	int task_stored;      /* task is 1 in the database already (the store counts new tasks
+	                         against the principal's limit) */
+	int modern;           /* started on the 2026-07-28 wire */
+	char *client;         /* owned JSON text, or NULL: what a step that no request carries
+	                         needs of the client ({"caps", "protocol", "level"}); set for
+	                         tasks, whose client may come back in another session or none */
+	int64_t ttl_ms;       /* a task's retention from its creation, in milliseconds */
+	int64_t due_ms;       /* when the run is due for its next step without the client (a
+	                         timer, a deadline, a task's background step), in milliseconds
+	                         since the epoch; 0: only a client moves it */
+	int expired;          /* its retention passed: events and journal are gone (a tombstone) */
 	int64_t started_ms;   /* when the call began, in milliseconds since the epoch by this
 	                         host's clock (read back as the database's age of the row, so
 	                         the two clocks need not agree); 0 when unknown */
@@ -82,10 +95,23 @@ struct event_row {
 	char *body; /* owned JSON text ('' for poll) */
 };
 
+/* Bytes of an ISO 8601 UTC time as tasks carry it ("2026-07-28T12:34:56.789Z"). */
+#define ROW_TIME_LEN 32
+
+/* What tasks/get and tasks/list show of a task. */
+struct task_row {
+	struct run_row run;            /* the run (journal only from store_task_get) */
+	char created[ROW_TIME_LEN];    /* createdAt */
+	char updated[ROW_TIME_LEN];    /* lastUpdatedAt */
+	int64_t created_us;            /* created_at in microseconds (tasks/list's cursor) */
+	char *response;                /* owned: body of the run's response event, or NULL */
+};
+
 /* Free what the row owns (its strings); the struct itself is the caller's. */
 void row_session_clear(struct session_row *s);
 void row_run_clear(struct run_row *r);
 void row_events_clear(struct event_row *ev, int n);
+void row_task_clear(struct task_row *t);
 /* The names of statuses and kinds in SQL ("running", "request", ...); static strings. */
 const char *row_status_name(enum run_status s);
 const char *row_kind_name(enum event_kind k);

@@ -19,6 +19,20 @@ struct dmcp_result {
 	int is_error;            /* isError: true */
 };
 
+/* Deepest branch nesting a run may ever reach, whatever a tool asks (the level table is
+ * fixed-size): DMCP_BRANCH_DEPTH is the default, a branch may ask for up to this. */
+#define RT_MAX_DEPTH 16
+/* Bytes of a request id's prefix: "<run>/" and, per branch level, "<effect>b". */
+#define RT_PREFIX_MAX (33 + RT_MAX_DEPTH * 12 + 2)
+
+/* One level of the branch tree the step is in: 0 is the tool itself. */
+struct rt_level {
+	int max_depth;      /* deepest nesting allowed below */
+	int64_t budget;     /* sampling tokens allowed at this level and below; 0: no own budget */
+	int64_t used;       /* sampling tokens used at this level and below (this step's replay
+	                       included: usage comes from journaled answers) */
+};
+
 struct dmcp_ctx {
 	struct rt_env *env;
 	const struct reg_tool *tool;
@@ -44,6 +58,22 @@ struct dmcp_ctx {
 	char err[RT_ERR_LEN];     /* why an effect failed, for the tool's error result */
 	json_object *answers;     /* owned array: form answers with their defaults filled in,
 	                             handed to the tool for this step */
+	json_object *root;        /* borrowed: the run's whole journal (journal is the branch's
+	                             while a branch runs) */
+	char prefix[RT_PREFIX_MAX]; /* request ids of this level start with it ("<run>/") */
+	int depth;                /* branch level of the function running (0: the tool) */
+	struct rt_level levels[RT_MAX_DEPTH + 1];
+	int parked;               /* the step waits on time, not on the client (a timer, or a
+	                             task that goes on in the background) */
+	int64_t due_ms;           /* parked: when the run is due again */
+	int64_t deadline_ms;      /* dmcp_deadline: the next request's deadline, from now */
+	int64_t clock_floor;      /* a due time the database says has passed (a claimed run):
+	                             time never reads earlier than this in the step */
+	int background;           /* a claimed step that no request carries: always saved */
+	json_object *reply;       /* owned: this request's answer that is not in the run's log
+	                             (a CreateTaskResult), delivered after the save, or NULL */
+	char refused[RT_ERR_LEN]; /* why dmcp_branch refused to start a branch (the text its
+	                             result points to: err may be overwritten with it) */
 	long long deadline;       /* monotonic ms when the step's wall time (DMCP_STEP_MAX_MS)
 	                             is up; 0: no bound */
 	int overtime;             /* the step ran past it: it fails with DMCP_E_TIMEOUT */
@@ -60,11 +90,32 @@ void rt_set_err(dmcp_ctx *ctx, const char *fmt, ...) DMCP_PRINTF(2, 3);
 int rt_room_for(dmcp_ctx *ctx, int n);
 /* DMCP_E_LIMIT, with the reason in ctx->err. */
 dmcp_rc rt_no_room(dmcp_ctx *ctx);
+/* The journal entry for the next effect of type t at this level, or NULL when the effect is
+ * new (*rc DMCP_E_VERSION when the journal holds another type there). */
+json_object *rt_next_entry(dmcp_ctx *ctx, const char *t, dmcp_rc *rc);
+/* Milliseconds since the epoch, never earlier than ctx->clock_floor. */
+int64_t rt_now(const dmcp_ctx *ctx);
+/* 1 when the run may wait on time without its request: not on the 2026-07-28 wire unless it
+ * is (or may become) a task. */
+int rt_can_park(const dmcp_ctx *ctx);
+/* 1 when a 2026-07-28 call may become a task now: its tool supports tasks, its client
+ * declared the extension, and it is not one yet. */
+int rt_can_become_task(const dmcp_ctx *ctx);
 /* DMCP_OK while the step is within DMCP_STEP_MAX_MS; after that DMCP_E_TIMEOUT (with the
  * reason in ctx->err), from every effect the tool calls, and the step fails. */
 dmcp_rc rt_check_time(dmcp_ctx *ctx) DMCP_MUST_CHECK;
 /* Milliseconds left before the step's deadline (INT_MAX when it has none, 0 when past). */
 int rt_time_left(dmcp_ctx *ctx);
+
+/* ---- branches and budgets (branch.c) --------------------------------------------------- */
+
+/* Charge tokens to every level of the branch tree the step is in: DMCP_E_BUDGET (with the
+ * reason in ctx->err) when a level's budget is crossed. */
+dmcp_rc rt_budget_charge(dmcp_ctx *ctx, int64_t tokens);
+/* The tokens the step may still use (INT64_MAX without budgets); 0: none left. */
+int64_t rt_budget_left(const dmcp_ctx *ctx);
+/* The tokens a CreateMessageResult used: its usage, or an estimate from its text. */
+int64_t rt_tokens_of(json_object *result);
 
 /* ---- effects side (effects.c), for the engine and the tool kinds ------------------------ */
 

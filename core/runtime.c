@@ -28,6 +28,7 @@
 #include "rpc.h"
 #include "rtint.h"
 #include "state.h"
+#include "task.h"
 
 /* Times an answer is applied again after another writer changed the run first (another
  * answer of the same group, a progress checkpoint of a takeover): each retry re-reads the
@@ -39,6 +40,9 @@
 #define RT_MAX_CANCEL_EVENTS (DMCP_MAX_ASKS + 1)
 /* Orphans handled per call of rt_recover_orphans (the rest wait for the next sweep). */
 #define RT_MAX_RECOVER 100
+/* Due runs claimed per statement by rt_run_due: each is 'running' under a lease from its
+ * claim until its step is saved, so a batch is what one executor steps well within a lease. */
+#define RT_DUE_BATCH 32
 
 /* ---- levels and capabilities ----------------------------------------------------------- */
 
@@ -220,7 +224,7 @@ static int ephemeral(const dmcp_ctx *ctx)
 /* The journal as text into the row. */
 static dmcp_rc journal_to_row(dmcp_ctx *ctx)
 {
-	char *journal = strdup(js_text(ctx->journal));
+	char *journal = strdup(js_text(ctx->root));
 
 	if (journal == NULL)
 		return DMCP_E_NOMEM;
@@ -355,9 +359,9 @@ dmcp_rc rt_save(dmcp_ctx *ctx)
 		if (ctx->note > r->notes)
 			r->notes = ctx->note;
 		rc = store_run_save(ctx->env->st, r, existed ? &ctx->expect : NULL,
-		                    ctx->env->cfg->max_runs, ctx->env->cfg->max_principal_runs,
-		                    first, n, kinds, bodies, durable(ctx),
-		                    notify);
+		                    r->task ? ctx->env->cfg->max_tasks : ctx->env->cfg->max_runs,
+		                    ctx->env->cfg->max_principal_runs, first, n, kinds, bodies,
+		                    durable(ctx), notify);
 		if (rc != DMCP_OK)
 			r->last_lsn = first - 1;
 	}
@@ -448,6 +452,17 @@ static json_object *prompt_response(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res,
 	return rpc_result(id, result);
 }
 
+/* What an isError result says (its first text block), for the run's error and the
+ * statusMessage of a failed task. */
+static const char *error_text(json_object *content)
+{
+	json_object *first = json_object_array_length(content) > 0
+	                     ? json_object_array_get_idx(content, 0) : NULL;
+	const char *t = js_str(first, "text");
+
+	return t != NULL ? t : "the tool reported an error";
+}
+
 /* The final response for a finished step: a result, an isError result, or an error. */
 static void finish(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res)
 {
@@ -465,6 +480,12 @@ static void finish(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res)
 		rt_queue_event(ctx, EV_RESPONSE, prompt_response(ctx, rc, res, id));
 	} else if (rc == DMCP_E_URL_REQUIRED) {
 		rt_queue_event(ctx, EV_RESPONSE, url_required(ctx, id));
+	} else if (rc == DMCP_E_INTERNAL || rc == DMCP_E_NOMEM) {
+		/* The tool failed as a program, not in words: a protocol error (-32603), which a
+		 * 2026-07-28 task reports as failed, where a tool error is a completed isError. */
+		fail_run(ctx, ctx->err[0] ? ctx->err : "the tool failed with an internal error");
+		rt_queue_event(ctx, EV_RESPONSE, rpc_error(id, RPC_INTERNAL_ERROR, ctx->run->error,
+		                                           NULL));
 	} else {
 		result = js_new_object();
 		if (rc != DMCP_OK) {
@@ -472,6 +493,8 @@ static void finish(dmcp_ctx *ctx, dmcp_rc rc, dmcp_result *res)
 			fail_run(ctx, ctx->err[0] ? ctx->err : dmcp_rc_name(rc));
 		} else {
 			ctx->run->status = res->is_error ? RUN_FAILED : RUN_COMPLETED;
+			if (res->is_error)
+				fail_run(ctx, error_text(res->content));
 		}
 		js_object_add(result, "content", json_object_get(res->content));
 		if (res->structured != NULL && !res->is_error)
@@ -512,15 +535,18 @@ static void first_unanswered(void *arg, json_object *e)
 		*first = e;
 }
 
-/* 2025-11-25: a new request goes out on the call's stream (as an event). */
+/* 2025-11-25: a new request goes out on the call's stream (as an event); a task's carries
+ * _meta related-task (delivered by tasks/result). */
 static void request_event(void *arg, json_object *e)
 {
 	dmcp_ctx *ctx = arg;
 	json_object *req = js_get(e, "req", json_type_object);
+	json_object *params = js_get(req, "params", json_type_object);
 
+	params = ctx->run->task ? task_related_params(params, ctx->run->id)
+	                        : json_object_get(params);
 	rt_queue_event(ctx, EV_REQUEST, rpc_request(js_str(e, "id"), js_str(req, "method"),
-	                                            json_object_get(js_get(req, "params",
-	                                                                   json_type_object))));
+	                                            params));
 }
 
 /* 2026-07-28: a request goes into inputRequests under its key. */
@@ -558,13 +584,81 @@ static dmcp_rc input_required(dmcp_ctx *ctx)
 	return DMCP_OK;
 }
 
+/* The client's capabilities, protocol and log level, as a task keeps them for the steps no
+ * request carries (new text, or NULL). */
+static char *client_text(const struct rt_session *sess)
+{
+	json_object *o = js_new_object();
+	char *text;
+
+	js_object_add(o, "caps", json_object_get(sess->caps));
+	js_object_add(o, "protocol", js_new_string(sess->protocol != NULL ? sess->protocol : ""));
+	js_object_add(o, "level", js_new_int(sess->log_level));
+	text = strdup(js_text(o));
+	json_object_put(o);
+	return text;
+}
+
+/* Make the run a task: bound to its principal, kept DMCP_TASK_TTL, with its client's
+ * capabilities for the steps to come. */
+static dmcp_rc become_task(struct rt_env *env, struct run_row *run, int64_t ttl_ms)
+{
+	free(run->client);
+	run->client = client_text(env->sess);
+	if (run->client == NULL)
+		return DMCP_E_NOMEM;
+	run->task = 1;
+	run->ttl_ms = ttl_ms;
+	run->session_id[0] = '\0';
+	return DMCP_OK;
+}
+
+/* The run waits on time: a timer, or (due now) its next step in the background. A
+ * 2026-07-28 call that parks becomes a task, and this request is answered with its
+ * CreateTaskResult (after the save). */
+static dmcp_rc park(dmcp_ctx *ctx)
+{
+	struct run_row *r = ctx->run;
+	json_object *id, *result;
+	dmcp_rc rc;
+
+	r->status = RUN_WAITING;
+	r->due_ms = ctx->due_ms > 0 ? ctx->due_ms : task_now_ms();
+	r->pending_method = strdup("timer");
+	if (r->pending_method == NULL)
+		return DMCP_E_NOMEM;
+	if (r->task || !ctx->env->sess->modern)
+		return DMCP_OK;
+	rc = become_task(ctx->env, r, (int64_t)ctx->env->cfg->task_ttl_s * 1000);
+	if (rc != DMCP_OK)
+		return rc;
+	result = task_created(r, 1, ctx->env->cfg->task_poll_ms);
+	mcp_modern_result(result, "task");
+	id = js_parse_trusted(r->request_id);
+	json_object_put(ctx->reply);
+	ctx->reply = rpc_result(id, result);
+	json_object_put(id);
+	return DMCP_OK;
+}
+
+/* The deadline of the entry the step waits on, or 0. */
+static int64_t deadline_of(json_object *pending)
+{
+	json_object *due = js_get(pending, "due", json_type_int);
+
+	return due != NULL ? json_object_get_int64(due) : 0;
+}
+
 /* The run waits for the client: record what it waits on, and tell the client. On the
- * 2025-11-25 wire only requests recorded in this step go out (earlier ones already did). */
+ * 2025-11-25 wire only requests recorded in this step go out (earlier ones already did); a
+ * 2026-07-28 task lists them in tasks/get instead. */
 static dmcp_rc suspend(dmcp_ctx *ctx)
 {
 	json_object *first = NULL, *req;
 	char *id, *method;
 
+	if (ctx->parked)
+		return park(ctx);
 	each_unanswered(ctx->pending, first_unanswered, &first);
 	req = js_get(first, "req", json_type_object);
 	id = strdup(js_str(first, "id") ? js_str(first, "id") : "");
@@ -579,6 +673,9 @@ static dmcp_rc suspend(dmcp_ctx *ctx)
 	ctx->run->pending_id = id;
 	ctx->run->pending_method = method;
 	ctx->run->status = RUN_WAITING;
+	ctx->run->due_ms = deadline_of(ctx->pending);
+	if (ctx->env->sess->modern && ctx->run->task)
+		return DMCP_OK;
 	if (ctx->env->sess->modern)
 		return input_required(ctx);
 	if (ctx->recorded)
@@ -600,6 +697,7 @@ static dmcp_rc step(dmcp_ctx *ctx)
 	ctx->run->steps++;
 	metrics_step();
 	ctx->run->status = RUN_RUNNING;
+	ctx->run->due_ms = 0;
 	free(ctx->run->pending_id); /* the step decides anew what the run waits for */
 	free(ctx->run->pending_method);
 	ctx->run->pending_id = ctx->run->pending_method = NULL;
@@ -637,7 +735,7 @@ static dmcp_rc step(dmcp_ctx *ctx)
 	} else if (rc == DMCP_CANCELLED || rc == DMCP_E_CONFLICT) {
 		src = rc; /* someone else owns the run now (cancel or takeover) */
 	} else if (rc == DMCP_SUSPENDED && ctx->env->sess->modern && ctx->run->exists &&
-	           !ctx->recorded && ctx->accepted == 0) {
+	           !ctx->recorded && ctx->accepted == 0 && !ctx->parked && !ctx->background) {
 		ctx->unchanged = 1; /* a retry that answered nothing: the run waits as it was */
 		src = DMCP_OK;
 	} else {
@@ -648,6 +746,12 @@ static dmcp_rc step(dmcp_ctx *ctx)
 			src = rt_save(ctx);
 		if (src == DMCP_OK && ctx->failed != DMCP_OK)
 			src = ctx->failed;
+		if (src == DMCP_OK && ctx->reply != NULL && ctx->env->sink != NULL) {
+			enum event_kind kind = EV_RESPONSE;
+			const char *body = js_text(ctx->reply);
+			ctx->env->sink->committed(ctx->env->sink->arg, ctx->run->id,
+			                          ctx->run->last_lsn, 1, &kind, &body);
+		}
 	}
 	json_object_put(args);
 	json_object_put(res.messages);
@@ -667,6 +771,9 @@ static void ctx_init(dmcp_ctx *ctx, struct rt_env *env, struct run_row *run)
 		json_object_put(ctx->journal);
 		ctx->journal = js_new_array();
 	}
+	ctx->root = ctx->journal;
+	snprintf(ctx->prefix, sizeof ctx->prefix, "%s/", run->id);
+	ctx->levels[0].max_depth = DMCP_BRANCH_DEPTH;
 	ctx->events = js_new_array();
 	ctx->taken = js_new_object();
 	log_set(LOG_F_RUN, run->id);
@@ -678,7 +785,8 @@ static void ctx_init(dmcp_ctx *ctx, struct rt_env *env, struct run_row *run)
 
 static void ctx_free(dmcp_ctx *ctx)
 {
-	json_object_put(ctx->journal);
+	json_object_put(ctx->root);
+	json_object_put(ctx->reply);
 	json_object_put(ctx->events);
 	json_object_put(ctx->taken);
 	json_object_put(ctx->required);
@@ -719,6 +827,7 @@ static dmcp_rc new_run(struct rt_env *env, const struct rt_call *call, struct ru
 	                                                   : NULL;
 	run->tool = run_name(call->tool);
 	run->tool_version = call->tool->def->version;
+	run->modern = env->sess->modern;
 	run->arguments = strdup(call->args != NULL ? js_text(call->args) : "{}");
 	run->journal = strdup("[]");
 	run->started_ms = wall_ms();
@@ -810,6 +919,22 @@ static int same_call(const struct rt_call *call, const struct run_row *run)
 	return same;
 }
 
+/* 2026-07-28: the retry of a round that made the run a task gets the task's handle again. */
+static dmcp_rc task_again(struct rt_env *env, const struct run_row *run, json_object *request_id)
+{
+	enum event_kind kind = EV_RESPONSE;
+	json_object *result = task_created(run, 1, env->cfg->task_poll_ms), *msg;
+	const char *body;
+
+	mcp_modern_result(result, "task");
+	msg = rpc_result(request_id, result);
+	body = js_text(msg);
+	if (env->sink != NULL)
+		env->sink->committed(env->sink->arg, run->id, run->last_lsn, 1, &kind, &body);
+	json_object_put(msg);
+	return DMCP_OK;
+}
+
 /* 2026-07-28: a call that carries a requestState: find its run, apply the inputResponses
  * under the compare-and-set, and take the next step — or give back what an earlier retry
  * of the same state already got. */
@@ -831,8 +956,10 @@ static dmcp_rc call_again(struct rt_env *env, const struct rt_call *call, struct
 		rc = store_run_get(env->st, run_id, "", env->sess->principal, run);
 		if (rc != DMCP_OK)
 			return rc == DMCP_E_NOT_FOUND ? DMCP_E_PARAMS : rc;
-		if (!same_call(call, run) || run->last_lsn < at)
+		if (!same_call(call, run) || run->last_lsn < at || run->expired)
 			return DMCP_E_PARAMS;
+		if (run->task)
+			return task_again(env, run, call->request_id);
 		if (run->last_lsn > at)
 			return stored_response(env, run, at + 1, call->request_id);
 		if (run->status != RUN_WAITING)
@@ -873,12 +1000,54 @@ dmcp_rc rt_call(struct rt_env *env, const struct rt_call *call, struct run_row *
 	return rc;
 }
 
-/* The unanswered request entry with id our_id in the journal's last entry (a request, or a
+/* The innermost open entry at the end of journal: its last entry, or, when that is a branch
+ * that has not ended, the open entry of the branch's own journal. NULL when empty. */
+static json_object *open_entry(json_object *journal)
+{
+	json_object *last = NULL, *j;
+	const char *t;
+	size_t n;
+	int level;
+
+	for (level = 0; level <= RT_MAX_DEPTH && journal != NULL; level++) {
+		n = json_object_array_length(journal);
+		last = n > 0 ? json_object_array_get_idx(journal, n - 1) : NULL;
+		t = js_str(last, "t");
+		j = js_get(last, "j", json_type_array);
+		if (t == NULL || strcmp(t, "branch") != 0 || j == NULL || js_has(last, "done"))
+			return last;
+		journal = j;
+	}
+	return last;
+}
+
+static void collect_request(void *arg, json_object *e)
+{
+	json_object *copy = NULL;
+
+	if (js_get(e, "req", json_type_object) == NULL || js_str(e, "id") == NULL)
+		return;
+	if (json_object_deep_copy(e, &copy, NULL) == 0 && copy != NULL)
+		js_array_add(arg, copy);
+}
+
+json_object *rt_open_requests(const char *journal)
+{
+	json_object *root = js_parse_trusted(journal), *out = js_new_array(), *e;
+
+	e = json_object_is_type(root, json_type_array) ? open_entry(root) : NULL;
+	if (e != NULL)
+		each_unanswered(e, collect_request, out);
+	json_object_put(root);
+	return out;
+}
+
+/* The unanswered request entry with id our_id in the journal's open entry (a request, or a
  * group of them), or NULL. */
 static json_object *unanswered(json_object *journal, const char *our_id)
 {
-	size_t n = json_object_array_length(journal), i, m;
-	json_object *last = n > 0 ? json_object_array_get_idx(journal, n - 1) : NULL;
+	size_t i, m;
+	json_object *last = open_entry(journal);
 	json_object *reqs = js_get(last, "reqs", json_type_array);
 	const char *id;
 
@@ -910,12 +1079,81 @@ static void apply_answer(json_object *e, json_object *msg)
 	js_object_add(e, "ans", ans);
 }
 
+/* What a step of a run needs of its client when no request carries it: the session's (a run
+ * of a session), or what the run kept (a task). */
+struct run_client {
+	struct rt_session rs;
+	struct session_row srow; /* the session, when have_srow */
+	int have_srow;
+	json_object *client;     /* owned: the run's kept client, or NULL */
+	json_object *caps;       /* owned: the session's capabilities, or {} */
+};
+
+static void run_client_free(struct run_client *c)
+{
+	if (c->have_srow)
+		row_session_clear(&c->srow);
+	json_object_put(c->client);
+	json_object_put(c->caps);
+}
+
+/* Fill c for run. DMCP_E_NOT_FOUND when the run's session ended (its runs are cancelled). */
+static dmcp_rc run_client(struct rt_env *env, const struct run_row *run, struct run_client *c)
+{
+	json_object *level;
+	int stale;
+	dmcp_rc rc;
+
+	memset(c, 0, sizeof *c);
+	c->rs.principal = run->principal;
+	c->rs.modern = run->modern;
+	if (run->session_id[0] != '\0') {
+		rc = store_session_get(env->st, run->session_id, run->principal, &c->srow, &stale);
+		if (rc != DMCP_OK)
+			return rc;
+		c->have_srow = 1;
+		c->caps = js_parse_trusted(c->srow.client_caps);
+		c->rs.id = c->srow.id;
+		c->rs.protocol = c->srow.protocol;
+		c->rs.log_level = c->srow.log_level;
+	} else {
+		c->client = run->client != NULL ? js_parse_trusted(run->client) : NULL;
+		c->caps = json_object_get(js_get(c->client, "caps", json_type_object));
+		c->rs.id = "";
+		c->rs.protocol = js_str(c->client, "protocol") ? js_str(c->client, "protocol") : "";
+		level = js_get(c->client, "level", json_type_int);
+		c->rs.log_level = level != NULL ? json_object_get_int(level) : run->modern ? 8 : 1;
+	}
+	if (c->caps == NULL)
+		c->caps = js_new_object();
+	c->rs.caps = c->caps;
+	return DMCP_OK;
+}
+
+/* The run an answer goes to: the session's, or a 2025-11-25 task of the principal (a task's
+ * client may answer from another session: tasks outlive re-initialize). */
+static dmcp_rc answer_target(struct rt_env *env, const char *run_id, struct run_row *run)
+{
+	dmcp_rc rc = store_run_get(env->st, run_id, env->sess->id, env->sess->principal, run);
+
+	if (rc != DMCP_E_NOT_FOUND || env->sess->modern)
+		return rc;
+	rc = store_run_get(env->st, run_id, "", env->sess->principal, run);
+	if (rc == DMCP_OK && (!run->task || run->modern)) {
+		row_run_clear(run);
+		rc = DMCP_E_NOT_FOUND;
+	}
+	return rc;
+}
+
 dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int *applied)
 {
 	struct run_row run;
+	struct run_client c;
+	struct rt_env one = *env;
 	rnd_hex_id run_id;
 	json_object *e;
-	int tries;
+	int tries, have_client = 0;
 	dmcp_ctx ctx;
 	dmcp_rc rc = DMCP_E_CONFLICT;
 
@@ -925,10 +1163,15 @@ dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int 
 	memcpy(run_id, our_id, 32);
 	run_id[32] = '\0';
 	for (tries = 0; tries < RT_MAX_CAS && rc == DMCP_E_CONFLICT; tries++) {
-		rc = store_run_get(env->st, run_id, env->sess->id, env->sess->principal, &run);
+		rc = answer_target(env, run_id, &run);
 		if (rc != DMCP_OK)
 			return rc;
-		ctx_init(&ctx, env, &run);
+		/* A task goes on with the client it was created for, whichever session answers. */
+		if (run.task && run_client(env, &run, &c) == DMCP_OK) {
+			one.sess = &c.rs;
+			have_client = 1;
+		}
+		ctx_init(&ctx, have_client ? &one : env, &run);
 		e = run.status == RUN_WAITING ? unanswered(ctx.journal, our_id) : NULL;
 		if (e == NULL) {
 			rc = DMCP_OK; /* a duplicate, a late answer, or one to a cancelled run */
@@ -938,6 +1181,9 @@ dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg, int 
 			*applied = rc == DMCP_OK;
 		}
 		ctx_free(&ctx);
+		if (have_client)
+			run_client_free(&c);
+		have_client = 0;
 		row_run_clear(&run);
 	}
 	if (rc == DMCP_CANCELLED)
@@ -1062,16 +1308,43 @@ dmcp_rc rt_cancel_run(struct store *st, const char *run_id, const char *session_
 	return rc;
 }
 
+/* ---- steps no request carries ---------------------------------------------------------- */
+
+/* Take the step of run, which this executor holds ('running' under a lease it renewed, one
+ * step counted): the orphan it took over, or the due run it claimed. */
+static dmcp_rc held_step(struct rt_env *env, struct run_row *run, int64_t due_ms)
+{
+	struct run_client c;
+	struct rt_env one = *env;
+	dmcp_ctx ctx;
+	dmcp_rc rc;
+
+	rc = run_client(env, run, &c);
+	if (rc != DMCP_OK)
+		return rc;
+	one.sess = &c.rs;
+	one.sink = NULL;
+	ctx_init(&ctx, &one, run);
+	ctx.background = 1;
+	ctx.clock_floor = due_ms;
+	rc = step(&ctx);
+	ctx_free(&ctx);
+	run_client_free(&c);
+	return rc == DMCP_CANCELLED ? DMCP_OK : rc;
+}
+
 dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 {
 	struct run_row run;
-	dmcp_ctx ctx;
 	dmcp_rc rc;
 
 	rc = store_run_get(env->st, run_id, env->sess->id, env->sess->principal, &run);
 	if (rc != DMCP_OK)
 		return rc;
-	if (run.status != RUN_RUNNING || !run.lease_expired) {
+	if (run.status != RUN_RUNNING || !run.lease_expired ||
+	    (run.session_id[0] == '\0' && !run.task)) {
+		/* A sessionless call that is not a task answers its own request (2026-07-28):
+		 * with its worker gone, nobody waits for its step. */
 		row_run_clear(&run);
 		return DMCP_E_CONFLICT;
 	}
@@ -1081,11 +1354,7 @@ dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 	if (rc == DMCP_OK) {
 		log_msg(LOG_WARN, "run %s: lease passed; taking over its step", run_id);
 		run.steps++;
-		ctx_init(&ctx, env, &run);
-		rc = step(&ctx);
-		ctx_free(&ctx);
-		if (rc == DMCP_CANCELLED)
-			rc = DMCP_OK;
+		rc = held_step(env, &run, 0);
 	}
 	row_run_clear(&run);
 	return rc;
@@ -1094,10 +1363,9 @@ dmcp_rc rt_resume(struct rt_env *env, const char *run_id)
 dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken)
 {
 	struct orphan o[RT_MAX_RECOVER];
-	struct session_row srow;
 	struct rt_session rs;
 	struct rt_env one = *env;
-	int n = 0, i, stale;
+	int n = 0, i;
 	dmcp_rc rc;
 
 	*taken = 0;
@@ -1105,28 +1373,114 @@ dmcp_rc rt_recover_orphans(struct rt_env *env, int max, int *taken)
 		max = RT_MAX_RECOVER;
 	rc = store_orphans(env->st, max, o, &n);
 	for (i = 0; rc == DMCP_OK && i < n; i++) {
-		if (reg_tool(env->reg, o[i].tool) == NULL) {
+		if (reg_runnable(env->reg, o[i].tool) == NULL) {
 			/* Another program's tool (or one that is gone): leave the run to a program
 			 * that knows it, rather than failing it here. */
 			log_msg(LOG_INFO, "run %s: this program has no tool %.100s; left for one that "
 			        "has it", o[i].run_id, o[i].tool);
 			continue;
 		}
-		if (o[i].session_id[0] == '\0' ||
-		    store_session_get(env->st, o[i].session_id, o[i].principal, &srow, &stale) != DMCP_OK)
-			continue;
+		/* rt_resume reads the run as the session (or, sessionless, the principal) sees
+		 * it; held_step then takes the run's own client. */
 		memset(&rs, 0, sizeof rs);
-		rs.id = srow.id;
-		rs.principal = srow.principal;
-		rs.protocol = srow.protocol;
-		rs.caps = js_parse_trusted(srow.client_caps);
-		rs.log_level = srow.log_level;
+		rs.id = o[i].session_id;
+		rs.principal = o[i].principal;
 		one.sess = &rs;
 		one.sink = NULL;
 		if (rt_resume(&one, o[i].run_id) == DMCP_OK)
 			(*taken)++;
-		json_object_put(rs.caps);
-		row_session_clear(&srow);
 	}
 	return rc;
+}
+
+dmcp_rc rt_run_due(struct rt_env *env, const char *run_id, int max, int *taken)
+{
+	struct run_row runs[RT_DUE_BATCH];
+	int n = 0, i, batch;
+	dmcp_rc rc = DMCP_OK, one;
+
+	*taken = 0;
+	while (rc == DMCP_OK && max > 0) {
+		batch = max < RT_DUE_BATCH ? max : RT_DUE_BATCH;
+		rc = store_due_claim(env->st, run_id, batch, runs, &n);
+		for (i = 0; i < n; i++) {
+			int64_t due = runs[i].due_ms;
+			runs[i].due_ms = 0;
+			if (reg_runnable(env->reg, runs[i].tool) == NULL) {
+				log_msg(LOG_WARN, "run %s: its tool %.100s is not in this program; left to "
+				        "one that has it", runs[i].id, runs[i].tool);
+			} else {
+				one = held_step(env, &runs[i], due);
+				if (one == DMCP_OK)
+					(*taken)++;
+				else if (one != DMCP_E_CONFLICT)
+					log_msg(LOG_WARN, "run %s: its due step failed (%s); it is left to "
+					        "its lease", runs[i].id, dmcp_rc_name(one));
+			}
+			row_run_clear(&runs[i]);
+		}
+		max -= n;
+		if (n < batch || run_id != NULL)
+			break;
+	}
+	return rc;
+}
+
+/* ---- tasks ------------------------------------------------------------------------------ */
+
+dmcp_rc rt_task_create(struct rt_env *env, const struct rt_call *call, int64_t ttl_ms,
+                       struct run_row *run)
+{
+	dmcp_rc rc;
+
+	memset(run, 0, sizeof *run);
+	rc = new_run(env, call, run);
+	if (rc == DMCP_OK)
+		rc = become_task(env, run, ttl_ms);
+	if (rc != DMCP_OK)
+		return rc;
+	run->status = RUN_WAITING;
+	run->due_ms = task_now_ms();
+	return store_run_save(env->st, run, NULL, env->cfg->max_tasks, env->cfg->max_principal_runs,
+	                      1, 0, NULL, NULL, 1, 0);
+}
+
+dmcp_rc rt_task_update(struct rt_env *env, const char *run_id, json_object *inputs,
+                       int *applied)
+{
+	struct run_row run;
+	struct run_client c;
+	struct rt_env one = *env;
+	int tries;
+	dmcp_ctx ctx;
+	dmcp_rc rc = DMCP_E_CONFLICT;
+
+	*applied = 0;
+	for (tries = 0; tries < RT_MAX_CAS && rc == DMCP_E_CONFLICT; tries++) {
+		rc = store_run_get(env->st, run_id, "", env->sess->principal, &run);
+		if (rc == DMCP_OK && (!run.task || run.expired))
+			rc = DMCP_E_NOT_FOUND;
+		if (rc != DMCP_OK) {
+			row_run_clear(&run);
+			return rc;
+		}
+		if (run.status != RUN_WAITING || run.pending_id == NULL ||
+		    !json_object_is_type(inputs, json_type_object)) {
+			row_run_clear(&run);
+			return DMCP_OK; /* nothing waits for these answers: acknowledged, ignored */
+		}
+		rc = run_client(env, &run, &c);
+		if (rc == DMCP_OK) {
+			one.sess = &c.rs;
+			one.sink = NULL;
+			ctx_init(&ctx, &one, &run);
+			ctx.inputs = inputs;
+			rc = step(&ctx);
+			*applied = rc == DMCP_OK && !ctx.unchanged ? ctx.accepted : 0;
+			ctx_free(&ctx);
+			run_client_free(&c);
+		}
+		row_run_clear(&run);
+	}
+	return rc == DMCP_CANCELLED ? DMCP_OK : rc;
 }

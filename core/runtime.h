@@ -84,10 +84,38 @@ struct rt_call {
 dmcp_rc rt_call(struct rt_env *env, const struct rt_call *call,
                 struct run_row *run) DMCP_MUST_CHECK;
 
+/* 2025-11-25 tools/call with params.task: store the call as a task (a run bound to the
+ * principal, no session) that has not stepped yet and is due now, durably, and take no step:
+ * the caller answers with the CreateTaskResult and the step runs in the background
+ * (rt_run_due). ttl_ms: the task's retention. DMCP_E_LIMIT when the principal holds
+ * DMCP_MAX_TASKS unfinished tasks. *run receives the row (clear it). */
+dmcp_rc rt_task_create(struct rt_env *env, const struct rt_call *call, int64_t ttl_ms,
+                       struct run_row *run) DMCP_MUST_CHECK;
+
+/* 2026-07-28 tasks/update: apply inputResponses (inputs, borrowed) to the waiting task run_id
+ * of env->sess->principal and take its next step; each input answers the request of its key
+ * at most once, inputs that answer nothing are ignored. *applied counts the answers taken.
+ * DMCP_E_NOT_FOUND when the principal has no such task. */
+dmcp_rc rt_task_update(struct rt_env *env, const char *run_id, json_object *inputs,
+                       int *applied) DMCP_MUST_CHECK;
+
+/* Claim up to max runs that are due (run_id alone when not NULL) and take their steps: the
+ * background executor, for a FastCGI process's scheduler, `sweep`, and a CGI process that
+ * goes on with the task it just created. env->sess and env->sink are ignored (each run's own
+ * client is used); a run of a tool env->reg lacks is skipped with one log line (it becomes an
+ * orphan for a program that has it). *taken counts the steps saved here. */
+dmcp_rc rt_run_due(struct rt_env *env, const char *run_id, int max,
+                   int *taken) DMCP_MUST_CHECK;
+
+/* The requests a run's journal (JSON text) waits on: a new array of copies of their entries
+ * ({"key", "id", "req": {"method", "params"}}), [] when none. */
+json_object *rt_open_requests(const char *journal);
+
 /* A client's JSON-RPC response (msg, borrowed) to our request our_id: apply it exactly once
  * (a compare-and-set on the waiting row; a lost race is retried against the new row) and
  * take the run's next step. *applied is 0 for a duplicate or late answer (nothing
- * changed). DMCP_E_NOT_FOUND when the id names no run of this session and principal. */
+ * changed). DMCP_E_NOT_FOUND when the id names no run of this session and principal (nor a
+ * 2025-11-25 task of the principal: a task's client may answer from another session). */
 dmcp_rc rt_answer(struct rt_env *env, const char *our_id, json_object *msg,
                   int *applied) DMCP_MUST_CHECK;
 

@@ -8,6 +8,8 @@
 
 /* Bytes of the mock's answer text. */
 #define MOCK_MAX_TEXT 4096
+/* Bytes of text per token the mock reports as its usage. */
+#define MOCK_BYTES_PER_TOKEN 4
 
 /* The text of the last user message (its first text block), or "". */
 static const char *last_user_text(json_object *params)
@@ -32,6 +34,20 @@ static const char *last_user_text(json_object *params)
 	return "";
 }
 
+/* _meta.usage, as a provider reports what a sampling cost: a token per MOCK_BYTES_PER_TOKEN
+ * bytes of the prompt (in) and of the answer (out). */
+static json_object *mock_usage(const char *prompt, const char *answer)
+{
+	json_object *meta = js_new_object(), *usage = js_new_object();
+
+	js_object_add(usage, "inputTokens", js_new_int64((int64_t)((strlen(prompt) +
+	              MOCK_BYTES_PER_TOKEN - 1) / MOCK_BYTES_PER_TOKEN)));
+	js_object_add(usage, "outputTokens", js_new_int64((int64_t)((strlen(answer) +
+	              MOCK_BYTES_PER_TOKEN - 1) / MOCK_BYTES_PER_TOKEN)));
+	js_object_add(meta, "usage", usage);
+	return meta;
+}
+
 static dmcp_rc mock_create(void *state, json_object *params, json_object **result)
 {
 	char text[MOCK_MAX_TEXT];
@@ -39,6 +55,7 @@ static dmcp_rc mock_create(void *state, json_object *params, json_object **resul
 
 	(void)state;
 	snprintf(text, sizeof text, "mock response to: %s", last_user_text(params));
+	js_object_add(r, "_meta", mock_usage(last_user_text(params), text));
 	js_object_add(content, "type", js_new_string("text"));
 	js_object_add(content, "text", js_new_string(text));
 	js_object_add(r, "role", js_new_string("assistant"));

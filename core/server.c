@@ -21,6 +21,7 @@
 #include "rpc.h"
 #include "runtime.h"
 #include "scache.h"
+#include "timers.h"
 #include "server.h"
 #include "srvint.h"
 #include "sse.h"
@@ -410,6 +411,10 @@ static void wake_ensure(struct srv *srv)
 int srv_listen(struct srv *s, int wait_ms)
 {
 	wake_ensure(s);
+	/* A long-lived process also takes the steps that fall due (timers, tasks). */
+	if (s->wake_owned && s->sched == NULL &&
+	    timers_start(s->cfg, s->reg, s->wake, local_post, s, &s->sched) != DMCP_OK)
+		log_msg(LOG_WARN, "no scheduler thread: due runs wait for `sweep`");
 	return s->wake_owned && wake_wait_connected(s->wake, wait_ms);
 }
 
@@ -885,6 +890,9 @@ static void call_failed(struct req *r, const char *name, const struct run_row *r
 			snprintf(why, sizeof why, "principal %.64s has %d unfinished tool calls, the "
 			         "limit (DMCP_MAX_RUNS_PER_PRINCIPAL): answer or cancel one first",
 			         run->principal, r->w->srv->cfg->max_principal_runs);
+		else if (r->modern) /* the call would have become a task */
+			snprintf(why, sizeof why, "you hold %d unfinished tasks, the limit "
+			         "(DMCP_MAX_TASKS)", r->w->srv->cfg->max_tasks);
 		else
 			snprintf(why, sizeof why, "this session has %d unfinished tool calls, the "
 			         "limit (DMCP_MAX_RUNS_PER_SESSION)", r->w->srv->cfg->max_runs);
@@ -938,6 +946,8 @@ static void run_call(struct req *r, const struct rt_call *call)
 		if (!s.ended && !s.modern)
 			stream_follow(&s); /* catches up from the table, then follows */
 	}
+	if (run.task)
+		task_after_call(r, &run);
 	if (s.registered)
 		wake_unregister(r->w->srv->wake, &r->w->waiter);
 	free(s.stash);
@@ -950,7 +960,8 @@ void srv_tools_call(struct req *r)
 	json_object *owned;
 
 	memset(&call, 0, sizeof call);
-	if (call_args(r, &call.tool, &call.args, &owned) && call_extras(r, &call))
+	if (call_args(r, &call.tool, &call.args, &owned) && call_extras(r, &call) &&
+	    !task_tools_call(r, &call))
 		run_call(r, &call);
 	json_object_put(owned);
 }
@@ -1222,6 +1233,8 @@ static void handle_post(struct req *r)
 		answer_notification(r);
 	else if (strcmp(r->msg.method, "tools/call") == 0)
 		srv_tools_call(r);
+	else if (task_is_method(r->msg.method))
+		task_legacy(r);
 	else if (strcmp(r->msg.method, "prompts/get") != 0 || !srv_prompts_get(r))
 		answer_request(r);
 }
@@ -1302,6 +1315,12 @@ static void handle_get(struct req *r)
 		dmcp_rc rc = store_events_after(r->w->st, run_id, r->sess.id, r->principal, lsn, 1, ev,
 		                                &n, &st, &last, &orphan);
 		row_events_clear(ev, n);
+		if (rc == DMCP_E_NOT_FOUND &&
+		    store_run_expired(r->w->st, run_id, r->sess.id, r->principal)) {
+			srv_reply_error(r, 404, NULL, RPC_INVALID_PARAMS, "this call expired: its events "
+			                "were kept DMCP_RETENTION seconds after it finished", NULL);
+			return;
+		}
 		if (rc == DMCP_E_NOT_FOUND || (rc == DMCP_OK && lsn > last)) {
 			srv_reply_error(r, 404, NULL, RPC_INVALID_PARAMS, "no such stream in this session",
 			            NULL);
@@ -1695,6 +1714,7 @@ void srv_free(struct srv *s)
 {
 	if (s == NULL)
 		return;
+	timers_stop(s->sched);
 	if (s->wake_owned)
 		wake_free(s->wake);
 	scache_free(s->cache);

@@ -19,6 +19,9 @@
 #include "store.h"
 #include "wake.h"
 
+struct rt_call;
+struct timers;
+
 struct srv {
 	const struct cfg *cfg;                  /* borrowed */
 	dmcp_registry *reg;                     /* borrowed */
@@ -39,6 +42,9 @@ struct srv {
 	int wake_owned;                         /* wake is ours: free it, start its listener */
 	pthread_mutex_t wake_mu;                /* guards starting the listener */
 	struct scache *cache;                   /* sessions this process served (scache.h) */
+	struct timers *sched;                    /* the background executor (timers.h), or NULL
+	                                           (plain CGI: a request takes the steps it
+	                                           makes due now itself) */
 	struct dyn *dyn;                        /* tools made while serving (dynreg.h), or
 	                                           NULL: reg is all there is */
 	struct auth *auth;                      /* who is calling (auth.h): DMCP_AUTH's methods */
@@ -130,5 +136,19 @@ void srv_follow_changes(struct req *r, const struct srv_changes *c, const char *
 int modern_claims(const struct req *r);
 /* Serve a message modern_claims accepted. Always replies. */
 void modern_handle(struct req *r);
+
+/* tasksrv.c: tasks on both wires. */
+/* 1 for tasks/get, tasks/result, tasks/list, tasks/cancel, tasks/update. */
+int task_is_method(const char *method);
+/* A tasks/ request on the 2025-11-25 wire (r->sess set), or on the 2026-07-28 wire
+ * (r->modern, r->caps). Always replies. */
+void task_legacy(struct req *r);
+void task_modern(struct req *r);
+/* The task side of tools/call, before its run starts: 1 when it replied (2025-11-25: a task
+ * was created, or the call was refused for its params.task; 2026-07-28: a tool that needs
+ * the tasks extension was called without it); 0: the call goes on as usual. */
+int task_tools_call(struct req *r, const struct rt_call *call);
+/* After a call's step: a 2026-07-28 call that became a task goes on in the background. */
+void task_after_call(struct req *r, const struct run_row *run);
 
 #endif

@@ -36,7 +36,11 @@
 	X(pending_id, 1)             \
 	X(pending_method, 1)         \
 	X(steps, 1)                  \
-	X(error, 1)
+	X(error, 1)                  \
+	X(task, 1)                   \
+	X(modern, 0)                 \
+	X(client, 1)                 \
+	X(ttl_ms, 1)
 
 /* Parameter numbers of the save statements: $1 is the run id, the fields follow in order,
  * then the rest. Generated, so no statement numbers a parameter by hand. */
@@ -49,6 +53,9 @@ enum save_param {
 	SP_KINDS,        /* text[] of event kinds */
 	SP_BODIES,       /* text[] of event bodies */
 	SP_SYNC,         /* synchronous_commit for this statement: on | off */
+	SP_DUE,          /* due_at in milliseconds since the epoch, or NULL */
+	SP_TASK_LIMIT,   /* the principal's limit of unfinished tasks, when this save makes
+	                    the run a task (under S_TASK_LOCK); NULL otherwise */
 	SP_EXP_STATUS,   /* update: the status the row must still have */
 	SP_EXP_LSN,      /* update: the last_lsn the row must still have */
 	SP_EXP_STEPS,    /* update: the steps the row must still have */
@@ -75,7 +82,9 @@ enum stmt {
 	S_BEGIN, S_COMMIT, S_RUN_INSERT, S_RUN_UPDATE, S_RUN_GET, S_RUN_CLAIM, S_RUN_CANCEL,
 	S_RUN_WHY, S_EVENTS_AFTER, S_NOTIFY_NOW, S_SECRET, S_SWEEP_END, S_SWEEP_END_RUNS,
 	S_SWEEP_DELETE, S_SWEEP_RUNS, S_SWEEP_TRIM, S_ORPHANS, S_LEASE_RENEW, S_SCHEMA,
-	S_TOKEN_FIND, S_TOKEN_INSERT, S_TOKEN_REVOKE, S_TOKEN_LIST, S_COUNT
+	S_TOKEN_FIND, S_TOKEN_INSERT, S_TOKEN_REVOKE, S_TOKEN_LIST, S_TASK_LOCK, S_TASK_GET,
+	S_TASK_LIST, S_TASK_CANCEL, S_DUE_CLAIM, S_DUE_NEXT, S_EXPIRE, S_RUN_EXPIRED, S_TASK_FULL,
+	S_COUNT
 };
 
 struct stmt_def {
@@ -91,7 +100,7 @@ struct stmt_def {
 /* The one NOTIFY channel. */
 #define STORE_CHANNEL "dmcp"
 /* Bytes of one generated statement. */
-#define STORE_MAX_SQL 4096
+#define STORE_MAX_SQL 8192
 /* Bytes of a NOTIFY payload dmcp accepts: "r:" + a resource URI (PostgreSQL's own limit is
  * 8000; a longer URI is announced as "l:resources" instead). */
 #define STORE_MAX_PAYLOAD 2048
@@ -115,6 +124,9 @@ struct stmt_def {
 /* The statuses of a run that is not over. */
 #define UNFINISHED "('running', 'waiting')"
 
+/* The statuses of a run that is over. */
+#define FINISHED "('completed', 'failed', 'cancelled')"
+
 /* Runs returned by the CTE r (id, session_id) leave their sessions' counts. */
 #define LEAVE_COUNT \
 	"d AS (UPDATE dmcp_sessions s SET live_runs = greatest(s.live_runs - c.n, 0) FROM " \
@@ -135,6 +147,17 @@ struct stmt_def {
 	"coalesce(" UTC("expires_at") ", ''), coalesce(" UTC("revoked_at") ", '')"
 
 static char run_insert_sql[STORE_MAX_SQL], run_update_sql[STORE_MAX_SQL];
+static char task_get_sql[STORE_MAX_SQL], task_list_sql[STORE_MAX_SQL];
+static char due_claim_sql[STORE_MAX_SQL];
+
+/* True while the principal p holds fewer than l unfinished tasks (l NULL: always). l is
+ * pasted twice: its parameter is given twice. */
+#define TASKS_BELOW(p, l) "(" l "::int IS NULL OR (SELECT count(*) FROM dmcp_runs WHERE task " \
+	"AND principal = " p " AND status IN " UNFINISHED " AND expired_at IS NULL) < " l "::int)"
+
+/* createdAt and lastUpdatedAt of tasks: ISO 8601 in UTC with milliseconds. */
+#define ISO_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
 /* Statements that carry the lease time (store_cfg.lease_s), generated once. */
 static char run_claim_sql[STORE_MAX_SQL], run_renew_sql[STORE_MAX_SQL];
 
@@ -208,7 +231,8 @@ static struct stmt_def stmts[S_COUNT] = {
 	                    "LEFT JOIN LATERAL (SELECT lsn, kind, body FROM dmcp_events "
 	                    "WHERE run_id = r.id AND lsn > $4::bigint ORDER BY lsn "
 	                    "LIMIT $5::int) e ON true WHERE r.id = $1 AND r.session_id IS NOT "
-	                    "DISTINCT FROM $2 AND r.principal = $3 ORDER BY e.lsn", 5},
+	                    "DISTINCT FROM $2 AND r.principal = $3 AND r.expired_at IS NULL ORDER BY "
+	                    "e.lsn", 5},
 	/* Outside a transaction: a hint, so its commit does not wait for the disk. */
 	[S_NOTIFY_NOW] = {"SELECT set_config('synchronous_commit', 'off', true), pg_notify('"
 	                  STORE_CHANNEL "', $1)", 1},
@@ -242,8 +266,11 @@ static struct stmt_def stmts[S_COUNT] = {
 	                    "make_interval(secs => $1::int) ORDER BY ended_at LIMIT $2::int FOR "
 	                    "UPDATE SKIP LOCKED), d AS (DELETE FROM dmcp_sessions s USING c WHERE "
 	                    "s.id = c.id RETURNING s.id) SELECT count(*) FROM d", 2},
-	[S_SWEEP_RUNS] = {"WITH c AS (SELECT id FROM dmcp_runs WHERE session_id IS NULL AND "
-	                  "updated_at < now() - make_interval(secs => $1::int) ORDER BY updated_at "
+	/* Sessionless runs untouched for the session TTL; a task only once it finished or
+	 * expired (a task lives by its own TTL). */
+	[S_SWEEP_RUNS] = {"WITH c AS (SELECT id FROM dmcp_runs WHERE session_id IS NULL AND (NOT "
+	                  "task OR expired_at IS NOT NULL) AND updated_at < now() - "
+	                  "make_interval(secs => $1::int) ORDER BY updated_at "
 	                  "LIMIT $2::int FOR UPDATE SKIP LOCKED), d AS (DELETE FROM dmcp_runs r "
 	                  "USING c WHERE r.id = c.id RETURNING r.id) SELECT count(*) FROM d", 2},
 	/* Finished runs of live sessions past the retention period. */
@@ -252,6 +279,37 @@ static struct stmt_def stmts[S_COUNT] = {
 	                  "- make_interval(secs => $1::int) ORDER BY updated_at LIMIT $2::int FOR "
 	                  "UPDATE SKIP LOCKED), d AS (DELETE FROM dmcp_runs r USING c WHERE r.id = "
 	                  "c.id RETURNING r.id) SELECT count(*) FROM d", 2},
+	/* Serialises the saves that make runs tasks of principal $1, so that the count of its
+	 * unfinished tasks (TASKS_BELOW) in the next statement of the transaction is exact. */
+	[S_TASK_LOCK] = {"SELECT pg_advisory_xact_lock(7368302, hashtext($1))", 1},
+	[S_TASK_GET] = {task_get_sql, 2},
+	[S_TASK_LIST] = {task_list_sql, 4},
+	/* $4: 1 when the task was cancelled here, 2 when it exists (finished), else 0. */
+	[S_TASK_CANCEL] = {"WITH r AS (UPDATE dmcp_runs SET status = 'cancelled', pending_id = NULL, "
+	                   "pending_method = NULL, due_at = NULL, error = $3, updated_at = "
+	                   DURABILITY("'on'") " WHERE id = $1 AND principal = $2 AND task AND status "
+	                   "IN " UNFINISHED " AND expired_at IS NULL RETURNING id) SELECT CASE WHEN "
+	                   "EXISTS (SELECT 1 FROM r) THEN 1 WHEN EXISTS (SELECT 1 FROM dmcp_runs "
+	                   "WHERE id = $1 AND principal = $2 AND task) THEN 2 ELSE 0 END", 3},
+	[S_DUE_CLAIM] = {due_claim_sql, 2},
+	[S_DUE_NEXT] = {"SELECT greatest(0, ceil(extract(epoch FROM min(due_at) - now()) * 1000))::"
+	                "bigint FROM dmcp_runs WHERE due_at IS NOT NULL AND status = 'waiting'", 0},
+	/* A batch of runs past their retention: finished runs DMCP_RETENTION ($1 s) after their
+	 * last change, tasks their TTL after their creation (an unfinished one is cancelled).
+	 * Their events go, their journals are emptied; the rows stay as tombstones. */
+	[S_EXPIRE] = {"WITH x AS (UPDATE dmcp_runs SET expired_at = now(), journal = '[]', "
+	              "due_at = NULL, pending_id = NULL, pending_method = NULL, status = CASE WHEN "
+	              "status IN " UNFINISHED " THEN 'cancelled' ELSE status END, error = CASE WHEN "
+	              "status IN " UNFINISHED " THEN 'the task expired (its TTL passed)' ELSE error "
+	              "END WHERE id IN (SELECT id FROM dmcp_runs WHERE expired_at IS NULL AND ((NOT "
+	              "task AND status IN " FINISHED " AND updated_at < now() - make_interval(secs "
+	              "=> $1::int)) OR (task AND created_at + ttl_ms * interval '1 millisecond' < "
+	              "now())) LIMIT $2::int FOR UPDATE SKIP LOCKED) RETURNING id), e AS (DELETE "
+	              "FROM dmcp_events v USING x WHERE v.run_id = x.id) SELECT count(*) FROM x", 2},
+	/* Whether principal $1 holds $2 unfinished tasks (a refused save: why). */
+	[S_TASK_FULL] = {"SELECT NOT " TASKS_BELOW("$1", "$2"), 2},
+	[S_RUN_EXPIRED] = {"SELECT 1 FROM dmcp_runs WHERE id = $1 AND session_id IS NOT DISTINCT "
+	                   "FROM $2 AND principal = $3 AND expired_at IS NOT NULL", 3},
 	[S_TOKEN_FIND] = {"SELECT " TOKEN_COLS " FROM dmcp_tokens WHERE hash = $1", 1},
 	[S_TOKEN_INSERT] = {"INSERT INTO dmcp_tokens (id, hash, principal, scopes, expires_at) "
 	                    "VALUES ($1, $2, $3, $4, CASE WHEN $5::bigint > 0 THEN "
@@ -265,6 +323,13 @@ static struct stmt_def stmts[S_COUNT] = {
 /* SELECT of every run field (and whether a running run's lease passed), for S_RUN_GET. */
 static char run_get_sql[STORE_MAX_SQL];
 
+/* The columns every run read has after the fields: whether a running run's lease passed, its
+ * due time in milliseconds since the epoch, whether it expired. */
+#define RUN_EXTRA ", status = 'running' AND lease_until < now(), (extract(epoch FROM due_at) * " \
+	"1000)::bigint, expired_at IS NOT NULL, " AGE_MS
+/* Their columns, after the fields (XC_AGE: milliseconds since the run was created). */
+enum { XC_LEASE = 0, XC_DUE, XC_EXPIRED, XC_AGE, XC_COUNT };
+
 /* Build the statements generated from RUN_FIELDS (once per process). */
 static void build_run_sql(void)
 {
@@ -275,9 +340,47 @@ static void build_run_sql(void)
 	(void)buf_adds(&b, "SELECT ");
 	for (i = 0; i < RUN_NFIELDS; i++)
 		(void)buf_addf(&b, "%s%s", i > 0 ? ", " : "", run_field_names[i]);
-	(void)buf_adds(&b, ", status = 'running' AND lease_until < now(), " AGE_MS " FROM dmcp_runs "
-	               "WHERE id = $1");
+	(void)buf_adds(&b, RUN_EXTRA " FROM dmcp_runs WHERE id = $1");
 	row_copy(run_get_sql, sizeof run_get_sql, buf_cstr(&b));
+
+	/* A task: its row, its times and its response. */
+	buf_reset(&b);
+	(void)buf_adds(&b, "SELECT ");
+	for (i = 0; i < RUN_NFIELDS; i++)
+		(void)buf_addf(&b, "%s%s", i > 0 ? ", " : "", run_field_names[i]);
+	(void)buf_adds(&b, RUN_EXTRA ", " ISO_TIME("created_at") ", " ISO_TIME("updated_at") ", "
+	               "(extract(epoch FROM created_at) * 1000000)::bigint, (SELECT body FROM "
+	               "dmcp_events e WHERE e.run_id = r.id AND e.kind = 'response' ORDER BY e.lsn "
+	               "DESC LIMIT 1) FROM dmcp_runs r WHERE id = $1 AND principal = $2 AND task");
+	row_copy(task_get_sql, sizeof task_get_sql, buf_cstr(&b));
+
+	/* A page of tasks: the same columns, without journal and response. */
+	buf_reset(&b);
+	(void)buf_adds(&b, "SELECT ");
+	for (i = 0; i < RUN_NFIELDS; i++)
+		(void)buf_addf(&b, "%s%s", i > 0 ? ", " : "",
+		               strcmp(run_field_names[i], "journal") == 0 ? "'[]'" : run_field_names[i]);
+	(void)buf_adds(&b, RUN_EXTRA ", " ISO_TIME("created_at") ", " ISO_TIME("updated_at") ", "
+	               "(extract(epoch FROM created_at) * 1000000)::bigint, NULL, id FROM dmcp_runs "
+	               "WHERE principal = $1 AND task AND ((extract(epoch FROM created_at) * 1000000)"
+	               "::bigint, id) > ($2::bigint, $3) ORDER BY created_at, id LIMIT $4::int");
+	row_copy(task_list_sql, sizeof task_list_sql, buf_cstr(&b));
+
+	/* Claim due runs: FOR UPDATE SKIP LOCKED, so that concurrent claimers split them; each
+	 * becomes 'running' under a lease, no longer due (the change of status fences any other
+	 * writer: its compare-and-set expects 'waiting'), and comes back with the due time it had
+	 * (the database's clock said it passed). */
+	buf_reset(&b);
+	(void)buf_addf(&b, "WITH c AS (SELECT id, due_at FROM dmcp_runs WHERE due_at <= now() AND "
+	               "status = 'waiting' AND ($1::text IS NULL OR id = $1) ORDER BY due_at LIMIT "
+	               "$2::int FOR UPDATE SKIP LOCKED) UPDATE dmcp_runs r SET status = 'running', "
+	               "due_at = NULL, lease_until = now() + make_interval(secs => %d) FROM c WHERE "
+	               "r.id = c.id RETURNING ", scfg.lease_s);
+	for (i = 0; i < RUN_NFIELDS; i++)
+		(void)buf_addf(&b, "%sr.%s", i > 0 ? ", " : "", run_field_names[i]);
+	(void)buf_adds(&b, ", false, (extract(epoch FROM c.due_at) * 1000)::bigint, false, "
+	               "(extract(epoch FROM clock_timestamp() - r.created_at) * 1000)::bigint, r.id");
+	row_copy(due_claim_sql, sizeof due_claim_sql, buf_cstr(&b));
 
 	/* Insert: a run of a session takes a place in the session's count first (only while
 	 * the session is live and below its limit, under the session row's lock); no place,
@@ -295,19 +398,20 @@ static void build_run_sql(void)
 	               "id = $%d AND principal = $%d AND ended_at IS NULL AND live_runs < "
 	               "$%d::int AND $%d IN " UNFINISHED " AND (SELECT pass FROM g) RETURNING id), "
 	               "ok AS (SELECT 1 WHERE (SELECT pass FROM g) AND ($%d::text IS NULL OR $%d "
-	               "NOT IN " UNFINISHED " OR EXISTS (SELECT 1 FROM s))), "
-	               "r AS (INSERT INTO dmcp_runs (id", SP_MAX_PRINCIPAL, SP_status, SP_principal,
+	               "NOT IN " UNFINISHED " OR EXISTS (SELECT 1 FROM s)) AND " TASKS_BELOW("$%d", "$%d")
+	               "), r AS (INSERT INTO dmcp_runs (id", SP_MAX_PRINCIPAL, SP_status, SP_principal,
 	               SP_MAX_PRINCIPAL, SP_session_id, SP_principal, SP_MAX_LIVE, SP_status,
-	               SP_session_id, SP_status);
+	               SP_session_id, SP_status, SP_TASK_LIMIT, SP_principal, SP_TASK_LIMIT);
 	for (i = 0; i < RUN_NFIELDS; i++)
 		(void)buf_addf(&b, ", %s", run_field_names[i]);
-	(void)buf_adds(&b, ", lease_until, updated_at) SELECT $1");
+	(void)buf_adds(&b, ", due_at, lease_until, updated_at) SELECT $1");
 	for (i = 0; i < RUN_NFIELDS; i++)
 		(void)buf_addf(&b, ", $%d", SP_ID + 1 + i);
-	(void)buf_addf(&b, ", CASE WHEN $%d = 'running' THEN now() + make_interval(secs => %d) "
-	               "END, " DURABILITY("$%d") " FROM ok RETURNING id), e AS ("
-	               EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT count(*), NOT (SELECT pass FROM g) "
-	               "FROM r", SP_status, scfg.lease_s, SP_SYNC, SP_FIRST_LSN, SP_KINDS, SP_BODIES);
+	(void)buf_addf(&b, ", to_timestamp($%d::float8 / 1000), CASE WHEN $%d = 'running' THEN "
+	               "now() + make_interval(secs => %d) END, " DURABILITY("$%d")
+	               " FROM ok RETURNING id), e AS (" EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT "
+	               "count(*), NOT (SELECT pass FROM g) FROM r", SP_DUE, SP_status, scfg.lease_s,
+	               SP_SYNC, SP_FIRST_LSN, SP_KINDS, SP_BODIES);
 	row_copy(run_insert_sql, sizeof run_insert_sql, buf_cstr(&b));
 
 	/* Update: a compare-and-set on (status, last_lsn); a run that ends here leaves its
@@ -317,13 +421,15 @@ static void build_run_sql(void)
 	for (i = 0; i < RUN_NFIELDS; i++)
 		if (run_field_updated[i])
 			(void)buf_addf(&b, "%s = $%d, ", run_field_names[i], SP_ID + 1 + i);
-	(void)buf_addf(&b, "updated_at = " DURABILITY("$%d") ", lease_until = CASE WHEN $%d = "
-	               "'running' THEN now() + make_interval(secs => %d) END WHERE id = "
-	               "$1 AND status = $%d AND last_lsn = $%d::bigint AND steps = $%d::int RETURNING id, CASE WHEN $%d "
-	               "NOT IN " UNFINISHED " THEN session_id END AS session_id), " LEAVE_COUNT ", "
-	               "e AS (" EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT count(*) FROM r",
-	               SP_SYNC, SP_status, scfg.lease_s, SP_EXP_STATUS, SP_EXP_LSN, SP_EXP_STEPS,
-	               SP_status, SP_FIRST_LSN, SP_KINDS, SP_BODIES);
+	(void)buf_addf(&b, "updated_at = " DURABILITY("$%d") ", due_at = to_timestamp($%d::float8 "
+	               "/ 1000), lease_until = CASE WHEN $%d = 'running' THEN now() + "
+	               "make_interval(secs => %d) END WHERE id = $1 AND status = $%d AND last_lsn = "
+	               "$%d::bigint AND steps = $%d::int AND " TASKS_BELOW("$%d", "$%d") " RETURNING "
+	               "id, CASE WHEN $%d NOT IN " UNFINISHED " THEN session_id END AS session_id), "
+	               LEAVE_COUNT ", e AS (" EVENTS_FROM("$%d", "$%d", "$%d") ") SELECT count(*) "
+	               "FROM r", SP_SYNC, SP_DUE, SP_status, scfg.lease_s, SP_EXP_STATUS, SP_EXP_LSN,
+	               SP_EXP_STEPS, SP_TASK_LIMIT, SP_principal, SP_TASK_LIMIT, SP_status,
+	               SP_FIRST_LSN, SP_KINDS, SP_BODIES);
 	row_copy(run_update_sql, sizeof run_update_sql, buf_cstr(&b));
 
 	/* A takeover: renew the lease and count a step (the fence), if the lease passed. */
@@ -1035,31 +1141,47 @@ static int64_t now_ms(void)
 /* The column of field name in a result of S_RUN_GET. */
 #define COL(name) (SP_##name - 2)
 
-static dmcp_rc fill_run(const PGresult *res, struct run_row *r)
+/* A boolean column. */
+static int is_true(const PGresult *res, int row, int col)
 {
-	row_copy(r->session_id, sizeof r->session_id, PQgetvalue(res, 0, COL(session_id)));
-	row_copy(r->principal, sizeof r->principal, PQgetvalue(res, 0, COL(principal)));
-	row_copy(r->scopes, sizeof r->scopes, PQgetvalue(res, 0, COL(scopes)));
-	r->request_id = dup_or_null(res, 0, COL(request_id));
-	r->progress_token = dup_or_null(res, 0, COL(progress_token));
-	r->tool = dup_or_null(res, 0, COL(tool));
-	r->tool_version = (int)strtol(PQgetvalue(res, 0, COL(tool_version)), NULL, 10);
-	r->arguments = dup_or_null(res, 0, COL(arguments));
-	if (!row_status_parse(PQgetvalue(res, 0, COL(status)), &r->status))
+	return strcmp(PQgetvalue(res, row, col), "t") == 0;
+}
+
+/* Row i of a result whose columns are the run fields then RUN_EXTRA's. */
+static dmcp_rc fill_run(const PGresult *res, int i, struct run_row *r)
+{
+	row_copy(r->session_id, sizeof r->session_id, PQgetvalue(res, i, COL(session_id)));
+	row_copy(r->principal, sizeof r->principal, PQgetvalue(res, i, COL(principal)));
+	row_copy(r->scopes, sizeof r->scopes, PQgetvalue(res, i, COL(scopes)));
+	r->request_id = dup_or_null(res, i, COL(request_id));
+	r->progress_token = dup_or_null(res, i, COL(progress_token));
+	r->tool = dup_or_null(res, i, COL(tool));
+	r->tool_version = (int)strtol(PQgetvalue(res, i, COL(tool_version)), NULL, 10);
+	r->arguments = dup_or_null(res, i, COL(arguments));
+	if (!row_status_parse(PQgetvalue(res, i, COL(status)), &r->status))
 		return DMCP_E_INTERNAL;
-	r->journal = dup_or_null(res, 0, COL(journal));
-	r->notes = (int)strtol(PQgetvalue(res, 0, COL(notes)), NULL, 10);
-	r->has_progress = !PQgetisnull(res, 0, COL(last_progress));
-	r->last_progress = r->has_progress ? strtod(PQgetvalue(res, 0, COL(last_progress)), NULL) : 0;
-	r->last_lsn = strtoll(PQgetvalue(res, 0, COL(last_lsn)), NULL, 10);
-	r->pending_id = dup_or_null(res, 0, COL(pending_id));
-	r->pending_method = dup_or_null(res, 0, COL(pending_method));
-	r->steps = (int)strtol(PQgetvalue(res, 0, COL(steps)), NULL, 10);
-	r->error = dup_or_null(res, 0, COL(error));
-	r->lease_expired = strcmp(PQgetvalue(res, 0, RUN_NFIELDS), "t") == 0;
-	r->started_ms = now_ms() - strtoll(PQgetvalue(res, 0, RUN_NFIELDS + 1), NULL, 10);
+	r->journal = dup_or_null(res, i, COL(journal));
+	r->notes = (int)strtol(PQgetvalue(res, i, COL(notes)), NULL, 10);
+	r->has_progress = !PQgetisnull(res, i, COL(last_progress));
+	r->last_progress = r->has_progress ? strtod(PQgetvalue(res, i, COL(last_progress)), NULL) : 0;
+	r->last_lsn = strtoll(PQgetvalue(res, i, COL(last_lsn)), NULL, 10);
+	r->pending_id = dup_or_null(res, i, COL(pending_id));
+	r->pending_method = dup_or_null(res, i, COL(pending_method));
+	r->steps = (int)strtol(PQgetvalue(res, i, COL(steps)), NULL, 10);
+	r->error = dup_or_null(res, i, COL(error));
+	r->task = r->task_stored = is_true(res, i, COL(task));
+	r->modern = is_true(res, i, COL(modern));
+	r->client = dup_or_null(res, i, COL(client));
+	r->ttl_ms = PQgetisnull(res, i, COL(ttl_ms)) ? 0 : strtoll(PQgetvalue(res, i, COL(ttl_ms)),
+	                                                            NULL, 10);
+	r->lease_expired = is_true(res, i, RUN_NFIELDS + XC_LEASE);
+	r->due_ms = PQgetisnull(res, i, RUN_NFIELDS + XC_DUE) ? 0 :
+	            strtoll(PQgetvalue(res, i, RUN_NFIELDS + XC_DUE), NULL, 10);
+	r->expired = is_true(res, i, RUN_NFIELDS + XC_EXPIRED);
+	r->started_ms = now_ms() - strtoll(PQgetvalue(res, i, RUN_NFIELDS + XC_AGE), NULL, 10);
 	r->exists = 1;
-	if (r->request_id == NULL || r->tool == NULL || r->arguments == NULL || r->journal == NULL)
+	if (r->request_id == NULL || r->tool == NULL || r->arguments == NULL || r->journal == NULL ||
+	    (r->client == NULL && !PQgetisnull(res, i, COL(client))))
 		return DMCP_E_NOMEM;
 	return DMCP_OK;
 }
@@ -1080,7 +1202,7 @@ dmcp_rc store_run_get(struct store *st, const char *run_id, const char *session_
 		rc = DMCP_E_NOT_FOUND;
 	} else {
 		row_copy(out->id, sizeof out->id, run_id);
-		rc = fill_run(res, out);
+		rc = fill_run(res, 0, out);
 		if (rc != DMCP_OK)
 			row_run_clear(out);
 	}
@@ -1192,8 +1314,14 @@ static dmcp_rc array_literal(struct buf *b, int n, const char *const *items)
 /* Text of the numbers a save sends (the run's own strings are used as they are). */
 struct save_text {
 	char ver[16], notes[16], lsn[24], steps[16], prog[40], first[24], exp_lsn[24];
-	char exp_steps[16], max[16], max_principal[16];
+	char exp_steps[16], max[16], max_principal[16], ttl[24], due[24];
 };
+
+/* 1 when this save makes r a task (the principal's limit of tasks applies). */
+static int makes_task(const struct run_row *r)
+{
+	return r->task && !r->task_stored;
+}
 
 /* The parameters of a save, by save_param number (p[k - 1] is $k). */
 static void save_params(const struct run_row *r, const struct run_expect *expect, int max_live,
@@ -1210,6 +1338,8 @@ static void save_params(const struct run_row *r, const struct run_expect *expect
 	snprintf(t->exp_steps, sizeof t->exp_steps, "%d", expect ? expect->steps : 0);
 	snprintf(t->max, sizeof t->max, "%d", max_live);
 	snprintf(t->max_principal, sizeof t->max_principal, "%d", max_principal);
+	snprintf(t->ttl, sizeof t->ttl, "%lld", (long long)r->ttl_ms);
+	snprintf(t->due, sizeof t->due, "%lld", (long long)r->due_ms);
 	p[SP_ID - 1] = r->id;
 	p[SP_session_id - 1] = r->session_id[0] != '\0' ? r->session_id : NULL;
 	p[SP_principal - 1] = r->principal;
@@ -1228,10 +1358,16 @@ static void save_params(const struct run_row *r, const struct run_expect *expect
 	p[SP_pending_method - 1] = r->pending_method;
 	p[SP_steps - 1] = t->steps;
 	p[SP_error - 1] = r->error;
+	p[SP_task - 1] = r->task ? "t" : "f";
+	p[SP_modern - 1] = r->modern ? "t" : "f";
+	p[SP_client - 1] = r->client;
+	p[SP_ttl_ms - 1] = r->ttl_ms > 0 ? t->ttl : NULL;
 	p[SP_FIRST_LSN - 1] = t->first;
 	p[SP_KINDS - 1] = kinds;
 	p[SP_BODIES - 1] = bodies;
 	p[SP_SYNC - 1] = sync;
+	p[SP_DUE - 1] = r->due_ms > 0 ? t->due : NULL;
+	p[SP_TASK_LIMIT - 1] = makes_task(r) ? t->max : NULL;
 	p[SP_EXP_STATUS - 1] = expect ? row_status_name(expect->status) : NULL;
 	p[SP_EXP_LSN - 1] = t->exp_lsn;
 	p[SP_EXP_STEPS - 1] = t->exp_steps;
@@ -1253,17 +1389,72 @@ static dmcp_rc insert_result(const PGresult *res, struct run_row *r)
 	return DMCP_E_INTERNAL;
 }
 
-/* After an insert that wrote nothing: why (the session ended, or is at its limit). */
-static dmcp_rc insert_refused(struct store *st, const struct run_row *r)
+/* After a save that made a task and wrote nothing: DMCP_E_LIMIT when the principal holds its
+ * limit of unfinished tasks, else DMCP_E_CONFLICT (an update lost its compare-and-set). */
+static dmcp_rc task_full(struct store *st, const struct run_row *r, int max_tasks)
+{
+	char max[16];
+	const char *p[2] = {r->principal, max};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+
+	snprintf(max, sizeof max, "%d", max_tasks);
+	rc = exec_stmt(st, S_TASK_FULL, p, &res);
+	if (rc == DMCP_OK)
+		rc = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? DMCP_E_LIMIT
+		                                                                    : DMCP_E_CONFLICT;
+	PQclear(res);
+	return rc;
+}
+
+/* After an insert that wrote nothing: why (the session ended, or is at its limit; or the
+ * principal is at its limit of tasks). */
+static dmcp_rc insert_refused(struct store *st, const struct run_row *r, int max_live)
 {
 	const char *p[2] = {r->session_id, r->principal};
 	PGresult *res = NULL;
-	dmcp_rc rc = exec_stmt(st, S_RUN_WHY, p, &res);
+	dmcp_rc rc;
 
+	if (makes_task(r))
+		return task_full(st, r, max_live);
+	rc = exec_stmt(st, S_RUN_WHY, p, &res);
 	if (rc == DMCP_OK)
 		rc = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? DMCP_E_LIMIT
 		                                                                    : DMCP_E_NOT_FOUND;
 	PQclear(res);
+	return rc;
+}
+
+/* The save statement with its notifications, in one round trip. A save that makes a task
+ * runs in a transaction behind the principal's lock (S_TASK_LOCK); the notifications follow
+ * the commit, each in its own transaction. *at: the index of the save's result in res. */
+static dmcp_rc save_pipeline(struct store *st, const struct run_row *r, int update, int notify,
+                             const char *const *p, PGresult **res, int *at)
+{
+	const char *np[1] = {r->id}, *dp[1] = {STORE_DUE_PAYLOAD}, *lp[1] = {r->principal};
+	const char *const *params[6];
+	enum stmt ids[6];
+	int n = 0, locked = makes_task(r);
+	dmcp_rc rc;
+
+	if (locked) {
+		ids[n] = S_BEGIN, params[n++] = NULL;
+		ids[n] = S_TASK_LOCK, params[n++] = lp;
+	}
+	*at = n;
+	ids[n] = update ? S_RUN_UPDATE : S_RUN_INSERT, params[n++] = p;
+	if (locked)
+		ids[n] = S_COMMIT, params[n++] = NULL;
+	if (notify)
+		ids[n] = S_NOTIFY_NOW, params[n++] = np;
+	if (r->due_ms > 0)
+		ids[n] = S_NOTIFY_NOW, params[n++] = dp;
+	rc = exec_pipeline(st, n, ids, params, res, !locked);
+	if (locked) {
+		if (res[*at + 1] == NULL || strcmp(PQcmdStatus(res[*at + 1]), "COMMIT") != 0)
+			rc = DMCP_E_DB;
+		store_rollback(st); /* a failed transaction block stays open until then */
+	}
 	return rc;
 }
 
@@ -1286,22 +1477,24 @@ static dmcp_rc save_arrays(struct buf *ka, struct buf *ba, int n, const enum eve
 	return rc;
 }
 
-/* store_run_save inside the transaction a tool's step opened: the save, then COMMIT (and the
- * NOTIFY, in its own transaction) only when it saved; else ROLLBACK, and the function's
- * writes go with it. Two round trips: the COMMIT must not go out before the save's answer
- * (a COMMIT pipelined after a compare-and-set that matched nothing would commit the
- * function's writes without the run). */
+/* store_run_save inside the transaction a tool's step opened: the save (behind the
+ * principal's task lock when it makes a task), then COMMIT (and the NOTIFYs, each in its own
+ * transaction) only when it saved; else ROLLBACK, and the function's writes go with it. Two
+ * round trips: the COMMIT must not go out before the save's answer (a COMMIT pipelined after
+ * a compare-and-set that matched nothing would commit the function's writes without the
+ * run). */
 static dmcp_rc save_in_tx(struct store *st, struct run_row *r, const struct run_expect *expect,
                           int max_live, int max_principal, int64_t first_lsn, int n,
                           const enum event_kind *kinds, const char *const *bodies, int notify)
 {
-	static const enum stmt after[] = {S_COMMIT, S_NOTIFY_NOW};
-	enum stmt id = expect != NULL ? S_RUN_UPDATE : S_RUN_INSERT;
-	const char *p[SP_COUNT], *np[1] = {r->id};
-	const char *const *params[2] = {p, np}, *const *none[2] = {NULL, np};
+	enum stmt ids[3], after[3];
+	const char *p[SP_COUNT], *np[1] = {r->id}, *dp[1] = {STORE_DUE_PAYLOAD};
+	const char *lp[1] = {r->principal};
+	const char *const *params[3], *const *aparams[3];
 	struct save_text t;
 	struct buf ka, ba;
-	PGresult *res[2] = {NULL, NULL};
+	PGresult *res[3] = {NULL, NULL, NULL};
+	int k = 0, at, na = 0, locked = makes_task(r);
 	dmcp_rc rc;
 
 	buf_init(&ka, STORE_MAX_EVENT_BYTES);
@@ -1310,44 +1503,55 @@ static dmcp_rc save_in_tx(struct store *st, struct run_row *r, const struct run_
 	if (rc == DMCP_OK) {
 		save_params(r, expect, max_live, max_principal, first_lsn, buf_cstr(&ka),
 		            buf_cstr(&ba), "on", &t, p);
-		rc = exec_pipeline(st, 1, &id, params, res, 1);
+		if (locked)
+			ids[k] = S_TASK_LOCK, params[k++] = lp;
+		at = k;
+		ids[k] = expect != NULL ? S_RUN_UPDATE : S_RUN_INSERT, params[k++] = p;
+		rc = exec_pipeline(st, k, ids, params, res, 0);
 		if (rc == DMCP_OK && expect == NULL)
-			rc = insert_result(res[0], r);
-		else if (rc == DMCP_OK && strcmp(PQgetvalue(res[0], 0, 0), "1") != 0)
+			rc = insert_result(res[at], r);
+		else if (rc == DMCP_OK && strcmp(PQgetvalue(res[at], 0, 0), "1") != 0)
 			rc = DMCP_E_CONFLICT;
-		clear_all(res, 1);
+		clear_all(res, 3);
 	}
 	buf_free(&ka);
 	buf_free(&ba);
 	if (rc != DMCP_OK) {
 		store_rollback(st);
-		return rc == DMCP_E_INTERNAL ? insert_refused(st, r) : rc;
+		if (rc == DMCP_E_CONFLICT && locked)
+			return task_full(st, r, max_live);
+		return rc == DMCP_E_INTERNAL ? insert_refused(st, r, max_live) : rc;
 	}
-	rc = exec_pipeline(st, notify ? 2 : 1, after, none, res, 1);
+	after[na] = S_COMMIT, aparams[na++] = NULL;
+	if (notify)
+		after[na] = S_NOTIFY_NOW, aparams[na++] = np;
+	if (r->due_ms > 0)
+		after[na] = S_NOTIFY_NOW, aparams[na++] = dp;
+	rc = exec_pipeline(st, na, after, aparams, res, 1);
 	if (res[0] != NULL && PQresultStatus(res[0]) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(res[0]), "COMMIT") == 0)
 		rc = DMCP_OK; /* committed; a failed NOTIFY only delays followers */
 	else
 		rc = DMCP_E_DB;
-	clear_all(res, 2);
+	clear_all(res, 3);
 	store_rollback(st);
-	if (rc == DMCP_OK)
+	if (rc == DMCP_OK) {
 		r->exists = 1;
+		r->task_stored = r->task;
+	}
 	return rc;
 }
-
 dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
                        int max_live, int max_principal, int64_t first_lsn, int n,
                        const enum event_kind *kinds, const char *const *bodies, int durable,
                        int notify)
 {
-	enum stmt ids[2];
-	const char *p[SP_COUNT], *np[1] = {r->id};
-	const char *const *params[2] = {p, np};
+	const char *p[SP_COUNT];
 	struct save_text t;
 	struct buf ka, ba;
-	PGresult *res[2] = {NULL, NULL};
+	PGresult *res[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
 	dmcp_rc rc;
+	int at = 0;
 
 	if (PQtransactionStatus(st->conn) == PQTRANS_INTRANS)
 		return save_in_tx(st, r, expect, max_live, max_principal, first_lsn, n, kinds, bodies,
@@ -1358,26 +1562,27 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_exp
 	if (rc == DMCP_OK) {
 		save_params(r, expect, max_live, max_principal, first_lsn, buf_cstr(&ka),
 		            buf_cstr(&ba), durable || !st->async ? "on" : "off", &t, p);
-		ids[0] = expect != NULL ? S_RUN_UPDATE : S_RUN_INSERT;
-		ids[1] = S_NOTIFY_NOW;
-		rc = exec_pipeline(st, notify ? 2 : 1, ids, params, res, 1);
-		if (res[0] != NULL && PQresultStatus(res[0]) == PGRES_TUPLES_OK) {
+		rc = save_pipeline(st, r, expect != NULL, notify, p, res, &at);
+		if (res[at] != NULL && PQresultStatus(res[at]) == PGRES_TUPLES_OK &&
+		    (rc == DMCP_OK || !makes_task(r))) {
 			rc = DMCP_OK; /* saved; a failed NOTIFY only delays followers until they poll */
 			if (expect == NULL)
-				rc = insert_result(res[0], r);
-			else if (strcmp(PQgetvalue(res[0], 0, 0), "1") != 0)
+				rc = insert_result(res[at], r);
+			else if (strcmp(PQgetvalue(res[at], 0, 0), "1") != 0)
 				rc = DMCP_E_CONFLICT;
 		}
-		if (notify && rc == DMCP_OK && PQresultStatus(res[1]) != PGRES_TUPLES_OK)
-			log_msg(LOG_WARN, "NOTIFY for run %s failed; followers will poll", r->id);
+		if (expect != NULL && rc == DMCP_E_CONFLICT && makes_task(r))
+			rc = task_full(st, r, max_live);
 	}
-	clear_all(res, 2);
+	clear_all(res, 6);
 	buf_free(&ka);
 	buf_free(&ba);
 	if (rc == DMCP_E_INTERNAL)
-		rc = insert_refused(st, r);
-	if (rc == DMCP_OK)
+		rc = insert_refused(st, r, max_live);
+	if (rc == DMCP_OK) {
 		r->exists = 1;
+		r->task_stored = r->task;
+	}
 	return rc;
 }
 
@@ -1521,14 +1726,14 @@ dmcp_rc store_token_list(struct store *st, void (*each)(void *arg, const struct 
 
 /* ---- wake-ups -------------------------------------------------------------------------- */
 
-/* 1 when payload is one dmcp sends: a run id, or "s:", "l:", "r:" and printable text. */
+/* 1 when payload is one dmcp sends: a run id, or "s:", "l:", "r:", "t:" and printable text. */
 static int payload_ok(const char *payload)
 {
 	size_t i, n = strnlen(payload, STORE_MAX_PAYLOAD + 1);
 
 	if (rnd_id_ok(payload))
 		return 1;
-	if (n < 3 || n > STORE_MAX_PAYLOAD || payload[1] != ':' || strchr("slr", payload[0]) == NULL)
+	if (n < 3 || n > STORE_MAX_PAYLOAD || payload[1] != ':' || strchr("slrt", payload[0]) == NULL)
 		return 0;
 	for (i = 2; i < n; i++)
 		if ((unsigned char)payload[i] < 0x20 || payload[i] == 0x7f)
@@ -1785,6 +1990,174 @@ dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
 	}
 	PQclear(res);
 	return DMCP_OK;
+}
+
+/* ---- expiry, tasks and due runs --------------------------------------------------------- */
+
+int store_run_expired(struct store *st, const char *run_id, const char *session_id,
+                      const char *principal)
+{
+	const char *p[3] = {run_id, session_id[0] != '\0' ? session_id : NULL, principal};
+	PGresult *res = NULL;
+	int expired = 0;
+
+	if (exec_stmt(st, S_RUN_EXPIRED, p, &res) == DMCP_OK)
+		expired = PQntuples(res) == 1;
+	PQclear(res);
+	return expired;
+}
+
+/* Row i of a task read (S_TASK_GET, S_TASK_LIST): the run, then created, updated, created_us,
+ * response (and, for the list, the id). */
+static dmcp_rc fill_task(const PGresult *res, int i, struct task_row *t)
+{
+	int c = RUN_NFIELDS + XC_COUNT;
+	dmcp_rc rc = fill_run(res, i, &t->run);
+
+	row_copy(t->created, sizeof t->created, PQgetvalue(res, i, c));
+	row_copy(t->updated, sizeof t->updated, PQgetvalue(res, i, c + 1));
+	t->created_us = strtoll(PQgetvalue(res, i, c + 2), NULL, 10);
+	t->response = dup_or_null(res, i, c + 3);
+	if (rc == DMCP_OK && t->response == NULL && !PQgetisnull(res, i, c + 3))
+		rc = DMCP_E_NOMEM;
+	return rc;
+}
+
+dmcp_rc store_task_get(struct store *st, const char *run_id, const char *principal,
+                       struct task_row *out)
+{
+	const char *p[2] = {run_id, principal};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+
+	memset(out, 0, sizeof *out);
+	rc = exec_stmt(st, S_TASK_GET, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		rc = DMCP_E_NOT_FOUND;
+	} else {
+		row_copy(out->run.id, sizeof out->run.id, run_id);
+		rc = fill_task(res, 0, out);
+	}
+	PQclear(res);
+	if (rc != DMCP_OK)
+		row_task_clear(out);
+	return rc;
+}
+
+dmcp_rc store_task_list(struct store *st, const char *principal, int64_t after_us,
+                        const char *after_id, int max, struct task_row *out, int *n)
+{
+	char us[24], lim[16];
+	const char *p[4] = {principal, us, after_id, lim};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+	int i;
+
+	*n = 0;
+	snprintf(us, sizeof us, "%lld", (long long)after_us);
+	snprintf(lim, sizeof lim, "%d", max);
+	rc = exec_stmt(st, S_TASK_LIST, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	for (i = 0; i < PQntuples(res) && i < max && rc == DMCP_OK; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		row_copy(out[i].run.id, sizeof out[i].run.id,
+		         PQgetvalue(res, i, RUN_NFIELDS + XC_COUNT + 4));
+		rc = fill_task(res, i, &out[i]);
+		(*n)++;
+	}
+	PQclear(res);
+	if (rc != DMCP_OK) {
+		for (i = 0; i < *n; i++)
+			row_task_clear(&out[i]);
+		*n = 0;
+	}
+	return rc;
+}
+
+dmcp_rc store_task_cancel(struct store *st, const char *run_id, const char *principal,
+                          const char *why)
+{
+	const char *p[3] = {run_id, principal, why};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+
+	rc = exec_stmt(st, S_TASK_CANCEL, p, &res);
+	if (rc == DMCP_OK) {
+		const char *v = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "0";
+		rc = strcmp(v, "1") == 0 ? DMCP_OK : strcmp(v, "2") == 0 ? DMCP_E_CONFLICT
+		                                                        : DMCP_E_NOT_FOUND;
+	}
+	PQclear(res);
+	if (rc == DMCP_OK)
+		store_notify(st, run_id);
+	return rc;
+}
+
+dmcp_rc store_due_claim(struct store *st, const char *run_id, int max, struct run_row *out,
+                        int *n)
+{
+	char lim[16];
+	const char *p[2] = {run_id, lim};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+	int i;
+
+	*n = 0;
+	snprintf(lim, sizeof lim, "%d", max);
+	rc = exec_stmt(st, S_DUE_CLAIM, p, &res);
+	if (rc != DMCP_OK)
+		return rc;
+	for (i = 0; i < PQntuples(res) && i < max; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		row_copy(out[i].id, sizeof out[i].id, PQgetvalue(res, i, RUN_NFIELDS + XC_COUNT));
+		if (fill_run(res, i, &out[i]) != DMCP_OK)
+			rc = DMCP_E_NOMEM; /* claimed anyway: left to the lease (an orphan) */
+		(*n)++;
+	}
+	PQclear(res);
+	return rc;
+}
+
+dmcp_rc store_due_next(struct store *st, int64_t *in_ms)
+{
+	PGresult *res = NULL;
+	dmcp_rc rc;
+
+	*in_ms = -1;
+	rc = exec_stmt(st, S_DUE_NEXT, NULL, &res);
+	if (rc == DMCP_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		*in_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return rc;
+}
+
+/* Runs one statement of store_expire tombstones at most: a short transaction that holds few
+ * row locks; store_expire repeats it until a batch comes back short. */
+#define STORE_EXPIRE_BATCH 1000
+
+dmcp_rc store_expire(struct store *st, int retention_s, long *expired)
+{
+	char ret[16], lim[16];
+	const char *p[2] = {ret, lim};
+	PGresult *res = NULL;
+	dmcp_rc rc;
+	long got;
+
+	*expired = 0;
+	snprintf(ret, sizeof ret, "%d", retention_s);
+	snprintf(lim, sizeof lim, "%d", STORE_EXPIRE_BATCH);
+	do {
+		rc = exec_stmt(st, S_EXPIRE, p, &res);
+		got = rc == DMCP_OK && PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10)
+		                                           : 0;
+		PQclear(res);
+		res = NULL;
+		*expired += got;
+	} while (rc == DMCP_OK && got == STORE_EXPIRE_BATCH);
+	return rc;
 }
 
 /* ---- operators ------------------------------------------------------------------------- */

@@ -117,7 +117,8 @@ struct run_expect {
 /* Write the run row with every field and append n events (bodies[i] of kinds[i]) as LSNs
  * first_lsn .. first_lsn+n-1, in one statement: one round trip and one commit, which waits
  * for the disk when durable (or when the connection is not async); then, when notify, a
- * NOTIFY for the run in its own small transaction, in the same round trip.
+ * NOTIFY for the run in its own small transaction, in the same round trip, and when the run
+ * is due (r->due_ms), a NOTIFY "t:" for the schedulers.
  * Inside the transaction a tool's step opened (store_tool_call), the statement goes into it
  * and commits it (waiting for the disk) only when it saved the run; then the NOTIFY. When it
  * saved nothing (DMCP_E_CONFLICT, a refused insert) or failed, the transaction is rolled back,
@@ -132,7 +133,10 @@ struct run_expect {
  * r->over_principal set. A finished or sessionless run with no principal limit always goes in.
  * expect set: an update that happens only while the stored row still has expect's status,
  * last_lsn and steps (else DMCP_E_CONFLICT, nothing changed). A run that ends here leaves its
- * session's count. Sets r->exists on success. */
+ * session's count. Sets r->exists on success.
+ * A save that makes r a task (r->task, not r->task_stored) counts the principal's unfinished
+ * tasks under a per-principal lock in the same transaction: max_live is then the principal's
+ * limit of tasks (DMCP_E_LIMIT when reached). Sets r->task_stored on success. */
 dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_expect *expect,
                        int max_live, int max_principal, int64_t first_lsn, int n,
                        const enum event_kind *kinds, const char *const *bodies, int durable,
@@ -168,12 +172,53 @@ dmcp_rc store_run_cancel(struct store *st, const char *session_id, const char *p
                          struct run_end *ended) DMCP_MUST_CHECK;
 
 /* Up to max events after after_lsn, oldest first, plus the run's status and last_lsn, in
- * one snapshot. The run must belong to session_id ("" for sessionless) and principal (else
- * DMCP_E_NOT_FOUND). Free with row_events_clear. */
+ * one snapshot. The run must belong to session_id ("" for sessionless) and principal, and not
+ * be expired (else DMCP_E_NOT_FOUND). Free with row_events_clear. */
 dmcp_rc store_events_after(struct store *st, const char *run_id, const char *session_id,
                            const char *principal, int64_t after_lsn, int max,
                            struct event_row *out, int *n, enum run_status *status,
                            int64_t *last_lsn, int *lease_expired) DMCP_MUST_CHECK;
+
+/* Whether a run that store_run_get or store_events_after did not find is a tombstone: it
+ * existed, belonged to session_id and principal, and expired (store_expire). */
+int store_run_expired(struct store *st, const char *run_id, const char *session_id,
+                      const char *principal);
+
+/* ---- Tasks ------------------------------------------------------------------------------ */
+
+
+/* The task run_id of principal, with its response once it has one. DMCP_E_NOT_FOUND unless it
+ * is a task of principal (an expired one is found, with run.expired set). */
+dmcp_rc store_task_get(struct store *st, const char *run_id, const char *principal,
+                       struct task_row *out) DMCP_MUST_CHECK;
+/* Up to max tasks of principal created after (after_us, after_id) — (0, "") from the start —
+ * oldest first, without journals and responses, into out; count in *n. */
+dmcp_rc store_task_list(struct store *st, const char *principal, int64_t after_us,
+                        const char *after_id, int max, struct task_row *out,
+                        int *n) DMCP_MUST_CHECK;
+/* tasks/cancel: the unfinished task run_id of principal becomes cancelled (error why), its due
+ * time cleared, and is notified. DMCP_E_CONFLICT when it is already finished (or expired),
+ * DMCP_E_NOT_FOUND when principal has no such task. */
+dmcp_rc store_task_cancel(struct store *st, const char *run_id, const char *principal,
+                          const char *why) DMCP_MUST_CHECK;
+
+/* ---- Due runs --------------------------------------------------------------------------- */
+
+/* Claim up to max runs whose due time passed (or run_id alone, when not NULL, if it is due):
+ * one statement, FOR UPDATE SKIP LOCKED, so that concurrent claimers (schedulers of several
+ * processes, two sweeps) never take the same run. A claimed run is 'running' with a fresh
+ * lease and no due time: its step is the claimer's (a worker that dies mid-step leaves an
+ * orphan, see store_orphans). Rows into out[max] (clear each with row_run_clear), each with
+ * the due_ms it had; count in *n. */
+dmcp_rc store_due_claim(struct store *st, const char *run_id, int max, struct run_row *out,
+                        int *n) DMCP_MUST_CHECK;
+/* Milliseconds until the next due time (0 when one has passed), or -1 when no run is due. */
+dmcp_rc store_due_next(struct store *st, int64_t *in_ms) DMCP_MUST_CHECK;
+
+/* Expiry: finished runs whose retention (retention_s after they finished) passed, and tasks
+ * whose TTL passed (unfinished ones are cancelled), lose their events and journal and become
+ * tombstones. Count in *expired. */
+dmcp_rc store_expire(struct store *st, int retention_s, long *expired) DMCP_MUST_CHECK;
 
 /* A secret the program keeps in the database: the value stored under name, or proposed
  * (stored now) when there is none yet; copied into out[cap]. */
@@ -272,10 +317,12 @@ dmcp_rc store_token_list(struct store *st, void (*each)(void *arg, const struct 
 /* Wake-ups. Every NOTIFY goes to the one channel "dmcp"; each process has one listening
  * connection (see wake.h). Payloads: a run id (the run has news), "s:<session id>" (the
  * session changed: caches drop it), "l:<list>" (a list changed), "r:<uri>" (a resource
- * changed).
+ * changed), "t:due" (a run got a due time: schedulers look again, STORE_DUE_PAYLOAD).
  * store_notify: outside any transaction, after the commit it announces; a hint only, so a
  * failure is logged and otherwise ignored (followers re-read the table on a timeout). */
 void store_notify(struct store *st, const char *payload);
+/* The payload that tells schedulers a due time was set. */
+#define STORE_DUE_PAYLOAD "t:due"
 /* LISTEN to the channel on this connection (the listener's). */
 dmcp_rc store_listen_all(struct store *st) DMCP_MUST_CHECK;
 /* The connection's socket, to poll for incoming notifications. */
@@ -291,10 +338,11 @@ dmcp_rc store_ping(struct store *st) DMCP_MUST_CHECK;
 /* Expiry, in batches of at most batch rows per statement (FOR UPDATE SKIP LOCKED: two sweeps
  * at once share the work, and a locked row waits for the next sweep): end sessions idle
  * longer than ttl_s (cancelling their runs), delete sessions ended more than ttl_s ago with
- * everything they own, sessionless runs untouched for ttl_s, and finished runs (completed,
- * failed, cancelled) of live sessions older than retention_s (0: kept while their session
- * lives). Counts in *ended, *deleted (sessions and sessionless runs) and *trimmed
- * (finished runs of live sessions). */
+ * everything they own, sessionless runs untouched for ttl_s (tasks only once they are
+ * finished or expired: a task lives by its own TTL), and finished runs (completed, failed,
+ * cancelled) of live sessions older than retention_s (0: kept while their session lives).
+ * Counts in *ended, *deleted (sessions and sessionless runs) and *trimmed (finished runs of
+ * live sessions). */
 struct sweep_counts {
 	long ended;   /* sessions ended for idleness */
 	long deleted; /* ended sessions and sessionless runs deleted */

@@ -434,7 +434,9 @@ static dmcp_rc complete_args(const char *arg, const char *value, json_object *va
 static const struct dmcp_completion completion = {"ref/prompt", "test_prompt_with_arguments",
                                                   complete_args};
 
-dmcp_rc examples_conformance_register(dmcp_registry *reg, char *err, size_t errlen)
+/* Everything, or (with_greet 0) all but the tasks extension's greet, whose name the demo's
+ * greet takes in the unit tests' registry. */
+static dmcp_rc fixtures(dmcp_registry *reg, int with_greet, char *err, size_t errlen)
 {
 	size_t i;
 
@@ -446,5 +448,16 @@ dmcp_rc examples_conformance_register(dmcp_registry *reg, char *err, size_t errl
 	for (i = 0; i < sizeof prompts / sizeof prompts[0]; i++)
 		DMCP_TRY(dmcp_register_prompt(reg, &prompts[i], err, errlen));
 	DMCP_TRY(dmcp_register_completion(reg, &completion, err, errlen));
-	return examples_mrtr_register(reg, err, errlen); /* the 2026-07-28 fixtures (mrtr.c) */
+	DMCP_TRY(examples_mrtr_register(reg, err, errlen)); /* the 2026-07-28 fixtures (mrtr.c) */
+	return examples_tasks_register(reg, with_greet, err, errlen); /* tasks (tasks.c) */
+}
+
+dmcp_rc examples_conformance_register(dmcp_registry *reg, char *err, size_t errlen)
+{
+	return fixtures(reg, 1, err, errlen);
+}
+
+dmcp_rc examples_conformance_register_beside_demo(dmcp_registry *reg, char *err, size_t errlen)
+{
+	return fixtures(reg, 0, err, errlen);
 }

@@ -487,5 +487,5 @@ dmcp_rc examples_demo_register(dmcp_registry *reg, char *err, size_t errlen)
 
 	for (i = 0; i < sizeof tools / sizeof tools[0]; i++)
 		DMCP_TRY(dmcp_register_tool(reg, &tools[i], err, errlen));
-	return DMCP_OK;
+	return examples_longrun_register(reg, err, errlen); /* timers, branches (longrun.c) */
 }

@@ -54,7 +54,9 @@ rpc() {
 		"test_input_required_result_multiple_inputs", "test_input_required_result_multi_round",
 		"test_input_required_result_capabilities", "test_missing_capability",
 		"test_streaming_elicitation", "test_logging_tool", "test_trigger_tool_change",
-		"test_trigger_prompt_change", "test_trigger_resource_update"} and "nextCursor" not in r'
+		"test_trigger_prompt_change", "test_trigger_resource_update", "greet", "slow_compute",
+		"failing_job", "protocol_error_job", "confirm_delete", "multi_input",
+		"test_tool_with_task"} and "nextCursor" not in r'
 }
 
 @test "resources/read of an unknown uri is -32002" {

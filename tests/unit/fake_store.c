@@ -31,6 +31,7 @@ struct fs_run {
 	struct run_row row; /* owned copies; row.exists is 1 */
 	int expired;        /* the lease passed */
 	long updated;       /* tick of the last write (orphans are listed oldest first) */
+	long created;       /* tick of the insert (tasks are listed in creation order) */
 	struct fs_event *ev;
 	int nev, cap;
 };
@@ -235,6 +236,7 @@ static void run_copy(struct run_row *dst, const struct run_row *src)
 	dst->pending_id = dup_s(src->pending_id);
 	dst->pending_method = dup_s(src->pending_method);
 	dst->error = dup_s(src->error);
+	dst->client = dup_s(src->client);
 }
 
 static void replace(char **dst, const char *src)
@@ -956,6 +958,21 @@ static void update_row(struct fs_run *run, const struct run_row *r)
 	replace(&run->row.pending_method, r->pending_method);
 	run->row.steps = r->steps;
 	replace(&run->row.error, r->error);
+	run->row.task = run->row.task_stored = r->task;
+	replace(&run->row.client, r->client);
+	run->row.ttl_ms = r->ttl_ms;
+	run->row.due_ms = r->due_ms;
+}
+
+/* Unfinished tasks of principal. */
+static int live_tasks(const char *principal)
+{
+	int i, n = 0;
+
+	for (i = 0; i < db.nruns; i++)
+		n += db.runs[i].row.task && unfinished(db.runs[i].row.status) &&
+		     !db.runs[i].row.expired && strcmp(db.runs[i].row.principal, principal) == 0;
+	return n;
 }
 
 /* The save's statement itself (store_run_save). */
@@ -975,10 +992,13 @@ static dmcp_rc save_row(struct store *st, struct run_row *r, const struct run_ex
 			return stmt_error(st); /* CHECK (lsn > 0), NOT NULL, CHECK (kind IN ...) */
 	if (r->request_id == NULL || r->tool == NULL || r->arguments == NULL || r->journal == NULL)
 		return stmt_error(st); /* NOT NULL */
+	if (r->task && !r->task_stored && live_tasks(r->principal) >= max_live)
+		return expect == NULL || (rc = update_allowed(find_run(&db, r->id), expect)) == DMCP_OK
+		       ? DMCP_E_LIMIT : rc;
 	if (expect == NULL) {
 		if (find_run(&db, r->id) != NULL)
 			return stmt_error(st); /* primary key */
-		rc = insert_allowed(r, max_live, max_principal);
+		rc = r->task ? DMCP_OK : insert_allowed(r, max_live, max_principal);
 		if (rc != DMCP_OK)
 			return rc;
 		db.runs = grow(db.runs, &db.capruns, db.nruns + 1, sizeof *db.runs);
@@ -987,6 +1007,7 @@ static dmcp_rc save_row(struct store *st, struct run_row *r, const struct run_ex
 		run_copy(&run->row, r);
 		run->row.exists = 1;
 		run->row.lease_expired = 0;
+		run->created = tick + 1;
 		before = 0;
 	} else {
 		run = find_run(&db, r->id);
@@ -1013,6 +1034,9 @@ static dmcp_rc save_row(struct store *st, struct run_row *r, const struct run_ex
 	if (run->row.last_lsn != max_lsn(run))
 		anomaly("run %s: last_lsn does not match its newest event", r->id);
 	r->exists = 1;
+	r->task_stored = r->task;
+	run->row.task_stored = r->task;
+	run->row.expired = 0;
 	return DMCP_OK;
 }
 
@@ -1042,6 +1066,8 @@ dmcp_rc store_run_save(struct store *st, struct run_row *r, const struct run_exp
 	}
 	if (rc == DMCP_OK && notify)
 		store_notify(st, r->id);
+	if (rc == DMCP_OK && r->due_ms > 0)
+		store_notify(st, STORE_DUE_PAYLOAD);
 	return rc;
 }
 
@@ -1154,7 +1180,7 @@ dmcp_rc store_events_after(struct store *st, const char *run_id, const char *ses
 		return rc;
 	r = find_run(&db, run_id);
 	if (r == NULL || strcmp(r->row.session_id, session_id) != 0 ||
-	    strcmp(r->row.principal, principal) != 0)
+	    strcmp(r->row.principal, principal) != 0 || r->row.expired)
 		return DMCP_E_NOT_FOUND;
 	*status = r->row.status;
 	*last_lsn = r->row.last_lsn;
@@ -1277,6 +1303,188 @@ dmcp_rc store_orphans(struct store *st, int max, struct orphan *out, int *n)
 		after = best->updated;
 		(*n)++;
 	}
+	return DMCP_OK;
+}
+
+/* ---- expiry, tasks and due runs -------------------------------------------------------- */
+
+/* The fake's clock for due times: milliseconds since the epoch, moved by the tests. */
+static int64_t fake_now;
+
+void fake_store_set_now(int64_t ms)
+{
+	fake_now = ms;
+}
+
+int store_run_expired(struct store *st, const char *run_id, const char *session_id,
+                      const char *principal)
+{
+	struct fs_run *r;
+
+	if (enter(st, "store_run_expired") != DMCP_OK)
+		return 0;
+	r = find_run(&db, run_id);
+	return r != NULL && r->row.expired && strcmp(r->row.session_id, session_id) == 0 &&
+	       strcmp(r->row.principal, principal) == 0;
+}
+
+/* Times in the fake: the tick, as an ISO-looking string. */
+static void fake_time(char *out, long t)
+{
+	snprintf(out, ROW_TIME_LEN, "2026-01-01T00:00:%02ld.%03ldZ", (t / 1000) % 60, t % 1000);
+}
+
+static void task_copy(struct task_row *out, const struct fs_run *r, int full)
+{
+	int i;
+
+	memset(out, 0, sizeof *out);
+	run_copy(&out->run, &r->row);
+	row_copy(out->run.id, sizeof out->run.id, r->row.id);
+	out->run.exists = 1;
+	if (!full) {
+		free(out->run.journal);
+		out->run.journal = dup_s("[]");
+	}
+	fake_time(out->created, r->created);
+	fake_time(out->updated, r->updated);
+	out->created_us = r->created;
+	for (i = r->nev - 1; full && i >= 0; i--) {
+		if (r->ev[i].kind == EV_RESPONSE) {
+			out->response = dup_s(r->ev[i].body);
+			break;
+		}
+	}
+}
+
+dmcp_rc store_task_get(struct store *st, const char *run_id, const char *principal,
+                       struct task_row *out)
+{
+	struct fs_run *r;
+	dmcp_rc rc = enter(st, "store_task_get");
+
+	memset(out, 0, sizeof *out);
+	if (rc != DMCP_OK)
+		return rc;
+	r = find_run(&db, run_id);
+	if (r == NULL || !r->row.task || strcmp(r->row.principal, principal) != 0)
+		return DMCP_E_NOT_FOUND;
+	task_copy(out, r, 1);
+	return DMCP_OK;
+}
+
+dmcp_rc store_task_list(struct store *st, const char *principal, int64_t after_us,
+                        const char *after_id, int max, struct task_row *out, int *n)
+{
+	dmcp_rc rc = enter(st, "store_task_list");
+	int i;
+
+	*n = 0;
+	if (rc != DMCP_OK)
+		return rc;
+	/* Runs are kept in creation order; created ticks are unique. */
+	for (i = 0; i < db.nruns && *n < max; i++) {
+		struct fs_run *r = &db.runs[i];
+		if (!r->row.task || strcmp(r->row.principal, principal) != 0 ||
+		    r->created < after_us || (r->created == after_us && strcmp(r->row.id, after_id) <= 0))
+			continue;
+		task_copy(&out[(*n)++], r, 0);
+	}
+	return DMCP_OK;
+}
+
+dmcp_rc store_task_cancel(struct store *st, const char *run_id, const char *principal,
+                          const char *why)
+{
+	struct fs_run *r;
+	dmcp_rc rc = enter(st, "store_task_cancel");
+
+	if (rc != DMCP_OK)
+		return rc;
+	r = find_run(&db, run_id);
+	if (r == NULL || !r->row.task || strcmp(r->row.principal, principal) != 0)
+		return DMCP_E_NOT_FOUND;
+	if (!unfinished(r->row.status) || r->row.expired)
+		return DMCP_E_CONFLICT;
+	r->row.status = RUN_CANCELLED;
+	replace(&r->row.pending_id, NULL);
+	replace(&r->row.pending_method, NULL);
+	replace(&r->row.error, why);
+	r->row.due_ms = 0;
+	r->updated = ++tick;
+	deliver(r->row.id);
+	return DMCP_OK;
+}
+
+dmcp_rc store_due_claim(struct store *st, const char *run_id, int max, struct run_row *out,
+                        int *n)
+{
+	dmcp_rc rc = enter(st, "store_due_claim");
+	int i;
+
+	*n = 0;
+	if (rc != DMCP_OK)
+		return rc;
+	for (i = 0; i < db.nruns && *n < max; i++) {
+		struct fs_run *r = &db.runs[i];
+		if (r->row.status != RUN_WAITING || r->row.due_ms == 0 || r->row.due_ms > fake_now ||
+		    (run_id != NULL && strcmp(run_id, r->row.id) != 0))
+			continue;
+		r->row.status = RUN_RUNNING;
+		r->expired = 0;
+		run_copy(&out[*n], &r->row); /* with the due time it had, as store.c returns it */
+		r->row.due_ms = 0;
+		row_copy(out[*n].id, sizeof out[*n].id, r->row.id);
+		out[*n].exists = 1;
+		(*n)++;
+	}
+	return DMCP_OK;
+}
+
+dmcp_rc store_due_next(struct store *st, int64_t *in_ms)
+{
+	dmcp_rc rc = enter(st, "store_due_next");
+	int i;
+
+	*in_ms = -1;
+	for (i = 0; rc == DMCP_OK && i < db.nruns; i++) {
+		const struct run_row *r = &db.runs[i].row;
+		int64_t in = r->due_ms - fake_now;
+		if (r->status != RUN_WAITING || r->due_ms == 0)
+			continue;
+		if (in < 0)
+			in = 0;
+		if (*in_ms < 0 || in < *in_ms)
+			*in_ms = in;
+	}
+	return rc;
+}
+
+dmcp_rc store_expire(struct store *st, int retention_s, long *expired)
+{
+	dmcp_rc rc = enter(st, "store_expire");
+
+	(void)retention_s;
+	*expired = 0;
+	return rc;
+}
+
+/* Make the run a tombstone now (as store_expire would once its retention passed). */
+dmcp_rc fake_store_expire_run(const char *run_id)
+{
+	struct fs_run *r = find_run(&db, run_id);
+	int i;
+
+	if (r == NULL)
+		return DMCP_E_NOT_FOUND;
+	if (unfinished(r->row.status))
+		r->row.status = RUN_CANCELLED;
+	r->row.expired = 1;
+	r->row.due_ms = 0;
+	replace(&r->row.journal, "[]");
+	for (i = 0; i < r->nev; i++)
+		free(r->ev[i].body);
+	r->nev = 0;
 	return DMCP_OK;
 }
 

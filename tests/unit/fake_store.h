@@ -63,6 +63,12 @@ dmcp_rc fake_store_expire_lease(const char *run_id, int expired);
 /* End the session (as DELETE would), cancelling its unfinished runs. */
 dmcp_rc fake_store_end_session(const char *session_id);
 
+/* The clock due times are compared with (store_due_claim, store_due_next), in milliseconds
+ * since the epoch; 0 until set. */
+void fake_store_set_now(int64_t ms);
+/* Make the run a tombstone now, as store_expire would once its retention passed. */
+dmcp_rc fake_store_expire_run(const char *run_id);
+
 /* NOTIFYs delivered (so: committed) for run_id, or for all runs when run_id is NULL. */
 int fake_store_notifies(const char *run_id);
 /* Handles that have a transaction open now. */

@@ -710,7 +710,7 @@ static void test_modern(void)
 	c.notifies = 0;
 	T_EQ_INT(mcp_method_kind(&c, "resources/subscribe"), MCP_UNKNOWN,
 	         "legacy: no subscribe where no update is delivered");
-	caps = mcp_server_caps(reg, 0);
+	caps = mcp_server_caps(reg, 0, 0);
 	T_EQ_STR(js_text(js_get(caps, "resources", json_type_object)),
 	         "{\"subscribe\":false,\"listChanged\":false}",
 	         "capabilities without change streams: no subscribe, no listChanged");
@@ -731,7 +731,7 @@ static void test_declared(void)
 
 	T_OK(tools != NULL && dmcp_register_tool(tools, &big_defs[0], err, sizeof err) == DMCP_OK,
 	     "a registry of one tool");
-	caps = mcp_server_caps(tools, 1);
+	caps = mcp_server_caps(tools, 1, 0);
 
 	T_OK(js_get(caps, "prompts", json_type_object) == NULL && js_get(caps, "resources",
 	     json_type_object) == NULL, "tools only: no prompts or resources capability");
