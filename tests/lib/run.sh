@@ -86,7 +86,7 @@ The official conformance suite against it (after make deps):
 EOF
 fi
 cat <<EOF
-Logs: $dir/dmcp.log, $dir/nginx/error.log, $dir/nginx/access.log$([ "$STACK_EXTERNAL_DB" = 0 ] && echo ", $dir/pg/postgres.log")
+Logs: $dir/dmcp.log, $dir/nginx/error.log (no access log)$([ "$STACK_EXTERNAL_DB" = 0 ] && echo ", $dir/pg/postgres.log")
 Stop with Ctrl-C.
 EOF
 case ${DMCP_AUTH:-} in

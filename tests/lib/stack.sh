@@ -460,7 +460,7 @@ events {
 }
 
 http {
-    access_log $ng/access.log;
+    access_log off; # one line a request costs nginx CPU on the hot path; errors go to error.log
     client_body_temp_path $ng/tmp/body;
     fastcgi_temp_path $ng/tmp/fastcgi;
     proxy_temp_path $ng/tmp/proxy;
