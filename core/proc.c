@@ -234,7 +234,8 @@ static void take_lines(struct run *u, int at_eof)
 		close_fd(&u->fd_out);
 		return;
 	}
-	memmove(b->data, b->data + start, b->len - start);
+	if (b->len > start) /* b->data is NULL before the first byte */
+		memmove(b->data, b->data + start, b->len - start);
 	b->len -= start;
 }
 

@@ -367,7 +367,9 @@ EOF
 	stack_psql "$MAIN" "update dmcp_runs set status = 'cancelled', due_at = null where task and status = 'waiting'" >/dev/null
 	[ "$n" -ge 1000 ]
 	[ "$threads1" -eq "$threads0" ]
-	[ $((rss1 - rss0)) -lt 2048 ]
+	# AddressSanitizer's quarantine keeps up to 256 MiB of freed memory resident: the memory
+	# bound holds for the plain build only (the threads' holds for both).
+	case $BUILD in *san*) ;; *) [ $((rss1 - rss0)) -lt 2048 ] ;; esac
 }
 
 @test "timer: two sweeps at once over 10,000 due runs take each step exactly once" {
