@@ -398,7 +398,7 @@ static void report_migration(const char *name, int applied)
 	printf("migration %s: %s\n", name, applied ? "applied" : "already applied");
 }
 
-/* What a command gets besides its words. */
+/* What a command receives besides its words. */
 struct cmd_env {
 	const struct cfg *cfg;
 	dmcp_register_fn register_tools; /* the program's tools (NULL: none) */

@@ -1,7 +1,7 @@
 /* auth.h — who is calling. The methods DMCP_AUTH lists, tried in order: the web server's
  * REMOTE_USER, dmcp's own opaque bearer tokens (`dmcp.fcgi token create`, kept as SHA-256
  * hashes), and JWT access tokens of an OAuth 2.1 authorization server (jwt.h, keys from
- * DMCP_JWKS_FILE); the WWW-Authenticate challenge a refused request gets; and the protected
+ * DMCP_JWKS_FILE); the WWW-Authenticate challenge a refused request receives; and the protected
  * resource metadata document that tells a client where to get a token. Knows nothing of
  * FastCGI or of HTTP framing; reaches the database only through store.h (one indexed
  * lookup per request with a dmcp token). Never logs, stores or passes on a token.

@@ -65,7 +65,7 @@ int cfg_has_auth(const struct cfg *c, enum cfg_auth m)
 /* One accepted value of a variable that takes a word, and what it sets. */
 struct word {
 	const char *text; /* the value as written */
-	int value;        /* what the field gets */
+	int value;        /* what the field receives */
 };
 
 struct var;

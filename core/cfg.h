@@ -73,7 +73,7 @@ struct cfg {
 	                         the database (dmcp_secrets), made by the first process; owned */
 	int state_ttl_s;      /* DMCP_STATE_TTL: seconds a requestState stays valid */
 	int task_ttl_s;       /* DMCP_TASK_TTL: the longest a task is kept after its creation
-	                         (a client asking for more, or for none, gets this) */
+	                         (a client asking for more, or for none, receives this) */
 	int max_tasks;        /* DMCP_MAX_TASKS: unfinished tasks one principal may hold */
 	int task_poll_ms;     /* DMCP_TASK_POLL_MS: the pollInterval tasks suggest */
 	int expire_s;         /* DMCP_RETENTION: seconds a finished run's events are kept

@@ -164,7 +164,7 @@ struct dmcp_param {
 	/* DMCP_STRING_ARRAY */
 	size_t min_items;         /* "minItems"; 0: none */
 	size_t max_items;         /* "maxItems"; 0: none */
-	/* The default, of the parameter's type: a call without the argument gets it before the
+	/* The default, of the parameter's type: a call without the argument receives it before the
 	 * run starts (it is stored with the arguments, so replays see it too), and a form shows
 	 * it. DMCP_STRING_ARRAY has none. */
 	const char *default_str;            /* DMCP_STRING, DMCP_ENUM; or NULL */
@@ -215,7 +215,7 @@ const char *dmcp_arg_item(json_object *obj, const char *name, size_t i);
  * given as fields (string, number, integer, boolean, enum, and a string array with .values
  * for a multi-select) or as schema text: exactly one of the two. A form's fields may be
  * required and still carry a default (the client shows it pre-filled); an accepted answer
- * that lacks an optional field with a default gets it, as arguments do. */
+ * that lacks an optional field with a default receives it, as arguments do. */
 struct dmcp_schema_def {
 	const char *name;                /* what the tool passes to dmcp_elicit() */
 	const char *schema;              /* JSON text, or NULL */
@@ -249,7 +249,7 @@ struct dmcp_tool {
 	int confirm;               /* 1: before the function runs, dmcp asks the user to confirm
 	                              (effect 0: an elicitation form naming the tool and its
 	                              arguments); a decline or cancel ends the call as an isError
-	                              result, a client without elicitation gets an error, and the
+	                              result, a client without elicitation receives an error, and the
 	                              function never runs. Needs "destructiveHint": true in
 	                              .annotations (else a registration error) */
 	enum dmcp_task_support task_support; /* DMCP_TASK_FORBIDDEN unless set */
@@ -521,7 +521,7 @@ const char *dmcp_session_id(const dmcp_ctx *ctx);
 
 /* Tell clients that a list changed: list is "tools", "prompts" or "resources". Every
  * subscriptions/listen stream that asked for that list, and every 2025-11-25 session's
- * standalone GET stream, gets notifications/<list>/list_changed. A hint, numbered like
+ * standalone GET stream, receives notifications/<list>/list_changed. A hint, numbered like
  * progress (sent once per run). DMCP_E_PARAMS for another list name. */
 dmcp_rc dmcp_list_changed(dmcp_ctx *ctx, const char *list) DMCP_MUST_CHECK;
 

@@ -145,7 +145,7 @@ dmcp_rc dmcp_result_error(dmcp_result *res, const char *fmt, ...)
 
 /* ---- answers --------------------------------------------------------------------------- */
 
-/* A form declared with fields: the tool gets a copy of the accepted content with the
+/* A form declared with fields: the tool receives a copy of the accepted content with the
  * defaults of the fields it lacks filled in (as arguments get theirs), owned by the step;
  * the journal keeps what the client sent, and every replay fills in the same. */
 static dmcp_rc fill_answer(dmcp_ctx *ctx, const struct reg_elicit *el,
@@ -328,7 +328,7 @@ static json_object *request_entry(const char *t, const char *key, const char *id
 
 /* The step needs a capability the client did not declare. required: the ClientCapabilities
  * object that names it (JSON text): on the 2026-07-28 wire the call fails with -32021 and
- * this as data.requiredCapabilities; on the 2025-11-25 wire the tool gets the error. */
+ * this as data.requiredCapabilities; on the 2025-11-25 wire the tool receives the error. */
 static dmcp_rc need_cap(dmcp_ctx *ctx, const char *required, const char *what)
 {
 	json_object_put(ctx->required);
@@ -449,7 +449,7 @@ static json_object *effect_record(dmcp_ctx *ctx, const char *t, const char *key,
 	return e;
 }
 
-/* The next request gets the deadline dmcp_deadline set: "due" in its entry (journaled, so
+/* The next request receives the deadline dmcp_deadline set: "due" in its entry (journaled, so
  * every replay agrees on it). */
 static void set_deadline(dmcp_ctx *ctx, json_object *e)
 {

@@ -35,9 +35,9 @@
 #define EXEC_MAX_PROGRAMS REG_MAX_ENTRIES
 /* Bytes of a program's path. */
 #define EXEC_MAX_PATH 1200
-/* The PATH a program gets: the system's directories, nothing of dmcp's environment. */
+/* The PATH a program receives: the system's directories, nothing of dmcp's environment. */
 #define EXEC_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
-/* Bytes of stderr's end shown in an error result (the log gets more). */
+/* Bytes of stderr's end shown in an error result (the log receives more). */
 #define EXEC_ERR_SHOWN 300
 /* Bytes of stderr's end logged with a failure. */
 #define EXEC_ERR_LOGGED 1000

@@ -42,7 +42,7 @@
  * key (C tools take strings as C strings; a NUL would silently cut them). On failure *out is
  * NULL, err holds one line, and the result is DMCP_E_PARSE (not JSON), DMCP_E_LIMIT (too
  * deep, too many values or containers; checked first, so a text over the counts that is
- * not JSON either gets DMCP_E_LIMIT) or DMCP_E_INVALID_REQUEST (JSON, but with a NUL or a
+ * not JSON either receives DMCP_E_LIMIT) or DMCP_E_INVALID_REQUEST (JSON, but with a NUL or a
  * non-finite number). */
 dmcp_rc js_parse(const char *data, size_t len, int max_depth, json_object **out,
                  char *err, size_t errlen) DMCP_MUST_CHECK;

@@ -73,7 +73,7 @@ dmcp_rc reg_add_tool(dmcp_registry *reg, const struct dmcp_tool *def, void *impl
 /* 1 when name can name a tool (1-128 of [A-Za-z0-9_.-]). */
 int reg_name_ok(const char *name);
 /* Compile schema (a JSON tree, borrowed) as an elicitation form, with the checks a
- * registered form gets (an object root, flat primitives): for forms that arrive while
+ * registered form receives (an object root, flat primitives): for forms that arrive while
  * serving. *check is the caller's (schema_free). DMCP_E_SCHEMA with the reason in err. */
 dmcp_rc reg_form_compile(json_object *schema, struct schema **check, char *err,
                          size_t errlen) DMCP_MUST_CHECK;

@@ -919,7 +919,7 @@ static int same_call(const struct rt_call *call, const struct run_row *run)
 	return same;
 }
 
-/* 2026-07-28: the retry of a round that made the run a task gets the task's handle again. */
+/* 2026-07-28: the retry of a round that made the run a task receives the task's handle again. */
 static dmcp_rc task_again(struct rt_env *env, const struct run_row *run, json_object *request_id)
 {
 	enum event_kind kind = EV_RESPONSE;
@@ -1273,7 +1273,7 @@ static dmcp_rc cancel_once(struct store *st, struct run_row *run, const char *wh
 	run->pending_id = run->pending_method = NULL;
 	run->error = strdup(why);
 	run->status = RUN_CANCELLED;
-	run->last_lsn += n; /* the row's last_lsn covers the events it gets */
+	run->last_lsn += n; /* the row's last_lsn covers the events it receives */
 	rc = run->error == NULL ? DMCP_E_NOMEM
 	                        : store_run_save(st, run, &expect, 0, 0, expect.last_lsn + 1, n, kinds,
 	                                         bodies, 1, !modern);

@@ -45,7 +45,7 @@ struct rt_env {
 	struct rt_sink *sink;               /* or NULL */
 	const struct state_key *state_key;  /* signs requestState (2026-07-28), or NULL */
 	/* Called after a commit that rings the run's doorbell, with the committed events: a
-	 * stream of this process that follows the run gets them at once (NOTIFY still goes
+	 * stream of this process that follows the run receives them at once (NOTIFY still goes
 	 * out for other processes). NULL: none. */
 	void (*local)(void *arg, const char *run_id, int64_t first_lsn, int n,
 	              const enum event_kind *kinds, const char *const *bodies);
@@ -73,7 +73,7 @@ struct rt_call {
  * result, an error response, a request (2025-11-25) or an input_required result
  * (2026-07-28). Otherwise nothing reached the sink and:
  *   DMCP_E_PARAMS     the requestState is malformed, forged, expired, another principal's,
- *                     or another call's (the client gets -32602);
+ *                     or another call's (the client receives -32602);
  *   DMCP_CANCELLED    the state names a call that was cancelled;
  *   DMCP_E_LIMIT      the session holds DMCP_MAX_RUNS_PER_SESSION unfinished runs, or
  *                     (run->over_principal set) the principal DMCP_MAX_RUNS_PER_PRINCIPAL;

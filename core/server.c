@@ -454,7 +454,7 @@ static int follow_slot(struct srv *srv)
  * threads are busy with steps that have run for SRV_LONG_STEP_MS already (the call is refused
  * with 503 and Retry-After, before anything is stored). Steps that have just begun do not
  * count: they end in a moment, and refusing calls behind them would turn a burst of quick
- * calls into errors. An answer's step (force) always gets one: it continues a call the
+ * calls into errors. An answer's step (force) always receives one: it continues a call the
  * client is in the middle of, and refusing it would strand the call; it still counts, so
  * that followers leave the reserve alone while it runs. */
 static int step_slot(struct srv_worker *w, int force)

@@ -433,7 +433,7 @@ static dmcp_rc describe(struct sqlt_impl *im, json_object *fn, char *why, size_t
 
 static dmcp_rc sqlt_run(dmcp_ctx *ctx, json_object *args, dmcp_result *res);
 
-/* A version that changes when what a call sends or gets changes (arguments, result), so a
+/* A version that changes when what a call sends or receives changes (arguments, result), so a
  * call that waits (for its confirmation) while the function is replaced by an incompatible
  * one fails cleanly. FNV-1a over the input schema and the shape. */
 static int version_of(const struct sqlt_impl *im)

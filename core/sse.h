@@ -11,7 +11,7 @@
 /* Bytes of an event id: 32 hex + ':' + the LSN (at most 19 digits) + NUL. */
 #define SSE_ID_MAX 56
 /* Digits of an LSN in a Last-Event-ID: 18 always fit in an int64 without overflow, and a
- * run never gets near 10^18 events (DMCP_MAX_EVENTS_PER_RUN is at most 10^7). */
+ * run never receives near 10^18 events (DMCP_MAX_EVENTS_PER_RUN is at most 10^7). */
 #define SSE_MAX_LSN_DIGITS 18
 
 /* "id: <id>\n" (when id) "retry: <ms>\n" (when retry_ms >= 0) then data lines and a blank

@@ -2328,7 +2328,7 @@ struct txq {
 };
 
 /* Send qs[0..n) in one round trip (pipeline mode) and collect one result each into res (the
- * caller clears them; a statement skipped after an error gets PGRES_PIPELINE_ABORTED).
+ * caller clears them; a statement skipped after an error receives PGRES_PIPELINE_ABORTED).
  * DMCP_E_DB only when the exchange itself failed (the connection is reset before the next
  * request); the statements' own failures are in their results. */
 static dmcp_rc exec_texts(struct store *st, int n, const struct txq *qs, PGresult **res)
@@ -2505,7 +2505,7 @@ dmcp_rc store_tool_call(struct store *st, const struct store_call *c, struct sto
 		return DMCP_E_DB;
 	}
 	/* The transaction is durable whatever the connection's default: it holds the
-	 * function's writes. The call gets a Sync of its own before it, so that its
+	 * function's writes. The call receives a Sync of its own before it, so that its
 	 * statement_timeout is timed from its own start. */
 	if (PQtransactionStatus(st->conn) == PQTRANS_IDLE)
 		q[n++] = (struct txq){"BEGIN", 0, NULL, 0};

@@ -17,7 +17,7 @@ struct timers;
 struct wake;
 
 /* Called after a step of the scheduler committed events (rt_env.local), so that a stream of
- * this process that follows the run gets them at once. */
+ * this process that follows the run receives them at once. */
 typedef void (*timers_local_fn)(void *arg, const char *run_id, int64_t first, int n,
                                const enum event_kind *kinds, const char *const *bodies);
 

@@ -205,7 +205,7 @@ static const struct dmcp_schema_def enums_schema[] = {
 
 /* ---- 2026-07-28 (server-stateless) ------------------------------------------------------ */
 
-/* Needs the client's LLM: a client that declared no sampling gets -32021 (the runtime's
+/* Needs the client's LLM: a client that declared no sampling receives -32021 (the runtime's
  * answer to a missing capability on the 2026-07-28 wire). */
 static dmcp_rc missing_capability(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
 {

@@ -20,7 +20,7 @@
 #define REPORT_MAX_KIB 4096
 
 /* n random 32-bit words from the kernel; DMCP_E_INTERNAL when it gives none. Random, so only
- * ever called through dmcp_memo (journaled: a replay gets the same words). */
+ * ever called through dmcp_memo (journaled: a replay receives the same words). */
 static dmcp_rc random_words(uint32_t *w, size_t n)
 {
 	FILE *f = fopen("/dev/urandom", "rb");
@@ -285,7 +285,7 @@ static dmcp_rc roll(void *arg, json_object **out)
 
 /* roll_dice {dice}: "2d6" -> structuredContent {rolls, total}. The parameter's pattern has
  * already checked the shape (digits, d, digits); what a schema cannot say well — how many
- * dice and sides make sense — the tool refuses in words with dmcp_fail: the caller gets an
+ * dice and sides make sense — the tool refuses in words with dmcp_fail: the caller receives an
  * isError result telling it what would work, and can try again. */
 static dmcp_rc roll_dice(dmcp_ctx *ctx, json_object *args, dmcp_result *res)
 {

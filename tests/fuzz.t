@@ -26,13 +26,13 @@ fi
 i=1
 for t in $targets; do
 	i=$((i + 1))
-	if out=$(sh fuzz/run.sh -n "$runs" -s 1 -w "$tmp/work" "$t"); then
+	if out=$(sh fuzz/run.sh -n "$runs" -s 1 -w "$tmp/runs" "$t"); then
 		echo "ok $i - $out"
 	else
 		echo "not ok $i - $out"
-		grep -E -A 12 '^(property failed|==[0-9]+==ERROR)' "$tmp/work/$t.log" | head -n 30 |
+		grep -E -A 12 '^(property failed|==[0-9]+==ERROR)' "$tmp/runs/$t.log" | head -n 30 |
 			sed 's/^/#   /'
-		input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$tmp/work/$t.log" | tail -n 1)
+		input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$tmp/runs/$t.log" | tail -n 1)
 		[ -n "$input" ] && [ -f "$input" ] && od -c "$input" | head -n 20 | sed 's/^/#   /'
 	fi
 done

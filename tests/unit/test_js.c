@@ -443,7 +443,7 @@ static long status_kb(const char *field)
 
 /* Parses text in a child process and returns how far its resident size rose above where it
  * started (VmHWM after the parse minus VmRSS before, in KiB; a fresh child's high-water mark
- * starts at its size), or -1 when that cannot be measured. *rc gets js_parse's result. A
+ * starts at its size), or -1 when that cannot be measured. *rc receives js_parse's result. A
  * child keeps what earlier checks left in this process's heap from hiding the growth. */
 static long parse_peak_kb(const char *text, size_t len, dmcp_rc *rc)
 {

@@ -196,7 +196,7 @@ static const struct {
 	{"{\"message\":\"a\",\"Message\":\"b\"}", "\"Message\" is not allowed"},
 };
 
-/* reg_args_check of args (JSON text) on t; the message in err; *out gets the arguments as
+/* reg_args_check of args (JSON text) on t; the message in err; *out receives the arguments as
  * they are afterwards (JSON text, malloc'd). */
 static dmcp_rc check(const struct reg_tool *t, const char *args, char *err, char **out)
 {

@@ -495,7 +495,7 @@ static void test_other_kinds(void)
 	dmcp_registry_free(reg);
 }
 
-/* reg_template_match; *id gets the "id" variable ("" when none). */
+/* reg_template_match; *id receives the "id" variable ("" when none). */
 static int match(const char *tmpl, const char *uri, char *id, size_t idlen)
 {
 	json_object *vars = json_object_new_object();

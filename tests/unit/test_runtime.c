@@ -1256,7 +1256,7 @@ static void test_replay(void)
 	T_OK(has(row.error, "journal"), "replay: flip: the error says the journal does not match "
 	     "(%s)", row.error ? row.error : "(null)");
 	row_run_clear(&row);
-	T_OK(result_is_error(run.id, 2), "replay: flip: the client gets isError");
+	T_OK(result_is_error(run.id, 2), "replay: flip: the client receives isError");
 	flip = 0;
 	row_run_clear(&run);
 
@@ -1638,7 +1638,7 @@ static void test_cancel(void)
 	T_OK(row.pending_id == NULL && row.pending_method == NULL, "cancel: nothing pending");
 	T_OK(has(row.error, "changed my mind"), "cancel: the reason is kept");
 	row_run_clear(&row);
-	T_EQ_INT(n_events(run.id), ev, "cancel: no event (the client gets no result)");
+	T_EQ_INT(n_events(run.id), ev, "cancel: no event (the client receives no result)");
 	T_EQ_INT(fake_store_notifies(run.id), notif0 + 1, "cancel: followers are woken");
 	T_EQ_INT(answer(&env, pid, "\"result\":{\"action\":\"accept\",\"content\":{\"name\":\"a\"}}",
 	                &applied), DMCP_OK, "cancel: a later answer is OK");
@@ -1689,7 +1689,7 @@ static void test_limits(void)
 	sess_make(&s, "alice", "{\"elicitation\":{\"form\":{},\"url\":{}}}", 0);
 	env = env_of(&s, NULL);
 	T_EQ_INT(start(&env, "long_url", "\"lu\"", NULL, &run), DMCP_OK, "limit: a 9000-byte URL");
-	T_EQ_INT(url_rc, DMCP_E_LIMIT, "limit: ... the tool gets DMCP_E_LIMIT (RT_URL_MAX)");
+	T_EQ_INT(url_rc, DMCP_E_LIMIT, "limit: ... the tool receives DMCP_E_LIMIT (RT_URL_MAX)");
 	T_EQ_INT(n_events(run.id), 1, "limit: ... and no request is sent, only the response");
 	T_OK(result_is_error(run.id, 1), "limit: ... an isError result");
 	row_run_clear(&run);

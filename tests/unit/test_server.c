@@ -275,7 +275,7 @@ static void test_transport(const char *sid)
 	struct resp r;
 	char big[MAX_BODY + 200], hv[100], longhdr[5000];
 	static const char ping[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
-	long calls, gets;
+	long calls, lookups;
 
 	rq = post_req(sid);
 	rq.host = "evil.example";
@@ -370,11 +370,12 @@ static void test_transport(const char *sid)
 	/* These need the database. */
 	rq = post_req(NULL);
 	calls = fake_store_calls();
-	gets = fake_store_calls_of("store_session_get");
+	lookups = fake_store_calls_of("store_session_get");
 	r = handle(rq, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
 	T_EQ_INT(r.status, 400, "400: no Mcp-Session-Id");
 	T_EQ_INT(rpc_code(&r), RPC_INVALID_REQUEST, "400: ... -32600");
-	T_EQ_INT(fake_store_calls_of("store_session_get") - gets, 0, "400: ... without a session lookup");
+	T_EQ_INT(fake_store_calls_of("store_session_get") - lookups, 0,
+	         "400: ... without a session lookup");
 	if (fake_store_calls() != calls)
 		printf("# note: a POST without Mcp-Session-Id made %ld store call(s) (store_ready)\n",
 		       fake_store_calls() - calls);
@@ -385,10 +386,10 @@ static void test_transport(const char *sid)
 	T_EQ_INT(rpc_code(&r), RPC_SESSION_NOT_FOUND, "404: ... -32001");
 	resp_free(&r);
 	rq = post_req("not-hex");
-	gets = fake_store_calls_of("store_session_get");
+	lookups = fake_store_calls_of("store_session_get");
 	r = handle(rq, ping);
 	T_EQ_INT(r.status, 404, "404: a malformed session id");
-	T_EQ_INT(fake_store_calls_of("store_session_get") - gets, 0, "404: ... not looked up");
+	T_EQ_INT(fake_store_calls_of("store_session_get") - lookups, 0, "404: ... not looked up");
 	resp_free(&r);
 	rq = post_req(sid);
 	rq.remote_user = "bob";
@@ -684,7 +685,7 @@ static void test_calls(const char *sid)
 	resp_free(&r);
 	snprintf(lei, sizeof lei, "%s:1", run);
 	g = handle(get_req(sid, lei), NULL);
-	T_OK(g.status == 200 && has(g.body, "\"id\":9,\"result\""), "break: GET gets the result");
+	T_OK(g.status == 200 && has(g.body, "\"id\":9,\"result\""), "break: GET receives the result");
 	resp_free(&g);
 
 	/* notifications/cancelled */
@@ -847,7 +848,7 @@ static void test_ladder(void)
 	     202, "0 null", "a notification with a modern header: 202");
 }
 
-/* The test seam of waiter_wait: the first wait of a change stream gets these payloads. */
+/* The test seam of waiter_wait: the first wait of a change stream receives these payloads. */
 static const char *const *pending_changes;
 
 static void change_on_wait(void *arg, int *woke)
