@@ -430,6 +430,21 @@ static int report(struct store *st, enum store_report q, const char *const *p,
 	return 0;
 }
 
+/* One report on a connection of its own (opened, read, closed): OPS_OK with g filled, or
+ * OPS_DB after a message. */
+static int report_once(const struct cfg *cfg, const char *cmd, enum store_report q,
+                       const char *const *p, struct store_grid *g)
+{
+	struct store *st = open_db(cfg, cmd, 0);
+	int rc;
+
+	if (st == NULL)
+		return OPS_DB;
+	rc = report(st, q, p, g, cmd) ? OPS_OK : OPS_DB;
+	store_close(st);
+	return rc;
+}
+
 /* ---- check ----------------------------------------------------------------------------- */
 
 /* What the database has applied, against what this program carries. */
@@ -683,7 +698,6 @@ static int runs_list(int argc, char **argv, const struct cfg *cfg)
 	struct table t = {10, 0, 0, heads, NULL, 0};
 	struct store_grid g;
 	struct opts o;
-	struct store *st;
 	char limit[16];
 	const char *p[5];
 	int i, k, rc;
@@ -697,11 +711,7 @@ static int runs_list(int argc, char **argv, const struct cfg *cfg)
 	p[2] = o.principal;
 	p[3] = o.since[0] ? o.since : NULL;
 	p[4] = limit;
-	st = open_db(cfg, "runs list", 0);
-	if (st == NULL)
-		return OPS_DB;
-	rc = report(st, STORE_R_RUNS, p, &g, "runs list") ? OPS_OK : OPS_DB;
-	store_close(st);
+	rc = report_once(cfg, "runs list", STORE_R_RUNS, p, &g);
 	if (rc != OPS_OK)
 		return rc;
 	if (o.json) {
@@ -894,7 +904,6 @@ static int sessions_list(int argc, char **argv, const struct cfg *cfg)
 	struct table t = {7, 0, 0, heads, NULL, 0};
 	struct store_grid g;
 	struct opts o;
-	struct store *st;
 	char limit[16], client[300];
 	const char *p[3];
 	int i, rc;
@@ -905,11 +914,7 @@ static int sessions_list(int argc, char **argv, const struct cfg *cfg)
 	p[0] = o.principal;
 	p[1] = o.all ? "all" : NULL;
 	p[2] = limit;
-	st = open_db(cfg, "sessions list", 0);
-	if (st == NULL)
-		return OPS_DB;
-	rc = report(st, STORE_R_SESSIONS, p, &g, "sessions list") ? OPS_OK : OPS_DB;
-	store_close(st);
+	rc = report_once(cfg, "sessions list", STORE_R_SESSIONS, p, &g);
 	if (rc != OPS_OK)
 		return rc;
 	if (o.json) {

@@ -44,6 +44,7 @@ struct dmcp_ctx {
 	int effect;               /* index of the next effect */
 	int note;                 /* notifications met so far in this step */
 	int suspended;            /* the step waits for the client: it ends */
+	int noted;                /* the process knows this thread steps the run (its lease) */
 	json_object *pending;     /* borrowed from journal: the entry the step waits on (a
 	                             request, or a group of them) */
 	int recorded;             /* pending was recorded in this step (its requests are new) */

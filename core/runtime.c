@@ -156,11 +156,15 @@ dmcp_rc rt_check_time(dmcp_ctx *ctx)
 }
 
 /* Tell the process which run this thread steps (NULL: none), at the step count the store
- * holds, for lease renewal. */
+ * holds, for lease renewal. A run with no row yet has no lease to renew: a call's first
+ * step (every one-step call) tells nothing until a save inserts it as running. */
 static void note_stepping(dmcp_ctx *ctx, const char *run_id)
 {
-	if (ctx->env->stepping != NULL)
-		ctx->env->stepping(ctx->env->stepping_arg, run_id, ctx->expect.steps);
+	if (ctx->env->stepping == NULL || (run_id == NULL && !ctx->noted) ||
+	    (run_id != NULL && !ctx->run->exists))
+		return;
+	ctx->env->stepping(ctx->env->stepping_arg, run_id, ctx->expect.steps);
+	ctx->noted = run_id != NULL;
 }
 
 dmcp_rc rt_no_room(dmcp_ctx *ctx)
