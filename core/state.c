@@ -120,14 +120,16 @@ dmcp_rc state_make(const struct state_key *key, const char *run_id, int64_t lsn,
 	return DMCP_OK;
 }
 
-/* A decimal field of 1..STATE_MAX_DIGITS digits ending at the next '.', into *v; the pointer
- * after the dot, or NULL. */
+/* A decimal field of 1..STATE_MAX_DIGITS digits ending at the next '.', at most INT64_MAX,
+ * into *v; the pointer after the dot, or NULL. */
 static const char *number_field(const char *p, int64_t *v)
 {
 	int64_t x = 0;
 	int n = 0;
 
 	while (*p >= '0' && *p <= '9' && n < STATE_MAX_DIGITS) {
+		if (x > (INT64_MAX - (*p - '0')) / 10)
+			return NULL; /* 19 digits can pass INT64_MAX */
 		x = x * 10 + (*p - '0');
 		p++;
 		n++;

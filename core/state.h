@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "dmcp.h"
+#include "rnd.h"
 
 /* Bytes of a signing key (256 bits, as HMAC-SHA256 wants at least). */
 #define STATE_KEY_LEN 32

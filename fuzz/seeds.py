@@ -3,7 +3,7 @@
 (tests/*.bats, tests/unit/test_js.c, test_http.c, test_sse.c, tests/schema/2020-12/*.json).
 Run from the tree's root: python3 fuzz/seeds.py. Knows nothing of the fuzz targets' code,
 only the shape of their inputs (see the comment at the top of each fuzz/fuzz_<target>.c)."""
-import glob, hashlib, json, os, struct
+import base64, glob, hashlib, hmac, json, os, struct
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "fuzz", "corpus")
@@ -141,3 +141,26 @@ events = [(d, "keepalive" if i % 3 else "a\nb", datas[(i + 5) % len(datas)])
 for i, (a, c, b) in enumerate(events):
     head = bytes([i % 4]) + hashlib.md5(b"run%d" % i).digest() + struct.pack(">q", i * 1000 + 7)
     write("sse", "events-%d" % i, head + a.encode() + b"\0" + c.encode() + b"\0" + b.encode())
+
+# ---- state: the requestState of the 2026-07-28 wire and base64url (fuzz_state.c) ----------
+# text mode (even first byte): states signed with the target's fixed key for "alice", valid
+# at its clock (1000) or expired, and base64url texts; fields mode (odd first byte): bytes.
+state_key = bytes(range(32))
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=")
+
+
+for i, (lsn, expiry) in enumerate([(0, 1000), (7, 4102444800), (123456789, 999), (1, 10**18)]):
+    run = hashlib.md5(b"state%d" % i).hexdigest()
+    fields = b"v1.%s.%d.%d" % (run.encode(), lsn, expiry)
+    mac = hmac.new(state_key, fields + b".alice", hashlib.sha256).digest()
+    write("state", "signed-%d" % i, b"\0" + fields + b"." + b64url(mac))
+for i, t in enumerate([b"", b"QQ", b"QUI", b"QUJD", b"QQ==", b"QUI=", b"-_-_", b"QR", b"a+b/",
+                       b64url(hashlib.sha256(b"x").digest())]):
+    write("state", "b64-%d" % i, b"\0" + t)
+for i in range(8):
+    d = hashlib.sha256(b"fields%d" % i).digest() + hashlib.sha256(b"more%d" % i).digest()
+    write("state", "fields-%d" % i, bytes([1]) + d[:41] + [b"alice", b"", b"bob.x", "\u00e9".encode(),
+                                                            b"a" * 300, b"p\0q", b"1", b"."][i])

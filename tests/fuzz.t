@@ -7,7 +7,7 @@
 cd "$(dirname "$0")/.." || exit 2
 FUZZ_CC=${FUZZ_CC:-clang}
 runs=${FUZZ_SMOKE_RUNS:-20000}
-targets="json http schema regex sse"
+targets="json http schema regex sse state"
 
 if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
 	echo "1..0 # SKIP $FUZZ_CC is not installed (make deps installs it)"
@@ -16,7 +16,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dmcp-fuzz.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..6"
+echo "1..7"
 if ${MAKE:-make} --no-print-directory FUZZ_CC="$FUZZ_CC" fuzz-build >"$tmp/build.log" 2>&1; then
 	echo "ok 1 - the fuzz targets build (clang, -fsanitize=fuzzer,address,undefined)"
 else
