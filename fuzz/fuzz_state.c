@@ -84,7 +84,7 @@ static void fields_state(const struct state_key *key, const struct state_key *ot
 		edit[STATE_MAX + 1];
 	rnd_hex_id run, back;
 	int64_t lsn, expiry, now, lsn_back = -1;
-	size_t i, len, pos;
+	size_t i, len, n, pos;
 	dmcp_rc rc;
 
 	for (i = 0; i < 16; i++) {
@@ -118,28 +118,28 @@ static void fields_state(const struct state_key *key, const struct state_key *ot
 		return;
 	FUZZ_CHECK(state_check(other, made, principal, now, back, &lsn_back) != DMCP_OK,
 	           "another key's state accepted");
-	strcpy(who, principal);
+	memcpy(who, principal, len + 1);
 	if (len > 0)
 		who[len - 1] ^= 1;
 	else
-		strcpy(who, "x");
+		memcpy(who, "x", 2);
 	FUZZ_CHECK(state_check(key, made, who, now, back, &lsn_back) != DMCP_OK,
 	           "another principal's state accepted");
-	len = strlen(made);
-	pos %= len;
+	n = strlen(made);
+	pos %= n;
 	/* One byte changed (to any other value but NUL), removed, or added. */
-	strcpy(edit, made);
+	memcpy(edit, made, n + 1);
 	edit[pos] = (char)(d[41] == 0 || d[41] == (uint8_t)made[pos] ? made[pos] ^ 0x40 : d[41]);
 	if (edit[pos] != '\0')
 		FUZZ_CHECK(state_check(key, edit, principal, now, back, &lsn_back) != DMCP_OK,
 		           "changed byte %zu accepted: %s", pos, edit);
 	memcpy(edit, made, pos);
-	strcpy(edit + pos, made + pos + 1);
+	memcpy(edit + pos, made + pos + 1, n - pos);
 	FUZZ_CHECK(state_check(key, edit, principal, now, back, &lsn_back) != DMCP_OK,
 	           "removed byte %zu accepted", pos);
 	memcpy(edit, made, pos);
 	edit[pos] = (char)(d[41] ? d[41] : '0');
-	strcpy(edit + pos + 1, made + pos);
+	memcpy(edit + pos + 1, made + pos, n - pos + 1);
 	FUZZ_CHECK(state_check(key, edit, principal, now, back, &lsn_back) != DMCP_OK,
 	           "added byte at %zu accepted", pos);
 }

@@ -57,13 +57,13 @@ int main(void)
 	T_EQ_INT(check(&other, s), DMCP_E_PARAMS, "refused under another key");
 	n = strlen(s);
 	for (i = 0; i < n; i++) {
-		strcpy(edit, s);
+		memcpy(edit, s, n + 1);
 		edit[i] = (char)(edit[i] == '1' ? '2' : '1');
 		if (check(&key, edit) != DMCP_E_PARAMS)
 			bad++;
 	}
 	T_EQ_INT(bad, 0, "refused with any one byte changed");
-	strcpy(edit, s);
+	memcpy(edit, s, n + 1);
 	edit[n - 1] = '\0';
 	T_EQ_INT(check(&key, edit), DMCP_E_PARAMS, "refused with the MAC cut short");
 
