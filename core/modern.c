@@ -9,6 +9,7 @@
  * SEP-2243), SEP-2575 (per-request _meta, subscriptions/listen), server/tools. */
 #include <stdio.h>
 #include <string.h>
+#include "b64.h"
 #include "err.h"
 #include "http.h"
 #include "js.h"
@@ -210,51 +211,6 @@ static void reject_version(struct req *r, const char *v)
 
 /* ---- Mcp-Name ---------------------------------------------------------------------------- */
 
-static int b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decode canonical, padded base64 (RFC 4648 §4) of n bytes into out[cap]; the length, or
- * -1 when it is not canonical or does not fit. */
-static long b64_decode(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t i, o = 0;
-	int k, pad = 0;
-
-	if (n % 4 != 0)
-		return -1;
-	if (n >= 1 && s[n - 1] == '=')
-		pad++;
-	if (n >= 2 && s[n - 2] == '=')
-		pad++;
-	for (i = 0; i < n; i += 4) {
-		int here = i + 4 == n ? pad : 0;
-		unsigned long v = 0;
-		for (k = 0; k < 4; k++) {
-			int d = k >= 4 - here ? 0 : b64_value((unsigned char)s[i + k]);
-			if (d < 0)
-				return -1;
-			v = v << 6 | (unsigned long)d;
-		}
-		/* Canonical: the bits the padding leaves over are zero. */
-		if ((here == 1 && (v & 0xff) != 0) || (here == 2 && (v & 0xffff) != 0))
-			return -1;
-		for (k = 0; k < 3 - here; k++) {
-			if (o >= cap)
-				return -1;
-			out[o++] = (char)(v >> (16 - 8 * k) & 0xff);
-		}
-	}
-	return (long)o;
-}
-
 /* The body field the Mcp-Name header mirrors for method, or NULL (SEP-2243; SEP-2663 adds
  * the task methods of the tasks extension, which name their task). */
 static const char *name_field(const char *method)
@@ -275,8 +231,8 @@ static int name_header_ok(struct req *r)
 	static const char pre[] = "=?base64?", post[] = "?=";
 	const char *field = name_field(r->msg.method), *body;
 	struct hval h = hval_of(r->rq->mcp_name);
-	char dec[HTTP_MAX_HEADER];
-	long n;
+	unsigned char dec[HTTP_MAX_HEADER];
+	size_t n;
 
 	body = field != NULL ? js_str(r->msg.params, field) : NULL;
 	if (body == NULL)
@@ -287,13 +243,12 @@ static int name_header_ok(struct req *r)
 	}
 	if (h.n >= sizeof pre + sizeof post - 2 && memcmp(h.p, pre, sizeof pre - 1) == 0 &&
 	    memcmp(h.p + h.n - (sizeof post - 1), post, sizeof post - 1) == 0) {
-		n = b64_decode(h.p + sizeof pre - 1, h.n - (sizeof pre - 1) - (sizeof post - 1), dec,
-		               sizeof dec);
-		if (n < 0) {
+		if (b64_decode(h.p + sizeof pre - 1, h.n - (sizeof pre - 1) - (sizeof post - 1), dec,
+		               sizeof dec, &n) != DMCP_OK) {
 			reject_mismatch(r, "the Mcp-Name header carries an invalid Base64 value", h, body);
 			return 0;
 		}
-		if ((size_t)n != strlen(body) || memcmp(dec, body, (size_t)n) != 0) {
+		if (n != strlen(body) || memcmp(dec, body, n) != 0) {
 			reject_mismatch(r, "the Mcp-Name header names another target", h, body);
 			return 0;
 		}

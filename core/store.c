@@ -273,9 +273,11 @@ static struct stmt_def stmts[S_COUNT] = {
 	                  "make_interval(secs => $1::int) ORDER BY updated_at "
 	                  "LIMIT $2::int FOR UPDATE SKIP LOCKED), d AS (DELETE FROM dmcp_runs r "
 	                  "USING c WHERE r.id = c.id RETURNING r.id) SELECT count(*) FROM d", 2},
-	/* Finished runs of live sessions past the retention period. */
+	/* Finished runs of live sessions past the retention period; a task only once it expired
+	 * (a task lives by its own TTL, and tasks/get must find it until then). */
 	[S_SWEEP_TRIM] = {"WITH c AS (SELECT id FROM dmcp_runs WHERE status IN ('completed', "
-	                  "'failed', 'cancelled') AND session_id IS NOT NULL AND updated_at < now() "
+	                  "'failed', 'cancelled') AND session_id IS NOT NULL AND (NOT task OR "
+	                  "expired_at IS NOT NULL) AND updated_at < now() "
 	                  "- make_interval(secs => $1::int) ORDER BY updated_at LIMIT $2::int FOR "
 	                  "UPDATE SKIP LOCKED), d AS (DELETE FROM dmcp_runs r USING c WHERE r.id = "
 	                  "c.id RETURNING r.id) SELECT count(*) FROM d", 2},

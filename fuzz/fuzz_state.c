@@ -1,5 +1,5 @@
 /* fuzz_state.c — libFuzzer target: the requestState of the 2026-07-28 wire (core/state.c) and
- * the base64url codec under it (core/b64.c).
+ * the base64 codecs under it (core/b64.c).
  * Knows nothing of HTTP or the database. The input is a mode byte, then:
  *   mode even: text. It is read as a requestState (the key, principal and clock fixed here)
  *     and as base64url. Properties: a state accepted is exactly the one state_make gives for
@@ -54,6 +54,26 @@ static void text_b64(const char *s, size_t n)
 	FUZZ_CHECK(b64url_encode(out, got, again, sizeof again) == DMCP_OK, "re-encode refused");
 	FUZZ_CHECK(strlen(again) == bare && memcmp(again, s, bare) == 0,
 	           "\"%.*s\" re-encodes as \"%s\"", (int)n, s, again);
+}
+
+/* Standard base64 of an arbitrary text: accepted only when the same text in the url
+ * alphabet decodes to the same bytes (the two decoders share their rules). */
+static void text_std(const char *s, size_t n)
+{
+	static unsigned char out[B64_DECODED_MAX(TEXT_MAX)], url[B64_DECODED_MAX(TEXT_MAX)];
+	static char t[TEXT_MAX + 1];
+	size_t got = 0, got_url = 0, i;
+
+	if (b64_decode(s, n, out, sizeof out, &got) != DMCP_OK)
+		return;
+	FUZZ_CHECK(n % 4 == 0 && got == n / 4 * 3 - (n > 0 && s[n - 1] == '=') -
+	           (n > 1 && s[n - 2] == '='), "%zu bytes from %zu characters", got, n);
+	for (i = 0; i < n; i++) {
+		FUZZ_CHECK(s[i] != '-' && s[i] != '_', "url alphabet accepted as standard");
+		t[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+	}
+	FUZZ_CHECK(b64url_decode(t, n, url, sizeof url, &got_url) == DMCP_OK && got_url == got &&
+	           memcmp(url, out, got) == 0, "\"%.*s\" decodes otherwise as base64url", (int)n, s);
 }
 
 /* A text read as a requestState: accepted only in the spelling state_make gives. */
@@ -178,6 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(text, data + 1, n);
 		text[n] = '\0';
 		text_b64(text, n);
+		text_std(text, n);
 		text_state(&key, text);
 		return 0;
 	}

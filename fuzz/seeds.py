@@ -160,6 +160,8 @@ for i, (lsn, expiry) in enumerate([(0, 1000), (7, 4102444800), (123456789, 999),
 for i, t in enumerate([b"", b"QQ", b"QUI", b"QUJD", b"QQ==", b"QUI=", b"-_-_", b"QR", b"a+b/",
                        b64url(hashlib.sha256(b"x").digest())]):
     write("state", "b64-%d" % i, b"\0" + t)
+for i, t in enumerate([b"Zm9vYmE=", b"+/8=", b"QUJD"]):
+    write("state", "std-%d" % i, b"\0" + t)
 for i in range(8):
     d = hashlib.sha256(b"fields%d" % i).digest() + hashlib.sha256(b"more%d" % i).digest()
     write("state", "fields-%d" % i, bytes([1]) + d[:41] + [b"alice", b"", b"bob.x", "\u00e9".encode(),

@@ -45,11 +45,14 @@ subscriptions_capped() {
 	[ "$(stack_psql "$STACK_DIR" "select count(*) from dmcp_subscriptions where session_id = '$SID'")" = 2 ]
 }
 
-@test "sweep deletes finished runs of a live session after DMCP_RUN_RETENTION; unfinished ones stay" {
+@test "sweep deletes finished runs of a live session after DMCP_RUN_RETENTION; unfinished ones and tasks within their TTL stay" {
 	mcp_init
 	stack_psql "$STACK_DIR" "insert into dmcp_runs (id, session_id, principal, request_id, tool, tool_version, arguments, status, updated_at)
 		select md5(g::text || 'ret'), '$SID', 'anonymous', g::text, 'echo', 1, '{}', case when g <= 3 then 'completed' else 'waiting' end, now() - interval '1 hour'
 		from generate_series(1, 5) g" >/dev/null
+	# A finished task of the session within its TTL (a week) stays: tasks/get must find it.
+	stack_psql "$STACK_DIR" "insert into dmcp_runs (id, session_id, principal, request_id, tool, tool_version, arguments, status, updated_at, task, ttl_ms)
+		values (md5('task-ret'), '$SID', 'anonymous', 't', 'echo', 1, '{}', 'completed', now() - interval '1 hour', true, 604800000)" >/dev/null
 	run sweep DMCP_RUN_RETENTION=3600000
 	[ "$status" -eq 0 ]
 	[[ $output == *" 0 finished runs trimmed"* ]]
@@ -57,7 +60,8 @@ subscriptions_capped() {
 	[ "$status" -eq 0 ]
 	echo "# $output" >&3
 	[[ $output == *" 3 finished runs trimmed"* ]]
-	[ "$(stack_psql "$STACK_DIR" "select count(*) from dmcp_runs where session_id = '$SID'")" = 2 ]
+	[ "$(stack_psql "$STACK_DIR" "select count(*) from dmcp_runs where session_id = '$SID'")" = 3 ]
+	[ "$(stack_psql "$STACK_DIR" "select count(*) from dmcp_runs where id = md5('task-ret')")" = 1 ]
 	[ "$(stack_psql "$STACK_DIR" "select ended_at is null from dmcp_sessions where id = '$SID'")" = t ]
 }
 

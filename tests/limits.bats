@@ -9,7 +9,9 @@ source "$BATS_TEST_DIRNAME/lib/stack.sh"
 source "$BATS_TEST_DIRNAME/lib/http.bash"
 
 setup_file() {
-	export STACK_AUTH=1 DMCP_MAX_RUNS_PER_PRINCIPAL=2 DMCP_STREAM_HOLD_MS=30000
+	# 24 threads: the streams the first tests leave open (held 30 s) must not take the
+	# threads the lock test's five calls need at once.
+	export STACK_AUTH=1 DMCP_MAX_RUNS_PER_PRINCIPAL=2 DMCP_STREAM_HOLD_MS=30000 STACK_THREADS=24
 	stack_file_up
 }
 
@@ -143,6 +145,57 @@ unfinished() {
 	[ "$n_limit" -ge 1 ]
 	[ $((n_ok + n_limit + n_busy)) = 10 ]
 	[ "$(unfinished bob)" = 2 ]
+}
+
+@test "calls that all wait on the principal's lock at once still stop at the limit: each counts after the lock, not in its statement's snapshot" {
+	local t=$BATS_TEST_TMPDIR i k sids=() n_ok=0 n_limit=0 n_busy=0 holder waiting=0
+	# alice starts from nothing (the calls the tests above left are closed here by hand).
+	stack_psql "$STACK_DIR" "UPDATE dmcp_runs SET status = 'cancelled' WHERE principal = 'alice' AND status IN ('running', 'waiting')" >/dev/null
+	[ "$(unfinished alice)" = 0 ]
+	for i in 0 1 2 3 4; do
+		session alice
+		sids+=("$SID")
+	done
+	# Another transaction holds alice's lock (migration 009's class): every insert of hers
+	# queues behind it, each statement's snapshot taken before the lock is granted.
+	psql -XAtq -d "$DMCP_DATABASE_URL" -c "BEGIN; SELECT pg_advisory_xact_lock(7368303, hashtext('alice')); SELECT pg_sleep(4); COMMIT" >/dev/null &
+	holder=$!
+	for ((k = 0; k < 50; k++)); do
+		[ "$(stack_psql "$STACK_DIR" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7368303 AND granted")" = 1 ] && break
+		sleep 0.1
+	done
+	for i in 0 1 2 3 4; do
+		SID=${sids[i]}
+		ask alice "$t/r$i" "$((50 + i))"
+	done
+	# All five wait for the lock before it goes (at least three at once, or no race).
+	for ((k = 0; k < 30; k++)); do
+		waiting=$(stack_psql "$STACK_DIR" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7368303 AND NOT granted")
+		[ "$waiting" -ge 5 ] && break
+		sleep 0.1
+	done
+	echo "# $waiting inserts waited for the lock at once" >&3
+	[ "$waiting" -ge 3 ]
+	wait "$holder"
+	for i in 0 1 2 3 4; do
+		for ((k = 0; k < 100; k++)); do
+			grep -q 'elicitation/create\|"error"' "$t/r$i" && break
+			sleep 0.1
+		done
+		if grep -q '"method":"elicitation/create"' "$t/r$i"; then
+			n_ok=$((n_ok + 1))
+		elif grep -q '"code":-32000.*DMCP_MAX_RUNS_PER_PRINCIPAL' "$t/r$i"; then
+			n_limit=$((n_limit + 1))
+		elif grep -q '"code":-32000.*worker thread that may run a tool is busy' "$t/r$i"; then
+			n_busy=$((n_busy + 1))
+		else
+			echo "call $i: $(cat "$t/r$i")" >&2
+		fi
+	done
+	echo "# stored $n_ok, refused $n_limit by the limit, $n_busy as busy" >&3
+	[ "$n_ok" = 2 ]
+	[ $((n_ok + n_limit + n_busy)) = 5 ]
+	[ "$(unfinished alice)" = 2 ]
 }
 
 @test "the count uses the partial index of migration 009" {

@@ -1,4 +1,5 @@
-/* test_b64.c — TAP tests of core/b64.c: RFC 4648's test vectors in the base64url alphabet,
+/* test_b64.c — TAP tests of core/b64.c: RFC 4648's test vectors in the base64url alphabet
+ * and in the standard one,
  * round trips of every length up to 64, and each input the decoder must refuse (foreign
  * characters, impossible lengths, wrong padding, leftover bits, no room). */
 #include <stdlib.h>
@@ -34,6 +35,23 @@ static dmcp_rc decode(const char *in, size_t cap)
 	size_t got;
 
 	return b64url_decode(in, strlen(in), out, cap, &got);
+}
+
+static int std_decodes_to(const char *in, const char *want)
+{
+	unsigned char out[64];
+	size_t got = 99;
+
+	return b64_decode(in, strlen(in), out, sizeof out, &got) == DMCP_OK &&
+	       got == strlen(want) && memcmp(out, want, got) == 0;
+}
+
+static dmcp_rc std_decode(const char *in, size_t cap)
+{
+	unsigned char out[64];
+	size_t got;
+
+	return b64_decode(in, strlen(in), out, cap, &got);
 }
 
 int main(void)
@@ -93,6 +111,22 @@ int main(void)
 		T_EQ_INT(b64url_decode(nul, 4, raw, sizeof raw, &got), DMCP_E_PARSE,
 		         "a NUL byte is refused");
 	}
+	T_EQ_INT(decode(" Zm9v", 64), DMCP_E_PARSE, "a leading space is refused");
+	T_EQ_INT(decode("Zm9v\r\n", 64), DMCP_E_PARSE, "a trailing line end is refused");
+
+	/* Standard base64, padded (the Mcp-Name header). */
+	for (i = 0; i < sizeof vectors / sizeof vectors[0]; i++)
+		T_OK(std_decodes_to(vectors[i].padded, vectors[i].raw), "standard: decode \"%s\"",
+		     vectors[i].padded);
+	T_OK(std_decodes_to("+/8=", "\xfb\xff"), "standard: +/8= decodes to 0xfb 0xff");
+	T_EQ_INT(std_decode("-_8=", 64), DMCP_E_PARSE, "standard: the url alphabet is refused");
+	T_EQ_INT(std_decode("Zg", 64), DMCP_E_PARSE, "standard: missing padding is refused");
+	T_EQ_INT(std_decode("Zh==", 64), DMCP_E_PARSE, "standard: leftover bits are refused");
+	T_EQ_INT(std_decode("Z===", 64), DMCP_E_PARSE, "standard: three '=' are refused");
+	T_EQ_INT(std_decode("Zm=v", 64), DMCP_E_PARSE, "standard: '=' inside is refused");
+	T_EQ_INT(std_decode(" Zm9v", 64), DMCP_E_PARSE, "standard: a space is refused");
+	T_EQ_INT(std_decode("Zm9vYmFy", 5), DMCP_E_LIMIT, "standard: 6 bytes do not fit in 5");
+
 	T_EQ_INT(b64url_encode(raw, 3, enc, 4), DMCP_E_LIMIT, "encode without room: DMCP_E_LIMIT");
 	T_EQ_INT(b64url_encode(raw, 3, enc, 5), DMCP_OK, "encode 3 bytes into 5");
 	return t_done();
