@@ -2,24 +2,26 @@
 # faults.bats — a worker killed (SIGKILL) at every commit boundary loses no call, applies no
 # answer twice, leaves every run's events gap-free, and every client's resumed stream whole.
 #
-# The program is build/fault/dmcp-demo.fcgi (`make fault-build`: the fault points of
-# core/fault.h armed; setup_file builds it). Three single-threaded workers under spawn-fcgi,
-# durable PostgreSQL, the SQL tools of tests/sql/tools.sql. Each point gets RUNS runs; a run
-# is two calls at once of t_write_confirm, an SQL function behind a confirmation: its first
-# step asks (a run row and a request event, saved outside a transaction), its second applies
-# the answer (the function's insert into dmcp_test.writes, the run's save and its COMMIT, in
-# one transaction), and the client resumes its stream for the response. The workers are
-# started again with DMCP_FAULT=POINT either before the calls (odd runs: the point's first
-# hit, wherever it is) or once both wait for their answers (even runs: in the answer's step or
-# the replies). Whichever worker reaches the point first dies there; the workers are started
-# again without it, and each client carries on as a real one would: it sends its call again
-# if it saw no event of it, answers again if its answer was not acknowledged, and resumes
-# with Last-Event-ID until it holds the response. Then, by SQL and by the client's streams:
-# the point fired (its log line, and a worker gone); every call wrote exactly once and has
-# exactly one completed run (a run the client never heard of, left by a call sent again, has
-# no answer and wrote nothing); every run's LSNs are 1..last_lsn with no hole; the events a
-# client received, over all its connections, are every event of its run, byte for byte, the
-# response last. An answer sent once more at the end changes nothing.
+# The program is build/fault/dmcp-demo.fcgi (`make fault-build`, which setup_file runs: the
+# fault points of core/fault.h armed). Three single-threaded workers under spawn-fcgi, durable
+# PostgreSQL, the SQL tools of tests/sql/tools.sql. For each point the workers run with
+# DMCP_FAULT=POINT and DMCP_FAULT_ONCE=$FIRED: removing the file arms the point for one death,
+# in whichever worker reaches it first; the other two carry on, and the dead one is started
+# again before the next run, as a supervisor would. Each point gets RUNS runs; a run is two
+# calls at once of t_write_confirm, an SQL function behind a confirmation: its first step asks
+# (a run row and a request event, saved outside a transaction), its second applies the answer
+# (the function's insert into dmcp_test.writes, the run's save and its COMMIT, in one
+# transaction), and the client resumes its stream for the response. Odd runs arm the point
+# before the calls (its first hit, wherever it is), even runs once both calls wait for their
+# answers (the answer's step, or the stream that carries the response). Each curl client
+# carries on as a real one would: it sends its call again if it saw no event of it, answers
+# again if its answer was not acknowledged (202), and resumes with Last-Event-ID until it
+# holds the response. Then: the point fired once and one worker is gone; by one SQL query,
+# every call wrote exactly once and has exactly one completed run (a run its client never
+# heard of, left by a call sent again, was never answered); every run's LSNs are 1..last_lsn;
+# the completed run's events are the request and the response, its answer once in its journal;
+# the events the client received, over all its connections, are every event of the run, byte
+# for byte. An answer sent once more at the end is acknowledged and writes nothing.
 
 source "$BATS_TEST_DIRNAME/lib/stack.sh"
 source "$BATS_TEST_DIRNAME/lib/http.bash"
@@ -118,6 +120,7 @@ next_file() {
 	echo "$1/s$((n + 1)).out"
 }
 
+# hdrs — the curl arguments of a POST in the session $SID, one a line.
 hdrs() {
 	printf '%s\n' -H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" \
 		-H "Mcp-Session-Id: $SID" -H "MCP-Protocol-Version: $MCP_PV"
@@ -129,6 +132,7 @@ hdrs() {
 # such run (404: the run was never saved) sends the call again next time.
 advance() {
 	local d=$1 cursor req resp f code
+	local -a H
 	read -r cursor req resp < <(client_state "$d")
 	[ "$resp" = 1 ] && return 0
 	f=$(next_file "$d")
@@ -339,11 +343,11 @@ fault_point() {
 	fault_point commit.after
 }
 
-@test "http.before: killed before a reply's bytes leave the worker" {
+@test "http.before: killed before a batch of a run's events is flushed to the web server" {
 	fault_point http.before
 }
 
-@test "http.after: killed after a reply's bytes left the worker" {
+@test "http.after: killed after a batch of a run's events was flushed to the web server" {
 	fault_point http.after
 }
 
