@@ -24,6 +24,7 @@
 #include "cfg.h"
 #include "dmcp.h"
 #include "dynreg.h"
+#include "fault.h"
 #include "log.h"
 #include "ops.h"
 #include "registry.h"
@@ -932,7 +933,7 @@ int dmcp_main(int argc, char **argv, dmcp_register_fn register_tools)
 	if (rc != 0)
 		return rc == 1 ? 0 : 2;
 	rc = 1;
-	if (!set_log_level() || !set_log_file() || !set_log_format())
+	if (!set_log_level() || !set_log_file() || !set_log_format() || FAULT_INIT() != 0)
 		return 2;
 	log_detect_journal(); /* stderr is final now */
 	if (cfg_load(&cfg, err, sizeof err) != DMCP_OK) {

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "dynreg.h"
 #include "err.h"
+#include "fault.h"
 #include "http.h"
 #include "js.h"
 #include "log.h"
@@ -197,7 +198,16 @@ static void stream_event(struct stream *s, int64_t lsn, enum event_kind kind, co
 
 static void stream_flush(struct stream *s)
 {
-	if (s->started && s->r->out->flush(s->r->out->io) != DMCP_OK)
+	dmcp_rc rc;
+
+	if (!s->started)
+		return;
+	/* Fault points: a batch of a run's events (a request, notifications, the response)
+	 * leaves the process here, towards the web server and the client. */
+	FAULT_POINT(HTTP_BEFORE);
+	rc = s->r->out->flush(s->r->out->io);
+	FAULT_POINT(HTTP_AFTER);
+	if (rc != DMCP_OK)
 		s->ended = 1;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <libpq-fe.h>
 #include "buf.h"
+#include "fault.h"
 #include "log.h"
 #include "metrics.h"
 #include "rnd.h"
@@ -465,7 +466,30 @@ struct store {
 	int down;            /* the last attempt failed (logged once until one succeeds) */
 	int backoff_ms;      /* wait after the next failed attempt */
 	long long next_try;  /* monotonic ms before which store_ready does not try again */
+#ifdef DMCP_FAULTS
+	int sent_point;      /* 1 + the fault point of the next pipeline once sent (0: none) */
+#endif
 };
+
+/* The fault build's point between sending a pipeline and reading its answers (see fault.h):
+ * FAULT_SENT names it for the connection's next pipeline, which takes it (FAULT_SENT_TAKE)
+ * whether or not it gets as far as sending, and hits it once sent. Nothing in a normal
+ * build. */
+#ifdef DMCP_FAULTS
+#define FAULT_SENT(st, id) ((st)->sent_point = FP_##id + 1)
+#define FAULT_SENT_TAKE(st) \
+	int sent_point = (st)->sent_point; \
+	(st)->sent_point = 0
+#define FAULT_SENT_HIT() \
+	do { \
+		if (sent_point != 0) \
+			fault_hit((enum fault_point)(sent_point - 1)); \
+	} while (0)
+#else
+#define FAULT_SENT(st, id) ((void)0)
+#define FAULT_SENT_TAKE(st) ((void)0)
+#define FAULT_SENT_HIT() ((void)0)
+#endif
 
 /* Parameter types of each statement (0: let PostgreSQL infer; text for a parameter the
  * statement does not mention), filled in with the generated statements. */
@@ -788,6 +812,7 @@ static dmcp_rc exec_pipeline(struct store *st, int n, const enum stmt *ids,
 	PGresult *r;
 	dmcp_rc rc = DMCP_OK;
 	int i;
+	FAULT_SENT_TAKE(st);
 
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
@@ -812,6 +837,7 @@ static dmcp_rc exec_pipeline(struct store *st, int n, const enum stmt *ids,
 		st->broken = 1;
 		return DMCP_E_DB;
 	}
+	FAULT_SENT_HIT(); /* sent (PQpipelineSync flushed it), no answer read yet */
 	for (i = 0; i < n; i++) {
 		ExecStatusType es;
 		res[i] = PQgetResult(st->conn);
@@ -1451,7 +1477,12 @@ static dmcp_rc save_pipeline(struct store *st, const struct run_row *r, int upda
 		ids[n] = S_NOTIFY_NOW, params[n++] = np;
 	if (r->due_ms > 0)
 		ids[n] = S_NOTIFY_NOW, params[n++] = dp;
+	/* Fault points: the save, its commit (its own, or the task lock's COMMIT) and its
+	 * NOTIFYs are one round trip; before it, sent, answered. */
+	FAULT_POINT(SAVE_BEFORE);
+	FAULT_SENT(st, SAVE_SENT);
 	rc = exec_pipeline(st, n, ids, params, res, !locked);
+	FAULT_POINT(SAVE_AFTER);
 	if (locked) {
 		if (res[*at + 1] == NULL || strcmp(PQcmdStatus(res[*at + 1]), "COMMIT") != 0)
 			rc = DMCP_E_DB;
@@ -1509,7 +1540,10 @@ static dmcp_rc save_in_tx(struct store *st, struct run_row *r, const struct run_
 			ids[k] = S_TASK_LOCK, params[k++] = lp;
 		at = k;
 		ids[k] = expect != NULL ? S_RUN_UPDATE : S_RUN_INSERT, params[k++] = p;
+		FAULT_POINT(SAVE_BEFORE); /* the tool's writes done, uncommitted */
+		FAULT_SENT(st, SAVE_SENT);
 		rc = exec_pipeline(st, k, ids, params, res, 0);
+		FAULT_POINT(SAVE_AFTER); /* saved, uncommitted */
 		if (rc == DMCP_OK && expect == NULL)
 			rc = insert_result(res[at], r);
 		else if (rc == DMCP_OK && strcmp(PQgetvalue(res[at], 0, 0), "1") != 0)
@@ -1529,7 +1563,10 @@ static dmcp_rc save_in_tx(struct store *st, struct run_row *r, const struct run_
 		after[na] = S_NOTIFY_NOW, aparams[na++] = np;
 	if (r->due_ms > 0)
 		after[na] = S_NOTIFY_NOW, aparams[na++] = dp;
+	FAULT_POINT(COMMIT_BEFORE);
+	FAULT_SENT(st, COMMIT_SENT);
 	rc = exec_pipeline(st, na, after, aparams, res, 1);
+	FAULT_POINT(COMMIT_AFTER);
 	if (res[0] != NULL && PQresultStatus(res[0]) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(res[0]), "COMMIT") == 0)
 		rc = DMCP_OK; /* committed; a failed NOTIFY only delays followers */
@@ -2565,7 +2602,9 @@ dmcp_rc store_step_commit(struct store *st)
 	case PQTRANS_IDLE:
 		return DMCP_OK;
 	case PQTRANS_INTRANS:
+		FAULT_POINT(COMMIT_BEFORE); /* a step with no row: its writes, uncommitted */
 		rc = store_commit(st);
+		FAULT_POINT(COMMIT_AFTER);
 		store_rollback(st);
 		return rc;
 	default:
