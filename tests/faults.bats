@@ -3,7 +3,7 @@
 # answer twice, leaves every run's events gap-free, and every client's resumed stream whole.
 #
 # The program is build/fault/dmcp-demo.fcgi (`make fault-build`, which setup_file runs: the
-# fault points of core/fault.h armed). Three single-threaded workers under spawn-fcgi, durable
+# fault points of core/fault.h armed; build/san/fault under make san-test). Three single-threaded workers under spawn-fcgi, durable
 # PostgreSQL, the SQL tools of tests/sql/tools.sql. For each point the workers run with
 # DMCP_FAULT=POINT and DMCP_FAULT_ONCE=$FIRED: removing the file arms the point for one death,
 # in whichever worker reaches it first; the other two carry on, and the dead one is started
@@ -30,8 +30,11 @@ RUNS=${FAULT_RUNS:-2}  # runs of each point (odd: armed before the calls; even: 
 CALLS=2                # calls at once in a run
 
 setup_file() {
-	(cd "$BATS_TEST_DIRNAME/.." && make -s fault-build >&2) || return 1
-	export DMCP_BIN=$BATS_TEST_DIRNAME/../build/fault/dmcp-demo.fcgi
+	# The fault build of the build under test: build/fault, or build/san/fault in make san-test.
+	local san=0
+	case ${BUILD:-build} in */san) san=1 ;; esac
+	(cd "$BATS_TEST_DIRNAME/.." && make -s SAN=$san fault-build >&2) || return 1
+	export DMCP_BIN=$BATS_TEST_DIRNAME/../build$([ $san = 1 ] && echo /san)/fault/dmcp-demo.fcgi
 	unset DMCP_FAULT
 	export STACK_PG_DURABLE=1 STACK_SQL=$BATS_TEST_DIRNAME/sql/tools.sql
 	stack_file_up || return 1
