@@ -358,3 +358,28 @@ pool_env() {
 	echo "# PgBouncer: $((x1 - x0)) transactions in 3 idle seconds" >&3
 	[ "$((x1 - x0))" -le 12 ]
 }
+
+@test "without DMCP_POOLER, the same workers through PgBouncer fail as documented: their prepared statements meet other clients' server connections" {
+	local i codes
+	# This test's own workers: the pooled URL, but not DMCP_POOLER=transaction.
+	_stack_prog_env() {
+		STACK_PENV=("DMCP_DATABASE_URL=$STACK_POOLURL" "DMCP_LISTEN_URL=$STACK_DBURL")
+	}
+	stack_spawn_workers "$POOL_DIR" 4 >&2
+	pool_env
+	for i in 1 2 3 4 5 6 7 8; do
+		curl -s --max-time 20 -o /dev/null -w '%{http_code}\n' "$DMCP_URL" \
+			-H 'Content-Type: application/json' -H "Accept: $MCP_ACCEPT" \
+			-d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bats","version":"1"}}}' \
+			>"$BATS_TEST_TMPDIR/code$i" &
+	done
+	wait
+	codes=$(cat "$BATS_TEST_TMPDIR"/code* | sort | uniq -c | tr -s ' \n' '  ')
+	echo "# initialize without DMCP_POOLER: $codes(count status)" >&3
+	grep -qx 503 "$BATS_TEST_TMPDIR"/code*
+	grep -Eq 'prepared statement "s[0-9]+" (already exists|does not exist)' "$POOL_DIR/dmcp.log"
+	# Back to the file's workers (DMCP_POOLER=transaction).
+	unset -f _stack_prog_env
+	source "$BATS_TEST_DIRNAME/lib/stack.sh"
+	stack_spawn_workers "$POOL_DIR" 4 >&2
+}
