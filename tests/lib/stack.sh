@@ -369,6 +369,10 @@ _stack_pg_stop() {
 _stack_pgb_start() {
 	local dir=$1 pb=$1/pgbouncer bin pid i
 	[ "${STACK_POOLER:-}" = 1 ] || return 0
+	if [ -n "${STACK_EXTERNAL:-}" ]; then
+		_stack_say "STACK_POOLER=1 puts PgBouncer in front of the stack's own PostgreSQL only"
+		return 1
+	fi
 	bin=$(command -v pgbouncer 2>/dev/null || echo /usr/sbin/pgbouncer)
 	if [ ! -x "$bin" ]; then
 		_stack_say "pgbouncer not found; run: make deps"
