@@ -295,8 +295,11 @@ static struct stmt_def stmts[S_COUNT] = {
 	                   "EXISTS (SELECT 1 FROM r) THEN 1 WHEN EXISTS (SELECT 1 FROM dmcp_runs "
 	                   "WHERE id = $1 AND principal = $2 AND task) THEN 2 ELSE 0 END", 3},
 	[S_DUE_CLAIM] = {due_claim_sql, 2},
+	/* No row when nothing is due: greatest() skips a NULL, so greatest(0, NULL) would be 0,
+	 * "due now", and the scheduler would ask again at once, forever. */
 	[S_DUE_NEXT] = {"SELECT greatest(0, ceil(extract(epoch FROM min(due_at) - now()) * 1000))::"
-	                "bigint FROM dmcp_runs WHERE due_at IS NOT NULL AND status = 'waiting'", 0},
+	                "bigint FROM dmcp_runs WHERE due_at IS NOT NULL AND status = 'waiting' "
+	                "HAVING min(due_at) IS NOT NULL", 0},
 	/* A batch of runs past their retention: finished runs DMCP_RETENTION ($1 s) after their
 	 * last change, tasks their TTL after their creation (an unfinished one is cancelled).
 	 * Their events go, their journals are emptied; the rows stay as tombstones. */

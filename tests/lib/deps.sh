@@ -27,7 +27,7 @@ check() {
 	missing=""
 	if command -v dpkg-query >/dev/null 2>&1; then
 		for p in gcc make pkg-config libjson-c-dev libpq-dev libfcgi-dev libssl-dev spawn-fcgi bats curl \
-			python3 openssl procps apache2 libapache2-mod-fcgid lighttpd \
+			python3 openssl procps apache2 libapache2-mod-fcgid lighttpd pgbouncer \
 			json-schema-test-suite man-db groff-base binutils wrk clang libclang-rt-dev; do
 			installed "$p" || need "$p"
 		done
@@ -38,7 +38,7 @@ check() {
 		done
 		[ -n "$ok" ] && [ -f /etc/nginx/fastcgi_params ] || need nginx
 	else
-		for c in gcc make pkg-config spawn-fcgi bats curl nginx man groff objcopy wrk; do
+		for c in gcc make pkg-config spawn-fcgi bats curl nginx man groff objcopy wrk pgbouncer; do
 			command -v "$c" >/dev/null 2>&1 || need "$c"
 		done
 	fi

@@ -23,6 +23,10 @@
 #                                   (dmcp.fcgi, dmcp-demo.fcgi, dmcp-conformance.fcgi).
 #   stack_san_errors DIR            Prints sanitizer reports (ASan, LSan, UBSan) found in the
 #                                   program's logs; false if there are none.
+#   stack_netns_ok                  True when this shell may run a program in a network
+#                                   namespace of its own (unshare --net: root); else prints why.
+#   stack_pooler_psql DIR SQL       Runs SQL on PgBouncer's admin console (STACK_POOLER=1):
+#                                   SHOW STATS, SHOW POOLS, ...; prints rows (psql -XAtq, "|").
 #
 # Environment read:
 #   DMCP_BIN           the program (default: build/dmcp-demo.fcgi in this tree, the demo tools;
@@ -41,9 +45,28 @@
 #                      program sees the user as REMOTE_USER, its principal (the recipe's
 #                      REMOTE_USER line is turned on). Default: no basic auth, no REMOTE_USER
 #                      (a request is "anonymous", or whoever DMCP_AUTH's bearer methods say).
+#   STACK_HOSTS        names, e.g. "a b": instead of one program on DIR/fcgi.sock, stack_start
+#                      starts one "host" per name, each the program in a network namespace of
+#                      its own (unshare --net: no network but its own loopback, which nothing
+#                      uses) and a process group of its own (setsid: kill -9 of that group
+#                      takes the whole host), on DIR/NAME/fcgi.sock; they reach PostgreSQL (and
+#                      PgBouncer) through unix sockets, which cross namespaces. nginx passes
+#                      /mcp to an upstream of their sockets: round robin, nothing sticky. Each
+#                      DIR/NAME is a stack directory of its own for stack_restart_dmcp and
+#                      stack_spawn_workers (which keep it in its namespace); stack_stop DIR
+#                      stops them all. Needs root (stack_netns_ok).
+#   STACK_POOLER       1: PgBouncer (Debian's package) in transaction mode between the program's
+#                      workers and PostgreSQL, run as PostgreSQL's user, on a unix socket only
+#                      (DIR/pgbouncer/.s.PGSQL.6432, no TCP): the program gets
+#                      DMCP_DATABASE_URL through it, DMCP_POOLER=transaction, and
+#                      DMCP_LISTEN_URL straight to PostgreSQL (LISTEN needs a connection of its
+#                      own). migrate, stack_psql and the exported DMCP_DATABASE_URL stay direct.
+#   STACK_POOL_SIZE    PgBouncer's default_pool_size: server connections per database and user
+#                      (default 2, fewer than the program's threads: they take turns)
 #
 # Layout of DIR: pg/data (cluster), pg/sock (its socket), pg/postgres.log, fcgi.sock,
-# dmcp.pid, dmcp.log, migrate.log, workers.pids, nginx/ (config, pid, logs, temp), stack.env.
+# dmcp.pid, dmcp.log, migrate.log, workers.pids, nginx/ (config, pid, logs, temp), stack.env,
+# pgbouncer/ (config, socket, pid, log), and one directory per name of STACK_HOSTS.
 # When run as root, PostgreSQL runs as the user `postgres` (or `nobody`), which must be able
 # to enter DIR.
 
@@ -204,6 +227,10 @@ _stack_save() {
 		printf 'STACK_EXTERNAL=%q\n' "${STACK_EXTERNAL:-}"
 		printf 'STACK_PORT=%q\n' "${STACK_PORT:-}"
 		printf 'STACK_THREADS=%q\n' "${STACK_THREADS:-8}"
+		printf 'STACK_HOSTS=%q\n' "${STACK_HOSTS:-}"
+		printf 'STACK_NETNS=%q\n' "${STACK_NETNS:-}"
+		printf 'STACK_POOLER=%q\n' "${STACK_POOLER:-}"
+		printf 'STACK_POOLURL=%q\n' "${STACK_POOLURL:-}"
 	} >"$dir/stack.env"
 }
 
@@ -334,6 +361,85 @@ _stack_pg_stop() {
 	return 0
 }
 
+# ---------------------------------------------------------------- PgBouncer
+
+# _stack_pgb_start DIR — with STACK_POOLER=1, PgBouncer in transaction mode on
+# DIR/pgbouncer/.s.PGSQL.6432 (no TCP), as PostgreSQL's user, in front of the stack's
+# PostgreSQL; sets STACK_POOLURL. Users: dmcp (trust, as PostgreSQL's own), also the admin.
+_stack_pgb_start() {
+	local dir=$1 pb=$1/pgbouncer bin pid i
+	[ "${STACK_POOLER:-}" = 1 ] || return 0
+	if [ -n "${STACK_EXTERNAL:-}" ]; then
+		_stack_say "STACK_POOLER=1 puts PgBouncer in front of the stack's own PostgreSQL only"
+		return 1
+	fi
+	bin=$(command -v pgbouncer 2>/dev/null || echo /usr/sbin/pgbouncer)
+	if [ ! -x "$bin" ]; then
+		_stack_say "pgbouncer not found; run: make deps"
+		return 1
+	fi
+	mkdir -p "$pb" || return 1
+	printf '"dmcp" ""\n' >"$pb/users.txt"
+	cat >"$pb/pgbouncer.ini" <<EOF || return 1
+; Written by tests/lib/stack.sh: PgBouncer for one test stack, on a unix socket only.
+[databases]
+dmcp = host=$dir/pg/sock port=${STACK_PG_PORT:-5432} dbname=dmcp user=dmcp
+
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = $pb
+unix_socket_mode = 0777
+auth_type = trust
+auth_file = $pb/users.txt
+admin_users = dmcp
+pool_mode = transaction
+default_pool_size = ${STACK_POOL_SIZE:-2}
+min_pool_size = 0
+reserve_pool_size = 0
+max_client_conn = 500
+logfile = $pb/pgbouncer.log
+pidfile = $pb/pgbouncer.pid
+; SHOW STATS totals every second (the default, 60 s, would hide a test's traffic)
+stats_period = 1
+EOF
+	[ -z "${STACK_PGUSER:-}" ] || chown -R "$STACK_PGUSER:" "$pb" || return 1
+	rm -f "$pb/.s.PGSQL.6432" "$pb/pgbouncer.pid"
+	# As root, pgbouncer -u drops to PostgreSQL's user itself (no fork: $! is pgbouncer).
+	"$bin" -q ${STACK_PGUSER:+-u "$STACK_PGUSER"} "$pb/pgbouncer.ini" </dev/null \
+		>>"$pb/pgbouncer.out" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >"$pb/pgbouncer.run.pid"
+	for i in $(seq 100); do
+		if [ -S "$pb/.s.PGSQL.6432" ]; then
+			STACK_POOLURL="host=$(_stack_q "$pb") port=6432 dbname=dmcp user=dmcp"
+			return 0
+		fi
+		_stack_alive "$pid" || break
+		_stack_interrupted && break
+		sleep 0.1
+	done
+	_stack_say "PgBouncer did not start"
+	_stack_tail "$pb/pgbouncer.out" "$pb/pgbouncer.log"
+	return 1
+}
+
+_stack_pgb_stop() {
+	local pb=$1/pgbouncer
+	[ -f "$pb/pgbouncer.run.pid" ] || return 0
+	_stack_kill "$(cat "$pb/pgbouncer.run.pid")" "$pb/pgbouncer.ini"
+	rm -f "$pb/pgbouncer.run.pid"
+}
+
+stack_pooler_psql() {
+	local dir=${1:?usage: stack_pooler_psql DIR SQL} sql=${2:?usage: stack_pooler_psql DIR SQL}
+	local psql
+	_stack_load "$dir" >/dev/null || return 1
+	psql=$(_stack_psql_bin) || { _stack_say "psql not found"; return 1; }
+	"$psql" -XAtq -d "host=$(_stack_q "$dir/pgbouncer") port=6432 dbname=pgbouncer user=dmcp" \
+		-c "$sql" </dev/null
+}
+
 # ---------------------------------------------------------------- the program
 
 # _stack_wait_socket DIR PID... — waits (≤10 s) for DIR/fcgi.sock while the PIDs live.
@@ -364,13 +470,34 @@ _stack_dmcp_start() {
 		return 1
 	fi
 	rm -f "$dir/fcgi.sock"
-	# shellcheck disable=SC2046 # _stack_user_args prints whole words
-	(cd "$dir" && exec "$STACK_BIN" --socket "$dir/fcgi.sock" --threads "${STACK_THREADS:-8}" \
+	_stack_prog_env
+	# shellcheck disable=SC2046 # _stack_user_args, _stack_host_wrap print whole words
+	(cd "$dir" && exec env "${STACK_PENV[@]}" $(_stack_host_wrap) "$STACK_BIN" \
+		--socket "$dir/fcgi.sock" --threads "${STACK_THREADS:-8}" \
 		$(_stack_user_args)) </dev/null >>"$dir/dmcp.log" 2>&1 3>&- &
 	pid=$!
 	echo "$pid" >"$dir/dmcp.pid"
 	echo threads >"$dir/mode"
 	_stack_wait_socket "$dir" "$pid"
+}
+
+# _stack_prog_env — sets STACK_PENV, the VAR=VALUE words env(1) adds to the program's
+# environment: with the pooler, its workers' way through PgBouncer and its listener's straight
+# to PostgreSQL; nothing otherwise.
+_stack_prog_env() {
+	STACK_PENV=()
+	[ "${STACK_POOLER:-}" = 1 ] || return 0
+	STACK_PENV=("DMCP_DATABASE_URL=$STACK_POOLURL" DMCP_POOLER=transaction
+		"DMCP_LISTEN_URL=$STACK_DBURL")
+}
+
+# _stack_host_wrap — for a host of STACK_HOSTS (STACK_NETNS=1), the words that start the
+# program in a process group and a network namespace of its own: "setsid unshare --net --".
+# Both exec (no fork: a non-interactive shell's background subshell heads no process group),
+# so the PID recorded is the program's, and it heads its own group. Nothing otherwise.
+_stack_host_wrap() {
+	[ "${STACK_NETNS:-}" = 1 ] && echo "setsid unshare --net --"
+	return 0
 }
 
 # _stack_user_args — as root, "--user nobody": a dmcp server refuses to run as root, and
@@ -467,7 +594,7 @@ http {
     scgi_temp_path $ng/tmp/scgi;
     uwsgi_temp_path $ng/tmp/uwsgi;
     default_type application/octet-stream;
-
+$(_stack_nginx_upstream "$dir")
     server {
         listen 127.0.0.1:$port;
         server_name _;
@@ -479,6 +606,22 @@ $(_stack_nginx_auth "$ng")
     }
 }
 EOF
+}
+
+# _stack_nginx_upstream DIR — with STACK_HOSTS, the upstream block of the hosts' sockets,
+# dmcp_hosts: nginx's default balancing (round robin), no ip_hash, hash or sticky. A host
+# that refuses the connection (stopped, killed) is skipped for the next one
+# (fastcgi_next_upstream's default, error timeout). max_fails=0: nginx never marks a host
+# unavailable for fail_timeout, which would outlast a restart (the first request after it
+# probes the host, and a probe that is a long stream keeps the host marked until it ends).
+_stack_nginx_upstream() {
+	local h
+	[ -n "${STACK_HOSTS:-}" ] || return 0
+	printf '    upstream dmcp_hosts {\n'
+	for h in $STACK_HOSTS; do
+		printf '        server unix:%s/%s/fcgi.sock max_fails=0;\n' "$1" "$h"
+	done
+	printf '    }\n'
 }
 
 # _stack_nginx_auth NG — with STACK_AUTH=1, the server-level auth_basic lines (else nothing).
@@ -518,7 +661,9 @@ _stack_nginx_start() {
 	# With STACK_AUTH=1 nginx authenticates (auth_basic), so the recipe's REMOTE_USER line is
 	# uncommented, as its comment says to; without, it stays out (any Basic header would
 	# otherwise name the principal).
-	sed -e "s|@FCGI_SOCKET@|$sock|g" \
+	# With STACK_HOSTS, fastcgi_pass names the upstream of the hosts instead of one socket.
+	sed -e "$([ -z "${STACK_HOSTS:-}" ] || echo 's|unix:@FCGI_SOCKET@|dmcp_hosts|')" \
+		-e "s|@FCGI_SOCKET@|$sock|g" \
 		-e "$([ "${STACK_AUTH:-0}" = 1 ] && echo 's|^    #fastcgi_param  REMOTE_USER|    fastcgi_param  REMOTE_USER|')" \
 		"$STACK_ROOT/deploy/nginx/dmcp-location.conf" >"$ng/dmcp-location.conf" || return 1
 	if [ "${STACK_AUTH:-0}" = 1 ] && ! grep -q '^    fastcgi_param  REMOTE_USER' "$ng/dmcp-location.conf"; then
@@ -652,13 +797,18 @@ _stack_sql() {
 }
 
 stack_start() {
-	local dir port=${2:-}
+	local dir port=${2:-} h
 	stack_db_start "${1:?usage: stack_start DIR [PORT]}" || return 1
-	if ! _stack_dmcp_start "$dir" || ! _stack_nginx_start "$dir" "$port"; then
+	if ! _stack_pgb_start "$dir" || ! _stack_programs_start "$dir" ||
+		! _stack_nginx_start "$dir" "$port"; then
+		_stack_save "$dir"
 		stack_stop "$dir"
 		return 1
 	fi
 	_stack_save "$dir"
+	for h in ${STACK_HOSTS:-}; do
+		STACK_HOSTS='' STACK_NETNS=1 _stack_save "$dir/$h"
+	done
 	if ! _stack_wait_ready "$dir"; then
 		stack_stop "$dir"
 		return 1
@@ -666,8 +816,34 @@ stack_start() {
 	return 0
 }
 
+# _stack_programs_start DIR — the program on DIR/fcgi.sock, or one host per name of STACK_HOSTS.
+_stack_programs_start() {
+	local dir=$1 h
+	if [ -z "${STACK_HOSTS:-}" ]; then
+		_stack_dmcp_start "$dir"
+		return
+	fi
+	_stack_save "$dir" # now, so that stack_stop finds the hosts if one fails to start
+	for h in $STACK_HOSTS; do
+		mkdir -p "$dir/$h" && chmod 0755 "$dir/$h" || return 1
+		STACK_HOSTS='' STACK_NETNS=1 _stack_save "$dir/$h"
+		STACK_NETNS=1 _stack_dmcp_start "$dir/$h" || return 1
+	done
+}
+
+stack_netns_ok() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "a network namespace of its own for each host needs root (unshare --net)"
+		return 1
+	fi
+	if ! unshare --net true 2>/dev/null; then
+		echo "unshare --net fails here (no CAP_SYS_ADMIN in this container?)"
+		return 1
+	fi
+}
+
 stack_stop() {
-	local dir=${1:?usage: stack_stop DIR}
+	local dir=${1:?usage: stack_stop DIR} h
 	[ -d "$dir" ] || return 0
 	dir=$(cd "$dir" && pwd) || return 1
 	if [ -f "$dir/stack.env" ]; then
@@ -678,6 +854,10 @@ stack_stop() {
 	fi
 	_stack_nginx_stop "$dir"
 	_stack_dmcp_stop "$dir"
+	for h in ${STACK_HOSTS:-}; do
+		if [ -d "$dir/$h" ]; then _stack_dmcp_stop "$dir/$h"; fi
+	done
+	_stack_pgb_stop "$dir"
 	[ -n "${STACK_EXTERNAL:-}" ] || _stack_pg_stop "$dir"
 	return 0
 }
@@ -718,10 +898,12 @@ stack_spawn_workers() {
 	# spawn-fcgi points the workers' stderr at /dev/null: DMCP_LOG_FILE keeps their log.
 	# The workers open DMCP_LOG_FILE themselves, as the user they run as.
 	touch "$dir/dmcp.log" && { [ "$(id -u)" -ne 0 ] || chown nobody "$dir/dmcp.log"; } || return 1
-	# shellcheck disable=SC2046 # _stack_spawn_user_args prints whole words
-	if ! (cd "$dir" && DMCP_THREADS=1 DMCP_LOG_FILE="$dir/dmcp.log" exec spawn-fcgi \
-		-s "$dir/fcgi.sock" -M 0666 -F "$n" $(_stack_spawn_user_args) \
-		-P "$dir/spawn.pid" -- "$STACK_BIN") </dev/null >>"$dir/dmcp.log" 2>&1 3>&-; then
+	_stack_prog_env
+	# shellcheck disable=SC2046 # _stack_spawn_user_args, _stack_host_wrap print whole words
+	if ! (cd "$dir" && DMCP_THREADS=1 DMCP_LOG_FILE="$dir/dmcp.log" exec env "${STACK_PENV[@]}" \
+		$(_stack_host_wrap) spawn-fcgi -s "$dir/fcgi.sock" -M 0666 -F "$n" \
+		$(_stack_spawn_user_args) -P "$dir/spawn.pid" -- "$STACK_BIN") \
+		</dev/null >>"$dir/dmcp.log" 2>&1 3>&-; then
 		_stack_say "spawn-fcgi failed"
 		_stack_tail "$dir/dmcp.log"
 		return 1
