@@ -58,7 +58,7 @@ static int ref_q_zero(const char *v)
  * by its own name, by "major/ *" or by "* / *", in any case, unless the item has q=0. */
 static int ref_accepts(const char *accept, const char *type)
 {
-	static char item[VALUE_MAX], range[VALUE_MAX], param[VALUE_MAX];
+	static char item[VALUE_MAX + 1], range[VALUE_MAX + 1], param[VALUE_MAX + 1];
 	const char *p = accept, *slash = strchr(type, '/');
 	size_t major = (size_t)(slash - type);
 

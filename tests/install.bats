@@ -212,6 +212,9 @@ for e in json.load(sys.stdin):
 	local rid
 	ask_hello 5
 	rid=${REQ%%/*}
+	# The stack's own program (the author's) would take the orphan by itself within 15 s (its
+	# scheduler looks for orphans): stopped while the two sweeps run, started again after.
+	_stack_dmcp_stop "$STACK_DIR"
 	# Make the waiting call an orphan, as if a worker had died in the middle of its step.
 	stack_psql "$STACK_DIR" "update dmcp_runs set status = 'running',
 		lease_until = now() - interval '1 minute' where id = '$rid'"
@@ -227,6 +230,7 @@ for e in json.load(sys.stdin):
 	[ "$status" -eq 0 ]
 	[[ $output == *"1 orphaned runs resumed"* ]]
 	[ "$(stack_psql "$STACK_DIR" "select status || ' ' || steps from dmcp_runs where id = '$rid'")" = "waiting 3" ]
+	stack_restart_dmcp "$STACK_DIR" >&2
 }
 
 @test "make uninstall removes everything make install put there" {
