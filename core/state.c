@@ -146,8 +146,10 @@ dmcp_rc state_check(const struct state_key *key, const char *text, const char *p
 	char want[STATE_MAC_B64 + 1];
 	const char *p, *mac;
 	int64_t expiry = 0;
+	size_t len = text != NULL ? strnlen(text, STATE_MAX) : 0;
 
-	if (text == NULL || strnlen(text, STATE_MAX) >= STATE_MAX || strncmp(text, "v1.", 3) != 0)
+	/* "v1." + the run id + "." at least, before any byte of the id is read. */
+	if (text == NULL || len >= STATE_MAX || len < 36 || strncmp(text, "v1.", 3) != 0)
 		return DMCP_E_PARAMS;
 	memcpy(run_id, text + 3, 32);
 	run_id[32] = '\0';
