@@ -476,7 +476,7 @@ struct store {
 
 /* The fault build's point between sending a pipeline and reading its answers (see fault.h):
  * FAULT_SENT names it for the connection's next pipeline, which takes it (FAULT_SENT_TAKE)
- * whether or not it gets as far as sending, and hits it once sent. Nothing in a normal
+ * whether or not it goes as far as sending, and hits it once sent. Nothing in a normal
  * build. */
 #ifdef DMCP_FAULTS
 #define FAULT_SENT(st, id) ((st)->sent_point = FP_##id + 1)

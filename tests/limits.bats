@@ -59,6 +59,28 @@ asked() {
 	return 1
 }
 
+# outcome FILE — waits (≤10 s) for the stream in FILE to show the call stored (its
+# elicitation/create) or refused (a JSON-RPC error), then prints ok, limit (refused naming
+# DMCP_MAX_RUNS_PER_PRINCIPAL), busy (refused before the step: a loaded machine) or other
+# (with the stream on stderr).
+outcome() {
+	local k
+	for ((k = 0; k < 100; k++)); do
+		grep -q 'elicitation/create\|"error"' "$1" && break
+		sleep 0.1
+	done
+	if grep -q '"method":"elicitation/create"' "$1"; then
+		echo ok
+	elif grep -q '"code":-32000.*DMCP_MAX_RUNS_PER_PRINCIPAL' "$1"; then
+		echo limit
+	elif grep -q '"code":-32000.*worker thread that may run a tool is busy' "$1"; then
+		echo busy
+	else
+		echo "call: $(cat "$1")" >&2
+		echo other
+	fi
+}
+
 # unfinished USER — how many unfinished runs USER holds in the database.
 unfinished() {
 	stack_psql "$STACK_DIR" "SELECT count(*) FROM dmcp_runs WHERE principal = '$1' AND status IN ('running', 'waiting')"
@@ -113,7 +135,7 @@ unfinished() {
 }
 
 @test "concurrent calls of one principal never pass the limit: of 10 concurrent calls of bob, exactly as many as he has places for are stored" {
-	local t=$BATS_TEST_TMPDIR i k sids=() n_ok=0 n_limit=0 n_busy=0 held
+	local t=$BATS_TEST_TMPDIR i sids=() n_ok=0 n_limit=0 n_busy=0 held
 	held=$(unfinished bob) # 1 after the test above, 0 when run alone
 	[ "$held" -lt 2 ]
 	for i in 0 1 2 3 4 5 6 7 8 9; do
@@ -126,19 +148,11 @@ unfinished() {
 	done
 	# A stored call's stream carries the elicitation/create; a refused one is a JSON error.
 	for i in 0 1 2 3 4 5 6 7 8 9; do
-		for ((k = 0; k < 100; k++)); do
-			grep -q 'elicitation/create\|DMCP_MAX_RUNS_PER_PRINCIPAL' "$t/c$i" && break
-			sleep 0.1
-		done
-		if grep -q '"method":"elicitation/create"' "$t/c$i"; then
-			n_ok=$((n_ok + 1))
-		elif grep -q '"code":-32000.*DMCP_MAX_RUNS_PER_PRINCIPAL' "$t/c$i"; then
-			n_limit=$((n_limit + 1))
-		elif grep -q '"code":-32000.*worker thread that may run a tool is busy' "$t/c$i"; then
-			n_busy=$((n_busy + 1)) # a loaded machine: refused before the step, fine here
-		else
-			echo "call $i: $(cat "$t/c$i")" >&2
-		fi
+		case $(outcome "$t/c$i") in
+		ok) n_ok=$((n_ok + 1)) ;;
+		limit) n_limit=$((n_limit + 1)) ;;
+		busy) n_busy=$((n_busy + 1)) ;;
+		esac
 	done
 	echo "stored $n_ok, refused $n_limit by the limit, $n_busy as busy" >&3
 	[ "$n_ok" = $((2 - held)) ]
@@ -178,19 +192,11 @@ unfinished() {
 	[ "$waiting" -ge 3 ]
 	wait "$holder"
 	for i in 0 1 2 3 4; do
-		for ((k = 0; k < 100; k++)); do
-			grep -q 'elicitation/create\|"error"' "$t/r$i" && break
-			sleep 0.1
-		done
-		if grep -q '"method":"elicitation/create"' "$t/r$i"; then
-			n_ok=$((n_ok + 1))
-		elif grep -q '"code":-32000.*DMCP_MAX_RUNS_PER_PRINCIPAL' "$t/r$i"; then
-			n_limit=$((n_limit + 1))
-		elif grep -q '"code":-32000.*worker thread that may run a tool is busy' "$t/r$i"; then
-			n_busy=$((n_busy + 1))
-		else
-			echo "call $i: $(cat "$t/r$i")" >&2
-		fi
+		case $(outcome "$t/r$i") in
+		ok) n_ok=$((n_ok + 1)) ;;
+		limit) n_limit=$((n_limit + 1)) ;;
+		busy) n_busy=$((n_busy + 1)) ;;
+		esac
 	done
 	echo "# stored $n_ok, refused $n_limit by the limit, $n_busy as busy" >&3
 	[ "$n_ok" = 2 ]

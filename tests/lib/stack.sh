@@ -209,6 +209,14 @@ _stack_kill() {
 	return 0
 }
 
+# _stack_kill_recorded PIDFILE TEXT — _stack_kill of the PID recorded in PIDFILE (nothing when
+# there is no such file), then the file goes.
+_stack_kill_recorded() {
+	[ -f "$1" ] || return 0
+	_stack_kill "$(cat "$1")" "$2"
+	rm -f "$1"
+}
+
 # _stack_q VALUE — VALUE quoted for a libpq conninfo string when it needs it.
 _stack_q() {
 	case $1 in
@@ -425,10 +433,7 @@ EOF
 }
 
 _stack_pgb_stop() {
-	local pb=$1/pgbouncer
-	[ -f "$pb/pgbouncer.run.pid" ] || return 0
-	_stack_kill "$(cat "$pb/pgbouncer.run.pid")" "$pb/pgbouncer.ini"
-	rm -f "$pb/pgbouncer.run.pid"
+	_stack_kill_recorded "$1/pgbouncer/pgbouncer.run.pid" "$1/pgbouncer/pgbouncer.ini"
 }
 
 stack_pooler_psql() {
@@ -703,10 +708,7 @@ _stack_nginx_start() {
 }
 
 _stack_nginx_stop() {
-	local ng=$1/nginx
-	[ -f "$ng/nginx.run.pid" ] || return 0
-	_stack_kill "$(cat "$ng/nginx.run.pid")" "$ng"
-	rm -f "$ng/nginx.run.pid"
+	_stack_kill_recorded "$1/nginx/nginx.run.pid" "$1/nginx"
 }
 
 # ---------------------------------------------------------------- public functions
